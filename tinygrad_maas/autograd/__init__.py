@@ -1,0 +1,14 @@
+"""Reverse-mode automatic differentiation: Function, the backward engine, grad mode, gradcheck, graph tools.
+
+Read in this order: function.py (what a node is), engine.py (how backward runs), gradcheck.py (how we
+know each op's backward is right).
+"""
+
+from .function import AccumulateGrad, Function
+from .functional import grad
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .gradcheck import GradcheckError, gradcheck
+from .graph import describe_graph, topological_order
+
+__all__ = ["AccumulateGrad", "Function", "GradcheckError", "describe_graph", "enable_grad", "grad",
+           "gradcheck", "is_grad_enabled", "no_grad", "set_grad_enabled", "topological_order"]

@@ -1,0 +1,127 @@
+"""The backward engine: order the graph, then run each node's backward once, consumers before producers.
+
+    loss.backward()
+      1. order   = topological_order([loss.grad_fn])   every node after all the nodes that consume it
+      2. pending = {loss.grad_fn: ones}                 gradient of loss w.r.t. each node's output
+      3. for node in order:                             d loss/d input = d loss/d output * d output/d input
+             grads = node.backward(node, pending[node])     (the chain rule, one local step)
+             pending[child] += grad  for each input's node  (a value used twice gets both gradients)
+
+The ordering is an iterative depth-first search (an explicit stack instead of recursion), so a graph of a
+million nodes orders without a RecursionError. Leaves are nodes too (`AccumulateGrad`): the last step of a
+path adds the summed gradient into `leaf.grad`.
+"""
+
+import numpy as np
+
+from .function import AccumulateGrad, _accumulator_of, _run_hooks
+from .grad_mode import no_grad
+
+
+def topological_order(roots):
+    """All nodes reachable from `roots`, each one placed before every node it reads from.
+
+    Depth-first post-order (a node is appended after all its inputs), reversed. The explicit stack holds
+    (node, iterator over its inputs) pairs: where micrograd recurses, we push.
+    """
+    order = []
+    visited = set()
+    for root in roots:
+        if root in visited:
+            continue
+        visited.add(root)
+        stack = [(root, iter(root.next_nodes))]
+        while stack:
+            node, inputs = stack[-1]
+            for child in inputs:
+                if child is not None and child not in visited:
+                    visited.add(child)
+                    stack.append((child, iter(child.next_nodes)))
+                    break
+            else:  # every input of `node` is placed: place `node`
+                stack.pop()
+                order.append(node)
+    order.reverse()
+    return order
+
+
+def run_backward(roots, root_grads, retain_graph=False, capture=None):
+    """Propagate `root_grads` from the nodes `roots` down to the leaves.
+
+    Without `capture`, leaves accumulate into `.grad` (what `Tensor.backward` does). With `capture` (a dict
+    whose keys are nodes), the total gradient reaching each such node is stored in the dict instead and no
+    `.grad` is touched (what `tm.autograd.grad` does).
+    """
+    pending = {}
+    for root, grad in zip(roots, root_grads):
+        pending[root] = pending[root] + grad if root in pending else grad
+
+    with no_grad():  # hooks may compute with tensors; nothing here belongs in a graph
+        for node in topological_order(roots):
+            grad = pending.pop(node, None)
+            if grad is None:  # no path from the roots carried a gradient here
+                continue
+            if node.pre_hooks:
+                grad = _run_hooks(node.pre_hooks, grad)
+            if capture is not None:
+                if node in capture:
+                    capture[node] = grad
+                if type(node) is AccumulateGrad:
+                    continue
+            saved = node.saved_tensors
+            if saved is None:
+                raise RuntimeError(
+                    f"Trying to backward through the graph a second time: {node.name()} already freed "
+                    "the arrays it saved. Pass retain_graph=True to the first backward() to keep them."
+                )
+            for cell, version in node.version_checks:
+                if cell[0] != version:
+                    raise RuntimeError(
+                        f"a tensor saved by {node.name()} for backward was modified by an in-place "
+                        f"operation (version {version} at forward, {cell[0]} now); compute it out of place "
+                        "(x = x + y) or call backward before changing it"
+                    )
+            grads = node.backward(node, grad)
+            if saved and not retain_graph:
+                node.saved_tensors = None  # release the arrays: the point of freeing the graph
+            if type(grads) is not tuple:
+                grads = (grads,)
+            for child, child_grad in zip(node.next_nodes, grads):
+                if child is None or child_grad is None:
+                    continue
+                if child in pending:
+                    pending[child] = pending[child] + child_grad
+                else:
+                    pending[child] = child_grad
+
+
+def node_of(tensor):
+    """The node whose gradient is the gradient of `tensor`: its grad_fn, or its accumulator for a leaf."""
+    return tensor.grad_fn if tensor.grad_fn is not None else _accumulator_of(tensor)
+
+
+def initial_gradient(output, gradient, where):
+    """The gradient to start from at `output`: ones for a one-element output, else `gradient`, checked."""
+    if gradient is None:
+        if output.data.size != 1:
+            raise RuntimeError(
+                f"{where}: grad can be implicitly created only for scalar outputs, but the output has "
+                f"shape {output.data.shape}; pass gradient= (a tensor of that shape), or reduce it first "
+                "(e.g. .sum())"
+            )
+        return np.ones_like(output.data)
+    data = gradient.data if hasattr(gradient, "grad_fn") else np.asarray(gradient)
+    if data.shape != output.data.shape:
+        raise RuntimeError(
+            f"{where}: gradient has shape {data.shape} but the output has shape {output.data.shape}; "
+            "they must match"
+        )
+    return data.astype(output.data.dtype, copy=False)
+
+
+def check_differentiable(output, where):
+    if not output.requires_grad:
+        raise RuntimeError(
+            f"{where}: this tensor does not require grad and has no grad_fn, so there is nothing to "
+            "differentiate; create the inputs with requires_grad=True (and not under tm.no_grad())"
+        )

@@ -1,0 +1,153 @@
+"""`Function`: one differentiable operation, its forward and its backward side by side.
+
+A subclass writes two static methods on raw NumPy arrays:
+
+    class Mul(Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            ctx.save_for_backward(a, b)
+            return a * b
+
+        @staticmethod
+        def backward(ctx, grad):            # d(a*b)/da = b, d(a*b)/db = a
+            a, b = ctx.saved_tensors
+            return unbroadcast(grad * b, a.shape), unbroadcast(grad * a, b.shape)
+
+`Mul.apply(x, y)` runs forward and, when grad mode is on and some input requires grad, records the call as a
+node of the graph: the instance itself is both the `ctx` that forward wrote to and the node that backward
+runs on. `backward` returns one gradient per input (a tuple, or a single array for one input), or None for
+an input that needs none; `ctx.needs_input_grad[i]` says whether input i needs one.
+
+A node points back to the nodes that made its inputs (`next_nodes`), never to the input tensors
+themselves: an intermediate array stays alive only while a node saved it, and the engine drops what nodes
+saved once their backward has run.
+"""
+
+import weakref
+
+import numpy as np
+
+from .grad_mode import _state
+from ..tensor import Tensor, make_tensor as _wrap
+
+_ndarray = np.ndarray
+
+
+class Function:
+    """Base of every differentiable op. Subclasses define static `forward(ctx, *arrays, **kw)` and
+    `backward(ctx, grad)`; users call the class method `apply(*tensors, **kw)`."""
+
+    # Class-level defaults, so a node only stores what differs (cheap to create, ~1 us an op matters).
+    saved_tensors = ()      # arrays saved by forward for backward; None once the engine freed them
+    needs_input_grad = ()   # one bool per input
+    next_nodes = ()         # one entry per input: the node that made it, a leaf's accumulator, or None
+    pre_hooks = None        # hooks registered on the output tensor (non-leaf `register_hook`)
+    version_checks = ()     # (version cell, version at save time) for saved arrays of tensors
+
+    def save_for_backward(self, *arrays):
+        """Keep arrays that backward needs. Everything large belongs here, so the engine can free it."""
+        self.saved_tensors = arrays
+
+    @staticmethod
+    def forward(ctx, *arrays, **kwargs):
+        raise NotImplementedError("a Function subclass must define a static forward(ctx, *arrays)")
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise NotImplementedError("a Function subclass must define a static backward(ctx, grad)")
+
+    @classmethod
+    def apply(cls, *inputs, **kwargs):
+        """Run forward on the inputs' arrays; record a node if any input requires grad and grad mode is on.
+
+        Inputs may be Tensors or constants (Python numbers, arrays), which never receive a gradient.
+        """
+        ctx = object.__new__(cls)
+        arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        out = cls.forward(ctx, *arrays, **kwargs)
+        if type(out) is not _ndarray:
+            out = np.asarray(out)  # NumPy returns scalars from 0-d ufuncs and full reductions
+        if not _state.enabled:
+            return _wrap(out, None)
+        needs = [isinstance(x, Tensor) and x.requires_grad for x in inputs]
+        if True not in needs:
+            return _wrap(out, None)
+        ctx.needs_input_grad = needs
+        ctx.next_nodes = [
+            (x.grad_fn or _accumulator_of(x)) if need else None for x, need in zip(inputs, needs)
+        ]
+        result = _wrap(out, ctx)
+        if ctx.saved_tensors:
+            ctx.version_checks = _version_checks(ctx.saved_tensors, inputs, result)
+        return result
+
+    def name(self):
+        return type(self).__name__ + "Backward"
+
+    def __repr__(self):
+        return f"<{self.name()}>"
+
+
+def _version_checks(saved, inputs, result):
+    """Remember the version of every tensor whose array was saved, so that an in-place change made
+    between forward and backward is reported instead of silently giving a wrong gradient."""
+    checks = []
+    for tensor in (*inputs, result):
+        if isinstance(tensor, Tensor) and any(array is tensor.data for array in saved):
+            cell = tensor._version
+            if cell is None:
+                cell = tensor._version = [0]
+            checks.append((cell, cell[0]))
+    return checks
+
+
+class AccumulateGrad(Function):
+    """The node at a leaf tensor: adds the gradient that reaches it into `leaf.grad`.
+
+    One accumulator per leaf, shared by every op that reads the leaf, so the engine sums all paths into
+    the leaf before this runs once (hooks on a leaf see the total gradient, as in PyTorch).
+    """
+
+    def __init__(self, leaf):
+        self.variable = leaf
+
+    def name(self):
+        return "AccumulateGrad"
+
+    @staticmethod
+    def backward(ctx, grad):
+        leaf = ctx.variable
+        if grad.shape != leaf.data.shape:
+            raise RuntimeError(
+                f"gradient of shape {grad.shape} reached a leaf of shape {leaf.data.shape}: "
+                "an op's backward returned a gradient of the wrong shape"
+            )
+        if leaf._hooks:
+            grad = _run_hooks(leaf._hooks, grad)
+        if leaf.grad is None:
+            # Own the array: the same gradient array may also be handed to another leaf.
+            leaf.grad = _wrap(np.array(grad, dtype=leaf.data.dtype, copy=True), None)
+        else:
+            # In place, as PyTorch does: a reference to `leaf.grad` taken earlier sees the sum.
+            np.add(leaf.grad.data, grad, out=leaf.grad.data, casting="unsafe")
+        return ()
+
+
+def _accumulator_of(leaf):
+    """The leaf's AccumulateGrad node, created on first use. The leaf holds it weakly: the graph keeps
+    it alive, and a leaf with no graph holds no node."""
+    reference = leaf._accumulator
+    node = reference() if reference is not None else None
+    if node is None:
+        node = AccumulateGrad(leaf)
+        leaf._accumulator = weakref.ref(node)
+    return node
+
+
+def _run_hooks(hooks, grad):
+    """Call each hook with the gradient as a Tensor; a hook that returns a tensor replaces it."""
+    for hook in hooks:
+        replaced = hook(_wrap(grad, None))
+        if replaced is not None:
+            grad = replaced.data if isinstance(replaced, Tensor) else np.asarray(replaced)
+    return grad

@@ -1,0 +1,112 @@
+"""Creating tensors: from data, filled, ranges, random. PyTorch's names, arguments and default dtypes
+(float32 for floating values, int64 for integers)."""
+
+import numpy as np
+
+from . import dtypes
+from .random import generator
+from .tensor import Tensor, _shape_arg, make_tensor
+
+
+def _new(array, dtype, requires_grad):
+    dtype = dtypes.to_dtype(dtype)
+    if dtype is not None:
+        array = array.astype(dtype, copy=False)
+    tensor = make_tensor(array, None)
+    return tensor.requires_grad_(True) if requires_grad else tensor
+
+
+def tensor(data, dtype=None, requires_grad=False):
+    """A new tensor holding a copy of `data` (a number, nested list, ndarray or tensor).
+
+    Lists of Python floats give float32, of ints int64, of bools bool; an ndarray keeps its dtype.
+    """
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+def from_numpy(array):
+    """A tensor sharing memory with `array` (changes to one show in the other); keeps its dtype."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy(): expected an np.ndarray, got {type(array).__name__}")
+    dtypes.check_supported(array.dtype, "from_numpy()")
+    return make_tensor(array, None)
+
+
+def zeros(*size, dtype=None, requires_grad=False):
+    return _new(np.zeros(_shape_arg(size), dtype=dtypes.default_float), dtype, requires_grad)
+
+
+def ones(*size, dtype=None, requires_grad=False):
+    return _new(np.ones(_shape_arg(size), dtype=dtypes.default_float), dtype, requires_grad)
+
+
+def full(size, fill_value, dtype=None, requires_grad=False):
+    """A tensor of `size` filled with `fill_value`; the dtype follows the value (float32, int64, bool)."""
+    fill = fill_value.item() if isinstance(fill_value, Tensor) else fill_value
+    dtype = dtype if dtype is not None else dtypes.scalar_dtype(fill)
+    return _new(np.full(_shape_arg((size,)), fill, dtype=dtypes.to_dtype(dtype)), None, requires_grad)
+
+
+def zeros_like(input, dtype=None, requires_grad=False):
+    return _new(np.zeros(input.shape, dtype=dtype or input.dtype), None, requires_grad)
+
+
+def ones_like(input, dtype=None, requires_grad=False):
+    return _new(np.ones(input.shape, dtype=dtype or input.dtype), None, requires_grad)
+
+
+def full_like(input, fill_value, dtype=None, requires_grad=False):
+    return _new(np.full(input.shape, fill_value, dtype=dtype or input.dtype), None, requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad=False):
+    """Values from start (default 0) up to, not including, end. int64 if all arguments are integers."""
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise ValueError("arange(): step must be nonzero")
+    integral = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (start, end, step))
+    default = dtypes.int64 if integral else dtypes.default_float
+    return _new(np.arange(start, end, step, dtype=np.float64 if not integral else np.int64).astype(default),
+                dtype, requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, requires_grad=False):
+    if steps < 0:
+        raise ValueError(f"linspace(): number of steps must be non-negative, got {steps}")
+    return _new(np.linspace(start, end, steps).astype(dtypes.default_float), dtype, requires_grad)
+
+
+def eye(n, m=None, dtype=None, requires_grad=False):
+    return _new(np.eye(n, m, dtype=dtypes.default_float), dtype, requires_grad)
+
+
+def rand(*size, dtype=None, requires_grad=False):
+    """Uniform on [0, 1), from the generator seeded by tm.manual_seed."""
+    dtype = dtypes.to_dtype(dtype) or dtypes.default_float
+    return _new(generator().random(_shape_arg(size), dtype=dtype), None, requires_grad)
+
+
+def randn(*size, dtype=None, requires_grad=False):
+    """Standard normal, from the generator seeded by tm.manual_seed."""
+    dtype = dtypes.to_dtype(dtype) or dtypes.default_float
+    return _new(generator().standard_normal(_shape_arg(size), dtype=dtype), None, requires_grad)
+
+
+def randint(low=0, high=None, size=None, dtype=None):
+    """Integers uniform on [low, high): randint(high, size) or randint(low, high, size); int64."""
+    if size is None:  # randint(high, size)
+        low, high, size = 0, low, high
+    if high is None or size is None:
+        raise TypeError("randint(): give high and size, e.g. randint(10, (3,)) or randint(2, 10, (3,))")
+    if high <= low:
+        raise ValueError(f"randint(): high ({high}) must be greater than low ({low})")
+    return _new(generator().integers(low, high, _shape_arg((size,))), dtype, False)
+
+
+def rand_like(input, dtype=None):
+    return rand(input.shape, dtype=dtype or input.dtype)
+
+
+def randn_like(input, dtype=None):
+    return randn(input.shape, dtype=dtype or input.dtype)

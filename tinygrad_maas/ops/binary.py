@@ -1,0 +1,146 @@
+"""Elementwise binary ops: z = f(a, b) with NumPy broadcasting.
+
+Each backward multiplies the output gradient by the local derivative, then `unbroadcast`s it to the
+input's shape (an input broadcast along an axis receives the sum of the gradients along it). An input that
+is a constant (a Python number) or does not require grad gets None.
+"""
+
+import numpy as np
+
+from ..autograd.function import Function
+from .broadcast import unbroadcast
+
+
+def _shape(x):
+    return np.shape(x)
+
+
+class Add(Function):
+    """z = a + b.   dz/da = 1, dz/db = 1."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = _shape(a), _shape(b)
+        return a + b
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_a, need_b = ctx.needs_input_grad
+        shape_a, shape_b = ctx.shapes
+        return (unbroadcast(grad, shape_a) if need_a else None,
+                unbroadcast(grad, shape_b) if need_b else None)
+
+
+class Sub(Function):
+    """z = a - b.   dz/da = 1, dz/db = -1."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = _shape(a), _shape(b)
+        return a - b
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_a, need_b = ctx.needs_input_grad
+        shape_a, shape_b = ctx.shapes
+        return (unbroadcast(grad, shape_a) if need_a else None,
+                unbroadcast(-grad, shape_b) if need_b else None)
+
+
+class Mul(Function):
+    """z = a * b.   dz/da = b, dz/db = a."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return (unbroadcast(grad * b, _shape(a)) if need_a else None,
+                unbroadcast(grad * a, _shape(b)) if need_b else None)
+
+
+class Div(Function):
+    """z = a / b.   dz/da = 1 / b, dz/db = -a / b^2 = -z / b."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a / b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        grad_over_b = grad / b
+        return (unbroadcast(grad_over_b, _shape(a)) if need_a else None,
+                unbroadcast(-grad_over_b * a / b, _shape(b)) if need_b else None)
+
+
+class Pow(Function):
+    """z = a ** b.   dz/da = b * a^(b-1),  dz/db = a^b * ln(a) (taken as 0 where a == 0, as PyTorch does).
+
+    The exponent is usually a Python number (x ** 2); with exponent 0 the gradient is 0 everywhere, also
+    at a == 0 where b * a^(b-1) would be 0 * inf.
+    """
+
+    @staticmethod
+    def forward(ctx, a, b):
+        out = a ** b
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, out = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        grad_a = grad_b = None
+        if need_a:
+            if np.ndim(b) == 0 and b == 0:
+                grad_a = np.zeros_like(a)
+            else:
+                grad_a = unbroadcast(grad * b * a ** (b - 1), _shape(a))
+        if need_b:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                log_a = np.where(a == 0, 0, np.log(np.where(a == 0, 1, a)))
+            grad_b = unbroadcast(grad * out * log_a, _shape(b))
+        return grad_a, grad_b
+
+
+class Maximum(Function):
+    """z = max(a, b) elementwise.   dz/da = 1 where a > b, 0 where a < b, 1/2 on ties (as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        return _select_grads(ctx, grad, a, b, (a > b) + 0.5 * (a == b))
+
+
+class Minimum(Function):
+    """z = min(a, b) elementwise.   dz/da = 1 where a < b, 0 where a > b, 1/2 on ties (as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        return _select_grads(ctx, grad, a, b, (a < b) + 0.5 * (a == b))
+
+
+def _select_grads(ctx, grad, a, b, share_of_a):
+    """Split `grad` between a and b: a gets `share_of_a`, b the rest (maximum/minimum backward)."""
+    need_a, need_b = ctx.needs_input_grad
+    share_of_a = share_of_a.astype(grad.dtype, copy=False)
+    return (unbroadcast(grad * share_of_a, _shape(a)) if need_a else None,
+            unbroadcast(grad * (1 - share_of_a), _shape(b)) if need_b else None)

@@ -1,0 +1,179 @@
+"""Reductions over some axes: sum, mean, var, prod, amax/amin, max/min along a dim, logsumexp.
+
+Backward of a reduction sends each output gradient back to every input element that produced it: the
+output gradient is given back the reduced axes (size 1) and broadcast to the input's shape, then multiplied
+by the local derivative. `axes` is always a tuple of non-negative axes (see dims.normalize_dims).
+"""
+
+import numpy as np
+
+from ..autograd.function import Function
+
+
+def _restore_axes(grad, axes, keepdim):
+    """Give a reduced gradient its reduced axes back with size 1, so it broadcasts against the input."""
+    return grad if keepdim or not axes else np.expand_dims(grad, axes)
+
+
+def _count(shape, axes):
+    return int(np.prod([shape[a] for a in axes], dtype=np.int64))
+
+
+class Sum(Function):
+    """y = sum_i x_i over `axes`.   dy/dx_i = 1: every input element gets the output gradient."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim=False):
+        ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        return x.sum(axis=axes, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.broadcast_to(_restore_axes(grad, ctx.axes, ctx.keepdim), ctx.shape)
+
+
+class Mean(Function):
+    """y = (1/N) sum_i x_i over `axes` (N elements).   dy/dx_i = 1/N."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim=False):
+        ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        return x.mean(axis=axes, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        count = _count(ctx.shape, ctx.axes)
+        scaled = _restore_axes(grad, ctx.axes, ctx.keepdim) / max(count, 1)
+        return np.broadcast_to(scaled, ctx.shape).astype(grad.dtype, copy=False)
+
+
+class Var(Function):
+    """y = sum_i (x_i - mean)^2 / (N - correction).
+
+    dy/dx_i = 2 (x_i - mean) / (N - correction). (The mean's own dependence on x_i cancels: the deviations
+    sum to zero.) correction=1 is Bessel's unbiased estimate, PyTorch's default.
+    """
+
+    @staticmethod
+    def forward(ctx, x, axes, correction=1, keepdim=False):
+        ctx.axes, ctx.keepdim = axes, keepdim
+        centered = x - x.mean(axis=axes, keepdims=True)
+        ctx.divisor = _count(x.shape, axes) - correction
+        ctx.save_for_backward(centered)
+        with np.errstate(divide="ignore", invalid="ignore"):  # N <= correction gives inf/nan, as PyTorch
+            return (centered * centered).sum(axis=axes, keepdims=keepdim) / x.dtype.type(ctx.divisor)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (centered,) = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = 2 / centered.dtype.type(ctx.divisor)
+        return _restore_axes(grad, ctx.axes, ctx.keepdim) * (scale * centered)
+
+
+class Prod(Function):
+    """y = prod_i x_i over one axis (or all).   dy/dx_i = prod_{j != i} x_j.
+
+    Not y / x_i: that divides by zero when some x_i = 0. The product of the others is the product of
+    everything before i times everything after i: two exclusive cumulative products.
+    """
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdim=False):
+        ctx.axis, ctx.keepdim = axis, keepdim
+        ctx.save_for_backward(x)
+        if axis is None:
+            return x.prod()
+        return x.prod(axis=axis, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        axis = ctx.axis
+        if axis is None:  # the product of all elements: work on the flattened array
+            others = _product_of_others(x.reshape(-1), 0).reshape(x.shape)
+            return grad * others
+        others = _product_of_others(x, axis)
+        return _restore_axes(grad, (axis,), ctx.keepdim) * others
+
+
+def _product_of_others(x, axis):
+    """For each element, the product of all other elements along `axis`."""
+    ones = np.ones_like(np.take(x, [0], axis=axis))
+    before = np.cumprod(np.concatenate([ones, np.delete(x, -1, axis=axis)], axis=axis), axis=axis)
+    reversed_x = np.flip(x, axis=axis)
+    after = np.cumprod(np.concatenate([ones, np.delete(reversed_x, -1, axis=axis)], axis=axis), axis=axis)
+    return before * np.flip(after, axis=axis)
+
+
+class AMax(Function):
+    """y = max_i x_i over `axes`.   dy/dx_i = 1/k for the k elements equal to the max, 0 elsewhere.
+
+    Ties share the gradient evenly, as PyTorch's amax/amin (and max()/min() with no dim) do.
+    """
+
+    reduce = staticmethod(np.amax)
+
+    @classmethod
+    def forward(cls, ctx, x, axes, keepdim=False):
+        ctx.axes, ctx.keepdim = axes, keepdim
+        out = cls.reduce(x, axis=axes, keepdims=True)
+        ctx.save_for_backward(x, out)
+        return out if keepdim else np.squeeze(out, axis=axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        is_extreme = x == out
+        share = is_extreme / is_extreme.sum(axis=ctx.axes, keepdims=True)
+        return _restore_axes(grad, ctx.axes, ctx.keepdim) * share.astype(grad.dtype, copy=False)
+
+
+class AMin(AMax):
+    """y = min_i x_i over `axes`.   dy/dx_i = 1/k for the k elements equal to the min, 0 elsewhere."""
+
+    reduce = staticmethod(np.amin)
+
+
+class TakeAlongDim(Function):
+    """y = the elements of x at `indices` along one axis: max(dim)/min(dim) with the argmax/argmin indices.
+
+    dy/dx_i = 1 at the selected index, 0 elsewhere: the gradient follows the index (PyTorch's max(dim)).
+    `indices` has x's shape with size 1 along `axis` (keepdims form).
+    """
+
+    @staticmethod
+    def forward(ctx, x, indices, axis, keepdim=False):
+        ctx.shape, ctx.axis, ctx.keepdim = x.shape, axis, keepdim
+        ctx.save_for_backward(indices)
+        values = np.take_along_axis(x, indices, axis=axis)
+        return values if keepdim else np.squeeze(values, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (indices,) = ctx.saved_tensors
+        grad_x = np.zeros(ctx.shape, dtype=grad.dtype)
+        np.put_along_axis(grad_x, indices, _restore_axes(grad, (ctx.axis,), ctx.keepdim), axis=ctx.axis)
+        return grad_x
+
+
+class LogSumExp(Function):
+    """y = log sum_i e^{x_i} over `axes`.   dy/dx_i = e^{x_i} / sum_j e^{x_j} = e^{x_i - y} (a softmax).
+
+    Computed as m + log sum_i e^{x_i - m} with m = max x, so no exp overflows.
+    """
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim=False):
+        shift = np.amax(x, axis=axes, keepdims=True, initial=-np.inf)
+        shift = np.where(np.isfinite(shift), shift, 0).astype(x.dtype)  # all -inf (or empty): -inf, not nan
+        with np.errstate(divide="ignore"):
+            out = np.log(np.exp(x - shift).sum(axis=axes, keepdims=True)) + shift
+        ctx.axes, ctx.keepdim = axes, keepdim
+        ctx.save_for_backward(x, out)
+        return out if keepdim else np.squeeze(out, axis=axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        return _restore_axes(grad, ctx.axes, ctx.keepdim) * np.exp(x - out)
