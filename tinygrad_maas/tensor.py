@@ -17,8 +17,7 @@ MinMaxResult = namedtuple("MinMaxResult", ["values", "indices"])  # what max(dim
 
 
 class Tensor:
-    __slots__ = ("data", "grad", "grad_fn", "requires_grad", "_version", "_accumulator", "_hooks",
-                 "__weakref__")
+    __slots__ = ("data", "grad", "grad_fn", "requires_grad", "_accumulator", "_hooks", "__weakref__")
 
     # NumPy must not treat a Tensor as an array in `ndarray + tensor`: it returns NotImplemented and Python
     # calls Tensor.__radd__, which keeps the result in the graph.
@@ -297,7 +296,7 @@ class Tensor:
     def fill_(self, value):
         self._check_inplace_allowed("fill_")
         self.data[...] = _plain(value)
-        self._bump_version()
+        self._mark_written()
         return self
 
     def copy_(self, source):
@@ -309,7 +308,7 @@ class Tensor:
         except ValueError as error:
             raise ValueError(f"copy_(): a source of shape {np.shape(value)} cannot be copied into a tensor of "
                              f"shape {self.shape} ({error})") from None
-        self._bump_version()
+        self._mark_written()
         return self
 
     def __setitem__(self, key, value):
@@ -322,7 +321,7 @@ class Tensor:
         except ValueError as error:
             raise ValueError(f"cannot assign a value of shape {np.shape(_plain(value))} to a selection of a "
                              f"tensor of shape {self.shape}: {error}") from None
-        self._bump_version()
+        self._mark_written()
 
     def _check_inplace_allowed(self, op):
         if self.requires_grad and grad_mode._state.enabled:
@@ -345,12 +344,11 @@ class Tensor:
         except ValueError as error:
             raise ValueError(f"{op}: a value of shape {np.shape(value)} cannot update a tensor of shape "
                              f"{self.shape} in place ({error})") from None
-        self._bump_version()
+        self._mark_written()
         return self
 
-    def _bump_version(self):
-        if self._version is not None:
-            self._version[0] += 1
+    def _mark_written(self):
+        versions.mark_written(self.data)
 
     # ------------------------------------------------------------------ comparisons (no gradient)
     def __eq__(self, other):
@@ -760,7 +758,6 @@ def _init_slots(tensor, data, grad_fn):
     tensor.grad = None
     tensor.grad_fn = grad_fn
     tensor.requires_grad = grad_fn is not None
-    tensor._version = None  # [n]: a cell shared with graph nodes that saved this tensor's array
     tensor._accumulator = None  # weak reference to this leaf's AccumulateGrad node
     tensor._hooks = None  # hooks of a leaf (a non-leaf keeps them on its grad_fn)
 
@@ -842,6 +839,13 @@ def _as_operand(value, op):
 
 def _promote(left, right, op, floating=False):
     """Cast the operands to PyTorch's result dtype (see dtypes.py); Python numbers stay numbers."""
+    if isinstance(left, Tensor):  # fast paths: nothing to convert (most calls)
+        kind = left.data.dtype.kind
+        if isinstance(right, Tensor):
+            if left.data.dtype == right.data.dtype and (kind == "f" or not floating):
+                return left, right
+        elif type(right) is float and kind == "f":
+            return left, right
     left, right = _as_operand(left, op), _as_operand(right, op)
     left_is_tensor, right_is_tensor = isinstance(left, Tensor), isinstance(right, Tensor)
     if left_is_tensor and right_is_tensor:
@@ -1037,4 +1041,4 @@ def where(condition, input, other):
 
 # Imported last: autograd and the ops import Tensor from this module.
 from . import ops as _ops  # noqa: E402
-from .autograd import grad_mode  # noqa: E402
+from .autograd import grad_mode, versions  # noqa: E402

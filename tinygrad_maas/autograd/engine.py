@@ -14,6 +14,7 @@ path adds the summed gradient into `leaf.grad`.
 
 import numpy as np
 
+from . import versions
 from .function import AccumulateGrad, _accumulator_of, _run_hooks
 from .grad_mode import no_grad
 
@@ -74,13 +75,12 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
                     f"Trying to backward through the graph a second time: {node.name()} already freed "
                     "the arrays it saved. Pass retain_graph=True to the first backward() to keep them."
                 )
-            for cell, version in node.version_checks:
-                if cell[0] != version:
-                    raise RuntimeError(
-                        f"a tensor saved by {node.name()} for backward was modified by an in-place "
-                        f"operation (version {version} at forward, {cell[0]} now); compute it out of place "
-                        "(x = x + y) or call backward before changing it"
-                    )
+            if saved and versions.stale_array(saved, node.created_at) is not None:
+                raise RuntimeError(
+                    f"an array saved by {node.name()} for backward was modified by an in-place operation "
+                    "after the forward pass, so its gradient would be wrong; compute it out of place "
+                    "(x = x + y) or call backward before changing it"
+                )
             grads = node.backward(node, grad)
             if saved and not retain_graph:
                 node.saved_tensors = None  # release the arrays: the point of freeing the graph

@@ -96,9 +96,9 @@ def _numeric_jacobians(fn, inputs, checked, output_sizes, eps):
             for element in range(flat.size):
                 original = flat[element]
                 flat[element] = original + eps
-                plus = [out.data.reshape(-1).copy() for out in _float_outputs(fn(*inputs))]
+                plus = [out.data.reshape(-1).copy() for out in _float_outputs(fn(*inputs))]  # outputs may be views
                 flat[element] = original - eps
-                minus = [out.data.reshape(-1) for out in _float_outputs(fn(*inputs))]
+                minus = [out.data.reshape(-1).copy() for out in _float_outputs(fn(*inputs))]
                 flat[element] = original
                 for column, p, m in zip(columns, plus, minus):
                     column[:, element] = (p - m) / (2 * eps)

@@ -12,7 +12,7 @@ from .broadcast import unbroadcast
 
 
 def _shape(x):
-    return np.shape(x)
+    return x.shape if type(x) is np.ndarray else np.shape(x)
 
 
 class Add(Function):
