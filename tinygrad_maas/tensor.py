@@ -735,8 +735,11 @@ class Tensor:
         if data.size == 0 and data.ndim > 1:
             body = f"[], size={data.shape}"
         else:
+            # Like PyTorch: whole numbers print as "3.", anything else with four decimals "1.5000".
+            finite = data[np.isfinite(data)] if data.dtype.kind == "f" else data
+            whole = data.dtype.kind != "f" or bool(np.all(finite == np.round(finite)))
             body = np.array2string(data, separator=", ", prefix="tensor(", precision=4,
-                                   floatmode="maxprec_equal" if data.dtype.kind == "f" else "maxprec")
+                                   floatmode="maxprec" if whole else "fixed")
         extras = []
         if data.dtype not in (dtypes.float32, dtypes.int64, dtypes.bool_):
             extras.append(f"dtype=tm.{data.dtype}")
