@@ -848,7 +848,7 @@ def _promote(left, right, op, floating=False):
             if left.data.dtype == right.data.dtype and (kind == "f" or not floating):
                 return left, right
         elif type(right) is float and kind == "f":
-            return left, right
+            return left, _scalar_array(right, left.data.dtype)
     left, right = _as_operand(left, op), _as_operand(right, op)
     left_is_tensor, right_is_tensor = isinstance(left, Tensor), isinstance(right, Tensor)
     if left_is_tensor and right_is_tensor:
@@ -861,11 +861,26 @@ def _promote(left, right, op, floating=False):
         dtype = dtypes.promote_with_scalar(right.data.dtype, left)
     if floating and dtype.kind != "f":
         dtype = dtypes.default_float  # true division of integers gives float32, as in PyTorch
-    if left_is_tensor and left.data.dtype != dtype:
-        left = left.to(dtype)
-    if right_is_tensor and right.data.dtype != dtype:
-        right = right.to(dtype)
+    left = left.to(dtype) if left_is_tensor else _scalar_array(left, dtype)
+    right = right.to(dtype) if right_is_tensor else _scalar_array(right, dtype)
     return left, right
+
+
+_scalar_arrays = {}
+
+
+def _scalar_array(value, dtype):
+    """A Python number as a 0-d array of `dtype`, cached: NumPy computes `array * array0d` in about half
+    the time of `array * 1.5`, whose Python float it must convert on every call. The cached arrays are
+    read-only (ops never write to their inputs)."""
+    key = (type(value), value, dtype)
+    array = _scalar_arrays.get(key)
+    if array is None:
+        if len(_scalar_arrays) > 512:  # bounded: many distinct constants just stop being cached
+            _scalar_arrays.clear()
+        array = _scalar_arrays[key] = np.array(value, dtype=dtype)
+        array.flags.writeable = False
+    return array
 
 
 def _binary(function, left, right, op, floating=False):

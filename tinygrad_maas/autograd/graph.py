@@ -11,22 +11,21 @@ def topological_order(tensor):
 
 
 def describe_graph(tensor):
-    """One line per node, in backward order: the node, what it saved, and which nodes feed it.
+    """One line per node, in the order backward runs them: its number, its name, the numbers of the
+    nodes its inputs came from, and how many arrays it saved for backward (or "freed" after backward).
 
-        >>> print(tm.autograd.describe_graph(loss))
-        0 MeanBackward    <- 1
-        1 MulBackward     saved (3,) (3,)  <- 2, leaf x
-        ...
+        0 MulBackward      <- 1, 1   saved 2 arrays
+        1 AccumulateGrad   into tensor([1., 2.], requires_grad=True)
     """
     order = topological_order(tensor)
     number = {node: i for i, node in enumerate(order)}
     lines = []
     for i, node in enumerate(order):
         if hasattr(node, "variable"):
-            lines.append(f"{i} AccumulateGrad  -> leaf of shape {node.variable.shape}")
+            lines.append(f"{i} {'AccumulateGrad':<16} into {node.variable!r}")
             continue
+        inputs = ", ".join("-" if n is None else str(number[n]) for n in node.next_nodes)
         saved = node.saved_tensors
-        saved_text = "freed" if saved is None else " ".join(str(getattr(a, "shape", "()")) for a in saved)
-        inputs = ", ".join("const" if n is None else str(number[n]) for n in node.next_nodes)
-        lines.append(f"{i} {node.name():<16} saved [{saved_text}]  <- {inputs}")
+        count = "freed" if saved is None else f"saved {len(saved)} array{'s' * (len(saved) != 1)}" if saved else ""
+        lines.append(f"{i} {node.name():<16} <- {inputs:<7} {count}".rstrip())
     return "\n".join(lines)

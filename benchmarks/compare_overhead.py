@@ -1,0 +1,70 @@
+"""Side-by-side per-op overhead: tinygrad_maas vs PyTorch (when installed) vs hand-written NumPy.
+
+    python -m benchmarks.compare_overhead [--rounds 21]
+
+The three run alternately in one process (round-robin), so a noisy neighbour slows all of them alike;
+the table gives medians over rounds, microseconds per op, and the ratio to PyTorch.
+"""
+
+import argparse
+import platform
+import statistics
+import time
+
+import numpy as np
+
+import tinygrad_maas as tm
+from benchmarks import overhead_workloads as work
+
+
+def _contenders():
+    x_ours = tm.randn(work.SIZE, requires_grad=True)
+
+    def ours():
+        x_ours.grad = None
+        work.chain_tinygrad(tm, x_ours)
+
+    x_numpy = np.random.default_rng(0).standard_normal(work.SIZE).astype(np.float32)
+    contenders = {"tinygrad_maas": ours, "numpy (hand-written backward)": lambda: work.chain_numpy(x_numpy)}
+    try:
+        import torch
+    except ImportError:
+        return contenders, None
+    torch.set_num_threads(2)
+    x_torch = torch.randn(work.SIZE, requires_grad=True)
+
+    def theirs():
+        x_torch.grad = None
+        work.chain_torch(torch, x_torch)
+
+    contenders["pytorch " + torch.__version__] = theirs
+    return contenders, "pytorch " + torch.__version__
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=21)
+    args = parser.parse_args(argv)
+    contenders, torch_name = _contenders()
+    for run in contenders.values():  # warm-up
+        run()
+    times = {name: [] for name in contenders}
+    for _ in range(args.rounds):
+        for name, run in contenders.items():
+            start = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - start)
+    print(f"chain of {work.CHAIN_OPS} elementwise ops on a ({work.SIZE},) float32 tensor, forward + backward")
+    print(f"{platform.processor() or platform.machine()}, Python {platform.python_version()}, "
+          f"{args.rounds} alternating rounds, medians")
+    print(f"| {'contender':<30} | us per op | ratio to PyTorch |")
+    print(f"|{'-' * 32}|-----------|------------------|")
+    reference = statistics.median(times[torch_name]) if torch_name else None
+    for name, samples in times.items():
+        median = statistics.median(samples)
+        ratio = f"{median / reference:.2f}" if reference else "(no torch)"
+        print(f"| {name:<30} | {median / work.CHAIN_OPS * 1e6:9.2f} | {ratio:>16} |")
+
+
+if __name__ == "__main__":
+    main()
