@@ -48,6 +48,6 @@ def main(steps=2000):
     start = time.perf_counter()
     losses = train_sine(steps=steps)
     seconds = time.perf_counter() - start
-    print(f"loss fell from {losses[0]:.4f} to {losses[-1]:.5f} in {steps} steps ({seconds:.1f} s)")
+    print(f"loss fell from {losses[0]:.4f} to {losses[-1]:.5f} in {steps} steps ({seconds:.2f} s)")
     if not losses[-1] < losses[0] / 10:
         raise SystemExit("the loss did not fall tenfold: something is wrong with the engine")

@@ -182,7 +182,9 @@ class Tensor:
         def store(grad):
             tensor = this()
             if tensor is not None:
-                tensor.grad = grad if tensor.grad is None else Tensor._constant(tensor.grad.data + grad.data)
+                # A copy: the engine's gradient arrays may be read-only broadcast views or shared.
+                tensor.grad = Tensor._constant(np.array(grad.data) if tensor.grad is None else
+                                               tensor.grad.data + grad.data)
 
         self.register_hook(store)
 

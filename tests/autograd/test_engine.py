@@ -121,6 +121,8 @@ def test_non_leaf_tensors_do_not_keep_grad_unless_asked():
     (hidden + kept).sum().backward()
     assert hidden.grad is None
     assert kept.grad.tolist() == [1.0, 1.0]
+    kept.grad.zero_()  # the retained gradient is the tensor's own, writable array
+    assert kept.grad.tolist() == [0.0, 0.0]
 
 
 def test_detach_returns_a_tensor_outside_the_graph_sharing_memory():

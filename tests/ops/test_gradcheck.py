@@ -197,6 +197,31 @@ def test_indexing_op(name):
     assert gradcheck(INDEXING[name], make((5, 7)))
 
 
+SCALAR_AND_EMPTY_CASES = {
+    "scalar_index_none": ((), lambda x: x[None]),
+    "scalar_index_ellipsis": ((), lambda x: x[...] * 2),
+    "scalar_softmax": ((), lambda x: x.softmax(0)),
+    "scalar_log_softmax": ((), lambda x: x.log_softmax(-1) + x),
+    "scalar_logsumexp": ((), lambda x: x.logsumexp(0)),
+    "scalar_var_biased": ((), lambda x: x.var(correction=0)),
+    "scalar_stack": ((), lambda x: tm.stack([x, x * 2])),
+    "scalar_expand": ((), lambda x: x.expand(3, 2)),
+    "scalar_where": ((), lambda x: tm.where(x > 0, x, -x)),
+    "empty_slice": ((0, 3), lambda x: x[:, 1:]),
+    "empty_mask": ((0, 3), lambda x: x[x > 0]),
+    "empty_gather": ((0, 3), lambda x: x.gather(1, tm.zeros(0, 2, dtype=tm.int64))),
+    "empty_masked_fill": ((0, 3), lambda x: x.masked_fill(x > 0, 1.0)),
+    "empty_pad": ((0, 3), lambda x: F.pad(x, (1, 1, 2, 0))),
+    "empty_log_softmax": ((0, 3), lambda x: x.log_softmax(1)),
+}
+
+
+@pytest.mark.parametrize("name", SCALAR_AND_EMPTY_CASES)
+def test_ops_on_scalars_and_zero_size_tensors(name):
+    shape, fn = SCALAR_AND_EMPTY_CASES[name]
+    assert gradcheck(fn, make(shape))
+
+
 def test_repeated_indices_accumulate_their_gradients():
     x = tm.tensor([1.0, 2.0, 3.0], requires_grad=True)
     x[[0, 0, 2, 0]].sum().backward()
