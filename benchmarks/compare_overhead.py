@@ -22,7 +22,7 @@ def _contenders():
 
     def ours():
         x_ours.grad = None
-        work.chain_tinygrad(tm, x_ours)
+        work.chain(x_ours)
 
     x_numpy = np.random.default_rng(0).standard_normal(work.SIZE).astype(np.float32)
     contenders = {"tinygrad_maas": ours, "numpy (hand-written backward)": lambda: work.chain_numpy(x_numpy)}
@@ -35,7 +35,7 @@ def _contenders():
 
     def theirs():
         x_torch.grad = None
-        work.chain_torch(torch, x_torch)
+        work.chain(x_torch)
 
     contenders["pytorch " + torch.__version__] = theirs
     return contenders, "pytorch " + torch.__version__

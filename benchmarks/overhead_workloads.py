@@ -11,15 +11,8 @@ CHAIN_OPS = 2000
 SIZE = 16
 
 
-def chain_tinygrad(tm, x):
-    y = x
-    for _ in range(CHAIN_OPS // 4):
-        y = (y * 1.0001 + 0.5).tanh() - 0.25
-    y.sum().backward()
-    return x.grad
-
-
-def chain_torch(torch, x):
+def chain(x):
+    """The chain, for any framework with PyTorch's API: tinygrad_maas and PyTorch run this same code."""
     y = x
     for _ in range(CHAIN_OPS // 4):
         y = (y * 1.0001 + 0.5).tanh() - 0.25
@@ -41,11 +34,7 @@ def chain_numpy(x):
     return grad
 
 
-def single_op_tinygrad(tm, x):
-    (x * x).sum().backward()
-    return x.grad
-
-
-def single_op_torch(torch, x):
+def single_op(x):
+    """One product, a sum and a backward: the fixed cost of a tiny graph."""
     (x * x).sum().backward()
     return x.grad

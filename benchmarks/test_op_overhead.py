@@ -18,7 +18,7 @@ def test_chain_tinygrad_maas(benchmark):
 
     def run():
         x.grad = None
-        return work.chain_tinygrad(tm, x)
+        return work.chain(x)
 
     benchmark(run)
 
@@ -34,7 +34,7 @@ def test_chain_torch(benchmark):
 
     def run():
         x.grad = None
-        return work.chain_torch(torch, x)
+        return work.chain(x)
 
     benchmark(run)
 
@@ -44,7 +44,7 @@ def test_mul_sum_backward_tinygrad_maas(benchmark):
 
     def run():
         x.grad = None
-        return work.single_op_tinygrad(tm, x)
+        return work.single_op(x)
 
     benchmark(run)
 
@@ -55,6 +55,6 @@ def test_mul_sum_backward_torch(benchmark):
 
     def run():
         x.grad = None
-        return work.single_op_torch(torch, x)
+        return work.single_op(x)
 
     benchmark(run)
