@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ..ops.conv import Conv2d, conv2d_arguments
 from ..ops.join import ConstantPad
 from ..tensor import Tensor
 
@@ -24,6 +25,61 @@ def softmax(input, dim):
 
 def log_softmax(input, dim):
     return input.log_softmax(dim)
+
+
+def linear(input, weight, bias=None):
+    """y = x W^T + b, with weight of shape (out_features, in_features) as in PyTorch."""
+    out = input @ weight.T
+    return out if bias is None else out + bias
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D cross-correlation of an (N, C, H, W) input (or unbatched (C, H, W)) with an (O, C/groups, kh, kw)
+    weight, as torch.nn.functional.conv2d. See ops/conv.py for the forward and backward."""
+    _check_same_dtype("conv2d", input, weight, bias)
+    unbatched = input.ndim == 3
+    if unbatched:
+        input = input.unsqueeze(0)
+    stride, padding, dilation = conv2d_arguments(input.shape, weight.shape, None if bias is None else bias.shape,
+                                                 stride, padding, dilation, groups)
+    out = Conv2d.apply(input, weight, bias, stride=stride, padding=padding, dilation=dilation, groups=groups)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D cross-correlation of an (N, C, L) input (or unbatched (C, L)) with an (O, C/groups, k) weight:
+    conv2d on a height-1 image, so it shares conv2d's kernels and backward."""
+    _check_same_dtype("conv1d", input, weight, bias)
+    if input.ndim not in (2, 3) or weight.ndim != 3:
+        raise ValueError(f"conv1d(): expected an (N, C, L) or (C, L) input and an (O, C/groups, k) weight, got "
+                         f"shapes {input.shape} and {weight.shape}")
+    unbatched = input.ndim == 2
+    if unbatched:
+        input = input.unsqueeze(0)
+    as_pair = {"stride": _single(stride, "stride", 1), "dilation": _single(dilation, "dilation", 1)}
+    padding = padding if isinstance(padding, str) else (0, _single(padding, "padding", 0)[1])
+    out = conv2d(input.unsqueeze(2), weight.unsqueeze(2), bias, as_pair["stride"], padding,
+                 as_pair["dilation"], groups).squeeze(2)
+    return out.squeeze(0) if unbatched else out
+
+
+def _single(value, name, height_value):
+    """A conv1d int or 1-tuple as the (height, width) pair of the equivalent conv2d."""
+    if isinstance(value, (tuple, list)) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"conv1d(): {name} must be an int or a 1-tuple, got {value!r}")
+    return (height_value, int(value))
+
+
+def _check_same_dtype(op, input, weight, bias):
+    for name, tensor in (("input", input), ("weight", weight), ("bias", bias)):
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"{op}(): {name} must be a tensor, got {type(tensor).__name__}")
+    dtypes = {t.dtype for t in (input, weight, bias) if t is not None}
+    if len(dtypes) > 1 or input.dtype.kind != "f":
+        raise TypeError(f"{op}(): input, weight and bias must share one floating dtype, got "
+                        f"{', '.join(str(t.dtype) for t in (input, weight, bias) if t is not None)}")
 
 
 def pad(input, pad, mode="constant", value=None):

@@ -1,0 +1,38 @@
+"""Backend switching: the numba kernels and the NumPy reference path are interchangeable."""
+
+import numpy as np
+import pytest
+
+import tinygrad_maas as tm
+import tinygrad_maas.nn.functional as F
+
+
+@pytest.fixture
+def restore_backend():
+    previous = tm.backend.current()
+    yield
+    tm.backend.use(previous)
+
+
+def test_both_backends_give_the_same_conv2d_forward_and_backward(restore_backend):
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((2, 3, 8, 7)).astype(np.float32), rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    results = {}
+    for name in tm.backend.BACKENDS:
+        tm.backend.use(name)
+        X, W = tm.tensor(x, requires_grad=True), tm.tensor(w, requires_grad=True)
+        out = F.conv2d(X, W, stride=2, padding=1)
+        (out * out).sum().backward()
+        results[name] = (out.data, X.grad.data, W.grad.data)
+    for numba_array, numpy_array in zip(*results.values()):
+        np.testing.assert_allclose(numba_array, numpy_array, rtol=1e-5, atol=1e-5)
+
+
+def test_unknown_backend_is_refused(restore_backend):
+    with pytest.raises(ValueError, match="unknown backend 'cuda'"):
+        tm.backend.use("cuda")
+
+
+def test_set_num_threads_validates():
+    with pytest.raises(ValueError, match="positive integer"):
+        tm.backend.set_num_threads(0)

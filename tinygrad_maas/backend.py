@@ -1,0 +1,67 @@
+"""Kernel dispatch: the one place that decides whether an op runs a numba kernel or its NumPy twin.
+
+    tm.backend.use("numpy")      # the readable reference path, everywhere
+    tm.backend.use("numba")      # the fast path (the default)
+    TINYGRAD_MAAS_BACKEND=numpy python train.py
+
+Ops ask `backend.kernels("conv")` for a module and call its functions; `tinygrad_maas.kernels.conv` and
+`tinygrad_maas.reference.conv` define the same functions with the same signatures. The numba module is
+imported on first use, so `import tinygrad_maas` never imports numba or compiles anything.
+"""
+
+import importlib
+import os
+
+BACKENDS = ("numba", "numpy")
+_ENVIRONMENT_VARIABLE = "TINYGRAD_MAAS_BACKEND"
+
+
+def _from_environment():
+    name = os.environ.get(_ENVIRONMENT_VARIABLE, "numba").strip().lower()
+    if name not in BACKENDS:
+        raise ValueError(f"{_ENVIRONMENT_VARIABLE}={name!r} is not a backend; use one of {BACKENDS}")
+    return name
+
+
+_current = _from_environment()
+_loaded = {}
+
+
+def use(name):
+    """Switch every op of the framework to the "numba" kernels or the "numpy" reference twins."""
+    global _current
+    if name not in BACKENDS:
+        raise ValueError(f"backend.use(): unknown backend {name!r}; use one of {BACKENDS}")
+    _current = name
+
+
+def current():
+    """The backend in use: "numba" or "numpy"."""
+    return _current
+
+
+def kernels(family):
+    """The module of kernel functions for `family` ("conv", ...) on the current backend."""
+    key = (_current, family)
+    module = _loaded.get(key)
+    if module is None:
+        package = "tinygrad_maas.kernels" if _current == "numba" else "tinygrad_maas.reference"
+        try:
+            module = importlib.import_module(f"{package}.{family}")
+        except ImportError as error:
+            if _current == "numba" and "numba" in str(error):
+                raise ImportError("the numba backend needs numba (pip install numba), or switch to the "
+                                  "reference path with tm.backend.use('numpy')") from error
+            raise
+        _loaded[key] = module
+    return module
+
+
+def set_num_threads(count):
+    """Threads for numba's parallel kernels. BLAS (NumPy's matmul) keeps its own setting: set
+    OPENBLAS_NUM_THREADS / OMP_NUM_THREADS before starting Python so the two do not oversubscribe."""
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ValueError(f"set_num_threads(): count must be a positive integer, got {count!r}")
+    import numba
+
+    numba.set_num_threads(min(count, numba.config.NUMBA_NUM_THREADS))

@@ -1,0 +1,114 @@
+"""2-D convolution (cross-correlation, as in PyTorch) by im2col and one batched matmul.
+
+    cols = im2col(pad(x))                         (N, G, Cg*kh*kw, Ho*Wo)   every receptive field a column
+    out  = W_g @ cols + b                         (N, G, O/G, Ho*Wo)        W_g: (G, O/G, Cg*kh*kw)
+
+backward, with g = dL/dout reshaped to (N, G, O/G, Ho*Wo):
+    dL/dW_g = sum_n g[n] @ cols[n]^T              each weight meets every column it multiplied
+    dL/dx   = unpad(col2im(W_g^T @ g))            col2im is the adjoint of im2col: it sums the column
+                                                  gradients back into the input positions they came from
+    dL/db   = sum of g over n, y, x
+
+im2col/col2im come from the backend (numba kernels, or their NumPy twins); the matmuls are NumPy's BLAS.
+conv1d is conv2d on inputs of height 1 (see nn/functional.py).
+"""
+
+import numpy as np
+
+from .. import backend
+from ..autograd.function import Function
+
+
+class Conv2d(Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
+        (pad_top, pad_bottom), (pad_left, pad_right) = padding
+        (stride_h, stride_w), (dilation_h, dilation_w) = stride, dilation
+        n, c, h, w = x.shape
+        out_channels, _, kernel_h, kernel_w = weight.shape
+        padded = x
+        if pad_top or pad_bottom or pad_left or pad_right:
+            padded = np.pad(x, ((0, 0), (0, 0), (pad_top, pad_bottom), (pad_left, pad_right)))
+        out_h = (padded.shape[2] - dilation_h * (kernel_h - 1) - 1) // stride_h + 1
+        out_w = (padded.shape[3] - dilation_w * (kernel_w - 1) - 1) // stride_w + 1
+        geometry = (kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, out_h, out_w)
+        cols = backend.kernels("conv").im2col(padded, *geometry)
+        cols = cols.reshape(n, groups, -1, out_h * out_w)
+        weight_g = weight.reshape(groups, out_channels // groups, -1)
+        out = np.matmul(weight_g, cols).reshape(n, out_channels, out_h, out_w)
+        if bias is not None:
+            out += bias.reshape(1, -1, 1, 1)
+        ctx.save_for_backward(cols, weight_g)
+        ctx.geometry, ctx.padded_shape, ctx.input_shape = geometry, padded.shape, x.shape
+        ctx.padding, ctx.weight_shape = padding, weight.shape
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        cols, weight_g = ctx.saved_tensors
+        need_x, need_weight, need_bias = ctx.needs_input_grad
+        n, groups = cols.shape[0], cols.shape[1]
+        grad_g = grad.reshape(n, groups, weight_g.shape[1], -1)
+        grad_x = grad_weight = grad_bias = None
+        if need_weight:
+            grad_weight = np.matmul(grad_g, cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(ctx.weight_shape)
+        if need_x:
+            grad_cols = np.matmul(weight_g.transpose(0, 2, 1), grad_g).reshape(n, -1, cols.shape[-1])
+            grad_padded = backend.kernels("conv").col2im(grad_cols, ctx.padded_shape, *ctx.geometry)
+            (top, bottom), (left, right) = ctx.padding
+            h, w = ctx.padded_shape[2:]
+            grad_x = grad_padded[:, :, top:h - bottom, left:w - right]
+        if need_bias:
+            grad_bias = grad.sum(axis=(0, 2, 3))
+        return grad_x, grad_weight, grad_bias
+
+
+def conv2d_arguments(input_shape, weight_shape, bias_shape, stride, padding, dilation, groups, op="conv2d"):
+    """Check a conv2d call and return (stride, ((top, bottom), (left, right)), dilation) as PyTorch
+    reads them: ints or pairs, padding also "valid" (none) or "same" (output size = input size, stride 1;
+    for an even kernel the extra row/column goes at the bottom/right, as in PyTorch)."""
+    stride, dilation = _pair(stride, "stride", op), _pair(dilation, "dilation", op)
+    if min(stride) < 1 or min(dilation) < 1:
+        raise ValueError(f"{op}(): stride {stride} and dilation {dilation} must be positive")
+    if len(input_shape) != 4:
+        raise ValueError(f"{op}(): expected a 4-D input (N, C, H, W), got shape {input_shape}")
+    if len(weight_shape) != 4:
+        raise ValueError(f"{op}(): expected a 4-D weight (out_channels, in_channels/groups, kh, kw), "
+                         f"got shape {weight_shape}")
+    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
+        raise ValueError(f"{op}(): groups must be a positive integer, got {groups!r}")
+    channels, out_channels = input_shape[1], weight_shape[0]
+    if channels != weight_shape[1] * groups:
+        raise ValueError(f"{op}(): input has {channels} channels but weight of shape {weight_shape} with "
+                         f"groups={groups} expects {weight_shape[1] * groups}")
+    if out_channels % groups:
+        raise ValueError(f"{op}(): out_channels {out_channels} is not divisible by groups={groups}")
+    if bias_shape is not None and bias_shape != (out_channels,):
+        raise ValueError(f"{op}(): bias must have shape ({out_channels},), got {bias_shape}")
+    reach = [d * (k - 1) + 1 for d, k in zip(dilation, weight_shape[2:])]
+    if isinstance(padding, str):
+        if padding == "valid":
+            padding = ((0, 0), (0, 0))
+        elif padding == "same":
+            if stride != (1, 1):
+                raise ValueError(f"{op}(): padding='same' needs stride 1, got stride {stride}")
+            padding = tuple(((r - 1) // 2, r - 1 - (r - 1) // 2) for r in reach)
+        else:
+            raise ValueError(f"{op}(): padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
+    else:
+        padding = tuple((p, p) for p in _pair(padding, "padding", op))
+        if min(min(p) for p in padding) < 0:
+            raise ValueError(f"{op}(): padding must be non-negative, got {padding}")
+    for axis, (size, (before, after), r) in enumerate(zip(input_shape[2:], padding, reach)):
+        if size + before + after < r:
+            raise ValueError(f"{op}(): the kernel reaches {r} elements (with dilation) but the padded input is "
+                             f"only {size + before + after} along spatial dim {axis} (input shape {input_shape})")
+    return stride, padding, dilation
+
+
+def _pair(value, name, op):
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return (int(value), int(value))
+    if isinstance(value, (tuple, list)) and len(value) == 2 and all(isinstance(v, (int, np.integer)) for v in value):
+        return (int(value[0]), int(value[1]))
+    raise ValueError(f"{op}(): {name} must be an int or a pair of ints, got {value!r}")
