@@ -1,7 +1,8 @@
-"""im2col / col2im as numba kernels: twins of tinygrad_maas/reference/conv.py (same signatures).
+"""im2col / col2im as numba kernels: twins of tinygrad_maas/reference/conv.py (same signatures, same
+column layout cols[c, i, j, n, y, x]).
 
-Parallel over the N * C input planes: each plane's columns (and, in col2im, each plane's gradient) are
-written by one thread only, so no two threads ever add into the same element.
+Parallel over the N * C input planes: each plane's columns (and, in col2im, each plane's gradient) belong
+to one thread only, so no two threads ever add into the same element.
 """
 
 import numpy as np
@@ -13,13 +14,13 @@ def _im2col_into(padded, cols, kernel_h, kernel_w, stride_h, stride_w, dilation_
     n, c = padded.shape[0], padded.shape[1]
     out_h, out_w = cols.shape[4], cols.shape[5]
     for plane in prange(n * c):
-        b, ch = plane // c, plane % c
+        b, ch = plane % n, plane // n
         for i in range(kernel_h):
             for j in range(kernel_w):
                 for y in range(out_h):
                     row = y * stride_h + i * dilation_h
                     for x in range(out_w):
-                        cols[b, ch, i, j, y, x] = padded[b, ch, row, x * stride_w + j * dilation_w]
+                        cols[ch, i, j, b, y, x] = padded[b, ch, row, x * stride_w + j * dilation_w]
 
 
 @njit(parallel=True, cache=True)
@@ -27,26 +28,26 @@ def _col2im_into(cols, grad, kernel_h, kernel_w, stride_h, stride_w, dilation_h,
     n, c = grad.shape[0], grad.shape[1]
     out_h, out_w = cols.shape[4], cols.shape[5]
     for plane in prange(n * c):
-        b, ch = plane // c, plane % c
+        b, ch = plane % n, plane // n
         for i in range(kernel_h):
             for j in range(kernel_w):
                 for y in range(out_h):
                     row = y * stride_h + i * dilation_h
                     for x in range(out_w):
-                        grad[b, ch, row, x * stride_w + j * dilation_w] += cols[b, ch, i, j, y, x]
+                        grad[b, ch, row, x * stride_w + j * dilation_w] += cols[ch, i, j, b, y, x]
 
 
 def im2col(padded, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, out_h, out_w):
     n, c = padded.shape[:2]
-    cols = np.empty((n, c, kernel_h, kernel_w, out_h, out_w), dtype=padded.dtype)
+    cols = np.empty((c, kernel_h, kernel_w, n, out_h, out_w), dtype=padded.dtype)
     _im2col_into(np.ascontiguousarray(padded), cols, kernel_h, kernel_w, stride_h, stride_w,
                  dilation_h, dilation_w)
-    return cols.reshape(n, c * kernel_h * kernel_w, out_h * out_w)
+    return cols.reshape(c * kernel_h * kernel_w, n * out_h * out_w)
 
 
 def col2im(cols, padded_shape, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, out_h, out_w):
     n, c = padded_shape[:2]
     grad = np.zeros(padded_shape, dtype=cols.dtype)
-    six_d = np.ascontiguousarray(cols).reshape(n, c, kernel_h, kernel_w, out_h, out_w)
+    six_d = np.ascontiguousarray(cols).reshape(c, kernel_h, kernel_w, n, out_h, out_w)
     _col2im_into(six_d, grad, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w)
     return grad

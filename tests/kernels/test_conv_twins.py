@@ -38,7 +38,7 @@ def test_im2col_twins_agree(shape, kernel, stride, dilation, dtype):
 def test_col2im_twins_agree(shape, kernel, stride, dilation, dtype):
     geometry = _geometry(shape, kernel, stride, dilation)
     n, c = shape[:2]
-    cols = np.random.default_rng(1).standard_normal((n, c * kernel[0] * kernel[1], geometry[-2] * geometry[-1]))
+    cols = np.random.default_rng(1).standard_normal((c * kernel[0] * kernel[1], n * geometry[-2] * geometry[-1]))
     cols = cols.astype(dtype)
     expected = numpy_conv.col2im(cols, shape, *geometry)
     actual = numba_conv.col2im(cols, shape, *geometry)

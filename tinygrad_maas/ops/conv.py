@@ -1,10 +1,11 @@
 """2-D convolution (cross-correlation, as in PyTorch) by im2col and one batched matmul.
 
-    cols = im2col(pad(x))                         (N, G, Cg*kh*kw, Ho*Wo)   every receptive field a column
-    out  = W_g @ cols + b                         (N, G, O/G, Ho*Wo)        W_g: (G, O/G, Cg*kh*kw)
+    cols = im2col(pad(x))                         (G, Cg*kh*kw, N*Ho*Wo)   every receptive field a column
+    out  = W_g @ cols + b                         (G, O/G, N*Ho*Wo)        W_g: (G, O/G, Cg*kh*kw)
 
-backward, with g = dL/dout reshaped to (N, G, O/G, Ho*Wo):
-    dL/dW_g = sum_n g[n] @ cols[n]^T              each weight meets every column it multiplied
+One GEMM per group covers the whole batch (far faster than one small GEMM per image).
+backward, with g = dL/dout laid out as (G, O/G, N*Ho*Wo):
+    dL/dW_g = g @ cols^T                          each weight meets every column it multiplied
     dL/dx   = unpad(col2im(W_g^T @ g))            col2im is the adjoint of im2col: it sums the column
                                                   gradients back into the input positions they came from
     dL/db   = sum of g over n, y, x
@@ -24,7 +25,7 @@ class Conv2d(Function):
     def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
         (pad_top, pad_bottom), (pad_left, pad_right) = padding
         (stride_h, stride_w), (dilation_h, dilation_w) = stride, dilation
-        n, c, h, w = x.shape
+        n = x.shape[0]
         out_channels, _, kernel_h, kernel_w = weight.shape
         padded = x
         if pad_top or pad_bottom or pad_left or pad_right:
@@ -32,28 +33,31 @@ class Conv2d(Function):
         out_h = (padded.shape[2] - dilation_h * (kernel_h - 1) - 1) // stride_h + 1
         out_w = (padded.shape[3] - dilation_w * (kernel_w - 1) - 1) // stride_w + 1
         geometry = (kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, out_h, out_w)
-        cols = backend.kernels("conv").im2col(padded, *geometry)
-        cols = cols.reshape(n, groups, -1, out_h * out_w)
+        cols = backend.kernels("conv").im2col(padded, *geometry)  # (C*kh*kw, N*Ho*Wo)
+        cols = cols.reshape(groups, -1, cols.shape[1])  # (G, Cg*kh*kw, N*Ho*Wo), a view
         weight_g = weight.reshape(groups, out_channels // groups, -1)
-        out = np.matmul(weight_g, cols).reshape(n, out_channels, out_h, out_w)
+        out = np.matmul(weight_g, cols)  # one GEMM per group: (G, O/G, N*Ho*Wo)
+        out = out.reshape(out_channels, n, out_h, out_w).transpose(1, 0, 2, 3)
         if bias is not None:
-            out += bias.reshape(1, -1, 1, 1)
+            out = out + bias.reshape(1, -1, 1, 1)  # also makes the result contiguous
+        else:
+            out = np.ascontiguousarray(out)
         ctx.save_for_backward(cols, weight_g)
-        ctx.geometry, ctx.padded_shape, ctx.input_shape = geometry, padded.shape, x.shape
-        ctx.padding, ctx.weight_shape = padding, weight.shape
+        ctx.geometry, ctx.padded_shape, ctx.padding, ctx.weight_shape = geometry, padded.shape, padding, weight.shape
         return out
 
     @staticmethod
     def backward(ctx, grad):
         cols, weight_g = ctx.saved_tensors
         need_x, need_weight, need_bias = ctx.needs_input_grad
-        n, groups = cols.shape[0], cols.shape[1]
-        grad_g = grad.reshape(n, groups, weight_g.shape[1], -1)
+        groups, out_per_group = weight_g.shape[:2]
+        # (N, O, Ho, Wo) -> (G, O/G, N*Ho*Wo): the layout of the forward's product
+        grad_g = np.ascontiguousarray(grad.transpose(1, 0, 2, 3)).reshape(groups, out_per_group, -1)
         grad_x = grad_weight = grad_bias = None
         if need_weight:
-            grad_weight = np.matmul(grad_g, cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(ctx.weight_shape)
+            grad_weight = np.matmul(grad_g, cols.transpose(0, 2, 1)).reshape(ctx.weight_shape)
         if need_x:
-            grad_cols = np.matmul(weight_g.transpose(0, 2, 1), grad_g).reshape(n, -1, cols.shape[-1])
+            grad_cols = np.matmul(weight_g.transpose(0, 2, 1), grad_g).reshape(-1, cols.shape[-1])
             grad_padded = backend.kernels("conv").col2im(grad_cols, ctx.padded_shape, *ctx.geometry)
             (top, bottom), (left, right) = ctx.padding
             h, w = ctx.padded_shape[2:]
