@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ..ops import pool as _pool
 from ..ops.conv import Conv2d, conv2d_arguments
 from ..ops.join import ConstantPad
 from ..tensor import Tensor
@@ -80,6 +81,108 @@ def _check_same_dtype(op, input, weight, bias):
     if len(dtypes) > 1 or input.dtype.kind != "f":
         raise TypeError(f"{op}(): input, weight and bias must share one floating dtype, got "
                         f"{', '.join(str(t.dtype) for t in (input, weight, bias) if t is not None)}")
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Max over each kernel window of an (N, C, H, W) or (C, H, W) input, as torch.nn.functional.max_pool2d.
+    stride defaults to kernel_size; padding (at most half the kernel) counts as -inf."""
+    if return_indices:
+        raise NotImplementedError("max_pool2d(return_indices=True) is not supported yet")
+    x, unbatched = _batched(input, 4, "max_pool2d", "(N, C, H, W)")
+    kernel = _pair_of(kernel_size, "kernel_size", "max_pool2d")
+    stride = kernel if stride is None or stride == [] else _pair_of(stride, "stride", "max_pool2d")
+    padding = _pair_of(padding, "padding", "max_pool2d", minimum=0)
+    dilation = _pair_of(dilation, "dilation", "max_pool2d")
+    for k, p in zip(kernel, padding):
+        if p > k // 2:
+            raise ValueError(f"max_pool2d(): padding {padding} must be at most half the kernel size {kernel}")
+    out_size = tuple(_pool.pooled_size(n, k, s, p, d, ceil_mode)
+                     for n, k, s, p, d in zip(x.shape[2:], kernel, stride, padding, dilation))
+    if min(out_size) < 1:
+        raise ValueError(f"max_pool2d(): input of shape {input.shape} is too small for kernel {kernel} "
+                         f"(output size {out_size})")
+    out = _pool.MaxPool2d.apply(x, kernel=kernel, stride=stride, padding=padding, dilation=dilation,
+                                out_size=out_size)
+    return out.squeeze(0) if unbatched else out
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Max over each window of an (N, C, L) or (C, L) input: max_pool2d on a height-1 image."""
+    if input.ndim not in (2, 3):
+        raise ValueError(f"max_pool1d(): expected an (N, C, L) or (C, L) input, got shape {input.shape}")
+    one = _single_of
+    out = max_pool2d(input.unsqueeze(-2), (1, one(kernel_size, "kernel_size")),
+                     None if stride is None else (1, one(stride, "stride")), (0, one(padding, "padding")),
+                     (1, one(dilation, "dilation")), ceil_mode, return_indices)
+    return out.squeeze(-2)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """Mean over each kernel window, as torch.nn.functional.avg_pool2d: padding counts as zeros, and
+    (count_include_pad) in the divisor; divisor_override replaces the divisor."""
+    x, unbatched = _batched(input, 4, "avg_pool2d", "(N, C, H, W)")
+    kernel = _pair_of(kernel_size, "kernel_size", "avg_pool2d")
+    stride = kernel if stride is None or stride == [] else _pair_of(stride, "stride", "avg_pool2d")
+    padding = _pair_of(padding, "padding", "avg_pool2d", minimum=0)
+    for k, p in zip(kernel, padding):
+        if p > k // 2:
+            raise ValueError(f"avg_pool2d(): padding {padding} must be at most half the kernel size {kernel}")
+    if divisor_override is not None and (isinstance(divisor_override, bool) or divisor_override <= 0):
+        raise ValueError(f"avg_pool2d(): divisor_override must be a positive number, got {divisor_override!r}")
+    out_size = tuple(_pool.pooled_size(n, k, s, p, 1, ceil_mode)
+                     for n, k, s, p in zip(x.shape[2:], kernel, stride, padding))
+    if min(out_size) < 1:
+        raise ValueError(f"avg_pool2d(): input of shape {input.shape} is too small for kernel {kernel}")
+    rows, columns = (_pool.average_pool_windows(n, k, s, p, ceil_mode, o)
+                     for n, k, s, p, o in zip(x.shape[2:], kernel, stride, padding, out_size))
+    if divisor_override is not None:
+        divisor = np.full(out_size, float(divisor_override))
+    elif count_include_pad:
+        divisor = np.outer(rows[2], columns[2]).astype(np.float64)
+    else:
+        divisor = np.outer(rows[3], columns[3]).astype(np.float64)
+    out = _pool.WindowAverage.apply(x, bounds=(rows[0], rows[1], columns[0], columns[1]), divisor=divisor)
+    return out.squeeze(0) if unbatched else out
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling to a fixed output size: window i spans floor(i*H/out) to ceil((i+1)*H/out)."""
+    x, unbatched = _batched(input, 4, "adaptive_avg_pool2d", "(N, C, H, W)")
+    size = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
+    size = tuple(n if o is None else o for n, o in zip(x.shape[2:], size))
+    if len(size) != 2 or any(not isinstance(o, int) or o < 1 for o in size):
+        raise ValueError(f"adaptive_avg_pool2d(): output_size must be a positive int or pair, got {output_size!r}")
+    (top, bottom), (left, right) = (_pool.adaptive_windows(n, o) for n, o in zip(x.shape[2:], size))
+    divisor = np.outer(bottom - top, right - left).astype(np.float64)
+    out = _pool.WindowAverage.apply(x, bounds=(top, bottom, left, right), divisor=divisor)
+    return out.squeeze(0) if unbatched else out
+
+
+def _batched(input, ndim, op, layout):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}(): input must be a tensor, got {type(input).__name__}")
+    if input.ndim not in (ndim - 1, ndim):
+        raise ValueError(f"{op}(): expected a {layout} input (or without the batch dim), got shape {input.shape}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"{op}(): needs a floating point input, got {input.dtype}")
+    return (input.unsqueeze(0), True) if input.ndim == ndim - 1 else (input, False)
+
+
+def _pair_of(value, name, op, minimum=1):
+    pair = (value, value) if isinstance(value, (int, np.integer)) and not isinstance(value, bool) else \
+        tuple(value) if isinstance(value, (tuple, list)) else None
+    if pair is None or len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and v >= minimum for v in pair):
+        raise ValueError(f"{op}(): {name} must be an int or a pair of ints >= {minimum}, got {value!r}")
+    return tuple(int(v) for v in pair)
+
+
+def _single_of(value, name):
+    if isinstance(value, (tuple, list)) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"max_pool1d(): {name} must be an int or a 1-tuple, got {value!r}")
+    return int(value)
 
 
 def pad(input, pad, mode="constant", value=None):

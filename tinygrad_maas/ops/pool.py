@@ -1,0 +1,84 @@
+"""Pooling ops: max_pool2d, and avg_pool2d / adaptive_avg_pool2d as one "window average".
+
+max pooling      y = max of a window              dy/dx = 1 at the window's (first) maximum, else 0
+average pooling  y = sum of a window / divisor    dy/dx = 1 / divisor for every element of the window
+
+The window geometry (where each window starts and ends, what it is divided by) is worked out here in
+NumPy, with PyTorch's rules for padding, ceil_mode and count_include_pad; the loops over windows are the
+backend's kernels (kernels/pool.py, or their twins in reference/pool.py). 1-D pooling is 2-D pooling of
+height 1 (see nn/functional.py).
+"""
+
+import math
+
+import numpy as np
+
+from .. import backend
+from ..autograd.function import Function
+
+
+def pooled_size(size, kernel, stride, padding, dilation, ceil_mode):
+    """Output length along one axis (PyTorch's formula): with ceil_mode a last partial window is kept,
+    unless it would start in the right padding."""
+    span = size + 2 * padding - dilation * (kernel - 1) - 1
+    out = (-(-span // stride) if ceil_mode else span // stride) + 1
+    if ceil_mode and (out - 1) * stride >= size + padding:
+        out -= 1
+    return out
+
+
+class MaxPool2d(Function):
+    @staticmethod
+    def forward(ctx, x, kernel, stride, padding, dilation, out_size):
+        (kernel_h, kernel_w), (stride_h, stride_w) = kernel, stride
+        (pad_h, pad_w), (dilation_h, dilation_w), (out_h, out_w) = padding, dilation, out_size
+        # pad with -inf: the left/top padding, and on the right/bottom as far as the last window reaches
+        reach_h = (out_h - 1) * stride_h + dilation_h * (kernel_h - 1) + 1
+        reach_w = (out_w - 1) * stride_w + dilation_w * (kernel_w - 1) + 1
+        extra_h = max(reach_h - x.shape[2] - pad_h, 0)
+        extra_w = max(reach_w - x.shape[3] - pad_w, 0)
+        padded = x
+        if pad_h or pad_w or extra_h or extra_w:
+            padded = np.pad(x, ((0, 0), (0, 0), (pad_h, extra_h), (pad_w, extra_w)), constant_values=-np.inf)
+        out, indices = backend.kernels("pool").window_max(padded, kernel_h, kernel_w, stride_h, stride_w,
+                                                          dilation_h, dilation_w, out_h, out_w)
+        ctx.save_for_backward(indices)
+        ctx.padded_shape, ctx.padding, ctx.input_shape = padded.shape, padding, x.shape
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (indices,) = ctx.saved_tensors
+        grad_padded = backend.kernels("pool").window_max_backward(grad, indices, ctx.padded_shape)
+        (pad_h, pad_w), (_, _, height, width) = ctx.padding, ctx.input_shape
+        return grad_padded[:, :, pad_h:pad_h + height, pad_w:pad_w + width]
+
+
+class WindowAverage(Function):
+    """y[y, x] = sum of x over rows starts_h[y]:ends_h[y], columns starts_w[x]:ends_w[x], / divisor[y, x]."""
+
+    @staticmethod
+    def forward(ctx, x, bounds, divisor):
+        ctx.bounds, ctx.divisor, ctx.input_shape = bounds, divisor, x.shape
+        return backend.kernels("pool").window_average(x, *bounds, divisor)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return backend.kernels("pool").window_average_backward(grad, ctx.input_shape, *ctx.bounds, ctx.divisor)
+
+
+def average_pool_windows(size, kernel, stride, padding, ceil_mode, out):
+    """Per-axis window bounds of avg_pool2d, clipped to the input, and the per-axis divisor parts:
+    (starts, ends, size counting padding, size without padding), following PyTorch's kernel."""
+    starts = np.arange(out) * stride - padding
+    ends = np.minimum(starts + kernel, size + padding)
+    with_padding = ends - starts
+    starts, ends = np.maximum(starts, 0), np.minimum(ends, size)
+    return starts.astype(np.int64), ends.astype(np.int64), with_padding, ends - starts
+
+
+def adaptive_windows(size, out):
+    """Window i of adaptive pooling covers floor(i * size / out) up to ceil((i + 1) * size / out)."""
+    starts = np.array([(i * size) // out for i in range(out)], dtype=np.int64)
+    ends = np.array([math.ceil((i + 1) * size / out) for i in range(out)], dtype=np.int64)
+    return starts, ends
