@@ -4,6 +4,8 @@ import numpy as np
 
 from ..ops import pool as _pool
 from ..ops.conv import Conv2d, conv2d_arguments
+from ..ops.embedding import Embedding
+from ..ops.softmax import CrossEntropy
 from ..ops.join import ConstantPad
 from ..tensor import Tensor
 
@@ -26,6 +28,81 @@ def softmax(input, dim):
 
 def log_softmax(input, dim):
     return input.log_softmax(dim)
+
+
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """Softmax cross-entropy, as torch.nn.functional.cross_entropy.
+
+    input: logits (N, C), (N, C, d1, ...) or unbatched (C,). target: class indices (int64) of shape
+    (N,), (N, d1, ...) or (), or class probabilities (float) of the input's shape. weight: (C,) per-class
+    weights. Targets equal to ignore_index add nothing (indices only). reduction: "mean" (weighted by the
+    targets' class weights), "sum" or "none". label_smoothing mixes the target with the uniform
+    distribution: (1 - s) target + s / C.
+    """
+    if not isinstance(input, Tensor) or input.dtype.kind != "f" or input.ndim < 1:
+        raise TypeError("cross_entropy(): input must be a floating point tensor of logits with a class dim")
+    target = target if isinstance(target, Tensor) else Tensor(target)
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"cross_entropy(): reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy(): label_smoothing must be in [0, 1], got {label_smoothing}")
+    class_dim = 1 if input.ndim > 1 else 0
+    classes = input.shape[class_dim]
+    if weight is not None and (not isinstance(weight, Tensor) or weight.shape != (classes,)):
+        raise ValueError(f"cross_entropy(): weight must be a tensor of shape ({classes},), got "
+                         f"{getattr(weight, 'shape', type(weight).__name__)}")
+    weights = np.ones(classes, dtype=input.dtype) if weight is None else weight.data.astype(input.dtype)
+    if target.dtype.kind == "f":
+        return _cross_entropy_with_probabilities(input, target, weights, class_dim, reduction, label_smoothing)
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"cross_entropy(): target must hold class indices (int64) or probabilities (float), "
+                        f"got {target.dtype}")
+    expected = input.shape[:class_dim] + input.shape[class_dim + 1:]
+    if target.shape != expected:
+        raise ValueError(f"cross_entropy(): target of shape {target.shape} does not match input of shape "
+                         f"{input.shape}; class indices need shape {expected}")
+    indices = target.data.astype(np.int64, copy=False)
+    bad = (indices != ignore_index) & ((indices < 0) | (indices >= classes))
+    if bad.any():
+        raise IndexError(f"cross_entropy(): target {int(indices[bad].flat[0])} is out of bounds for {classes} "
+                         f"classes (valid: 0..{classes - 1}, or ignore_index={ignore_index})")
+    return CrossEntropy.apply(input, targets=indices, class_weights=weights, ignore_index=int(ignore_index),
+                              smoothing=float(label_smoothing), reduction=reduction)
+
+
+def _cross_entropy_with_probabilities(input, target, weights, class_dim, reduction, smoothing):
+    """loss = -sum_c w_c t_c log softmax(x)_c per element, t mixed with label smoothing; mean over elements."""
+    if target.shape != input.shape:
+        raise ValueError(f"cross_entropy(): probability targets must have the input's shape {input.shape}, "
+                         f"got {target.shape}")
+    classes = input.shape[class_dim]
+    mixed = target * (1 - smoothing) + smoothing / classes if smoothing else target
+    shape = [1] * input.ndim
+    shape[class_dim] = classes
+    losses = -(input.log_softmax(class_dim) * mixed * Tensor(weights.reshape(shape))).sum(class_dim)
+    return losses if reduction == "none" else losses.sum() if reduction == "sum" else losses.mean()
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None):
+    """Rows of weight (num_embeddings, dim) picked by the integer tensor input: output shape
+    input.shape + (dim,). Rows at padding_idx receive no gradient."""
+    if max_norm is not None:
+        raise NotImplementedError("embedding(max_norm=...) is not supported")
+    indices = input.data if isinstance(input, Tensor) else np.asarray(input)
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"embedding(): indices must be an integer tensor (int64), got {indices.dtype}")
+    if not isinstance(weight, Tensor) or weight.ndim != 2:
+        raise ValueError(f"embedding(): weight must be a 2-D tensor (num_embeddings, dim), got "
+                         f"{getattr(weight, 'shape', type(weight).__name__)}")
+    rows = weight.shape[0]
+    if indices.size and (indices.min() < 0 or indices.max() >= rows):
+        bad = int(indices.min() if indices.min() < 0 else indices.max())
+        raise IndexError(f"embedding(): index {bad} is out of range for an embedding of {rows} rows")
+    if padding_idx is not None:
+        if not -rows <= padding_idx < rows:
+            raise ValueError(f"embedding(): padding_idx {padding_idx} is out of range for {rows} rows")
+        padding_idx %= rows
+    return Embedding.apply(weight, indices=indices.astype(np.int64, copy=False), padding_idx=padding_idx)
 
 
 def linear(input, weight, bias=None):

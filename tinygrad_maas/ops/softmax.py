@@ -1,43 +1,103 @@
-"""softmax and log_softmax along one axis, each with its own closed-form backward.
+"""softmax, log_softmax and softmax-cross-entropy, each with its closed-form backward.
 
 softmax:      y_i = e^{x_i} / sum_j e^{x_j}
               dL/dx_i = y_i (g_i - sum_j g_j y_j)        (g = dL/dy; the Jacobian is diag(y) - y y^T)
 log_softmax:  y_i = x_i - log sum_j e^{x_j}
               dL/dx_i = g_i - softmax(x)_i sum_j g_j     (the Jacobian is I - 1 softmax^T)
+cross_entropy (class indices): loss_r = -sum_c a_c log softmax(x_r)_c, dloss_r/dx_r = softmax(x_r) sum(a) - a,
+              with a = one-hot(target) times its class weight, mixed with label smoothing (see
+              reference/softmax.py). Fused: the gradient never builds log_softmax's graph.
 
-Both subtract the max first: e^{x - m} never overflows, and the result is the same.
+The kernels work on the last axis of a 2-D array (reference/softmax.py, kernels/softmax.py); here the
+softmax axis is moved last and everything else flattened into rows.
 """
 
 import numpy as np
 
+from .. import backend
 from ..autograd.function import Function
+
+
+def _as_rows(x, axis):
+    """x as a 2-D (rows, classes) array with `axis` last, and the shape to restore it from."""
+    if x.ndim == 0:
+        return x.reshape(1, 1), None
+    moved = np.moveaxis(x, axis, -1)
+    return moved.reshape(-1, moved.shape[-1]), moved.shape
+
+
+def _from_rows(rows, axis, moved_shape):
+    if moved_shape is None:
+        return rows.reshape(())
+    return np.moveaxis(rows.reshape(moved_shape), -1, axis)
 
 
 class Softmax(Function):
     @staticmethod
     def forward(ctx, x, axis):
-        exps = np.exp(x - np.amax(x, axis=axis, keepdims=True, initial=-np.inf))
-        y = exps / exps.sum(axis=axis, keepdims=True)
+        rows, ctx.moved_shape = _as_rows(x, axis)
+        y = backend.kernels("softmax").softmax(rows)
         ctx.axis = axis
         ctx.save_for_backward(y)
-        return y
+        return _from_rows(y, axis, ctx.moved_shape)
 
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return y * (grad - (grad * y).sum(axis=ctx.axis, keepdims=True))
+        grad_rows, _ = _as_rows(grad, ctx.axis)
+        return _from_rows(backend.kernels("softmax").softmax_backward(y, grad_rows), ctx.axis, ctx.moved_shape)
 
 
 class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, axis):
-        shifted = x - np.amax(x, axis=axis, keepdims=True, initial=-np.inf)
-        y = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        rows, ctx.moved_shape = _as_rows(x, axis)
+        y = backend.kernels("softmax").log_softmax(rows)
         ctx.axis = axis
         ctx.save_for_backward(y)
-        return y
+        return _from_rows(y, axis, ctx.moved_shape)
 
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return grad - np.exp(y) * grad.sum(axis=ctx.axis, keepdims=True)
+        grad_rows, _ = _as_rows(grad, ctx.axis)
+        return _from_rows(backend.kernels("softmax").log_softmax_backward(y, grad_rows), ctx.axis,
+                          ctx.moved_shape)
+
+
+class CrossEntropy(Function):
+    """Softmax cross-entropy of logits (N, C) or (N, C, d1, ...) against class indices (N,) or (N, d1, ...).
+
+    reduction "none" gives the per-element losses; "sum" their sum; "mean" their sum divided by the sum of
+    the target classes' weights over the non-ignored elements (PyTorch's weighted mean).
+    """
+
+    @staticmethod
+    def forward(ctx, logits, targets, class_weights, ignore_index, smoothing, reduction):
+        rows, moved_shape = _as_rows(logits, 1 if logits.ndim > 1 else 0)
+        flat_targets = targets.reshape(-1)
+        losses, target_weight, lse = backend.kernels("softmax").cross_entropy(
+            rows, flat_targets, class_weights, ignore_index, smoothing)
+        ctx.save_for_backward(rows, flat_targets, lse)
+        ctx.settings = (class_weights, ignore_index, smoothing, reduction)
+        ctx.moved_shape, ctx.logits_ndim, ctx.target_shape = moved_shape, logits.ndim, targets.shape
+        if reduction == "none":
+            return losses.reshape(targets.shape)
+        if reduction == "sum":
+            return losses.sum()
+        ctx.total_weight = target_weight.sum()
+        with np.errstate(invalid="ignore", divide="ignore"):  # every element ignored: nan, as PyTorch
+            return losses.sum() / ctx.total_weight
+
+    @staticmethod
+    def backward(ctx, grad):
+        rows, flat_targets, lse = ctx.saved_tensors
+        class_weights, ignore_index, smoothing, reduction = ctx.settings
+        if reduction == "none":
+            row_grads = np.ascontiguousarray(np.broadcast_to(grad, ctx.target_shape)).reshape(-1)
+        else:
+            scale = grad if reduction == "sum" else grad / ctx.total_weight
+            row_grads = np.full(rows.shape[0], scale, dtype=rows.dtype)
+        grad_rows = backend.kernels("softmax").cross_entropy_backward(
+            rows, flat_targets, class_weights, ignore_index, smoothing, lse, row_grads)
+        return _from_rows(grad_rows, 1 if ctx.logits_ndim > 1 else 0, ctx.moved_shape)

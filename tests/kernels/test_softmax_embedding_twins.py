@@ -1,0 +1,57 @@
+"""The numba softmax, cross-entropy and embedding kernels agree with their NumPy twins."""
+
+import numpy as np
+import pytest
+
+from tinygrad_maas.kernels import embedding as numba_embedding, softmax as numba_softmax
+from tinygrad_maas.reference import embedding as numpy_embedding, softmax as numpy_softmax
+
+SHAPES = [(1, 1), (7, 5), (64, 10), (3, 1000), (0, 4)]
+
+
+def _tolerance(dtype):
+    return {"rtol": 1e-5, "atol": 1e-6} if dtype == np.float32 else {"rtol": 1e-12, "atol": 1e-12}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_twins_agree(name, shape, dtype):
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal(shape) * 5).astype(dtype)
+    grad = rng.standard_normal(shape).astype(dtype)
+    y_numpy, y_numba = getattr(numpy_softmax, name)(x), getattr(numba_softmax, name)(x)
+    np.testing.assert_allclose(y_numba, y_numpy, **_tolerance(dtype))
+    backward = name + "_backward"
+    np.testing.assert_allclose(getattr(numba_softmax, backward)(y_numpy, grad),
+                               getattr(numpy_softmax, backward)(y_numpy, grad), **_tolerance(dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("smoothing", [0.0, 0.25])
+def test_cross_entropy_twins_agree(smoothing, dtype):
+    rng = np.random.default_rng(1)
+    logits = (rng.standard_normal((9, 6)) * 4).astype(dtype)
+    targets = np.array([0, 5, 2, -100, 1, 1, 3, 4, -100], dtype=np.int64)
+    weights = rng.uniform(0.5, 2.0, 6).astype(dtype)
+    row_grads = rng.standard_normal(9).astype(dtype)
+    expected = numpy_softmax.cross_entropy(logits, targets, weights, -100, smoothing)
+    actual = numba_softmax.cross_entropy(logits, targets, weights, -100, smoothing)
+    for a, e in zip(actual, expected):
+        np.testing.assert_allclose(a, e, **_tolerance(dtype))
+    lse = expected[2]
+    np.testing.assert_allclose(
+        numba_softmax.cross_entropy_backward(logits, targets, weights, -100, smoothing, lse, row_grads),
+        numpy_softmax.cross_entropy_backward(logits, targets, weights, -100, smoothing, lse, row_grads),
+        **_tolerance(dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("width", [1, 16, 37])
+def test_embedding_backward_twins_agree_with_repeated_rows(width, dtype):
+    rng = np.random.default_rng(2)
+    indices = np.array([3, 0, 3, 3, 9, 0, 5], dtype=np.int64)
+    grad = rng.standard_normal((indices.size, width)).astype(dtype)
+    expected = numpy_embedding.embedding_backward(grad, indices, 10)
+    np.testing.assert_allclose(numba_embedding.embedding_backward(grad, indices, 10), expected, **_tolerance(dtype))
+    np.testing.assert_allclose(expected[3], grad[0] + grad[2] + grad[3], **_tolerance(dtype))
