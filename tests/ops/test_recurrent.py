@@ -1,0 +1,87 @@
+"""GRU and LSTM sequences: gradients, PyTorch's values (gate order, weight layout), clear errors."""
+
+import numpy as np
+import pytest
+
+import tinygrad_maas as tm
+from tinygrad_maas.autograd import gradcheck
+from tinygrad_maas.ops.recurrent import gru_sequence, lstm_sequence
+
+
+def make(shape, seed, scale=0.5):
+    return tm.tensor(np.random.default_rng(seed).standard_normal(shape) * scale, requires_grad=True)
+
+
+def parameters(gates, inputs=3, size=4):
+    return [make((gates * size, inputs), 1), make((gates * size, size), 2), make((gates * size,), 3),
+            make((gates * size,), 4)]
+
+
+def test_gru_sequence_gradcheck_all_inputs():
+    x, h0 = make((5, 2, 3), 5, 1.0), make((2, 4), 6)
+    assert gradcheck(lambda x, h0, *w: gru_sequence(x, h0, *w), (x, h0, *parameters(3)))
+
+
+def test_lstm_sequence_gradcheck_through_outputs_and_final_cell():
+    x, h0, c0 = make((5, 2, 3), 5, 1.0), make((2, 4), 6), make((2, 4), 7)
+
+    def run(x, h0, c0, *weights):
+        outputs, final_cell = lstm_sequence(x, h0, c0, *weights)
+        return outputs * 2, final_cell * final_cell
+
+    assert gradcheck(run, (x, h0, c0, *parameters(4)))
+
+
+def test_sequences_without_biases():
+    x, h0, c0 = make((3, 2, 3), 5, 1.0), make((2, 4), 6), make((2, 4), 7)
+    w_ih, w_hh = make((12, 3), 1), make((12, 4), 2)
+    assert gradcheck(lambda x, w_ih, w_hh: gru_sequence(x, h0, w_ih, w_hh), (x, w_ih, w_hh))
+    w_ih, w_hh = make((16, 3), 1), make((16, 4), 2)
+    assert gradcheck(lambda x, w_ih, w_hh: lstm_sequence(x, h0, c0, w_ih, w_hh)[0], (x, w_ih, w_hh))
+
+
+X = tm.tensor([[[1.0]], [[-2.0]]], dtype=tm.float64)
+H0 = tm.tensor([[0.5]], dtype=tm.float64)
+
+
+def _fixed(values):
+    return tm.tensor(values, dtype=tm.float64)
+
+
+def test_gru_values_match_pytorch():
+    outputs = gru_sequence(X, H0, _fixed([[0.5], [-0.5], [1.0]]), _fixed([[0.3], [0.2], [-0.4]]),
+                           _fixed([0.1] * 3), _fixed([-0.1] * 3))
+    assert outputs.reshape(-1).tolist() == pytest.approx([0.6303375828970575, 0.23975405564714558], rel=1e-12)
+
+
+def test_lstm_values_match_pytorch():
+    outputs, final_cell = lstm_sequence(X, H0, _fixed([[-0.5]]), _fixed([[0.5], [-0.5], [1.0], [0.2]]),
+                                        _fixed([[0.3], [0.2], [-0.4], [0.6]]), _fixed([0.1] * 4), _fixed([-0.1] * 4))
+    assert outputs.reshape(-1).tolist() == pytest.approx([0.14401044179495948, -0.04000334231513797], rel=1e-12)
+    assert final_cell.item() == pytest.approx(-0.0950262638044253, rel=1e-12)
+
+
+def test_a_sequence_is_one_node_in_the_graph():
+    x, h0 = make((50, 2, 3), 5), make((2, 4), 6)
+    outputs = gru_sequence(x, h0, *parameters(3))
+    assert outputs.grad_fn.name() == "GRUSequenceBackward"
+    assert len(tm.autograd.topological_order(outputs)) == 1 + 6  # the sequence node and six leaves
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: gru_sequence(tm.zeros(5, 2, 3), tm.zeros(2, 4), tm.zeros(12, 4), tm.zeros(12, 4)), ValueError,
+     r"w_ih must have shape \(12, 3\)"),
+    (lambda: gru_sequence(tm.zeros(5, 3), tm.zeros(2, 4), tm.zeros(12, 3), tm.zeros(12, 4)), ValueError,
+     r"expected x of shape \(T, N, input_size\)"),
+    (lambda: gru_sequence(tm.zeros(5, 2, 3), tm.zeros(3, 4), tm.zeros(12, 3), tm.zeros(12, 4)), ValueError,
+     r"h0 must have shape \(2, 4\)"),
+    (lambda: gru_sequence(tm.zeros(0, 2, 3), tm.zeros(2, 4), tm.zeros(12, 3), tm.zeros(12, 4)), ValueError,
+     "the sequence is empty"),
+    (lambda: gru_sequence(tm.zeros(5, 2, 3), tm.zeros(2, 4), tm.zeros(12, 3, dtype=tm.float64), tm.zeros(12, 4)),
+     TypeError, "share one floating dtype"),
+    (lambda: lstm_sequence(tm.zeros(5, 2, 3), tm.zeros(2, 4), tm.zeros(2, 5), tm.zeros(16, 3), tm.zeros(16, 4)),
+     ValueError, "c0 must match h0"),
+])
+def test_recurrent_errors_name_the_problem(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

@@ -1,0 +1,148 @@
+"""GRU and LSTM over a whole sequence as one graph node each (not a dozen nodes per time step).
+
+forward:  XP = X W_ih^T + b_ih                      all time steps in one matmul: (T, N, G*H)
+          for t: hp = h W_hh^T + b_hh; h = cell(XP[t], hp, h)       one small matmul + one fused kernel
+backward: for t from last to first:
+              dXP[t], dHP[t] = cell_backward(dh, ...)   (the cell's derivation: reference/recurrent.py)
+              dh = direct part + dHP[t] W_hh            the gradient flowing to the previous step
+          dW_hh = sum_t dHP[t]^T h_{t-1}   dW_ih = sum_t dXP[t]^T x_t     each one matmul over all steps
+          db_ih = sum dXP,  db_hh = sum dHP,  dX = dXP W_ih
+
+Gate order and weight layout are PyTorch's (GRU: r, z, n; LSTM: i, f, g, o), so nn.GRU / nn.LSTM can
+hold PyTorch's weight_ih_l0 etc. unchanged. The cell kernels come from the backend.
+"""
+
+import numpy as np
+
+from .. import backend
+from ..autograd.function import Function
+
+
+def _input_projection(x, w_ih, b_ih):
+    steps, batch, _ = x.shape
+    projected = (x.reshape(steps * batch, -1) @ w_ih.T).reshape(steps, batch, -1)
+    return projected if b_ih is None else projected + b_ih
+
+
+def _hidden_projection(h, w_hh, b_hh):
+    projected = h @ w_hh.T
+    return projected if b_hh is None else projected + b_hh
+
+
+def _weight_grads(dxp, dhp, x, previous_h, w_ih):
+    """The sequence-level gradients shared by GRU and LSTM: one matmul each over all time steps."""
+    width = dxp.shape[-1]
+    dxp2, dhp2 = dxp.reshape(-1, width), dhp.reshape(-1, width)
+    grad_w_ih = dxp2.T @ x.reshape(-1, x.shape[-1])
+    grad_w_hh = dhp2.T @ previous_h.reshape(-1, previous_h.shape[-1])
+    grad_x = (dxp2 @ w_ih).reshape(x.shape)
+    return grad_x, grad_w_ih, grad_w_hh, dxp2.sum(axis=0), dhp2.sum(axis=0)
+
+
+class GRUSequence(Function):
+    """outputs[t] = h_t for t = 1..T, from x (T, N, I), h0 (N, H), w_ih (3H, I), w_hh (3H, H), b_ih, b_hh."""
+
+    @staticmethod
+    def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh):
+        cell = backend.kernels("recurrent").gru_cell
+        steps, batch = x.shape[:2]
+        size = h0.shape[1]
+        xp = _input_projection(x, w_ih, b_ih)
+        outputs = np.empty((steps, batch, size), dtype=x.dtype)
+        gates = np.empty((steps, batch, 3 * size), dtype=x.dtype)
+        hn = np.empty((steps, batch, size), dtype=x.dtype)
+        h = h0
+        for t in range(steps):
+            h = outputs[t] = cell(xp[t], _hidden_projection(h, w_hh, b_hh), h, gates[t], hn[t])
+        ctx.save_for_backward(x, h0, w_ih, w_hh, outputs, gates, hn)
+        return outputs
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, h0, w_ih, w_hh, outputs, gates, hn = ctx.saved_tensors
+        cell_backward = backend.kernels("recurrent").gru_cell_backward
+        previous_h = np.concatenate([h0[None], outputs[:-1]])
+        dxp, dhp = np.empty_like(gates), np.empty_like(gates)
+        dh = np.zeros_like(h0)
+        for t in reversed(range(x.shape[0])):
+            direct = cell_backward(dh + grad[t], gates[t], hn[t], previous_h[t], dxp[t], dhp[t])
+            dh = direct + dhp[t] @ w_hh
+        grad_x, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh = _weight_grads(dxp, dhp, x, previous_h, w_ih)
+        return grad_x, dh, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh
+
+
+class LSTMSequence(Function):
+    """outputs[t] = [h_t, c_t] (T, N, 2H), from x (T, N, I), h0, c0 (N, H), w_ih (4H, I), w_hh (4H, H),
+    b_ih, b_hh. Both h and c of every step are outputs, so a loss on c_T (or any c_t) differentiates too."""
+
+    @staticmethod
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
+        cell = backend.kernels("recurrent").lstm_cell
+        steps, batch = x.shape[:2]
+        size = h0.shape[1]
+        xp = _input_projection(x, w_ih, b_ih)
+        outputs = np.empty((steps, batch, 2 * size), dtype=x.dtype)
+        gates = np.empty((steps, batch, 4 * size), dtype=x.dtype)
+        cells = np.empty((steps, batch, size), dtype=x.dtype)
+        h, c = h0, c0
+        for t in range(steps):
+            h = cell(xp[t], _hidden_projection(h, w_hh, b_hh), c, gates[t], cells[t])
+            c = cells[t]
+            outputs[t, :, :size], outputs[t, :, size:] = h, c
+        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, outputs, gates)
+        return outputs
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, h0, c0, w_ih, w_hh, outputs, gates = ctx.saved_tensors
+        cell_backward = backend.kernels("recurrent").lstm_cell_backward
+        size = h0.shape[1]
+        previous_h = np.concatenate([h0[None], outputs[:-1, :, :size]])
+        previous_c = np.concatenate([c0[None], outputs[:-1, :, size:]])
+        cells = np.ascontiguousarray(outputs[:, :, size:])
+        da = np.empty_like(gates)
+        dh, dc = np.zeros_like(h0), np.zeros_like(c0)
+        for t in reversed(range(x.shape[0])):
+            dc = cell_backward(dh + grad[t, :, :size], dc + grad[t, :, size:], gates[t], previous_c[t], cells[t],
+                               da[t])
+            dh = da[t] @ w_hh
+        grad_x, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh = _weight_grads(da, da, x, previous_h, w_ih)
+        return grad_x, dh, dc, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh
+
+
+def gru_sequence(x, h0, w_ih, w_hh, b_ih=None, b_hh=None):
+    """Run a one-layer, one-direction GRU over x (T, N, I) from h0 (N, H): returns outputs (T, N, H);
+    outputs[-1] is h_T. The building block of nn.GRU (more layers, batch_first, bidirectional)."""
+    _check_recurrent("gru_sequence", 3, x, h0, w_ih, w_hh, b_ih, b_hh)
+    return GRUSequence.apply(x, h0, w_ih, w_hh, b_ih, b_hh)
+
+
+def lstm_sequence(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None):
+    """Run a one-layer, one-direction LSTM over x (T, N, I) from (h0, c0) (N, H) each: returns
+    (outputs (T, N, H), c_T (N, H)); outputs[-1] is h_T."""
+    _check_recurrent("lstm_sequence", 4, x, h0, w_ih, w_hh, b_ih, b_hh)
+    if c0.shape != h0.shape or c0.dtype != h0.dtype:
+        raise ValueError(f"lstm_sequence(): c0 must match h0 {h0.shape} {h0.dtype}, got {c0.shape} {c0.dtype}")
+    both = LSTMSequence.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+    size = h0.shape[1]
+    return both[:, :, :size], both[-1, :, size:]
+
+
+def _check_recurrent(op, gates, x, h0, w_ih, w_hh, b_ih, b_hh):
+    if x.ndim != 3 or h0.ndim != 2:
+        raise ValueError(f"{op}(): expected x of shape (T, N, input_size) and h0 of shape (N, hidden_size), "
+                         f"got {x.shape} and {h0.shape}")
+    steps, batch, inputs = x.shape
+    size = h0.shape[1]
+    expected = {"h0": (h0, (batch, size)), "w_ih": (w_ih, (gates * size, inputs)),
+                "w_hh": (w_hh, (gates * size, size)), "b_ih": (b_ih, (gates * size,)),
+                "b_hh": (b_hh, (gates * size,))}
+    for name, (tensor, shape) in expected.items():
+        if tensor is not None and tensor.shape != shape:
+            raise ValueError(f"{op}(): {name} must have shape {shape} for x {x.shape} and hidden size {size}, "
+                             f"got {tensor.shape}")
+    kinds = {t.dtype for t in (x, h0, w_ih, w_hh, b_ih, b_hh) if t is not None}
+    if len(kinds) != 1 or x.dtype.kind != "f":
+        raise TypeError(f"{op}(): all tensors must share one floating dtype, got {sorted(map(str, kinds))}")
+    if steps == 0:
+        raise ValueError(f"{op}(): the sequence is empty (x has shape {x.shape})")
