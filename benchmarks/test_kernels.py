@@ -1,0 +1,66 @@
+"""pytest-benchmark: every numba kernel against its NumPy twin, on the reference workloads' shapes.
+
+    python -m pytest benchmarks/test_kernels.py --benchmark-columns=median,iqr,rounds --benchmark-group-by=param:case
+
+Each case runs once with the numba kernel and once with the NumPy twin; group by case to read the pair.
+"""
+
+import numpy as np
+import pytest
+
+from benchmarks import conv_workloads, recurrent_workloads
+from tinygrad_maas.kernels import conv as numba_conv, embedding as numba_embedding, matmul as numba_matmul, \
+    pool as numba_pool, recurrent as numba_recurrent, softmax as numba_softmax
+from tinygrad_maas.ops.pool import average_pool_windows
+from tinygrad_maas.reference import conv as numpy_conv, embedding as numpy_embedding, matmul as numpy_matmul, \
+    pool as numpy_pool, recurrent as numpy_recurrent, softmax as numpy_softmax
+
+RNG = np.random.default_rng(0)
+F32 = np.float32
+
+
+def _conv_case():
+    x, _, _ = conv_workloads.arrays("cnn_layer2")
+    geometry = (3, 3, 1, 1, 1, 1, 11, 11)
+    cols = numpy_conv.im2col(x, *geometry)
+    return x, geometry, cols
+
+
+X_CONV, GEOMETRY, COLS = _conv_case()
+X_POOL = RNG.standard_normal((64, 32, 26, 26)).astype(F32)
+POOL_WINDOWS = [average_pool_windows(26, 2, 2, 0, False, 13)[:2] for _ in range(2)]
+LOGITS = RNG.standard_normal((128, 10)).astype(F32)
+TARGETS = RNG.integers(0, 10, 128)
+TOKENS = RNG.integers(0, 10000, 32 * 100)
+TOKEN_GRAD = RNG.standard_normal((32 * 100, 128)).astype(F32)
+H = recurrent_workloads.HIDDEN
+CELL = [RNG.standard_normal(s).astype(F32) for s in ((32, 3 * H), (32, 3 * H), (32, H))]
+MATRICES = [RNG.standard_normal((256, 256)).astype(F32) for _ in range(2)]
+
+CASES = {
+    "im2col_cnn_layer2": lambda k: k["conv"].im2col(X_CONV, *GEOMETRY),
+    "col2im_cnn_layer2": lambda k: k["conv"].col2im(COLS, X_CONV.shape, *GEOMETRY),
+    "max_pool_2x2_64x32x26x26": lambda k: k["pool"].window_max(X_POOL, 2, 2, 2, 2, 1, 1, 13, 13),
+    "avg_pool_2x2_64x32x26x26": lambda k: k["pool"].window_average(
+        X_POOL, *POOL_WINDOWS[0], *POOL_WINDOWS[1], np.full((13, 13), 4.0)),
+    "log_softmax_128x10": lambda k: k["softmax"].log_softmax(LOGITS),
+    "cross_entropy_128x10": lambda k: k["softmax"].cross_entropy(LOGITS, TARGETS, np.ones(10, F32), -100, 0.0),
+    "embedding_backward_3200x128": lambda k: k["embedding"].embedding_backward(TOKEN_GRAD, TOKENS, 10000),
+    "gru_cell_32x64": lambda k: k["recurrent"].gru_cell(*CELL, np.empty((32, 3 * H), F32), np.empty((32, H), F32)),
+    "matmul_256": lambda k: k["matmul"].matmul(*MATRICES),
+}
+IMPLEMENTATIONS = {
+    "numba": {"conv": numba_conv, "pool": numba_pool, "softmax": numba_softmax, "embedding": numba_embedding,
+              "recurrent": numba_recurrent, "matmul": numba_matmul},
+    "numpy": {"conv": numpy_conv, "pool": numpy_pool, "softmax": numpy_softmax, "embedding": numpy_embedding,
+              "recurrent": numpy_recurrent, "matmul": numpy_matmul},
+}
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+@pytest.mark.parametrize("case", CASES)
+def test_kernel(benchmark, case, implementation):
+    run = CASES[case]
+    kernels = IMPLEMENTATIONS[implementation]
+    run(kernels)  # compile (numba) outside the timing
+    benchmark(run, kernels)

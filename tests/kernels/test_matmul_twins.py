@@ -1,0 +1,28 @@
+"""The numba matmul kernel agrees with its NumPy twin (np.matmul) on odd shapes, tails and batches."""
+
+import numpy as np
+import pytest
+
+from tinygrad_maas.kernels import matmul as numba_matmul
+from tinygrad_maas.reference import matmul as numpy_matmul
+
+SHAPES = [((1, 1), (1, 1)), ((4, 4), (4, 4)), ((5, 7), (7, 3)), ((67, 33), (33, 130)), ((3, 0), (0, 5)),
+          ((0, 4), (4, 2)), ((2, 5, 7), (7, 6)), ((3, 1, 4, 9), (2, 9, 5))]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape_a, shape_b", SHAPES, ids=str)
+def test_matmul_twins_agree(shape_a, shape_b, dtype):
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(shape_a).astype(dtype), rng.standard_normal(shape_b).astype(dtype)
+    expected = numpy_matmul.matmul(a, b)
+    actual = numba_matmul.matmul(a, b)
+    assert actual.shape == expected.shape and actual.dtype == dtype
+    tolerance = {"rtol": 1e-4, "atol": 1e-4} if dtype == np.float32 else {"rtol": 1e-11, "atol": 1e-11}
+    np.testing.assert_allclose(actual, expected, **tolerance)
+
+
+def test_matmul_kernel_accepts_non_contiguous_inputs():
+    a = np.arange(48.0).reshape(6, 8)[:, ::2]  # (6, 4), strided
+    b = np.arange(20.0).reshape(4, 5)
+    np.testing.assert_allclose(numba_matmul.matmul(a, b), a @ b)

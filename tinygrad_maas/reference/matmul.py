@@ -1,0 +1,12 @@
+"""Matrix multiply in NumPy: the reference twin of kernels/matmul.py, C[i, j] = sum_p A[i, p] B[p, j].
+
+np.matmul is the definition (and OpenBLAS underneath is what the framework dispatches to; see
+ops/matmul.py and docs/kernels.md for the measurements behind that choice).
+"""
+
+import numpy as np
+
+
+def matmul(a, b):
+    """a @ b for 2-D a (M, K) and b (K, N), or batched (..., M, K) @ (..., K, N) with broadcast batch dims."""
+    return np.matmul(a, b)
