@@ -80,6 +80,8 @@ def _matmul_packed(a, bt, c):
 
 def matmul(a, b):
     """a @ b for 2-D a (M, K) and b (K, N), or batched (..., M, K) @ (..., K, N) with broadcast batch dims."""
+    if a.ndim < 2 or b.ndim < 2 or a.shape[-1] != b.shape[-2]:  # checked here: the kernel itself would read
+        raise ValueError(f"matmul kernel: shapes {a.shape} and {b.shape} cannot be multiplied")  # out of bounds
     if a.ndim == 2 and b.ndim == 2:
         c = np.empty((a.shape[0], b.shape[1]), dtype=np.result_type(a, b))
         if c.size:

@@ -33,6 +33,33 @@ def test_unknown_backend_is_refused(restore_backend):
         tm.backend.use("cuda")
 
 
-def test_set_num_threads_validates():
+def test_set_num_threads_validates_and_sets():
     with pytest.raises(ValueError, match="positive integer"):
-        tm.backend.set_num_threads(0)
+        tm.set_num_threads(0)
+    with pytest.raises(ValueError, match="NUMBA_NUM_THREADS"):
+        tm.set_num_threads(10_000)
+    previous = tm.get_num_threads()
+    try:
+        tm.set_num_threads(1)
+        assert tm.get_num_threads() == 1
+    finally:
+        tm.set_num_threads(previous)
+
+
+def test_the_matmul_kernel_refuses_mismatched_shapes_before_running():
+    from tinygrad_maas.kernels import matmul
+
+    with pytest.raises(ValueError, match=r"shapes \(2, 3\) and \(4, 2\) cannot be multiplied"):
+        matmul.matmul(np.ones((2, 3)), np.ones((4, 2)))
+
+
+def test_importing_the_package_leaves_numba_unloaded_until_a_kernel_runs():
+    import subprocess
+    import sys
+
+    code = ("import sys, tinygrad_maas as tm, tinygrad_maas.nn.functional as F; "
+            "before = 'numba' in sys.modules; F.max_pool2d(tm.ones(1, 1, 2, 2), 2); "
+            "print(before, 'numba' in sys.modules)")
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            env={**__import__('os').environ, "TINYGRAD_MAAS_BACKEND": "numba"}).stdout
+    assert output.split() == ["False", "True"]

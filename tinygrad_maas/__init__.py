@@ -12,6 +12,7 @@ from . import autograd, backend, nn, ops  # noqa: E402
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (arange, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand, rand_like,
                        randint, randn, randn_like, tensor, zeros, zeros_like)
+from .backend import get_num_threads, set_num_threads
 from .random import manual_seed
 
 __version__ = "0.1.0"

@@ -72,10 +72,24 @@ def _prepare_numba_threads():
 
 
 def set_num_threads(count):
-    """Threads for numba's parallel kernels. BLAS (NumPy's matmul) keeps its own setting: set
-    OPENBLAS_NUM_THREADS / OMP_NUM_THREADS before starting Python so the two do not oversubscribe."""
+    """Threads for numba's parallel kernels (at most NUMBA_NUM_THREADS, which numba reads at start-up).
+
+    NumPy's BLAS keeps its own threads: set OPENBLAS_NUM_THREADS (or OMP_NUM_THREADS) before starting
+    Python. Kernels and BLAS calls alternate rather than overlap, so both may use every core.
+    """
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
         raise ValueError(f"set_num_threads(): count must be a positive integer, got {count!r}")
     import numba
 
-    numba.set_num_threads(min(count, numba.config.NUMBA_NUM_THREADS))
+    limit = numba.config.NUMBA_NUM_THREADS
+    if count > limit:
+        raise ValueError(f"set_num_threads(): {count} threads asked for, but numba was started with "
+                         f"NUMBA_NUM_THREADS={limit}; set that environment variable before starting Python")
+    numba.set_num_threads(count)
+
+
+def get_num_threads():
+    """Threads numba's parallel kernels use now."""
+    import numba
+
+    return numba.get_num_threads()
