@@ -22,12 +22,18 @@ from benchmarks import conv_workloads as work
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--contenders", default="numba,numpy,torch",
+                        help="comma-separated subset of numba,numpy,torch (one per process avoids two OpenMP "
+                             "thread pools disturbing each other)")
     args = parser.parse_args(argv)
-    try:
-        import torch
-        torch.set_num_threads(2)
-    except ImportError:
-        torch = None
+    chosen = set(args.contenders.split(","))
+    torch = None
+    if "torch" in chosen:
+        try:
+            import torch
+            torch.set_num_threads(2)
+        except ImportError:
+            torch = None
     print(f"conv2d forward + backward, float32, medians of {args.rounds} alternating rounds (ms)")
     print("| layer | tinygrad_maas numba | tinygrad_maas numpy | pytorch | numba / pytorch |")
     print("|---|---:|---:|---:|---:|")
@@ -41,6 +47,7 @@ def main(argv=None):
         if torch is not None:
             theirs = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
             contenders["torch"] = lambda: work.step(torch.nn.functional, *theirs)
+        contenders = {name: run for name, run in contenders.items() if name in chosen}
         for run in contenders.values():  # warm-up (and numba compilation)
             run()
         times = {name: [] for name in contenders}
@@ -50,9 +57,9 @@ def main(argv=None):
                 run()
                 times[name].append((time.perf_counter() - start) * 1e3)
         medians = {name: statistics.median(samples) for name, samples in times.items()}
-        torch_ms = f"{medians['torch']:.2f}" if "torch" in medians else "-"
-        ratio = f"{medians['numba'] / medians['torch']:.2f}" if "torch" in medians else "-"
-        print(f"| {layer} | {medians['numba']:.2f} | {medians['numpy']:.2f} | {torch_ms} | {ratio} |")
+        cell = {name: f"{medians[name]:.2f}" if name in medians else "-" for name in ("numba", "numpy", "torch")}
+        ratio = f"{medians['numba'] / medians['torch']:.2f}" if {"numba", "torch"} <= set(medians) else "-"
+        print(f"| {layer} | {cell['numba']} | {cell['numpy']} | {cell['torch']} | {ratio} |")
     tm.backend.use("numba")
 
 
