@@ -46,7 +46,8 @@ CASES = {
     "log_softmax_128x10": lambda k: k["softmax"].log_softmax(LOGITS),
     "cross_entropy_128x10": lambda k: k["softmax"].cross_entropy(LOGITS, TARGETS, np.ones(10, F32), -100, 0.0),
     "embedding_backward_3200x128": lambda k: k["embedding"].embedding_backward(TOKEN_GRAD, TOKENS, 10000),
-    "gru_cell_32x64": lambda k: k["recurrent"].gru_cell(*CELL, np.empty((32, 3 * H), F32), np.empty((32, H), F32)),
+    "gru_cell_32x64": lambda k: k["recurrent"].gru_cell(*CELL, np.empty((32, 3 * H), F32), np.empty((32, H), F32),
+                                                         np.empty((32, H), F32)),
     "matmul_256": lambda k: k["matmul"].matmul(*MATRICES),
 }
 IMPLEMENTATIONS = {

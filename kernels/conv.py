@@ -9,7 +9,7 @@ import numpy as np
 from numba import njit, prange
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, error_model="numpy")
 def _im2col_into(padded, cols, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w):
     n, c = padded.shape[0], padded.shape[1]
     out_h, out_w = cols.shape[4], cols.shape[5]
@@ -23,7 +23,7 @@ def _im2col_into(padded, cols, kernel_h, kernel_w, stride_h, stride_w, dilation_
                         cols[ch, i, j, b, y, x] = padded[b, ch, row, x * stride_w + j * dilation_w]
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, error_model="numpy")
 def _col2im_into(cols, grad, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w):
     n, c = grad.shape[0], grad.shape[1]
     out_h, out_w = cols.shape[4], cols.shape[5]

@@ -10,7 +10,7 @@ from numba import njit, prange
 _COLUMNS_PER_BLOCK = 16
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, error_model="numpy")
 def _scatter_add_rows(grad, indices, grad_weight):
     width = grad.shape[1]
     blocks = (width + _COLUMNS_PER_BLOCK - 1) // _COLUMNS_PER_BLOCK

@@ -22,7 +22,7 @@ _TILE = 4
 _COLUMN_BLOCK = 64
 
 
-@njit(cache=True, fastmath=True, inline="always")
+@njit(cache=True, error_model="numpy", fastmath=True, inline="always")
 def _tile(a, bt, c, i, j, depth):
     """The 4 x 4 tile of C at (i, j): 16 sums over p, held in registers."""
     zero = a[0, 0] * 0
@@ -53,7 +53,7 @@ def _tile(a, bt, c, i, j, depth):
     c[i + 3, j], c[i + 3, j + 1], c[i + 3, j + 2], c[i + 3, j + 3] = s30, s31, s32, s33
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True, error_model="numpy", fastmath=True)
 def _edge(a, bt, c, i0, i1, j0, j1, depth):
     """The ragged rows/columns that do not fill a whole tile: one dot product per element."""
     for i in range(i0, i1):
@@ -64,7 +64,7 @@ def _edge(a, bt, c, i0, i1, j0, j1, depth):
             c[i, j] = total
 
 
-@njit(parallel=True, cache=True, fastmath=True)
+@njit(parallel=True, cache=True, error_model="numpy", fastmath=True)
 def _matmul_packed(a, bt, c):
     m, depth = a.shape
     n = bt.shape[0]

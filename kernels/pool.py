@@ -8,7 +8,7 @@ import numpy as np
 from numba import njit, prange
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, error_model="numpy")
 def _window_max(padded, out, out_index, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w):
     n, c, _, width = padded.shape
     out_h, out_w = out.shape[2], out.shape[3]
@@ -30,7 +30,7 @@ def _window_max(padded, out, out_index, kernel_h, kernel_w, stride_h, stride_w, 
                 out_index[b, ch, y, x] = best_index
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, error_model="numpy")
 def _window_max_backward(grad, indices, grad_padded):
     n, c = grad.shape[0], grad.shape[1]
     width = grad_padded.shape[3]
@@ -42,7 +42,7 @@ def _window_max_backward(grad, indices, grad_padded):
                 grad_padded[b, ch, index // width, index % width] += grad[b, ch, y, x]
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, error_model="numpy")
 def _window_average(x, out, starts_h, ends_h, starts_w, ends_w, divisor):
     n, c = x.shape[0], x.shape[1]
     for plane in prange(n * c):
@@ -56,7 +56,7 @@ def _window_average(x, out, starts_h, ends_h, starts_w, ends_w, divisor):
                 out[b, ch, y, z] = total / divisor[y, z]
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, error_model="numpy")
 def _window_average_backward(grad, grad_x, starts_h, ends_h, starts_w, ends_w, divisor):
     n, c = grad.shape[0], grad.shape[1]
     for plane in prange(n * c):

@@ -42,74 +42,101 @@ def _tanh_for_type(x):
     return lambda x: math.tanh(x)  # float64: the exact libm tanh
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _sigmoid(x):
     return _HALF * (_ONE + _tanh(_HALF * x))
 
 
-@njit(cache=True)
+# Each kernel takes 1-D slices of a row (one per gate) before its inner loop: indexing a 2-D array at a
+# computed offset (gates[b, size + k]) kept LLVM from vectorizing the loop (31 us for a 32 x 64 GRU cell),
+# plain 1-D indexing by the loop counter vectorizes (4.7 us).
+
+
+@njit(cache=True, error_model="numpy")
 def _gru_cell(xp, hp, h_prev, gates, hn, h):
     size = h_prev.shape[1]
     for b in range(h_prev.shape[0]):
+        x_r, x_z, x_n = xp[b, :size], xp[b, size:2 * size], xp[b, 2 * size:]
+        h_r, h_z, h_n = hp[b, :size], hp[b, size:2 * size], hp[b, 2 * size:]
+        r_out, z_out, n_out = gates[b, :size], gates[b, size:2 * size], gates[b, 2 * size:]
+        previous, hn_out, h_out = h_prev[b], hn[b], h[b]
         for k in range(size):
-            r = _sigmoid(xp[b, k] + hp[b, k])
-            z = _sigmoid(xp[b, size + k] + hp[b, size + k])
-            hidden_n = hp[b, 2 * size + k]
-            n = _tanh(xp[b, 2 * size + k] + r * hidden_n)
-            gates[b, k], gates[b, size + k], gates[b, 2 * size + k] = r, z, n
-            hn[b, k] = hidden_n
-            h[b, k] = (_ONE - z) * n + z * h_prev[b, k]
+            r = _sigmoid(x_r[k] + h_r[k])
+            z = _sigmoid(x_z[k] + h_z[k])
+            n = _tanh(x_n[k] + r * h_n[k])
+            r_out[k] = r
+            z_out[k] = z
+            n_out[k] = n
+            hn_out[k] = h_n[k]
+            h_out[k] = (_ONE - z) * n + z * previous[k]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _gru_cell_backward(dh, gates, hn, h_prev, dxp, dhp, dh_direct):
+    # Writes d xp whole but only the n-third of d hp: its r and z thirds equal d xp's and are copied after
+    # the loop. Fewer output slices keep the loop within what LLVM will check for aliasing and vectorize
+    # (with all ten output slices written here it did not: 27 us instead of 5 for a 32 x 64 cell).
     size = h_prev.shape[1]
     for b in range(h_prev.shape[0]):
+        r_row, z_row, n_row = gates[b, :size], gates[b, size:2 * size], gates[b, 2 * size:]
+        dx_r, dx_z, dx_n = dxp[b, :size], dxp[b, size:2 * size], dxp[b, 2 * size:]
+        dh_n = dhp[b, 2 * size:]
+        grad, hidden_n, previous, direct = dh[b], hn[b], h_prev[b], dh_direct[b]
         for k in range(size):
-            r, z, n = gates[b, k], gates[b, size + k], gates[b, 2 * size + k]
-            da_n = dh[b, k] * (_ONE - z) * (_ONE - n * n)
-            da_r = da_n * hn[b, k] * r * (_ONE - r)
-            da_z = dh[b, k] * (h_prev[b, k] - n) * z * (_ONE - z)
-            dxp[b, k], dxp[b, size + k], dxp[b, 2 * size + k] = da_r, da_z, da_n
-            dhp[b, k], dhp[b, size + k], dhp[b, 2 * size + k] = da_r, da_z, da_n * r
-            dh_direct[b, k] = dh[b, k] * z
+            r, z, n = r_row[k], z_row[k], n_row[k]
+            da_n = grad[k] * (_ONE - z) * (_ONE - n * n)
+            dx_r[k] = da_n * hidden_n[k] * r * (_ONE - r)
+            dx_z[k] = grad[k] * (previous[k] - n) * z * (_ONE - z)
+            dx_n[k] = da_n
+            dh_n[k] = da_n * r
+            direct[k] = grad[k] * z
+    dhp[:, :2 * size] = dxp[:, :2 * size]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _lstm_cell(xp, hp, c_prev, gates, c, h):
     size = c_prev.shape[1]
     for b in range(c_prev.shape[0]):
+        x_i, x_f, x_g, x_o = xp[b, :size], xp[b, size:2 * size], xp[b, 2 * size:3 * size], xp[b, 3 * size:]
+        h_i, h_f, h_g, h_o = hp[b, :size], hp[b, size:2 * size], hp[b, 2 * size:3 * size], hp[b, 3 * size:]
+        i_out, f_out = gates[b, :size], gates[b, size:2 * size]
+        g_out, o_out = gates[b, 2 * size:3 * size], gates[b, 3 * size:]
+        previous, c_out, h_out = c_prev[b], c[b], h[b]
         for k in range(size):
-            i = _sigmoid(xp[b, k] + hp[b, k])
-            f = _sigmoid(xp[b, size + k] + hp[b, size + k])
-            g = _tanh(xp[b, 2 * size + k] + hp[b, 2 * size + k])
-            o = _sigmoid(xp[b, 3 * size + k] + hp[b, 3 * size + k])
-            gates[b, k], gates[b, size + k], gates[b, 2 * size + k], gates[b, 3 * size + k] = i, f, g, o
-            cell = f * c_prev[b, k] + i * g
-            c[b, k] = cell
-            h[b, k] = o * _tanh(cell)
+            i = _sigmoid(x_i[k] + h_i[k])
+            f = _sigmoid(x_f[k] + h_f[k])
+            g = _tanh(x_g[k] + h_g[k])
+            o = _sigmoid(x_o[k] + h_o[k])
+            i_out[k] = i
+            f_out[k] = f
+            g_out[k] = g
+            o_out[k] = o
+            cell = f * previous[k] + i * g
+            c_out[k] = cell
+            h_out[k] = o * _tanh(cell)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _lstm_cell_backward(dh, dc, gates, c_prev, c, da, dc_prev):
     size = c_prev.shape[1]
     for b in range(c_prev.shape[0]):
+        i_row, f_row = gates[b, :size], gates[b, size:2 * size]
+        g_row, o_row = gates[b, 2 * size:3 * size], gates[b, 3 * size:]
+        da_i, da_f, da_g, da_o = da[b, :size], da[b, size:2 * size], da[b, 2 * size:3 * size], da[b, 3 * size:]
+        grad_h, grad_c, previous, cell, out = dh[b], dc[b], c_prev[b], c[b], dc_prev[b]
         for k in range(size):
-            i, f = gates[b, k], gates[b, size + k]
-            g, o = gates[b, 2 * size + k], gates[b, 3 * size + k]
-            tanh_c = _tanh(c[b, k])
-            dc_total = dc[b, k] + dh[b, k] * o * (_ONE - tanh_c * tanh_c)
-            da[b, k] = dc_total * g * i * (_ONE - i)
-            da[b, size + k] = dc_total * c_prev[b, k] * f * (_ONE - f)
-            da[b, 2 * size + k] = dc_total * i * (_ONE - g * g)
-            da[b, 3 * size + k] = dh[b, k] * tanh_c * o * (_ONE - o)
-            dc_prev[b, k] = dc_total * f
+            i, f, g, o = i_row[k], f_row[k], g_row[k], o_row[k]
+            tanh_c = _tanh(cell[k])
+            dc_total = grad_c[k] + grad_h[k] * o * (_ONE - tanh_c * tanh_c)
+            da_i[k] = dc_total * g * i * (_ONE - i)
+            da_f[k] = dc_total * previous[k] * f * (_ONE - f)
+            da_g[k] = dc_total * i * (_ONE - g * g)
+            da_o[k] = grad_h[k] * tanh_c * o * (_ONE - o)
+            out[k] = dc_total * f
 
 
-def gru_cell(xp, hp, h_prev, gates, hn):
-    h = np.empty_like(h_prev)
+def gru_cell(xp, hp, h_prev, gates, hn, h):
     _gru_cell(xp, hp, h_prev, gates, hn, h)
-    return h
 
 
 def gru_cell_backward(dh, gates, hn, h_prev, dxp, dhp):
@@ -118,10 +145,8 @@ def gru_cell_backward(dh, gates, hn, h_prev, dxp, dhp):
     return dh_direct
 
 
-def lstm_cell(xp, hp, c_prev, gates, c):
-    h = np.empty_like(c_prev)
+def lstm_cell(xp, hp, c_prev, gates, c, h):
     _lstm_cell(xp, hp, c_prev, gates, c, h)
-    return h
 
 
 def lstm_cell_backward(dh, dc, gates, c_prev, c, da):

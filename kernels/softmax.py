@@ -11,7 +11,7 @@ import numpy as np
 from numba import njit, prange
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, error_model="numpy")
 def _softmax(x, out, log):
     for r in prange(x.shape[0]):
         m = -np.inf
@@ -28,7 +28,7 @@ def _softmax(x, out, log):
                 out[r, c] = math.exp(x[r, c] - m) / total
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, error_model="numpy")
 def _softmax_backward(y, grad, out, log):
     for r in prange(y.shape[0]):
         total = 0.0
@@ -41,7 +41,7 @@ def _softmax_backward(y, grad, out, log):
                 out[r, c] = y[r, c] * (grad[r, c] - total)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _row_shares(r, targets, class_weights, ignore_index, smoothing, shares):
     """Fill shares[c] (the a_c of the reference docstring) for row r; return w_t (0 if ignored)."""
     n_classes = shares.shape[0]
@@ -55,7 +55,7 @@ def _row_shares(r, targets, class_weights, ignore_index, smoothing, shares):
     return class_weights[target]
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, error_model="numpy")
 def _cross_entropy(logits, targets, class_weights, ignore_index, smoothing, losses, target_weight, lse):
     n_classes = logits.shape[1]
     for r in prange(logits.shape[0]):
@@ -74,7 +74,7 @@ def _cross_entropy(logits, targets, class_weights, ignore_index, smoothing, loss
         losses[r] = loss
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, error_model="numpy")
 def _cross_entropy_backward(logits, targets, class_weights, ignore_index, smoothing, lse, row_grads, out):
     n_classes = logits.shape[1]
     for r in prange(logits.shape[0]):

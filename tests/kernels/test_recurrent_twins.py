@@ -24,8 +24,8 @@ def test_gru_cell_twins_agree(batch, size, dtype):
         _random(rng, dtype, batch, size)
     results = []
     for cells in (numpy_cells, numba_cells):
-        gates, hn = np.empty((batch, 3 * size), dtype), np.empty((batch, size), dtype)
-        h = cells.gru_cell(xp, hp, h_prev, gates, hn)
+        gates, hn, h = np.empty((batch, 3 * size), dtype), np.empty((batch, size), dtype), np.empty((batch, size), dtype)
+        cells.gru_cell(xp, hp, h_prev, gates, hn, h)
         dxp, dhp = np.empty_like(gates), np.empty_like(gates)
         direct = cells.gru_cell_backward(_random(np.random.default_rng(1), dtype, batch, size), gates, hn, h_prev,
                                          dxp, dhp)
@@ -44,8 +44,8 @@ def test_lstm_cell_twins_agree(batch, size, dtype):
     dh, dc = _random(rng, dtype, batch, size), _random(rng, dtype, batch, size)
     results = []
     for cells in (numpy_cells, numba_cells):
-        gates, c = np.empty((batch, 4 * size), dtype), np.empty((batch, size), dtype)
-        h = cells.lstm_cell(xp, hp, c_prev, gates, c)
+        gates, c, h = np.empty((batch, 4 * size), dtype), np.empty((batch, size), dtype), np.empty((batch, size), dtype)
+        cells.lstm_cell(xp, hp, c_prev, gates, c, h)
         da = np.empty_like(gates)
         dc_prev = cells.lstm_cell_backward(dh, dc, gates, c_prev, c, da)
         results.append((h, gates, c, da, dc_prev))
@@ -55,6 +55,6 @@ def test_lstm_cell_twins_agree(batch, size, dtype):
 
 def test_float32_tanh_of_the_numba_kernels_saturates_and_keeps_sign():
     xp = np.array([[0.0, 0.0, 50.0], [0.0, 0.0, -50.0]], dtype=np.float32)
-    gates, hn = np.empty((2, 3), np.float32), np.empty((2, 1), np.float32)
-    numba_cells.gru_cell(xp, np.zeros((2, 3), np.float32), np.zeros((2, 1), np.float32), gates, hn)
+    gates, hn, h = np.empty((2, 3), np.float32), np.empty((2, 1), np.float32), np.empty((2, 1), np.float32)
+    numba_cells.gru_cell(xp, np.zeros((2, 3), np.float32), np.zeros((2, 1), np.float32), gates, hn, h)
     assert gates[:, 2].tolist() == [1.0, -1.0]  # n = tanh(+-50) clamps to exactly +-1

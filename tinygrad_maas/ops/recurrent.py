@@ -2,6 +2,7 @@
 
 forward:  XP = X W_ih^T + b_ih                      all time steps in one matmul: (T, N, G*H)
           for t: hp = h W_hh^T + b_hh; h = cell(XP[t], hp, h)       one small matmul + one fused kernel
+          (where a gate is a plain sum, b_hh is added into XP once instead of into hp every step)
 backward: for t from last to first:
               dXP[t], dHP[t] = cell_backward(dh, ...)   (the cell's derivation: reference/recurrent.py)
               dh = direct part + dHP[t] W_hh            the gradient flowing to the previous step
@@ -18,15 +19,19 @@ from .. import backend
 from ..autograd.function import Function
 
 
-def _input_projection(x, w_ih, b_ih):
+def _input_projection(x, w_ih, bias):
+    """X W_ih^T + bias for all time steps in one matmul: (T, N, G*H). The bias is added in place."""
     steps, batch, _ = x.shape
     projected = (x.reshape(steps * batch, -1) @ w_ih.T).reshape(steps, batch, -1)
-    return projected if b_ih is None else projected + b_ih
+    if bias is not None:
+        projected += bias
+    return projected
 
 
-def _hidden_projection(h, w_hh, b_hh):
-    projected = h @ w_hh.T
-    return projected if b_hh is None else projected + b_hh
+def _add_biases(b_ih, b_hh):
+    if b_ih is None or b_hh is None:
+        return b_ih if b_hh is None else b_hh
+    return b_ih + b_hh
 
 
 def _weight_grads(dxp, dhp, x, previous_h, w_ih):
@@ -39,6 +44,16 @@ def _weight_grads(dxp, dhp, x, previous_h, w_ih):
     return grad_x, grad_w_ih, grad_w_hh, dxp2.sum(axis=0), dhp2.sum(axis=0)
 
 
+def _gru_input_bias(b_ih, b_hh, size):
+    """b_ih plus the r and z thirds of b_hh, which add straight into those gates' sums. b_hh's n third must
+    stay with W_hn h, because n = tanh(xn + r * (W_hn h + b_hn))."""
+    if b_hh is None:
+        return b_ih
+    bias = np.zeros_like(b_hh) if b_ih is None else b_ih.copy()
+    bias[:2 * size] += b_hh[:2 * size]
+    return bias
+
+
 class GRUSequence(Function):
     """outputs[t] = h_t for t = 1..T, from x (T, N, I), h0 (N, H), w_ih (3H, I), w_hh (3H, H), b_ih, b_hh."""
 
@@ -47,13 +62,19 @@ class GRUSequence(Function):
         cell = backend.kernels("recurrent").gru_cell
         steps, batch = x.shape[:2]
         size = h0.shape[1]
-        xp = _input_projection(x, w_ih, b_ih)
+        xp = _input_projection(x, w_ih, _gru_input_bias(b_ih, b_hh, size))
         outputs = np.empty((steps, batch, size), dtype=x.dtype)
         gates = np.empty((steps, batch, 3 * size), dtype=x.dtype)
         hn = np.empty((steps, batch, size), dtype=x.dtype)
+        hp = np.empty((batch, 3 * size), dtype=x.dtype)  # reused every step
+        w_hh_t = w_hh.T
         h = h0
         for t in range(steps):
-            h = outputs[t] = cell(xp[t], _hidden_projection(h, w_hh, b_hh), h, gates[t], hn[t])
+            np.matmul(h, w_hh_t, out=hp)
+            if b_hh is not None:
+                hp[:, 2 * size:] += b_hh[2 * size:]
+            cell(xp[t], hp, h, gates[t], hn[t], outputs[t])
+            h = outputs[t]
         ctx.save_for_backward(x, h0, w_ih, w_hh, outputs, gates, hn)
         return outputs
 
@@ -72,23 +93,26 @@ class GRUSequence(Function):
 
 
 class LSTMSequence(Function):
-    """outputs[t] = [h_t, c_t] (T, N, 2H), from x (T, N, I), h0, c0 (N, H), w_ih (4H, I), w_hh (4H, H),
-    b_ih, b_hh. Both h and c of every step are outputs, so a loss on c_T (or any c_t) differentiates too."""
+    """outputs[0, t] = h_t and outputs[1, t] = c_t (shape (2, T, N, H)), from x (T, N, I), h0, c0 (N, H),
+    w_ih (4H, I), w_hh (4H, H), b_ih, b_hh. Every h and every c is an output, so a loss on c_T (or any c_t)
+    differentiates too; the (2, T, N, H) layout keeps each step's h and c contiguous."""
 
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
         cell = backend.kernels("recurrent").lstm_cell
         steps, batch = x.shape[:2]
         size = h0.shape[1]
-        xp = _input_projection(x, w_ih, b_ih)
-        outputs = np.empty((steps, batch, 2 * size), dtype=x.dtype)
+        xp = _input_projection(x, w_ih, _add_biases(b_ih, b_hh))  # every LSTM gate is a plain sum: both biases fold in
+        outputs = np.empty((2, steps, batch, size), dtype=x.dtype)
+        hs, cs = outputs
         gates = np.empty((steps, batch, 4 * size), dtype=x.dtype)
-        cells = np.empty((steps, batch, size), dtype=x.dtype)
+        hp = np.empty((batch, 4 * size), dtype=x.dtype)  # reused every step
+        w_hh_t = w_hh.T
         h, c = h0, c0
         for t in range(steps):
-            h = cell(xp[t], _hidden_projection(h, w_hh, b_hh), c, gates[t], cells[t])
-            c = cells[t]
-            outputs[t, :, :size], outputs[t, :, size:] = h, c
+            np.matmul(h, w_hh_t, out=hp)
+            cell(xp[t], hp, c, gates[t], cs[t], hs[t])
+            h, c = hs[t], cs[t]
         ctx.save_for_backward(x, h0, c0, w_ih, w_hh, outputs, gates)
         return outputs
 
@@ -96,15 +120,14 @@ class LSTMSequence(Function):
     def backward(ctx, grad):
         x, h0, c0, w_ih, w_hh, outputs, gates = ctx.saved_tensors
         cell_backward = backend.kernels("recurrent").lstm_cell_backward
-        size = h0.shape[1]
-        previous_h = np.concatenate([h0[None], outputs[:-1, :, :size]])
-        previous_c = np.concatenate([c0[None], outputs[:-1, :, size:]])
-        cells = np.ascontiguousarray(outputs[:, :, size:])
+        hs, cs = outputs
+        grad_h, grad_c = grad
+        previous_h = np.concatenate([h0[None], hs[:-1]])
         da = np.empty_like(gates)
         dh, dc = np.zeros_like(h0), np.zeros_like(c0)
         for t in reversed(range(x.shape[0])):
-            dc = cell_backward(dh + grad[t, :, :size], dc + grad[t, :, size:], gates[t], previous_c[t], cells[t],
-                               da[t])
+            c_prev = cs[t - 1] if t else c0
+            dc = cell_backward(dh + grad_h[t], dc + grad_c[t], gates[t], c_prev, cs[t], da[t])
             dh = da[t] @ w_hh
         grad_x, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh = _weight_grads(da, da, x, previous_h, w_ih)
         return grad_x, dh, dc, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh
@@ -124,8 +147,7 @@ def lstm_sequence(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None):
     if c0.shape != h0.shape or c0.dtype != h0.dtype:
         raise ValueError(f"lstm_sequence(): c0 must match h0 {h0.shape} {h0.dtype}, got {c0.shape} {c0.dtype}")
     both = LSTMSequence.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
-    size = h0.shape[1]
-    return both[:, :, :size], both[-1, :, size:]
+    return both[0], both[1, -1]
 
 
 def _check_recurrent(op, gates, x, h0, w_ih, w_hh, b_ih, b_hh):

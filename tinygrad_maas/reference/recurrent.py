@@ -25,15 +25,16 @@ def _sigmoid(x):
     return 0.5 * (1 + np.tanh(0.5 * x))
 
 
-def gru_cell(xp, hp, h_prev, gates, hn):
-    """One GRU step. Writes r, z, n into gates (N, 3H) and hp's n-part into hn; returns the new h."""
+def gru_cell(xp, hp, h_prev, gates, hn, h):
+    """One GRU step. Writes r, z, n into gates (N, 3H), hp's n-part into hn and the new hidden state
+    into h (all (N, H) arrays are the caller's, so a sequence allocates nothing per step)."""
     size = h_prev.shape[1]
     r = _sigmoid(xp[:, :size] + hp[:, :size])
     z = _sigmoid(xp[:, size:2 * size] + hp[:, size:2 * size])
     hn[...] = hp[:, 2 * size:]
     n = np.tanh(xp[:, 2 * size:] + r * hn)
     gates[:, :size], gates[:, size:2 * size], gates[:, 2 * size:] = r, z, n
-    return (1 - z) * n + z * h_prev
+    h[...] = (1 - z) * n + z * h_prev
 
 
 def gru_cell_backward(dh, gates, hn, h_prev, dxp, dhp):
@@ -48,15 +49,16 @@ def gru_cell_backward(dh, gates, hn, h_prev, dxp, dhp):
     return dh * z
 
 
-def lstm_cell(xp, hp, c_prev, gates, c):
-    """One LSTM step. Writes i, f, g, o into gates (N, 4H) and the new cell into c; returns the new h."""
+def lstm_cell(xp, hp, c_prev, gates, c, h):
+    """One LSTM step. Writes i, f, g, o into gates (N, 4H), the new cell into c and the new hidden state
+    into h."""
     size = c_prev.shape[1]
     a = xp + hp
     i, f = _sigmoid(a[:, :size]), _sigmoid(a[:, size:2 * size])
     g, o = np.tanh(a[:, 2 * size:3 * size]), _sigmoid(a[:, 3 * size:])
     gates[:, :size], gates[:, size:2 * size], gates[:, 2 * size:3 * size], gates[:, 3 * size:] = i, f, g, o
     c[...] = f * c_prev + i * g
-    return o * np.tanh(c)
+    h[...] = o * np.tanh(c)
 
 
 def lstm_cell_backward(dh, dc, gates, c_prev, c, da):
