@@ -63,3 +63,25 @@ def test_importing_the_package_leaves_numba_unloaded_until_a_kernel_runs():
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                             env={**__import__('os').environ, "TINYGRAD_MAAS_BACKEND": "numba"}).stdout
     assert output.split() == ["False", "True"]
+
+
+def _tuned_in_subprocess(**environment):
+    import os
+    import subprocess
+    import sys
+
+    code = "import tinygrad_maas.memory as m, tinygrad_maas; print(m.tuned)"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    env.update(environment)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          env=env).stdout.strip()
+
+
+def test_malloc_is_tuned_at_import_on_glibc_unless_switched_off():
+    import platform
+
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        pytest.skip("malloc tuning applies to Linux with glibc only")
+    assert _tuned_in_subprocess() == "True"
+    assert _tuned_in_subprocess(TINYGRAD_MAAS_MALLOC_TUNING="0") == "False"
+    assert _tuned_in_subprocess(MALLOC_MMAP_THRESHOLD_="1000000") == "False"  # the user's own setting wins

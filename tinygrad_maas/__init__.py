@@ -6,7 +6,7 @@
     x.grad  # tensor([2., 4., 6.])
 """
 
-from . import dtypes as _dtypes
+from . import dtypes as _dtypes, memory as _memory
 from .tensor import MinMaxResult, Tensor, cat, matmul, stack, where  # first: the rest imports Tensor
 from . import autograd, backend, nn, ops  # noqa: E402
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
@@ -16,6 +16,8 @@ from .backend import get_num_threads, set_num_threads
 from .random import manual_seed
 
 __version__ = "0.1.0"
+
+_memory.tune_allocator()  # reuse freed memory instead of mapping fresh pages every step (see memory.py)
 
 float16, float32, float64 = _dtypes.float16, _dtypes.float32, _dtypes.float64
 uint8, int8, int16, int32, int64 = _dtypes.uint8, _dtypes.int8, _dtypes.int16, _dtypes.int32, _dtypes.int64
