@@ -12,6 +12,8 @@ imported on first use, so `import tinygrad_maas` never imports numba or compiles
 import importlib
 import os
 
+import numpy as np
+
 BACKENDS = ("numba", "numpy")
 _ENVIRONMENT_VARIABLE = "TINYGRAD_MAAS_BACKEND"
 
@@ -57,6 +59,15 @@ def kernels(family):
             raise
         _loaded[key] = module
     return module
+
+
+# The framework's matrix product on arrays: the dispatcher between NumPy's BLAS and the numba kernel
+# (kernels/matmul.py). Measured by `python -m benchmarks.compare_matmul` (docs/kernels.md) on square float32
+# and float64 matrices from 16 to 1024, BLAS was faster at every size (the kernel reached 10-30% of sgemm and
+# 19-91% of dgemm), so every product goes to BLAS, and the dispatcher is np.matmul itself: even a Python
+# function deciding in between cost 23% at 16 x 16. When the kernel wins somewhere, dispatch here by
+# shape and dtype, and add the measurement to the docs.
+matmul = np.matmul
 
 
 def _prepare_numba_threads():
