@@ -11,12 +11,11 @@ than alone. docs/benchmarks.md reports both, and PyTorch measured alone.
 """
 
 import argparse
-import statistics
-import time
 
 import tinygrad_maas as tm
 import tinygrad_maas.nn.functional as F
 from benchmarks import conv_workloads as work
+from benchmarks.alternate import median_times, optional_torch
 
 
 def main(argv=None):
@@ -27,13 +26,7 @@ def main(argv=None):
                              "thread pools disturbing each other)")
     args = parser.parse_args(argv)
     chosen = set(args.contenders.split(","))
-    torch = None
-    if "torch" in chosen:
-        try:
-            import torch
-            torch.set_num_threads(2)
-        except ImportError:
-            torch = None
+    torch = optional_torch() if "torch" in chosen else None
     print(f"conv2d forward + backward, float32, medians of {args.rounds} alternating rounds (ms)")
     print("| layer | tinygrad_maas numba | tinygrad_maas numpy | pytorch | numba / pytorch |")
     print("|---|---:|---:|---:|---:|")
@@ -48,15 +41,7 @@ def main(argv=None):
             theirs = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
             contenders["torch"] = lambda: work.step(torch.nn.functional, *theirs)
         contenders = {name: run for name, run in contenders.items() if name in chosen}
-        for run in contenders.values():  # warm-up (and numba compilation)
-            run()
-        times = {name: [] for name in contenders}
-        for _ in range(args.rounds):
-            for name, run in contenders.items():
-                start = time.perf_counter()
-                run()
-                times[name].append((time.perf_counter() - start) * 1e3)
-        medians = {name: statistics.median(samples) for name, samples in times.items()}
+        medians = {name: seconds * 1e3 for name, seconds in median_times(contenders, args.rounds).items()}
         cell = {name: f"{medians[name]:.2f}" if name in medians else "-" for name in ("numba", "numpy", "torch")}
         ratio = f"{medians['numba'] / medians['torch']:.2f}" if {"numba", "torch"} <= set(medians) else "-"
         print(f"| {layer} | {cell['numba']} | {cell['numpy']} | {cell['torch']} | {ratio} |")

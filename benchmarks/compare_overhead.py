@@ -8,13 +8,12 @@ the table gives medians over rounds, microseconds per op, and the ratio to PyTor
 
 import argparse
 import platform
-import statistics
-import time
 
 import numpy as np
 
 import tinygrad_maas as tm
 from benchmarks import overhead_workloads as work
+from benchmarks.alternate import median_times, optional_torch
 
 
 def _contenders():
@@ -26,11 +25,9 @@ def _contenders():
 
     x_numpy = np.random.default_rng(0).standard_normal(work.SIZE).astype(np.float32)
     contenders = {"tinygrad_maas": ours, "numpy (hand-written backward)": lambda: work.chain_numpy(x_numpy)}
-    try:
-        import torch
-    except ImportError:
+    torch = optional_torch()
+    if torch is None:
         return contenders, None
-    torch.set_num_threads(2)
     x_torch = torch.randn(work.SIZE, requires_grad=True)
 
     def theirs():
@@ -46,23 +43,14 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=21)
     args = parser.parse_args(argv)
     contenders, torch_name = _contenders()
-    for run in contenders.values():  # warm-up
-        run()
-    times = {name: [] for name in contenders}
-    for _ in range(args.rounds):
-        for name, run in contenders.items():
-            start = time.perf_counter()
-            run()
-            times[name].append(time.perf_counter() - start)
+    medians = median_times(contenders, args.rounds)
     print(f"chain of {work.CHAIN_OPS} elementwise ops on a ({work.SIZE},) float32 tensor, forward + backward")
     print(f"{platform.processor() or platform.machine()}, Python {platform.python_version()}, "
           f"{args.rounds} alternating rounds, medians")
     print(f"| {'contender':<30} | us per op | ratio to PyTorch |")
     print(f"|{'-' * 32}|-----------|------------------|")
-    reference = statistics.median(times[torch_name]) if torch_name else None
-    for name, samples in times.items():
-        median = statistics.median(samples)
-        ratio = f"{median / reference:.2f}" if reference else "(no torch)"
+    for name, median in medians.items():
+        ratio = f"{median / medians[torch_name]:.2f}" if torch_name else "(no torch)"
         print(f"| {name:<30} | {median / work.CHAIN_OPS * 1e6:9.2f} | {ratio:>16} |")
 
 

@@ -5,11 +5,10 @@ vs PyTorch's nn.GRU / nn.LSTM when installed, alternating in one process.
 """
 
 import argparse
-import statistics
-import time
 
 import tinygrad_maas as tm
 from benchmarks import recurrent_workloads as work
+from benchmarks.alternate import median_times, optional_torch
 from tinygrad_maas.ops.recurrent import gru_sequence, lstm_sequence
 
 
@@ -46,13 +45,7 @@ def main(argv=None):
                              "thread pools disturbing each other)")
     args = parser.parse_args(argv)
     chosen = set(args.contenders.split(","))
-    torch = None
-    if "torch" in chosen:
-        try:
-            import torch
-            torch.set_num_threads(2)
-        except ImportError:
-            torch = None
+    torch = optional_torch() if "torch" in chosen else None
     print(f"{work.STEPS} steps, batch {work.BATCH}, {work.INPUT} -> {work.HIDDEN}, forward + backward, float32, "
           f"medians of {args.rounds} alternating rounds (ms)")
     print("| layer | tinygrad_maas numba | tinygrad_maas numpy | pytorch | numba / pytorch |")
@@ -63,15 +56,7 @@ def main(argv=None):
         if torch is not None:
             contenders["torch"] = _theirs(torch, kind)
         contenders = {name: run for name, run in contenders.items() if name in chosen}
-        for run in contenders.values():
-            run()
-        times = {name: [] for name in contenders}
-        for _ in range(args.rounds):
-            for name, run in contenders.items():
-                start = time.perf_counter()
-                run()
-                times[name].append((time.perf_counter() - start) * 1e3)
-        medians = {name: statistics.median(samples) for name, samples in times.items()}
+        medians = {name: seconds * 1e3 for name, seconds in median_times(contenders, args.rounds).items()}
         cell = {name: f"{medians[name]:.2f}" if name in medians else "-" for name in ("numba", "numpy", "torch")}
         ratio = f"{medians['numba'] / medians['torch']:.2f}" if {"numba", "torch"} <= set(medians) else "-"
         print(f"| {kind} | {cell['numba']} | {cell['numpy']} | {cell['torch']} | {ratio} |")

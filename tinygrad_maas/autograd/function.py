@@ -21,6 +21,10 @@ an input that needs none; `ctx.needs_input_grad[i]` says whether input i needs o
 A node points back to the nodes that made its inputs (`next_nodes`), never to the input tensors
 themselves: an intermediate array stays alive only while a node saved it, and the engine drops what nodes
 saved once their backward has run.
+
+Two rules every op keeps: forward and backward never write into the arrays they are given (inputs,
+saved arrays, the incoming gradient may be shared or read-only views), and large arrays that backward
+needs go through save_for_backward (so they are released), not onto other ctx attributes.
 """
 
 import weakref

@@ -1,0 +1,29 @@
+"""Running contenders side by side: round-robin in one process, so a noisy neighbour slows all of them
+alike, and medians over the rounds."""
+
+import statistics
+import time
+
+
+def median_times(contenders, rounds, warmup=1):
+    """{name: median seconds} of calling each function in `contenders`, alternating, after `warmup` calls."""
+    for run in contenders.values():
+        for _ in range(warmup):
+            run()  # also compiles numba kernels before timing
+    samples = {name: [] for name in contenders}
+    for _ in range(rounds):
+        for name, run in contenders.items():
+            start = time.perf_counter()
+            run()
+            samples[name].append(time.perf_counter() - start)
+    return {name: statistics.median(times) for name, times in samples.items()}
+
+
+def optional_torch():
+    """PyTorch limited to this machine's 2 threads, or None when it is not installed."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(2)
+    return torch
