@@ -19,13 +19,14 @@ class Index(Function):
 
     @staticmethod
     def forward(ctx, x, key):
-        ctx.shape, ctx.key = x.shape, key
+        ctx.shape = x.shape
+        ctx.save_for_backward(key)  # may hold index arrays as large as x
         return x[key]
 
     @staticmethod
     def backward(ctx, grad):
         grad_x = np.zeros(ctx.shape, dtype=grad.dtype)
-        key = ctx.key
+        (key,) = ctx.saved_tensors
         if _is_basic(key):  # slices and ints select each element at most once: plain assignment
             grad_x[key] = grad
         else:
@@ -60,14 +61,16 @@ class Gather(Function):
     def forward(ctx, x, dim, index):
         # PyTorch lets index be smaller than x along the other dims: use only that corner of x.
         corner = tuple(slice(0, n) if axis != dim else slice(None) for axis, n in enumerate(index.shape))
-        ctx.shape, ctx.dim, ctx.index = x.shape, dim, index
+        ctx.shape, ctx.dim = x.shape, dim
+        ctx.save_for_backward(index)
         return np.take_along_axis(x[corner], index, axis=dim)
 
     @staticmethod
     def backward(ctx, grad):
+        (index,) = ctx.saved_tensors
         grad_x = np.zeros(ctx.shape, dtype=grad.dtype)
-        positions = list(np.ogrid[tuple(slice(0, n) for n in ctx.index.shape)])
-        positions[ctx.dim] = ctx.index
+        positions = list(np.ogrid[tuple(slice(0, n) for n in index.shape)])
+        positions[ctx.dim] = index
         np.add.at(grad_x, tuple(positions), grad)
         return grad_x
 
@@ -77,12 +80,13 @@ class MaskedFill(Function):
 
     @staticmethod
     def forward(ctx, x, mask, value):
-        ctx.mask = mask
+        ctx.save_for_backward(mask)
         return np.where(mask, np.asarray(value, dtype=x.dtype), x)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * ~ctx.mask
+        (mask,) = ctx.saved_tensors
+        return grad * ~mask
 
 
 class Where(Function):
@@ -94,15 +98,16 @@ class Where(Function):
 
     @staticmethod
     def forward(ctx, condition, x, other):
-        ctx.condition = condition
+        ctx.save_for_backward(condition)
         ctx.shapes = np.shape(x), np.shape(other)
         return np.where(condition, x, other)
 
     @staticmethod
     def backward(ctx, grad):
+        (condition,) = ctx.saved_tensors
         _, need_x, need_other = ctx.needs_input_grad
         zero = np.zeros((), dtype=grad.dtype)
         shape_x, shape_other = ctx.shapes
         return (None,
-                unbroadcast(np.where(ctx.condition, grad, zero), shape_x) if need_x else None,
-                unbroadcast(np.where(ctx.condition, zero, grad), shape_other) if need_other else None)
+                unbroadcast(np.where(condition, grad, zero), shape_x) if need_x else None,
+                unbroadcast(np.where(condition, zero, grad), shape_other) if need_other else None)
