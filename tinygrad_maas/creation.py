@@ -110,3 +110,8 @@ def rand_like(input, dtype=None):
 
 def randn_like(input, dtype=None):
     return randn(input.shape, dtype=dtype or input.dtype)
+
+
+def empty_for_parameters(shape, dtype):
+    """Storage for a layer's parameter before its init fills it (zeros: never uninitialised memory)."""
+    return np.zeros(shape, dtype=dtype)

@@ -1,3 +1,12 @@
-"""Neural-network building blocks. For now the functional forms; Module and the layers come next."""
+"""Neural-network building blocks with PyTorch's names: Module, Parameter, containers, layers, init, and
+the functional forms in nn.functional."""
 
-from . import functional  # noqa: F401
+from . import functional, init  # noqa: F401
+from .activation import ELU, LeakyReLU, LogSoftmax, ReLU, SiLU, Sigmoid, Softmax, Softplus, Tanh  # noqa: F401
+from .containers import ModuleDict, ModuleList, Sequential  # noqa: F401
+from .conv import Conv1d, Conv2d  # noqa: F401
+from .dropout import Dropout  # noqa: F401
+from .linear import Flatten, Identity, Linear, Unflatten  # noqa: F401
+from .module import Module, Parameter  # noqa: F401
+from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool1d, MaxPool2d  # noqa: F401
+from .sparse import Embedding  # noqa: F401

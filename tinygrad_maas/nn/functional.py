@@ -22,6 +22,46 @@ def tanh(input):
     return input.tanh()
 
 
+def leaky_relu(input, negative_slope=0.01):
+    """x where x > 0, else negative_slope * x. Gradient 1 or negative_slope (negative_slope at 0, as
+    PyTorch)."""
+    return input.where(input > 0, input * negative_slope)
+
+
+def elu(input, alpha=1.0):
+    """x where x > 0, else alpha (e^x - 1). Gradient 1 or alpha e^x."""
+    return input.where(input > 0, (input.clamp(max=0).exp() - 1) * alpha)
+
+
+def silu(input):
+    """x * sigmoid(x) (also called swish); its gradient comes from the product rule."""
+    return input * input.sigmoid()
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + e^{beta x}) / beta, linear where beta x > threshold (see ops/unary.py: Softplus)."""
+    from ..ops.unary import Softplus
+
+    if beta <= 0:
+        raise ValueError(f"softplus(): beta must be positive, got {beta}")
+    return Softplus.apply(input, beta=beta, threshold=threshold)
+
+
+def dropout(input, p=0.5, training=True):
+    """Zero each element with probability p and scale the rest by 1 / (1 - p), so the expected value is
+    unchanged; the identity when not training. The mask comes from the generator of tm.manual_seed."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout(): p must be in [0, 1], got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    from ..random import generator
+
+    keep = generator().random(input.shape) >= p
+    return input * (keep / (1.0 - p)).astype(input.dtype)
+
+
 def softmax(input, dim):
     return input.softmax(dim)
 

@@ -175,6 +175,27 @@ class Clamp(Function):
         return grad * inside
 
 
+class Softplus(Function):
+    """y = log(1 + e^{beta x}) / beta, and y = x where beta x > threshold (PyTorch's linear tail).
+
+    dy/dx = sigmoid(beta x) (and 1 on the linear tail). log(1 + e^z) is computed as logaddexp(0, z), which
+    does not overflow for large z.
+    """
+
+    @staticmethod
+    def forward(ctx, x, beta=1.0, threshold=20.0):
+        scaled = x * beta
+        ctx.save_for_backward(scaled)
+        ctx.threshold = threshold
+        return np.where(scaled > threshold, x, np.logaddexp(0, scaled) / beta).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (scaled,) = ctx.saved_tensors
+        slope = np.where(scaled > ctx.threshold, 1, 0.5 * (1 + np.tanh(0.5 * scaled)))
+        return (grad * slope).astype(grad.dtype, copy=False)
+
+
 class ToDtype(Function):
     """y = x cast to another floating dtype.   dy/dx = 1, the gradient cast back to x's dtype."""
 

@@ -1,0 +1,81 @@
+"""Conv1d and Conv2d layers (the computation is F.conv1d / F.conv2d, ops/conv.py)."""
+
+import math
+
+from . import functional as F, init
+from .module import Module, Parameter
+from .. import dtypes
+from ..creation import empty_for_parameters as _empty
+
+
+class _ConvNd(Module):
+    dims = 2
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                 bias=True, padding_mode="zeros", dtype=None):
+        super().__init__()
+        if padding_mode != "zeros":
+            raise NotImplementedError(f"padding_mode={padding_mode!r}: only 'zeros' is supported")
+        for name, value in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{type(self).__name__}: {name} must be a positive integer, got {value!r}")
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"{type(self).__name__}: in_channels ({in_channels}) and out_channels ({out_channels}) "
+                             f"must be divisible by groups ({groups})")
+        as_tuple = lambda v: tuple(v) if isinstance(v, (tuple, list)) else (v,) * self.dims  # noqa: E731
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size, self.stride = as_tuple(kernel_size), as_tuple(stride)
+        self.padding = padding if isinstance(padding, str) else as_tuple(padding)
+        self.dilation, self.groups = as_tuple(dilation), groups
+        dtype = dtypes.to_dtype(dtype) or dtypes.default_float
+        self.weight = Parameter(_empty((out_channels, in_channels // groups) + self.kernel_size, dtype))
+        if bias:
+            self.bias = Parameter(_empty((out_channels,), dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """PyTorch's default: kaiming_uniform_(a=sqrt(5)) for the weight, U(-1/sqrt(fan_in), ...) for bias."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init.calculate_fan_in_and_fan_out(self.weight)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def _arguments(self):
+        single = (lambda v: v[0]) if self.dims == 1 else (lambda v: v)
+        padding = self.padding if isinstance(self.padding, str) else single(self.padding)
+        return single(self.stride), padding, single(self.dilation)
+
+    def extra_repr(self):
+        text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding not in ((0,) * self.dims, "valid"):
+            text += f", padding={self.padding}"
+        if self.dilation != (1,) * self.dims:
+            text += f", dilation={self.dilation}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        if self.bias is None:
+            text += ", bias=False"
+        return text
+
+
+class Conv1d(_ConvNd):
+    """1-D convolution over (N, C_in, L) -> (N, C_out, L_out); weight (C_out, C_in/groups, k)."""
+
+    dims = 1
+
+    def forward(self, input):
+        stride, padding, dilation = self._arguments()
+        return F.conv1d(input, self.weight, self.bias, stride, padding, dilation, self.groups)
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution over (N, C_in, H, W) -> (N, C_out, H_out, W_out); weight (C_out, C_in/groups, kh, kw)."""
+
+    dims = 2
+
+    def forward(self, input):
+        stride, padding, dilation = self._arguments()
+        return F.conv2d(input, self.weight, self.bias, stride, padding, dilation, self.groups)

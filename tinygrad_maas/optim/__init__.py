@@ -1,0 +1,6 @@
+"""Optimizers with PyTorch's names, defaults, validation and algorithms."""
+
+from .adagrad import Adagrad, RMSprop  # noqa: F401
+from .adam import Adam, AdamW  # noqa: F401
+from .optimizer import Optimizer  # noqa: F401
+from .sgd import SGD  # noqa: F401

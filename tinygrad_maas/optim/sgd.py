@@ -1,0 +1,38 @@
+"""Stochastic gradient descent with momentum, as torch.optim.SGD."""
+
+from .optimizer import Optimizer, check_non_negative
+
+
+class SGD(Optimizer):
+    """For each parameter p with gradient g (negated if maximize):
+
+        g = g + weight_decay * p
+        if momentum:  b = g on the first step, else b = momentum * b + (1 - dampening) * g
+                      g = g + momentum * b if nesterov else b
+        p = p - lr * g
+    """
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
+                 maximize=False):
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                                      nesterov=nesterov, maximize=maximize))
+
+    def _validate(self, group):
+        check_non_negative(learning_rate=group["lr"], momentum_value=group["momentum"],
+                           weight_decay_value=group["weight_decay"])
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+
+    def _update(self, param, grad, state, group):
+        if group["weight_decay"]:
+            grad = grad + group["weight_decay"] * param
+        momentum = group["momentum"]
+        if momentum:
+            buffer = state.get("momentum_buffer")
+            if buffer is None:
+                buffer = state["momentum_buffer"] = grad.copy()
+            else:
+                buffer *= momentum
+                buffer += (1 - group["dampening"]) * grad
+            grad = grad + momentum * buffer if group["nesterov"] else buffer
+        param -= group["lr"] * grad
