@@ -7,7 +7,7 @@ from ..ops.conv import Conv2d, conv2d_arguments
 from ..ops.embedding import Embedding
 from ..ops.softmax import CrossEntropy
 from ..ops.join import ConstantPad
-from ..tensor import Tensor
+from ..tensor import Tensor, where as tm_where
 
 
 def relu(input):
@@ -121,6 +121,105 @@ def _cross_entropy_with_probabilities(input, target, weights, class_dim, reducti
     shape[class_dim] = classes
     losses = -(input.log_softmax(class_dim) * mixed * Tensor(weights.reshape(shape))).sum(class_dim)
     return losses if reduction == "none" else losses.sum() if reduction == "sum" else losses.mean()
+
+
+def _reduce(losses, reduction, op):
+    if reduction == "mean":
+        return losses.mean()
+    if reduction == "sum":
+        return losses.sum()
+    if reduction == "none":
+        return losses
+    raise ValueError(f"{op}(): reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _pair_with_target(input, target, op):
+    """The target as a tensor of the input's dtype; shapes must broadcast (PyTorch warns when they differ,
+    and so do we: it is the classic silent bug of an (N, 1) output against an (N,) target)."""
+    target = target if isinstance(target, Tensor) else Tensor(target)
+    if target.shape != input.shape:
+        import warnings
+
+        warnings.warn(f"{op}(): target shape {target.shape} differs from input shape {input.shape}; they will be "
+                      "broadcast, which is rarely what you want", UserWarning, stacklevel=3)
+    return target.to(input.dtype) if target.dtype != input.dtype else target
+
+
+def mse_loss(input, target, reduction="mean"):
+    """(input - target)^2, averaged (or summed, or per element)."""
+    target = _pair_with_target(input, target, "mse_loss")
+    return _reduce((input - target) ** 2, reduction, "mse_loss")
+
+
+def l1_loss(input, target, reduction="mean"):
+    """|input - target|, averaged (or summed, or per element)."""
+    target = _pair_with_target(input, target, "l1_loss")
+    return _reduce((input - target).abs(), reduction, "l1_loss")
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0):
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta), with d = input - target."""
+    if delta <= 0:
+        raise ValueError(f"huber_loss(): delta must be positive, got {delta}")
+    target = _pair_with_target(input, target, "huber_loss")
+    difference = input - target
+    size = difference.abs()
+    losses = tm_where(size < delta, difference * difference * 0.5, (size - 0.5 * delta) * delta)
+    return _reduce(losses, reduction, "huber_loss")
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """-input[n, target[n]] (log-probabilities in, as after log_softmax), weighted per class; "mean" divides
+    by the summed weights of the non-ignored targets, as PyTorch."""
+    if not isinstance(input, Tensor) or input.ndim < 1:
+        raise TypeError("nll_loss(): input must be a tensor of log-probabilities with a class dim")
+    target = target if isinstance(target, Tensor) else Tensor(target)
+    class_dim = 1 if input.ndim > 1 else 0
+    classes = input.shape[class_dim]
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"nll_loss(): target must hold class indices (int64), got {target.dtype}")
+    expected = input.shape[:class_dim] + input.shape[class_dim + 1:]
+    if target.shape != expected:
+        raise ValueError(f"nll_loss(): target of shape {target.shape} does not match input of shape "
+                         f"{input.shape}; class indices need shape {expected}")
+    indices = target.data.astype(np.int64)
+    kept = indices != ignore_index
+    if ((indices < 0) | (indices >= classes))[kept].any():
+        bad = int(indices[kept & ((indices < 0) | (indices >= classes))].flat[0])
+        raise IndexError(f"nll_loss(): target {bad} is out of bounds for {classes} classes")
+    safe = np.where(kept, indices, 0)
+    class_weights = np.ones(classes, input.dtype) if weight is None else weight.data.astype(input.dtype)
+    row_weights = np.where(kept, class_weights[safe], 0).astype(input.dtype)
+    picked = input.gather(class_dim, Tensor(np.expand_dims(safe, class_dim))).squeeze(class_dim)
+    losses = -picked * Tensor(row_weights)
+    if reduction == "mean":
+        return losses.sum() / float(row_weights.sum())
+    return _reduce(losses, reduction, "nll_loss")
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+    """-(t log p + (1 - t) log(1 - p)) for probabilities p in [0, 1]; each log is clamped at -100, as
+    PyTorch, so p = 0 or 1 gives a large finite loss instead of inf."""
+    target = _pair_with_target(input, target, "binary_cross_entropy")
+    if input.data.size and (input.data.min() < 0 or input.data.max() > 1):
+        raise ValueError("binary_cross_entropy(): input must hold probabilities in [0, 1] (apply sigmoid first, "
+                         "or use binary_cross_entropy_with_logits)")
+    losses = -(target * input.log().clamp(min=-100) + (1 - target) * (1 - input).log().clamp(min=-100))
+    if weight is not None:
+        losses = losses * weight
+    return _reduce(losses, reduction, "binary_cross_entropy")
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+    """Binary cross-entropy of sigmoid(x) without computing it: with softplus(z) = log(1 + e^z),
+        loss = (1 - t) x + (1 + (pos_weight - 1) t) softplus(-x)
+    which is -(pos_weight t log sigmoid(x) + (1 - t) log(1 - sigmoid(x))) and never overflows."""
+    target = _pair_with_target(input, target, "binary_cross_entropy_with_logits")
+    scale = 1 if pos_weight is None else 1 + (pos_weight - 1) * target
+    losses = (1 - target) * input + scale * softplus(-input)
+    if weight is not None:
+        losses = losses * weight
+    return _reduce(losses, reduction, "binary_cross_entropy_with_logits")
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None):
