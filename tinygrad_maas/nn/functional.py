@@ -123,6 +123,65 @@ def _cross_entropy_with_probabilities(input, target, weights, class_dim, reducti
     return losses if reduction == "none" else losses.sum() if reduction == "sum" else losses.mean()
 
 
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    """Normalise each channel (dim 1) over the batch and any spatial dims:
+
+        y = (x - mean) / sqrt(var + eps) * weight + bias
+
+    In training the batch's own mean and biased variance are used, and the running statistics (if given)
+    move towards the batch's: running = (1 - momentum) running + momentum * stat, with the unbiased
+    variance, as PyTorch. In eval the running statistics are used. The gradient comes from composing
+    mean, var, sqrt and the arithmetic (each op has its own backward).
+    """
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm(): expected an input with a channel dim (N, C, ...), got shape {input.shape}")
+    channels = input.shape[1]
+    axes = (0,) + tuple(range(2, input.ndim))
+    shape = (1, channels) + (1,) * (input.ndim - 2)
+    if training:
+        count = input.numel() // channels
+        if count <= 1:
+            raise ValueError(f"batch_norm(): expected more than 1 value per channel when training, got input of "
+                             f"shape {input.shape}")
+        mean = input.mean(axes, keepdim=True)
+        var = input.var(axes, keepdim=True, correction=0)
+        if running_mean is not None:
+            from ..autograd.grad_mode import no_grad
+
+            with no_grad():
+                running_mean.mul_(1 - momentum).add_(mean.detach().reshape(channels) * momentum)
+                unbiased = var.detach().reshape(channels) * (count / (count - 1))
+                running_var.mul_(1 - momentum).add_(unbiased * momentum)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm(): running_mean and running_var are needed when not training")
+        mean, var = running_mean.reshape(shape), running_var.reshape(shape)
+    out = (input - mean) / (var + eps).sqrt()
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalise over the last len(normalized_shape) dims of each sample:
+    y = (x - mean) / sqrt(biased var + eps) * weight + bias."""
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if input.shape[input.ndim - len(normalized_shape):] != normalized_shape:
+        raise ValueError(f"layer_norm(): normalized_shape {normalized_shape} does not match the last dims of "
+                         f"input shape {input.shape}")
+    axes = tuple(range(input.ndim - len(normalized_shape), input.ndim))
+    mean = input.mean(axes, keepdim=True)
+    var = input.var(axes, keepdim=True, correction=0)
+    out = (input - mean) / (var + eps).sqrt()
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
 def _reduce(losses, reduction, op):
     if reduction == "mean":
         return losses.mean()
