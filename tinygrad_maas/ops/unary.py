@@ -36,17 +36,19 @@ class Exp(Function):
 
 
 class Log(Function):
-    """y = ln(x).   dy/dx = 1 / x."""
+    """y = ln(x).   dy/dx = 1 / x.   (ln 0 = -inf and ln of a negative number = nan, silently, as in PyTorch.)"""
 
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.log(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(x)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad / x
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return grad / x
 
 
 class Sqrt(Function):
