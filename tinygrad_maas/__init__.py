@@ -14,6 +14,7 @@ from .creation import (arange, eye, from_numpy, full, full_like, linspace, ones,
                        randint, randn, randn_like, tensor, zeros, zeros_like)
 from .backend import get_num_threads, set_num_threads
 from .random import manual_seed
+from .serialization import load, save
 
 __version__ = "0.1.0"
 

@@ -106,6 +106,8 @@ class Optimizer:
             param = by_index[int(index)]
             restored = {}
             for name, value in values.items():
+                if isinstance(value, Tensor):  # as tm.load returns them
+                    value = value.data
                 if isinstance(value, np.ndarray) and value.shape != param.data.shape and value.ndim:
                     raise ValueError(f"optimizer state {name!r} has shape {value.shape} but its parameter has "
                                      f"shape {param.data.shape}")
