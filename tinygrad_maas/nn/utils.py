@@ -1,0 +1,41 @@
+"""Gradient clipping, as torch.nn.utils."""
+
+import math
+
+import numpy as np
+
+from ..tensor import Tensor, make_tensor
+
+
+def _grads(parameters):
+    parameters = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    return [p.grad for p in parameters if p.grad is not None]
+
+
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
+    """Scale all gradients together so their total norm is at most max_norm:
+        total = ||(||g_1||, ||g_2||, ...)||   (the norm of all gradients as one vector)
+        g = g * min(1, max_norm / (total + 1e-6))
+    Returns the total norm (before clipping) as a tensor."""
+    grads = _grads(parameters)
+    if not grads:
+        return make_tensor(np.asarray(0.0, dtype=np.float32), None)
+    norm_type = float(norm_type)
+    if math.isinf(norm_type):
+        total = max(float(np.abs(g.data).max()) if g.data.size else 0.0 for g in grads)
+    else:
+        total = sum(float((np.abs(g.data) ** norm_type).sum()) for g in grads) ** (1.0 / norm_type)
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(f"clip_grad_norm_(): the total norm of order {norm_type} of the gradients is {total}; "
+                           "set error_if_nonfinite=False to clip anyway")
+    coefficient = max_norm / (total + 1e-6)
+    if coefficient < 1:
+        for g in grads:
+            g.data *= coefficient
+    return make_tensor(np.asarray(total, dtype=grads[0].data.dtype), None)
+
+
+def clip_grad_value_(parameters, clip_value):
+    """Clamp every gradient element into [-clip_value, clip_value], in place."""
+    for g in _grads(parameters):
+        np.clip(g.data, -clip_value, clip_value, out=g.data)
