@@ -33,6 +33,18 @@ class ELU(Module):
         return f"alpha={self.alpha}"
 
 
+class GELU(Module):
+    def __init__(self, approximate="none"):
+        super().__init__()
+        self.approximate = approximate
+
+    def forward(self, input):
+        return F.gelu(input, self.approximate)
+
+    def extra_repr(self):
+        return f"approximate={self.approximate!r}"
+
+
 class SiLU(Module):
     def forward(self, input):
         return F.silu(input)

@@ -33,6 +33,18 @@ def elu(input, alpha=1.0):
     return input.where(input > 0, (input.clamp(max=0).exp() - 1) * alpha)
 
 
+def gelu(input, approximate="none"):
+    """x * Phi(x), Phi the standard normal CDF: x/2 (1 + erf(x / sqrt(2))); approximate="tanh" uses
+    x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), as PyTorch. Gradients by the product and chain rules."""
+    if approximate == "none":
+        from ..ops.unary import Erf
+
+        return input * 0.5 * (Erf.apply(input * (1 / np.sqrt(2))) + 1)
+    if approximate == "tanh":
+        return input * 0.5 * (((input + input ** 3 * 0.044715) * np.sqrt(2 / np.pi)).tanh() + 1)
+    raise ValueError(f"gelu(): approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
 def silu(input):
     """x * sigmoid(x) (also called swish); its gradient comes from the product rule."""
     return input * input.sigmoid()
@@ -180,6 +192,38 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     if bias is not None:
         out = out + bias
     return out
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None):
+    """softmax(Q K^T * scale + mask) V over the last two dims, as torch.nn.functional.
+    scaled_dot_product_attention. scale defaults to 1/sqrt(E). attn_mask: bool (True = may attend) or float
+    (added to the scores), broadcast to (..., L, S); is_causal masks future positions."""
+    length, source = query.shape[-2], key.shape[-2]
+    if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
+        raise ValueError(f"scaled_dot_product_attention(): query {query.shape}, key {key.shape} and value "
+                         f"{value.shape} do not fit (need q[..., E], k[..., S, E], v[..., S, Ev])")
+    scale = 1.0 / np.sqrt(query.shape[-1]) if scale is None else scale
+    scores = (query @ key.transpose(-2, -1)) * scale
+    if is_causal:
+        if attn_mask is not None:
+            raise ValueError("scaled_dot_product_attention(): give attn_mask or is_causal, not both")
+        attn_mask = Tensor(np.tril(np.ones((length, source), dtype=bool)))
+    if attn_mask is not None:
+        scores = _apply_attention_mask(scores, attn_mask, allowed_is_true=True)
+    weights = scores.softmax(-1)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p, True)
+    return weights @ value
+
+
+def _apply_attention_mask(scores, mask, allowed_is_true):
+    """A bool mask blocks positions (with -inf); a float mask is added to the scores."""
+    mask = mask if isinstance(mask, Tensor) else Tensor(mask)
+    if mask.dtype.kind == "b":
+        blocked = ~mask if allowed_is_true else mask
+        return scores.masked_fill(blocked.expand(scores.shape) if blocked.shape != scores.shape else blocked,
+                                  float("-inf"))
+    return scores + mask.to(scores.dtype)
 
 
 def _reduce(losses, reduction, op):

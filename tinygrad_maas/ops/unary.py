@@ -198,6 +198,25 @@ class Softplus(Function):
         return (grad * slope).astype(grad.dtype, copy=False)
 
 
+class Erf(Function):
+    """y = erf(x) = 2/sqrt(pi) * integral_0^x e^{-t^2} dt.   dy/dx = 2/sqrt(pi) * e^{-x^2}.
+
+    NumPy has no erf: the values come from the backend (math.erf per element, in numba or in Python).
+    """
+
+    @staticmethod
+    def forward(ctx, x):
+        from .. import backend
+
+        ctx.save_for_backward(x)
+        return backend.kernels("elementwise").erf(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * (2 / np.sqrt(np.pi)) * np.exp(-x * x)
+
+
 class ToDtype(Function):
     """y = x cast to another floating dtype.   dy/dx = 1, the gradient cast back to x's dtype."""
 

@@ -1,0 +1,112 @@
+"""GELU, scaled dot-product attention, MultiheadAttention and TransformerEncoderLayer."""
+
+import math
+
+import numpy as np
+import pytest
+
+import tinygrad_maas as tm
+import tinygrad_maas.nn as nn
+import tinygrad_maas.nn.functional as F
+from tinygrad_maas.autograd import gradcheck
+
+RNG = np.random.default_rng(0)
+
+
+def make(*shape):
+    return tm.tensor(RNG.standard_normal(shape), requires_grad=True)
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_gradient_and_values(approximate):
+    assert gradcheck(lambda x: F.gelu(x, approximate), make(3, 4))
+    value = F.gelu(tm.tensor([1.0], dtype=tm.float64), approximate).item()
+    exact = 0.5 * (1 + math.erf(1 / math.sqrt(2)))
+    assert value == pytest.approx(exact if approximate == "none" else 0.8411919906, rel=1e-9)
+
+
+def test_erf_kernel_agrees_with_its_twin():
+    from tinygrad_maas.kernels import elementwise as numba_elementwise
+    from tinygrad_maas.reference import elementwise as numpy_elementwise
+
+    for dtype in (np.float32, np.float64):
+        x = RNG.standard_normal((7, 5)).astype(dtype) * 3
+        np.testing.assert_allclose(numba_elementwise.erf(x), numpy_elementwise.erf(x), rtol=1e-6)
+
+
+def test_scaled_dot_product_attention_gradient_and_causal_mask():
+    q, k, v = make(2, 4, 3), make(2, 5, 3), make(2, 5, 2)
+    assert gradcheck(F.scaled_dot_product_attention, (q, k, v))
+    x = make(1, 4, 3)
+    assert gradcheck(lambda x: F.scaled_dot_product_attention(x, x, x, is_causal=True), x)
+    out = F.scaled_dot_product_attention(x, x, x, is_causal=True)
+    np.testing.assert_allclose(out.data[0, 0], x.data[0, 0])  # the first position sees only itself
+
+
+def _identity_attention(embed):
+    attention = nn.MultiheadAttention(embed, 1).double()
+    with tm.no_grad():
+        attention.in_proj_weight.data[...] = np.vstack([np.eye(embed)] * 3)
+        attention.out_proj.weight.data[...] = np.eye(embed)
+    return attention
+
+
+def test_multihead_attention_values_with_identity_projections():
+    attention = _identity_attention(2)
+    x = tm.tensor([[[1.0, 0.0]], [[0.0, 1.0]]], dtype=tm.float64)  # (L=2, N=1, E=2)
+    output, weights = attention(x, x, x)
+    scores = np.array([[1.0, 0.0], [0.0, 1.0]]) / math.sqrt(2)
+    expected = np.exp(scores) / np.exp(scores).sum(1, keepdims=True)
+    np.testing.assert_allclose(weights.data[0], expected)
+    np.testing.assert_allclose(output.data[:, 0], expected @ np.eye(2))
+
+
+def test_multihead_attention_gradients_with_masks():
+    tm.manual_seed(0)
+    attention = nn.MultiheadAttention(4, 2).double()
+    q, kv = make(3, 2, 4), make(5, 2, 4)
+    padding = tm.tensor([[False] * 4 + [True], [False] * 5])
+    causal = tm.tensor(np.triu(np.ones((3, 5), dtype=bool), k=3))
+
+    def run(q, kv, *params):
+        return attention(q, kv, kv, key_padding_mask=padding, attn_mask=causal)[0]
+
+    assert gradcheck(run, (q, kv, *attention.parameters()))
+
+
+def test_padded_keys_get_zero_weight_and_weights_average_over_heads():
+    tm.manual_seed(0)
+    attention = nn.MultiheadAttention(4, 2, batch_first=True)
+    x = tm.randn(2, 3, 4)
+    _, weights = attention(x, x, x, key_padding_mask=tm.tensor([[False, False, True], [False] * 3]))
+    assert weights.shape == (2, 3, 3)
+    assert np.all(weights.data[0, :, 2] == 0)
+    _, per_head = attention(x, x, x, average_attn_weights=False)
+    assert per_head.shape == (2, 2, 3, 3)
+    assert attention(x, x, x, need_weights=False)[1] is None
+
+
+def test_multihead_attention_parameters_are_pytorchs():
+    names = {n: p.shape for n, p in nn.MultiheadAttention(8, 2).named_parameters()}
+    assert names == {"in_proj_weight": (24, 8), "in_proj_bias": (24,), "out_proj.weight": (8, 8),
+                     "out_proj.bias": (8,)}
+    assert nn.MultiheadAttention(8, 2).in_proj_bias.tolist() == [0.0] * 24
+    with pytest.raises(ValueError, match="divisible by num_heads"):
+        nn.MultiheadAttention(6, 4)
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_transformer_encoder_layer_gradient(norm_first):
+    tm.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(4, 2, dim_feedforward=6, dropout=0.0, norm_first=norm_first).double()
+    x = make(3, 2, 4)
+    assert gradcheck(lambda x, *ps: layer(x, is_causal=True), (x, *layer.parameters()))
+
+
+def test_transformer_encoder_layer_shapes_and_state_dict_keys():
+    layer = nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, batch_first=True)
+    assert layer(tm.randn(3, 5, 8)).shape == (3, 5, 8)
+    assert list(layer.state_dict()) == [
+        "self_attn.in_proj_weight", "self_attn.in_proj_bias", "self_attn.out_proj.weight", "self_attn.out_proj.bias",
+        "linear1.weight", "linear1.bias", "linear2.weight", "linear2.bias", "norm1.weight", "norm1.bias",
+        "norm2.weight", "norm2.bias"]
