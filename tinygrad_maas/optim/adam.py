@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from .. import backend
 from .optimizer import Optimizer, check_non_negative
 
 
@@ -13,6 +14,8 @@ class Adam(Optimizer):
         v = beta2 * v + (1 - beta2) * g^2              (second moment)
         v_hat = max(v_hat, v) if amsgrad else v
         p = p - lr / (1 - beta1^t) * m / (sqrt(v_hat) / sqrt(1 - beta2^t) + eps)
+
+    The update itself is the backend's adam_step (a fused numba loop, or its NumPy twin).
     """
 
     decoupled_weight_decay = False
@@ -30,13 +33,6 @@ class Adam(Optimizer):
                 raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
 
     def _update(self, param, grad, state, group):
-        beta1, beta2 = group["betas"]
-        lr, weight_decay = group["lr"], group["weight_decay"]
-        if weight_decay:
-            if self.decoupled_weight_decay:
-                param *= 1 - lr * weight_decay  # AdamW: decay the weights themselves
-            else:
-                grad = grad + weight_decay * param
         if not state:
             state["step"] = 0
             state["exp_avg"] = np.zeros_like(param)
@@ -44,18 +40,10 @@ class Adam(Optimizer):
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = np.zeros_like(param)
         state["step"] += 1
-        step = state["step"]
-        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        exp_avg *= beta1
-        exp_avg += (1 - beta1) * grad
-        exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * grad * grad
-        second = exp_avg_sq
-        if group["amsgrad"]:
-            np.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
-            second = state["max_exp_avg_sq"]
-        denominator = np.sqrt(second) / np.sqrt(1 - beta2 ** step) + group["eps"]
-        param -= (lr / (1 - beta1 ** step)) * exp_avg / denominator
+        beta1, beta2 = group["betas"]
+        backend.kernels("optim").adam_step(param, grad, state["exp_avg"], state["exp_avg_sq"],
+                                           state.get("max_exp_avg_sq"), group["lr"], beta1, beta2, group["eps"],
+                                           group["weight_decay"], state["step"], self.decoupled_weight_decay)
 
 
 class AdamW(Adam):
