@@ -1,7 +1,5 @@
 """Conv1d and Conv2d layers (the computation is F.conv1d / F.conv2d, ops/conv.py)."""
 
-import math
-
 from . import functional as F, init
 from .module import Module, Parameter
 from .. import dtypes
@@ -36,12 +34,7 @@ class _ConvNd(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        """PyTorch's default: kaiming_uniform_(a=sqrt(5)) for the weight, U(-1/sqrt(fan_in), ...) for bias."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init.calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        init.default_layer_init_(self.weight, self.bias)
 
     def _arguments(self):
         single = (lambda v: v[0]) if self.dims == 1 else (lambda v: v)

@@ -1,7 +1,5 @@
 """Linear, Identity, Flatten, Unflatten."""
 
-import math
-
 from . import functional as F, init
 from .module import Module, Parameter
 from .. import dtypes
@@ -35,10 +33,7 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        init.default_layer_init_(self.weight, self.bias)
 
     def forward(self, input):
         if input.shape[-1:] != (self.in_features,):

@@ -211,12 +211,9 @@ class Module:
 
     def zero_grad(self, set_to_none=True):
         """Clear every parameter's .grad (to None by default, as PyTorch 2 does; else to zeros)."""
-        for parameter in self.parameters():
-            if parameter.grad is not None:
-                if set_to_none:
-                    parameter.grad = None
-                else:
-                    parameter.grad.data[...] = 0
+        from .utils import zero_grads
+
+        zero_grads(self.parameters(), set_to_none)
 
     def requires_grad_(self, requires_grad=True):
         for parameter in self.parameters():

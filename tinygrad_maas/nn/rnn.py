@@ -97,6 +97,14 @@ class _RecurrentBase(Module):
                 x = F.dropout(x, self.dropout, True)
         return x, finals
 
+    def _forward_hidden_only(self, input, hx):
+        """forward() of the layers whose state is one tensor h (RNN, GRU): returns (output, h_n)."""
+        x, unbatched = self._prepare(input)
+        h0 = self._initial_state(hx if hx is None or not unbatched else hx.unsqueeze(1), x.shape[1], x.dtype)
+        output, finals = self._run(x, [h0[k] for k in range(h0.shape[0])])
+        h_n = stack(finals)
+        return self._finish(output, unbatched), (h_n.squeeze(1) if unbatched else h_n)
+
     def extra_repr(self):
         text = f"{self.input_size}, {self.hidden_size}"
         if self.num_layers != 1:
@@ -134,11 +142,8 @@ class RNN(_RecurrentBase):
         return stack(outputs), h
 
     def forward(self, input, hx=None):
-        x, unbatched = self._prepare(input)
-        h0 = self._initial_state(hx if hx is None or not unbatched else hx.unsqueeze(1), x.shape[1], x.dtype)
-        output, finals = self._run(x, [h0[k] for k in range(h0.shape[0])])
-        h_n = stack(finals)
-        return self._finish(output, unbatched), (h_n.squeeze(1) if unbatched else h_n)
+        return self._forward_hidden_only(input, hx)
+
 
 
 class GRU(_RecurrentBase):
@@ -151,11 +156,8 @@ class GRU(_RecurrentBase):
         return outputs, outputs[-1]
 
     def forward(self, input, hx=None):
-        x, unbatched = self._prepare(input)
-        h0 = self._initial_state(hx if hx is None or not unbatched else hx.unsqueeze(1), x.shape[1], x.dtype)
-        output, finals = self._run(x, [h0[k] for k in range(h0.shape[0])])
-        h_n = stack(finals)
-        return self._finish(output, unbatched), (h_n.squeeze(1) if unbatched else h_n)
+        return self._forward_hidden_only(input, hx)
+
 
 
 class LSTM(_RecurrentBase):

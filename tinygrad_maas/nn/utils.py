@@ -12,6 +12,16 @@ def _grads(parameters):
     return [p.grad for p in parameters if p.grad is not None]
 
 
+def zero_grads(parameters, set_to_none=True):
+    """Clear .grad of each parameter: to None (PyTorch 2's default, frees the memory) or to zeros."""
+    for parameter in parameters:
+        if parameter.grad is not None:
+            if set_to_none:
+                parameter.grad = None
+            else:
+                parameter.grad.data[...] = 0
+
+
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
     """Scale all gradients together so their total norm is at most max_norm:
         total = ||(||g_1||, ||g_2||, ...)||   (the norm of all gradients as one vector)

@@ -5,6 +5,7 @@ import copy
 import numpy as np
 
 from ..autograd import versions
+from ..nn.utils import zero_grads
 from ..tensor import Tensor
 
 
@@ -48,13 +49,7 @@ class Optimizer:
         """Subclasses check their hyper-parameters here and raise ValueError with the bad value."""
 
     def zero_grad(self, set_to_none=True):
-        for group in self.param_groups:
-            for param in group["params"]:
-                if param.grad is not None:
-                    if set_to_none:
-                        param.grad = None
-                    else:
-                        param.grad.data[...] = 0
+        zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def step(self, closure=None):
         """Update every parameter that has a gradient. closure (optional) recomputes and returns the loss."""
