@@ -1,0 +1,85 @@
+"""Datasets: anything with __getitem__ and __len__, as torch.utils.data."""
+
+import math
+
+import numpy as np
+
+from ..random import generator as default_generator
+from ..tensor import Tensor
+
+
+class Dataset:
+    """Base class: subclasses define __getitem__(index) -> sample and __len__()."""
+
+    def __getitem__(self, index):
+        raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
+
+    def __len__(self):
+        raise NotImplementedError(f"{type(self).__name__} must define __len__")
+
+
+class TensorDataset(Dataset):
+    """Samples are the rows of equally long tensors (or arrays): dataset[i] = (t1[i], t2[i], ...)."""
+
+    def __init__(self, *tensors):
+        if not tensors:
+            raise ValueError("TensorDataset needs at least one tensor")
+        tensors = tuple(t if isinstance(t, Tensor) else Tensor(t) for t in tensors)
+        lengths = {t.shape[0] if t.ndim else None for t in tensors}
+        if len(lengths) != 1 or None in lengths:
+            raise ValueError(f"TensorDataset: all tensors need the same first dimension, got shapes "
+                             f"{[t.shape for t in tensors]}")
+        self.tensors = tensors
+
+    def __getitem__(self, index):
+        return tuple(t[index] for t in self.tensors)
+
+    def __len__(self):
+        return self.tensors[0].shape[0]
+
+    def get_batch(self, indices):
+        """The batch for these indices, already collated: one fancy-index per tensor instead of stacking
+        len(indices) rows one by one (what the DataLoader uses when a dataset offers it)."""
+        return tuple(Tensor._constant(t.data[indices]) for t in self.tensors)
+
+
+class Subset(Dataset):
+    def __init__(self, dataset, indices):
+        self.dataset, self.indices = dataset, list(indices)
+
+    def __getitem__(self, index):
+        return self.dataset[self.indices[index]]
+
+    def __len__(self):
+        return len(self.indices)
+
+    def get_batch(self, indices):
+        inner = [self.indices[i] for i in indices]
+        if hasattr(self.dataset, "get_batch"):
+            return self.dataset.get_batch(inner)
+        from .dataloader import default_collate
+
+        return default_collate([self.dataset[i] for i in inner])
+
+
+def random_split(dataset, lengths, generator=None):
+    """Split into non-overlapping Subsets of the given lengths (or fractions summing to 1, with the
+    remainder given out one by one from the first, as PyTorch), in a random order."""
+    total = len(dataset)
+    if all(isinstance(n, float) for n in lengths) and math.isclose(sum(lengths), 1.0) and sum(lengths) <= 1:
+        counts = [int(math.floor(total * fraction)) for fraction in lengths]
+        for i in range(total - sum(counts)):
+            counts[i % len(counts)] += 1
+        lengths = counts
+    if any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0 for n in lengths):
+        raise ValueError(f"random_split(): lengths must be non-negative integers or fractions summing to 1, "
+                         f"got {lengths}")
+    if sum(lengths) != total:
+        raise ValueError(f"random_split(): lengths {list(lengths)} sum to {sum(lengths)}, but the dataset has "
+                         f"{total} samples")
+    order = (generator or default_generator()).permutation(total)
+    subsets, start = [], 0
+    for length in lengths:
+        subsets.append(Subset(dataset, order[start:start + length].tolist()))
+        start += length
+    return subsets
