@@ -1,21 +1,94 @@
-"""The `tinygrad-maas` command (also `python -m tinygrad_maas`)."""
+"""The `tinygrad-maas` command (also `python -m tinygrad_maas`).
+
+    tinygrad-maas train RECIPE [--epochs N] [--output DIR] [--seed S]   train on bundled data, save the model
+    tinygrad-maas predict MODEL_DIR INPUT.npy                            print one prediction per input row
+    tinygrad-maas recipes                                                list the recipes
+    tinygrad-maas demo [--steps N]                                       the autograd demo (sin(x) with an MLP)
+"""
 
 import argparse
+import os
+import sys
+
+
+def _train(args):
+    from .nn.architecture import save_model
+    from .recipes import train
+
+    model, metrics, metadata = train(args.recipe, epochs=args.epochs, seed=args.seed)
+    output = args.output or os.path.join("models", args.recipe)
+    save_model(model, output, metadata)
+    print("test " + ", ".join(f"{name} {value:.4f}" for name, value in metrics.items()))
+    print(f"saved to {output}/ (architecture.json, weights.safetensors)")
+
+
+def _predict(args):
+    import numpy as np
+
+    import tinygrad_maas as tm
+    from .nn.architecture import load_model
+
+    model, metadata = load_model(args.model_dir)
+    try:
+        inputs = np.load(args.input, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise SystemExit(f"predict: cannot read {args.input} as a .npy array: {error}")
+    shape = tuple(metadata.get("input_shape", inputs.shape[1:]))
+    if inputs.shape == shape:
+        inputs = inputs[None]  # a single sample
+    if inputs.shape[1:] != shape:
+        raise SystemExit(f"predict: the model takes samples of shape {shape} (or a batch of them), "
+                         f"{args.input} has shape {inputs.shape}")
+    if not np.isfinite(inputs).all():
+        raise SystemExit(f"predict: {args.input} contains NaN or infinite values")
+    with tm.no_grad():
+        output = model(tm.tensor(inputs.astype(np.float32))).numpy()
+    for row in output:
+        print(int(row.argmax()) if metadata.get("task") == "classification" else float(row[0]))
+
+
+def _recipes(args):
+    from .recipes import RECIPES
+
+    for name, recipe in RECIPES.items():
+        print(f"{name:14s} {recipe['about']}")
+
+
+def _demo(args):
+    from .demo import main as demo_main
+
+    if args.steps < 1:
+        raise SystemExit("demo: --steps must be at least 1")
+    demo_main(steps=args.steps)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="tinygrad-maas", description="tinygrad_maas command line")
     commands = parser.add_subparsers(dest="command", required=True)
+    train = commands.add_parser("train", help="train a built-in recipe on bundled data and save the model")
+    train.add_argument("recipe", help="a recipe name (see `tinygrad-maas recipes`)")
+    train.add_argument("--epochs", type=int, default=None, help="override the recipe's number of epochs")
+    train.add_argument("--output", default=None, help="where to save the model (default models/RECIPE)")
+    train.add_argument("--seed", type=int, default=0)
+    train.set_defaults(run=_train)
+    predict = commands.add_parser("predict", help="run a saved model on samples from a .npy file")
+    predict.add_argument("model_dir")
+    predict.add_argument("input", help="a .npy array: one sample, or a batch of samples")
+    predict.set_defaults(run=_predict)
+    commands.add_parser("recipes", help="list the built-in recipes").set_defaults(run=_recipes)
     demo = commands.add_parser("demo", help="train a small MLP with the autograd engine and print its loss")
     demo.add_argument("--steps", type=int, default=2000, help="gradient descent steps (default 2000)")
+    demo.set_defaults(run=_demo)
     args = parser.parse_args(argv)
-    if args.command == "demo":
-        from .demo import main as demo_main
-
-        if args.steps < 1:
-            parser.error("--steps must be at least 1")
-        demo_main(steps=args.steps)
+    if getattr(args, "epochs", None) is not None and args.epochs < 1:
+        parser.error("--epochs must be at least 1")
+    try:
+        args.run(args)
+    except (ImportError, ValueError, FileNotFoundError, FloatingPointError) as error:
+        print(f"tinygrad-maas {args.command}: {error}", file=sys.stderr)
+        return 2
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
