@@ -6,7 +6,34 @@
     x.grad  # tensor([2., 4., 6.])
 """
 
-from . import dtypes as _dtypes, memory as _memory
+import importlib.util as _importlib_util
+import os as _os
+import sys as _sys
+
+
+def _map_source_checkout_kernels():
+    """Make the top-level kernels/ folder importable as tinygrad_maas.kernels in a source checkout.
+
+    An install maps kernels/ into the package (pyproject.toml, package-dir), but Python run from the
+    repository's root imports the checkout's tinygrad_maas/ first, and there kernels/ sits beside it.
+    Registering the folder under its package name keeps `python -m tinygrad_maas ...` working there too.
+    Nothing is compiled or imported from it here (numba loads on first kernel use).
+    """
+    if _importlib_util.find_spec(__name__ + ".kernels") is not None:
+        return
+    folder = _os.path.join(_os.path.dirname(_os.path.dirname(_os.path.abspath(__file__))), "kernels")
+    init = _os.path.join(folder, "__init__.py")
+    if _os.path.exists(init):
+        spec = _importlib_util.spec_from_file_location(__name__ + ".kernels", init,
+                                                       submodule_search_locations=[folder])
+        module = _importlib_util.module_from_spec(spec)
+        _sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+
+
+_map_source_checkout_kernels()
+
+from . import dtypes as _dtypes, memory as _memory  # noqa: E402
 from .tensor import MinMaxResult, Tensor, cat, matmul, stack, where  # first: the rest imports Tensor
 from . import autograd, backend, data, nn, ops, optim  # noqa: E402
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
