@@ -1,0 +1,151 @@
+"""Keras callbacks: hooks called by fit at the end of each epoch (and the History it returns)."""
+
+import math
+
+import numpy as np
+
+
+class Callback:
+    def set_model(self, model):
+        self.model = model
+
+    def on_train_begin(self, logs=None):
+        pass
+
+    def on_epoch_begin(self, epoch, logs=None):
+        pass
+
+    def on_epoch_end(self, epoch, logs=None):
+        pass
+
+    def on_train_end(self, logs=None):
+        pass
+
+
+class History(Callback):
+    """history.history["loss"][e] is the loss of epoch e; likewise every metric and its val_ twin."""
+
+    def on_train_begin(self, logs=None):
+        self.epoch, self.history = [], {}
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch.append(epoch)
+        for name, value in (logs or {}).items():
+            self.history.setdefault(name, []).append(value)
+
+    def plot(self, path, metrics=None):
+        """Write a PNG of the curves (needs matplotlib: pip install "tinygrad_maas[plot]")."""
+        try:
+            import matplotlib
+
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+        except ImportError:
+            raise ImportError('History.plot needs matplotlib: pip install "tinygrad_maas[plot]"') from None
+        names = metrics or [n for n in self.history if not n.startswith("val_")]
+        figure, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 4), squeeze=False)
+        for axis, name in zip(axes[0], names):
+            axis.plot(self.epoch, self.history[name], label=name)
+            if "val_" + name in self.history:
+                axis.plot(self.epoch, self.history["val_" + name], label="val_" + name)
+            axis.set_xlabel("epoch")
+            axis.set_title(name)
+            axis.legend()
+        figure.tight_layout()
+        figure.savefig(path)
+        plt.close(figure)
+        return path
+
+
+def _better(mode, monitor):
+    if mode == "auto":
+        mode = "max" if "acc" in monitor else "min"
+    return (lambda a, b: a < b) if mode == "min" else (lambda a, b: a > b)
+
+
+class EarlyStopping(Callback):
+    """Stop when `monitor` has not improved by min_delta for `patience` epochs."""
+
+    def __init__(self, monitor="val_loss", min_delta=0.0, patience=0, mode="auto", restore_best_weights=False):
+        self.monitor, self.min_delta, self.patience = monitor, abs(min_delta), patience
+        self.mode, self.restore_best_weights = mode, restore_best_weights
+
+    def on_train_begin(self, logs=None):
+        self.wait, self.best, self.best_weights, self.stopped_epoch = 0, None, None, 0
+        self.improved = _better(self.mode, self.monitor)
+        self.sign = 1 if self.improved(0, 1) else -1  # +1: lower is better
+
+    def on_epoch_end(self, epoch, logs=None):
+        current = (logs or {}).get(self.monitor)
+        if current is None:
+            raise KeyError(f"EarlyStopping: {self.monitor!r} is not among the logged values {sorted(logs or {})}")
+        if self.best is None or self.improved(current + self.sign * self.min_delta, self.best):
+            self.best, self.wait = current, 0
+            if self.restore_best_weights:
+                self.best_weights = {k: v.data.copy() for k, v in self.model.state_dict().items()}
+        else:
+            self.wait += 1
+            if self.wait >= self.patience:
+                self.model.stop_training, self.stopped_epoch = True, epoch
+                if self.restore_best_weights and self.best_weights is not None:
+                    self.model.load_state_dict(self.best_weights)
+
+
+class ModelCheckpoint(Callback):
+    """Save the model to `filepath` (may contain {epoch}) after each epoch, or only when `monitor` improves."""
+
+    def __init__(self, filepath, monitor="val_loss", save_best_only=False, mode="auto"):
+        self.filepath, self.monitor, self.save_best_only, self.mode = filepath, monitor, save_best_only, mode
+
+    def on_train_begin(self, logs=None):
+        self.best, self.improved = None, _better(self.mode, self.monitor)
+
+    def on_epoch_end(self, epoch, logs=None):
+        current = (logs or {}).get(self.monitor)
+        if self.save_best_only:
+            if current is None or (self.best is not None and not self.improved(current, self.best)):
+                return
+            self.best = current
+        self.model.save(str(self.filepath).format(epoch=epoch + 1, **(logs or {})))
+
+
+class LearningRateScheduler(Callback):
+    """Set the learning rate at the start of each epoch to schedule(epoch, current_lr)."""
+
+    def __init__(self, schedule):
+        self.schedule = schedule
+
+    def on_epoch_begin(self, epoch, logs=None):
+        lr = float(self.schedule(epoch, self.model.learning_rate))
+        if not math.isfinite(lr) or lr < 0:
+            raise ValueError(f"LearningRateScheduler: the schedule returned {lr} at epoch {epoch}")
+        self.model.learning_rate = lr
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiply the learning rate by `factor` after `patience` epochs without improvement of `monitor`."""
+
+    def __init__(self, monitor="val_loss", factor=0.1, patience=10, min_delta=1e-4, min_lr=0.0, mode="auto"):
+        if factor >= 1.0:
+            raise ValueError("ReduceLROnPlateau: factor must be < 1.0")
+        self.monitor, self.factor, self.patience = monitor, factor, patience
+        self.min_delta, self.min_lr, self.mode = min_delta, min_lr, mode
+
+    def on_train_begin(self, logs=None):
+        self.best, self.wait = None, 0
+        self.improved = _better(self.mode, self.monitor)
+        self.sign = 1 if self.improved(0, 1) else -1
+
+    def on_epoch_end(self, epoch, logs=None):
+        current = (logs or {}).get(self.monitor)
+        if current is None:
+            return
+        if self.best is None or self.improved(current + self.sign * self.min_delta, self.best):
+            self.best, self.wait = current, 0
+        else:
+            self.wait += 1
+            if self.wait >= self.patience:
+                self.model.learning_rate = max(self.model.learning_rate * self.factor, self.min_lr)
+                self.wait = 0
+        if logs is not None:
+            logs["learning_rate"] = float(np.float32(self.model.learning_rate))

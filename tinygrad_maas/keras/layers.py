@@ -1,0 +1,347 @@
+"""Keras layers: Keras' names, arguments, weight layouts and initialisers, channels-last images.
+
+Each layer builds its weights on first use, from the shape of what it receives (Keras' lazy `build`), and
+computes with the same ops as the PyTorch-style layers (so gradients, kernels and tests are shared):
+
+    Dense        kernel (in, units), bias (units,)                 y = x @ kernel + bias
+    Conv2D       kernel (kh, kw, in, filters), bias (filters,)     on (N, H, W, C): F.conv2d in NCHW
+    GRU          kernel (in, 3u), recurrent_kernel (u, 3u), bias (2, 3u)   gates z, r, h (Keras order),
+                 reset_after=True: the same equations as PyTorch's GRU, whose ops run it
+    LSTM         kernel (in, 4u), recurrent_kernel (u, 4u), bias (4u,)     gates i, f, c, o
+    SimpleRNN    kernel (in, u), recurrent_kernel (u, u), bias (u,)
+Initialisers as Keras: glorot_uniform kernels, orthogonal recurrent kernels, zero biases (LSTM's forget
+bias 1), embeddings uniform in [-0.05, 0.05].
+"""
+
+import math
+import re
+
+import numpy as np
+
+from .. import nn
+from ..autograd.grad_mode import no_grad
+from ..nn import functional as F
+from ..ops.recurrent import gru_sequence, lstm_sequence
+from ..random import generator
+from ..tensor import Tensor, cat, stack
+
+ACTIVATIONS = {
+    None: lambda x: x, "linear": lambda x: x, "relu": F.relu, "sigmoid": F.sigmoid, "tanh": F.tanh,
+    "softmax": lambda x: x.softmax(-1), "elu": F.elu, "gelu": F.gelu, "silu": F.silu, "swish": F.silu,
+    "softplus": F.softplus, "leaky_relu": lambda x: F.leaky_relu(x, 0.2),
+}
+
+
+def _activation(name):
+    if callable(name) and not isinstance(name, str):
+        return name
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; choose from {sorted(k for k in ACTIVATIONS if k)}")
+    return ACTIVATIONS[name]
+
+
+def _glorot_uniform(shape, fan_in, fan_out):
+    limit = math.sqrt(6.0 / (fan_in + fan_out))
+    return generator().uniform(-limit, limit, shape).astype(np.float32)
+
+
+def _orthogonal(rows, columns):
+    """An orthogonal matrix (rows, columns), as Keras' recurrent initialiser: QR of a normal matrix."""
+    flat = generator().standard_normal((max(rows, columns), min(rows, columns)))
+    q, r = np.linalg.qr(flat)
+    q *= np.sign(np.diag(r))
+    return (q if rows >= columns else q.T).astype(np.float32)
+
+
+def _pair(value):
+    return (value, value) if isinstance(value, int) else tuple(value)
+
+
+class Layer(nn.Module):
+    """A Keras layer: weights built on the first call from the input's shape (batch dim excluded)."""
+
+    _count = {}
+
+    def __init__(self, input_shape=None, name=None):
+        super().__init__()
+        # Keras' automatic names: the class name in snake_case, numbered from the second one on
+        kind = re.sub(r"([a-z])([A-Z])", r"\1_\2", re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", type(self).__name__)).lower()
+        Layer._count[kind] = Layer._count.get(kind, 0) + 1
+        self.name = name or (kind if Layer._count[kind] == 1 else f"{kind}_{Layer._count[kind] - 1}")
+        self.input_shape_argument = None if input_shape is None else tuple(input_shape)
+        self.built = False
+        self.output_shape = None
+
+    def build(self, input_shape):
+        self.built = True
+
+    def __call__(self, inputs):
+        if not self.built:
+            self.build(tuple(inputs.shape[1:]))
+            self.built = True
+        outputs = self.forward(inputs)
+        self.output_shape = (None,) + tuple(outputs.shape[1:])
+        return outputs
+
+    def add_weight(self, name, values):
+        parameter = nn.Parameter(Tensor(values))
+        self.register_parameter(name, parameter)
+        return parameter
+
+    def get_config(self):
+        """The constructor arguments, for saving the model (JSON)."""
+        return {"name": self.name}
+
+
+class InputLayer:
+    """What keras.Input returns: the shape of one sample (no batch dim), to start a Sequential."""
+
+    def __init__(self, shape, dtype="float32"):
+        self.shape, self.dtype = tuple(shape), dtype
+
+
+def Input(shape, dtype="float32"):
+    return InputLayer(shape, dtype)
+
+
+class Dense(Layer):
+    def __init__(self, units, activation=None, use_bias=True, input_shape=None, name=None):
+        super().__init__(input_shape, name)
+        if isinstance(units, bool) or not isinstance(units, int) or units < 1:
+            raise ValueError(f"Dense: units must be a positive integer, got {units!r}")
+        self.units, self.activation_name, self.use_bias = units, activation, use_bias
+        self.activation = _activation(activation)
+
+    def build(self, input_shape):
+        inputs = input_shape[-1]
+        self.kernel = self.add_weight("kernel", _glorot_uniform((inputs, self.units), inputs, self.units))
+        self.bias = self.add_weight("bias", np.zeros(self.units, np.float32)) if self.use_bias else None
+
+    def forward(self, x):
+        if x.shape[-1] != self.kernel.shape[0]:
+            raise ValueError(f"{self.name}: expected inputs with last dimension {self.kernel.shape[0]}, got shape "
+                             f"{x.shape}")
+        y = x @ self.kernel
+        return self.activation(y + self.bias if self.bias is not None else y)
+
+    def get_config(self):
+        return {"name": self.name, "units": self.units, "activation": self.activation_name,
+                "use_bias": self.use_bias}
+
+
+def _same_padding(size, kernel, stride):
+    """TensorFlow's "same": output ceil(size / stride), the extra padding at the end."""
+    total = max((math.ceil(size / stride) - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
+
+
+class Conv2D(Layer):
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", activation=None, use_bias=True,
+                 input_shape=None, name=None):
+        super().__init__(input_shape, name)
+        if padding not in ("valid", "same"):
+            raise ValueError(f"Conv2D: padding must be 'valid' or 'same', got {padding!r}")
+        self.filters, self.kernel_size, self.strides = filters, _pair(kernel_size), _pair(strides)
+        self.padding, self.activation_name, self.use_bias = padding, activation, use_bias
+        self.activation = _activation(activation)
+
+    def build(self, input_shape):
+        if len(input_shape) != 3:
+            raise ValueError(f"{self.name}: expected images (height, width, channels), got a sample shape "
+                             f"{input_shape}")
+        kh, kw = self.kernel_size
+        channels = input_shape[-1]
+        self.kernel = self.add_weight("kernel", _glorot_uniform((kh, kw, channels, self.filters), kh * kw * channels,
+                                                                kh * kw * self.filters))
+        self.bias = self.add_weight("bias", np.zeros(self.filters, np.float32)) if self.use_bias else None
+
+    def forward(self, x):
+        if x.ndim != 4 or x.shape[-1] != self.kernel.shape[2]:
+            raise ValueError(f"{self.name}: expected (batch, height, width, {self.kernel.shape[2]}) images, got "
+                             f"shape {x.shape}")
+        images = x.permute(0, 3, 1, 2)
+        if self.padding == "same":
+            (top, bottom), (left, right) = (_same_padding(n, k, s) for n, k, s in
+                                            zip(images.shape[2:], self.kernel_size, self.strides))
+            images = F.pad(images, (left, right, top, bottom))
+        out = F.conv2d(images, self.kernel.permute(3, 2, 0, 1), self.bias, stride=self.strides)
+        return self.activation(out.permute(0, 2, 3, 1))
+
+    def get_config(self):
+        return {"name": self.name, "filters": self.filters, "kernel_size": list(self.kernel_size),
+                "strides": list(self.strides), "padding": self.padding, "activation": self.activation_name,
+                "use_bias": self.use_bias}
+
+
+class MaxPooling2D(Layer):
+    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", input_shape=None, name=None):
+        super().__init__(input_shape, name)
+        if padding not in ("valid", "same"):
+            raise ValueError(f"MaxPooling2D: padding must be 'valid' or 'same', got {padding!r}")
+        self.pool_size = _pair(pool_size)
+        self.strides = self.pool_size if strides is None else _pair(strides)
+        self.padding = padding
+
+    def forward(self, x):
+        if x.ndim != 4:
+            raise ValueError(f"{self.name}: expected (batch, height, width, channels), got shape {x.shape}")
+        images = x.permute(0, 3, 1, 2)
+        if self.padding == "same":
+            (top, bottom), (left, right) = (_same_padding(n, k, s) for n, k, s in
+                                            zip(images.shape[2:], self.pool_size, self.strides))
+            images = F.pad(images, (left, right, top, bottom), value=float("-inf"))
+        return F.max_pool2d(images, self.pool_size, self.strides).permute(0, 2, 3, 1)
+
+    def get_config(self):
+        return {"name": self.name, "pool_size": list(self.pool_size), "strides": list(self.strides),
+                "padding": self.padding}
+
+
+class Flatten(Layer):
+    def forward(self, x):
+        return x.reshape(x.shape[0], -1)
+
+
+class Dropout(Layer):
+    def __init__(self, rate, input_shape=None, name=None):
+        super().__init__(input_shape, name)
+        if not 0 <= rate < 1:
+            raise ValueError(f"Dropout: rate must be in [0, 1), got {rate}")
+        self.rate = rate
+
+    def forward(self, x):
+        return F.dropout(x, self.rate, self.training)
+
+    def get_config(self):
+        return {"name": self.name, "rate": self.rate}
+
+
+class Embedding(Layer):
+    def __init__(self, input_dim, output_dim, input_shape=None, name=None, input_length=None):
+        super().__init__(input_shape or ((input_length,) if input_length else None), name)
+        self.input_dim, self.output_dim = input_dim, output_dim
+
+    def build(self, input_shape):
+        values = generator().uniform(-0.05, 0.05, (self.input_dim, self.output_dim)).astype(np.float32)
+        self.embeddings = self.add_weight("embeddings", values)
+
+    def forward(self, x):
+        return F.embedding(x, self.embeddings)
+
+    def get_config(self):
+        return {"name": self.name, "input_dim": self.input_dim, "output_dim": self.output_dim}
+
+
+class _Recurrent(Layer):
+    gates = 1
+
+    def __init__(self, units, return_sequences=False, input_shape=None, name=None):
+        super().__init__(input_shape, name)
+        self.units, self.return_sequences = units, return_sequences
+
+    def build(self, input_shape):
+        if len(input_shape) != 2:
+            raise ValueError(f"{self.name}: expected sequences (timesteps, features), got a sample shape "
+                             f"{input_shape}")
+        features, size = input_shape[-1], self.units * self.gates
+        self.kernel = self.add_weight("kernel", _glorot_uniform((features, size), features, size))
+        recurrent = np.concatenate([_orthogonal(self.units, self.units) for _ in range(self.gates)], axis=1)
+        self.recurrent_kernel = self.add_weight("recurrent_kernel", recurrent)
+        self.bias = self.add_weight("bias", self._initial_bias())
+
+    def _initial_bias(self):
+        return np.zeros(self.units * self.gates, np.float32)
+
+    def forward(self, x):
+        if x.ndim != 3:
+            raise ValueError(f"{self.name}: expected (batch, timesteps, features), got shape {x.shape}")
+        steps = x.transpose(0, 1)  # (T, N, F): the layout of the sequence ops
+        outputs = self._run(steps, Tensor(np.zeros((x.shape[0], self.units), dtype=x.dtype)))
+        return outputs.transpose(0, 1) if self.return_sequences else outputs[-1]
+
+    def get_config(self):
+        return {"name": self.name, "units": self.units, "return_sequences": self.return_sequences}
+
+
+class SimpleRNN(_Recurrent):
+    """h_t = tanh(x_t kernel + h_{t-1} recurrent_kernel + bias)."""
+
+    def _run(self, steps, h):
+        projected = steps @ self.kernel + self.bias
+        outputs = []
+        for t in range(steps.shape[0]):
+            h = (projected[t] + h @ self.recurrent_kernel).tanh()
+            outputs.append(h)
+        return stack(outputs)
+
+
+def _keras_to_torch_gru(matrix, units):
+    """Keras' gate blocks (z, r, h) along the last axis -> PyTorch's (r, z, n)."""
+    z, r, h = matrix[..., :units], matrix[..., units:2 * units], matrix[..., 2 * units:]
+    return cat([r, z, h], dim=-1)
+
+
+class GRU(_Recurrent):
+    """Keras' GRU with reset_after=True (its default): bias has two rows, input and recurrent."""
+
+    gates = 3
+
+    def _initial_bias(self):
+        return np.zeros((2, 3 * self.units), np.float32)
+
+    def _run(self, steps, h):
+        u = self.units
+        w_ih = _keras_to_torch_gru(self.kernel, u).T
+        w_hh = _keras_to_torch_gru(self.recurrent_kernel, u).T
+        return gru_sequence(steps, h, w_ih, w_hh, _keras_to_torch_gru(self.bias[0], u),
+                            _keras_to_torch_gru(self.bias[1], u))
+
+
+class LSTM(_Recurrent):
+    """Keras' LSTM; gate order i, f, c, o is PyTorch's i, f, g, o. The forget-gate bias starts at 1."""
+
+    gates = 4
+
+    def _initial_bias(self):
+        bias = np.zeros(4 * self.units, np.float32)
+        bias[self.units:2 * self.units] = 1.0  # unit_forget_bias
+        return bias
+
+    def _run(self, steps, h):
+        outputs, _ = lstm_sequence(steps, h, Tensor(np.zeros_like(h.data)), self.kernel.T, self.recurrent_kernel.T,
+                                   self.bias)
+        return outputs
+
+
+class BatchNormalization(Layer):
+    """Normalise over every axis but the last (channels-last). Moving statistics as Keras:
+    moving = momentum * moving + (1 - momentum) * batch statistic (biased variance)."""
+
+    def __init__(self, momentum=0.99, epsilon=1e-3, input_shape=None, name=None):
+        super().__init__(input_shape, name)
+        self.momentum, self.epsilon = momentum, epsilon
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        self.gamma = self.add_weight("gamma", np.ones(channels, np.float32))
+        self.beta = self.add_weight("beta", np.zeros(channels, np.float32))
+        self.register_buffer("moving_mean", Tensor(np.zeros(channels, np.float32)))
+        self.register_buffer("moving_variance", Tensor(np.ones(channels, np.float32)))
+
+    def forward(self, x):
+        axes = tuple(range(x.ndim - 1))
+        if self.training:
+            mean, variance = x.mean(axes), x.var(axes, correction=0)
+            with no_grad():
+                self.moving_mean.mul_(self.momentum).add_(mean.detach() * (1 - self.momentum))
+                self.moving_variance.mul_(self.momentum).add_(variance.detach() * (1 - self.momentum))
+        else:
+            mean, variance = self.moving_mean, self.moving_variance
+        return (x - mean) / (variance + self.epsilon).sqrt() * self.gamma + self.beta
+
+    def get_config(self):
+        return {"name": self.name, "momentum": self.momentum, "epsilon": self.epsilon}
+
+
+LAYER_TYPES = {cls.__name__: cls for cls in (Dense, Conv2D, MaxPooling2D, Flatten, Dropout, Embedding, SimpleRNN,
+                                               GRU, LSTM, BatchNormalization)}

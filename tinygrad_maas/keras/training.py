@@ -1,0 +1,117 @@
+"""What compile() accepts as strings: optimizers, losses and metrics with Keras' names and defaults."""
+
+import numpy as np
+
+from .. import optim
+from ..tensor import Tensor
+
+_EPSILON = 1e-7  # Keras clips probabilities to [eps, 1 - eps] before taking logs
+
+
+def optimizer_factory(optimizer):
+    """A function params -> optimizer, from a Keras name or an optimizer class/instance factory."""
+    if callable(optimizer) and not isinstance(optimizer, str):
+        return optimizer
+    factories = {
+        "adam": lambda params: optim.Adam(params, lr=1e-3, eps=1e-7),
+        "sgd": lambda params: optim.SGD(params, lr=1e-2),
+        "rmsprop": lambda params: optim.RMSprop(params, lr=1e-3, alpha=0.9, eps=1e-7),
+        "adagrad": lambda params: optim.Adagrad(params, lr=1e-3, initial_accumulator_value=0.1, eps=1e-7),
+        "adamw": lambda params: optim.AdamW(params, lr=1e-3, eps=1e-7, weight_decay=4e-3),
+    }
+    if optimizer not in factories:
+        raise ValueError(f"unknown optimizer {optimizer!r}; choose from {sorted(factories)} or pass "
+                         "keras.optimizers.Adam(learning_rate=...)")
+    return factories[optimizer]
+
+
+def _check_labels(labels, classes):
+    values = labels.data
+    if values.dtype.kind not in "iu":
+        if not np.all(values == np.round(values)):
+            raise ValueError("sparse labels must be integer class indices")
+        values = values.astype(np.int64)
+    if values.size and (values.min() < 0 or values.max() >= classes):
+        bad = int(values.min() if values.min() < 0 else values.max())
+        raise ValueError(f"label {bad} is out of range for a model with {classes} outputs (labels must be in "
+                         f"[0, {classes - 1}])")
+    return Tensor(values.reshape(-1))
+
+
+def sparse_categorical_crossentropy(y_true, y_pred):
+    """-log p[label], p the predicted probabilities (the output of a softmax), clipped to [1e-7, 1 - 1e-7]."""
+    labels = _check_labels(y_true, y_pred.shape[-1])
+    picked = y_pred.clamp(_EPSILON, 1 - _EPSILON).gather(1, labels.unsqueeze(1))
+    return -picked.log().mean()
+
+
+def categorical_crossentropy(y_true, y_pred):
+    """-sum_c t_c log p_c for one-hot (or soft) targets t."""
+    return -(y_true * y_pred.clamp(_EPSILON, 1 - _EPSILON).log()).sum(-1).mean()
+
+
+def binary_crossentropy(y_true, y_pred):
+    p = y_pred.clamp(_EPSILON, 1 - _EPSILON)
+    return -(y_true * p.log() + (1 - y_true) * (1 - p).log()).mean()
+
+
+def mean_squared_error(y_true, y_pred):
+    return ((y_pred - y_true) ** 2).mean()
+
+
+def mean_absolute_error(y_true, y_pred):
+    return (y_pred - y_true).abs().mean()
+
+
+LOSSES = {"sparse_categorical_crossentropy": sparse_categorical_crossentropy,
+          "categorical_crossentropy": categorical_crossentropy, "binary_crossentropy": binary_crossentropy,
+          "mse": mean_squared_error, "mean_squared_error": mean_squared_error, "mae": mean_absolute_error,
+          "mean_absolute_error": mean_absolute_error}
+
+
+def loss_function(loss):
+    if callable(loss) and not isinstance(loss, str):
+        return loss
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; choose from {sorted(LOSSES)} or pass a function "
+                         "(y_true, y_pred) -> tensor")
+    return LOSSES[loss]
+
+
+def _sparse_accuracy(y_true, y_pred):
+    return float((y_pred.argmax(axis=-1) == y_true.reshape(-1)).mean())
+
+
+def _categorical_accuracy(y_true, y_pred):
+    return float((y_pred.argmax(axis=-1) == y_true.argmax(axis=-1)).mean())
+
+
+def _binary_accuracy(y_true, y_pred):
+    return float(((y_pred > 0.5) == (y_true > 0.5)).mean())
+
+
+METRICS = {"sparse_categorical_accuracy": _sparse_accuracy, "categorical_accuracy": _categorical_accuracy,
+           "binary_accuracy": _binary_accuracy, "mae": lambda t, p: float(np.abs(p - t).mean()),
+           "mse": lambda t, p: float(((p - t) ** 2).mean())}
+
+
+def metric_functions(metrics, loss):
+    """(name, function on NumPy arrays) for each metric; "accuracy" picks the variant the loss implies."""
+    resolved = []
+    for metric in metrics or []:
+        name = metric
+        if metric in ("accuracy", "acc"):
+            name = "accuracy"
+            variant = {"sparse_categorical_crossentropy": "sparse_categorical_accuracy",
+                       "categorical_crossentropy": "categorical_accuracy",
+                       "binary_crossentropy": "binary_accuracy"}.get(loss if isinstance(loss, str) else "")
+            if variant is None:
+                raise ValueError("metrics=['accuracy'] needs a classification loss given by name (e.g. "
+                                 "'sparse_categorical_crossentropy'); name the accuracy metric instead")
+            function = METRICS[variant]
+        elif metric in METRICS:
+            function = METRICS[metric]
+        else:
+            raise ValueError(f"unknown metric {metric!r}; choose from {sorted(METRICS) + ['accuracy']}")
+        resolved.append((name, function))
+    return resolved
