@@ -152,9 +152,14 @@ def load_text_lines(split="train", max_per_class=4000, min_length=20):
         for module in sorted(os.listdir(library)):
             if module.endswith(".py"):
                 with open(os.path.join(library, module), encoding="utf-8", errors="replace") as file:
+                    in_docstring = False
                     for line in file:
                         line = line.strip()
-                        if min_length <= len(line) <= 120 and not line.startswith("#") and not line.startswith('"'):
+                        quotes = line.count('"""') + line.count("'''")
+                        if in_docstring or quotes:  # docstrings are prose: they would be mislabelled code
+                            in_docstring = in_docstring != (quotes % 2 == 1)
+                            continue
+                        if min_length <= len(line) <= 120 and not line.startswith(("#", '"', "'")):
                             code.append(line)
             if len(code) >= 4 * max_per_class:
                 break
@@ -164,7 +169,8 @@ def load_text_lines(split="train", max_per_class=4000, min_length=20):
         code = [code[i] for i in rng.choice(len(code), count, replace=False)]
         return {"text": np.array(prose + code), "y": np.array([0] * count + [1] * count, dtype=np.int64)}
 
-    arrays = _cached(f"text_lines_{max_per_class}_{min_length}_py{sys.version_info[0]}{sys.version_info[1]}", build)
+    name = f"text_lines_v2_{max_per_class}_{min_length}_py{sys.version_info[0]}{sys.version_info[1]}"
+    arrays = _cached(name, build)
     texts, labels = _split((arrays["text"], arrays["y"]), split, 0.2)
     return [str(t) for t in texts], labels
 
