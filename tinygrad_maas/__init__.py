@@ -35,7 +35,7 @@ _map_source_checkout_kernels()
 
 from . import dtypes as _dtypes, memory as _memory  # noqa: E402
 from .tensor import MinMaxResult, Tensor, cat, matmul, stack, where  # first: the rest imports Tensor
-from . import autograd, backend, data, nn, ops, optim  # noqa: E402
+from . import autograd, backend, data, nn, ops, optim, plotting  # noqa: E402
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (arange, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand, rand_like,
                        randint, randn, randn_like, tensor, zeros, zeros_like)

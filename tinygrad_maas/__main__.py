@@ -1,6 +1,6 @@
 """The `tinygrad-maas` command (also `python -m tinygrad_maas`).
 
-    tinygrad-maas train RECIPE [--epochs N] [--output DIR] [--seed S]   train on bundled data, save the model
+    tinygrad-maas train RECIPE [--epochs N] [--output DIR] [--plot PNG] train on bundled data, save the model
     tinygrad-maas predict MODEL_DIR INPUT.npy                            print one prediction per input row
     tinygrad-maas recipes                                                list the recipes
     tinygrad-maas demo [--steps N]                                       the autograd demo (sin(x) with an MLP)
@@ -20,6 +20,10 @@ def _train(args):
     save_model(model, output, metadata)
     print("test " + ", ".join(f"{name} {value:.4f}" for name, value in metrics.items()))
     print(f"saved to {output}/ (architecture.json, weights.safetensors)")
+    if args.plot:
+        from .plotting import plot_curves
+
+        print(f"curves written to {plot_curves(metadata['curves'], args.plot, title=args.recipe)}")
 
 
 def _predict(args):
@@ -70,6 +74,8 @@ def main(argv=None):
     train.add_argument("--epochs", type=int, default=None, help="override the recipe's number of epochs")
     train.add_argument("--output", default=None, help="where to save the model (default models/RECIPE)")
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--plot", default=None, metavar="PNG", help="also write the loss/metric curves to this PNG "
+                       "(needs the plot extra: matplotlib)")
     train.set_defaults(run=_train)
     predict = commands.add_parser("predict", help="run a saved model on samples from a .npy file")
     predict.add_argument("model_dir")

@@ -75,7 +75,8 @@ def evaluate(model, task, x, y):
 
 
 def train(name, epochs=None, seed=0, log=print):
-    """Train recipe `name`; returns (model, test metrics, metadata for saving)."""
+    """Train recipe `name`; returns (model, test metrics, metadata for saving, including the per-epoch
+    curves that `tinygrad-maas train --plot` draws)."""
     if name not in RECIPES:
         raise ValueError(f"unknown recipe {name!r}; choose from: {', '.join(RECIPES)}")
     recipe = RECIPES[name]
@@ -91,6 +92,7 @@ def train(name, epochs=None, seed=0, log=print):
     loss_fn = F.cross_entropy if classification else F.mse_loss
     log(f"{name}: {recipe['about']}; {len(x_train)} training and {len(x_test)} test samples")
     start = time.perf_counter()
+    curves = {"loss": [], "test_" + ("accuracy" if classification else "r2"): []}
     for epoch in range(1, epochs + 1):
         bar = ProgressBar(len(loader), prefix=f"epoch {epoch:3d}/{epochs} ")
         total = 0.0
@@ -103,10 +105,13 @@ def train(name, epochs=None, seed=0, log=print):
             optimizer.step()
             total += loss.item()
             bar.update(batch, loss=total / batch)
+        test_metrics = evaluate(model, recipe["task"], x_test, y_test)
+        curves["loss"].append(total / len(loader))
+        curves["test_" + next(iter(test_metrics))].append(next(iter(test_metrics.values())))
         if epochs <= 30 or epoch % max(epochs // 10, 1) == 0 or epoch == epochs:
-            bar.finish(loss=total / len(loader), **evaluate(model, recipe["task"], x_test, y_test))
+            bar.finish(loss=total / len(loader), **test_metrics)
     metrics = evaluate(model, recipe["task"], x_test, y_test)
     metadata = {"recipe": name, "task": recipe["task"], "input_shape": list(x_train.shape[1:]),
                 "input_dtype": "float32", "test_metrics": metrics, "epochs": epochs,
-                "training_seconds": round(time.perf_counter() - start, 1)}
+                "training_seconds": round(time.perf_counter() - start, 1), "curves": curves}
     return model, metrics, metadata

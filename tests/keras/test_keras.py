@@ -189,3 +189,23 @@ def test_errors_name_the_problem():
         model.fit(bad, y % 3, batch_size=8, verbose=0)
     with pytest.raises(ValueError, match="unknown optimizer 'adamax'"):
         model.compile("adamax", "mse")
+
+
+def test_simple_rnn_equals_the_pytorch_style_rnn():
+    layer = keras.layers.SimpleRNN(4, return_sequences=True)
+    x = _tensor(2, 5, 3)
+    out = layer(x)
+    twin = nn.RNN(3, 4, batch_first=True)
+    twin.load_state_dict({"weight_ih_l0": layer.kernel.data.T, "weight_hh_l0": layer.recurrent_kernel.data.T,
+                          "bias_ih_l0": layer.bias.data, "bias_hh_l0": np.zeros(4, np.float32)})
+    np.testing.assert_allclose(out.data, twin(x)[0].data, rtol=1e-5, atol=1e-6)
+
+
+def test_history_plot_writes_a_png(tmp_path):
+    pytest.importorskip("matplotlib", reason="plots need the plot extra: matplotlib")
+    x, y = _digits()
+    model = keras.Sequential([keras.layers.Dense(10, activation="softmax", input_shape=(64,))])
+    model.compile("adam", "sparse_categorical_crossentropy", ["accuracy"])
+    history = model.fit(x, y, epochs=2, validation_split=0.2, verbose=0)
+    path = history.plot(tmp_path / "curves.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5000

@@ -34,27 +34,11 @@ class History(Callback):
             self.history.setdefault(name, []).append(value)
 
     def plot(self, path, metrics=None):
-        """Write a PNG of the curves (needs matplotlib: pip install "tinygrad_maas[plot]")."""
-        try:
-            import matplotlib
+        """Write a PNG of the curves, each metric with its val_ twin (matplotlib: the `plot` extra)."""
+        from ..plotting import plot_curves
 
-            matplotlib.use("Agg")
-            import matplotlib.pyplot as plt
-        except ImportError:
-            raise ImportError('History.plot needs matplotlib: pip install "tinygrad_maas[plot]"') from None
         names = metrics or [n for n in self.history if not n.startswith("val_")]
-        figure, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 4), squeeze=False)
-        for axis, name in zip(axes[0], names):
-            axis.plot(self.epoch, self.history[name], label=name)
-            if "val_" + name in self.history:
-                axis.plot(self.epoch, self.history["val_" + name], label="val_" + name)
-            axis.set_xlabel("epoch")
-            axis.set_title(name)
-            axis.legend()
-        figure.tight_layout()
-        figure.savefig(path)
-        plt.close(figure)
-        return path
+        return plot_curves({k: v for k, v in self.history.items() if k in names or k[4:] in names}, path)
 
 
 def _better(mode, monitor):
