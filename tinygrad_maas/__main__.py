@@ -3,6 +3,8 @@
     tinygrad-maas train RECIPE [--epochs N] [--output DIR] [--plot PNG] train on bundled data, save the model
     tinygrad-maas predict MODEL_DIR INPUT.npy                            print one prediction per input row
     tinygrad-maas recipes                                                list the recipes
+    tinygrad-maas export MODEL_DIR --repository REPO --name NAME         add a saved model to a repository
+    tinygrad-maas serve --model-repository REPO [--host] [--port]        serve it over HTTP
     tinygrad-maas demo [--steps N]                                       the autograd demo (sin(x) with an MLP)
 """
 
@@ -51,6 +53,36 @@ def _predict(args):
         print(int(row.argmax()) if metadata.get("task") == "classification" else float(row[0]))
 
 
+def _export(args):
+    import shutil
+    import tempfile
+
+    from .nn.architecture import load_model
+    from .serve.repository import check_name
+
+    _, metadata = load_model(args.model_dir)  # only a model that loads is exported
+    name = check_name(args.name)
+    folder = os.path.join(args.repository, name)
+    os.makedirs(folder, exist_ok=True)
+    existing = [int(v) for v in os.listdir(folder) if v.isdigit()]
+    version = args.version or (max(existing, default=0) + 1)
+    target = os.path.join(folder, str(version))
+    if os.path.exists(target):
+        raise ValueError(f"{target} exists already; versions are never overwritten")
+    staging = tempfile.mkdtemp(prefix=".export-", dir=folder)
+    for file in ("architecture.json", "weights.safetensors"):
+        shutil.copy2(os.path.join(args.model_dir, file), staging)
+    os.replace(staging, target)  # the version appears complete or not at all
+    print(f"exported {args.model_dir} as {name} version {version} into {args.repository}")
+
+
+def _serve(args):
+    from .serve import serve
+
+    serve(args.model_repository, args.host, args.port, args.token or os.environ.get("TINYGRAD_MAAS_TOKEN"),
+          args.max_body_bytes)
+
+
 def _recipes(args):
     from .recipes import RECIPES
 
@@ -82,6 +114,21 @@ def main(argv=None):
     predict.add_argument("input", help="a .npy array: one sample, or a batch of samples")
     predict.set_defaults(run=_predict)
     commands.add_parser("recipes", help="list the built-in recipes").set_defaults(run=_recipes)
+    export = commands.add_parser("export", help="copy a saved model into a model repository as a new version")
+    export.add_argument("model_dir")
+    export.add_argument("--repository", required=True, help="the model repository (a directory)")
+    export.add_argument("--name", required=True, help="the model's name in the repository")
+    export.add_argument("--version", type=int, default=None, help="default: one more than the latest")
+    export.set_defaults(run=_export)
+    serve = commands.add_parser("serve", help="serve a model repository over HTTP (Open Inference Protocol, "
+                                              "TF-Serving REST)")
+    serve.add_argument("--model-repository", required=True)
+    serve.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (loopback only)")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--token", default=None, help="require 'Authorization: Bearer TOKEN' (or set "
+                                                     "TINYGRAD_MAAS_TOKEN)")
+    serve.add_argument("--max-body-bytes", type=int, default=16 * 1024 * 1024)
+    serve.set_defaults(run=_serve)
     demo = commands.add_parser("demo", help="train a small MLP with the autograd engine and print its loss")
     demo.add_argument("--steps", type=int, default=2000, help="gradient descent steps (default 2000)")
     demo.set_defaults(run=_demo)

@@ -1,0 +1,203 @@
+"""The server, started for real (uvicorn on a free loopback port) and spoken to over HTTP."""
+
+import json
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import numpy as np
+import pytest
+
+import tinygrad_maas as tm
+import tinygrad_maas.nn as nn
+from tinygrad_maas.nn.architecture import save_model
+
+uvicorn = pytest.importorskip("uvicorn", reason="serving needs the serve extra: starlette, uvicorn")
+from tinygrad_maas.serve.app import create_app  # noqa: E402
+from tinygrad_maas.serve.repository import ModelRepository  # noqa: E402
+
+TOKEN = "s3cret"
+
+
+def _write_model(root, name, version, scale):
+    tm.manual_seed(version)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(4, 3))
+    with tm.no_grad():
+        model[1].weight.data[...] = np.arange(12, dtype=np.float32).reshape(3, 4) * scale
+        model[1].bias.data[...] = 0
+    save_model(model, root / name / str(version), metadata={"input_shape": [2, 2]})
+    return model
+
+
+@pytest.fixture(scope="module")
+def repository_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("repository")
+    _write_model(root, "tiny", 1, 1.0)
+    _write_model(root, "tiny", 2, 2.0)
+    return root
+
+
+class Server:
+    def __init__(self, app):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.time() + 20
+        while not self.server.started:
+            if time.time() > deadline:
+                raise RuntimeError("the server did not start")
+            time.sleep(0.05)
+
+    def request(self, method, path, body=None, headers=None, token=None):
+        data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=data, method=method,
+                                         headers=dict(headers or {}))
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, dict(response.headers), response.read()
+        except urllib.error.HTTPError as failure:
+            return failure.code, dict(failure.headers), failure.read()
+
+    def stop(self):
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(repository_root):
+    repository = ModelRepository(str(repository_root))
+    repository.load_all()
+    running = Server(create_app(repository, max_body_bytes=4096))
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def secured(repository_root):
+    repository = ModelRepository(str(repository_root))
+    repository.load_all()
+    running = Server(create_app(repository, token=TOKEN))
+    yield running
+    running.stop()
+
+
+X = np.array([[[1.0, 2.0], [3.0, 4.0]]], dtype=np.float32)  # one sample of shape (2, 2)
+
+
+def expected(scale):
+    return X.reshape(1, 4) @ (np.arange(12, dtype=np.float32).reshape(3, 4) * scale).T
+
+
+def infer_json(data=X, name="input", datatype="FP32", shape=None):
+    return {"inputs": [{"name": name, "datatype": datatype, "shape": list(shape or data.shape),
+                        "data": np.asarray(data).reshape(-1).tolist()}]}
+
+
+def test_health_server_and_model_metadata(server):
+    assert server.request("GET", "/v2/health/live")[0] == 200
+    assert server.request("GET", "/v2/health/ready")[0] == 200
+    status, _, body = server.request("GET", "/v2")
+    assert status == 200 and "binary_tensor_data" in json.loads(body)["extensions"]
+    metadata = json.loads(server.request("GET", "/v2/models/tiny")[2])
+    assert metadata["versions"] == ["1", "2"]
+    assert metadata["inputs"] == [{"name": "input", "datatype": "FP32", "shape": [-1, 2, 2]}]
+    assert metadata["outputs"] == [{"name": "output", "datatype": "FP32", "shape": [-1, 3]}]
+    assert server.request("GET", "/v2/models/tiny/versions/1/ready")[0] == 200
+
+
+def test_json_inference_uses_the_latest_version_or_the_one_asked_for(server):
+    status, _, body = server.request("POST", "/v2/models/tiny/infer", infer_json())
+    answer = json.loads(body)
+    assert status == 200 and answer["model_version"] == "2"
+    assert answer["outputs"][0]["shape"] == [1, 3]
+    np.testing.assert_allclose(answer["outputs"][0]["data"], expected(2.0).reshape(-1))
+    answer = json.loads(server.request("POST", "/v2/models/tiny/versions/1/infer", infer_json())[2])
+    np.testing.assert_allclose(answer["outputs"][0]["data"], expected(1.0).reshape(-1))
+
+
+def test_nested_data_is_accepted(server):
+    request = infer_json()
+    request["inputs"][0]["data"] = X.tolist()
+    assert server.request("POST", "/v2/models/tiny/infer", request)[0] == 200
+
+
+def test_binary_inputs_and_outputs(server):
+    header = json.dumps({"inputs": [{"name": "input", "datatype": "FP32", "shape": [1, 2, 2],
+                                     "parameters": {"binary_data_size": 16}}],
+                         "outputs": [{"name": "output", "parameters": {"binary_data": True}}]}).encode()
+    status, headers, body = server.request("POST", "/v2/models/tiny/infer", header + X.astype("<f4").tobytes(),
+                                           {"Inference-Header-Content-Length": str(len(header)),
+                                            "Content-Type": "application/octet-stream"})
+    assert status == 200
+    size = int({k.lower(): v for k, v in headers.items()}["inference-header-content-length"])
+    answer = json.loads(body[:size])
+    assert answer["outputs"][0]["parameters"]["binary_data_size"] == 12
+    np.testing.assert_allclose(np.frombuffer(body[size:], "<f4").reshape(1, 3), expected(2.0))
+
+
+def test_tf_serving_rest(server):
+    status, _, body = server.request("GET", "/v1/models/tiny")
+    assert status == 200 and [s["version"] for s in json.loads(body)["model_version_status"]] == ["1", "2"]
+    status, _, body = server.request("POST", "/v1/models/tiny:predict", {"instances": X.tolist()})
+    np.testing.assert_allclose(json.loads(body)["predictions"], expected(2.0))
+    status, _, body = server.request("POST", "/v1/models/tiny/versions/1:predict", {"inputs": X.tolist()})
+    np.testing.assert_allclose(json.loads(body)["outputs"], expected(1.0))
+
+
+@pytest.mark.parametrize("request_body, message", [
+    (infer_json(datatype="FP64"), "datatype 'FP64' does not match the model's 'FP32'"),
+    (infer_json(shape=[1, 4]), "shape [1, 4] does not match the model's [-1, 2, 2]"),
+    (infer_json(name="pixels"), "'pixels' is not an input of the model"),
+    ({"inputs": [{"name": "input", "datatype": "FP32", "shape": [2, 2, 2], "data": [1.0] * 4}]},
+     "data has 4 elements but shape [2, 2, 2] needs 8"),
+    ({"inputs": []}, "'inputs' must be a non-empty list"),
+])
+def test_bad_requests_are_400_naming_the_field(server, request_body, message):
+    status, _, body = server.request("POST", "/v2/models/tiny/infer", request_body)
+    assert status == 400 and message in json.loads(body)["error"]
+
+
+def test_unknown_models_versions_and_path_escapes(server):
+    assert server.request("POST", "/v2/models/nope/infer", infer_json())[0] == 404
+    assert server.request("POST", "/v2/models/tiny/versions/9/infer", infer_json())[0] == 404
+    status, _, body = server.request("GET", "/v2/models/..%2F..%2Fetc")
+    assert status in (400, 404) and "error" in json.loads(body)
+    status, _, body = server.request("GET", "/v2/models/tiny/versions/..")
+    assert status in (400, 404)
+
+
+def test_oversized_body_is_413(server):
+    status, _, body = server.request("POST", "/v2/models/tiny/infer", b"x" * 5000)
+    assert status == 413 and "exceeds the limit" in json.loads(body)["error"]
+
+
+def test_bearer_token(secured):
+    assert secured.request("GET", "/v2/health/live")[0] == 200  # health stays open
+    status, _, body = secured.request("GET", "/v2/models/tiny")
+    assert status == 401 and "bearer token" in json.loads(body)["error"]
+    assert secured.request("GET", "/v2/models/tiny", token="wrong")[0] == 401
+    assert secured.request("POST", "/v2/models/tiny/infer", infer_json(), token=TOKEN)[0] == 200
+
+
+def test_refuses_a_public_address_without_a_token(repository_root):
+    from tinygrad_maas.serve import serve
+
+    with pytest.raises(ValueError, match="refusing to listen on 0.0.0.0 without a token"):
+        serve(str(repository_root), host="0.0.0.0")
+
+
+def test_export_adds_a_new_version(tmp_path, repository_root):
+    from tinygrad_maas.__main__ import main
+
+    repository = tmp_path / "repo"
+    assert main(["export", str(repository_root / "tiny" / "2"), "--repository", str(repository), "--name", "m"]) == 0
+    assert main(["export", str(repository_root / "tiny" / "1"), "--repository", str(repository), "--name", "m"]) == 0
+    assert sorted(p.name for p in (repository / "m").iterdir()) == ["1", "2"]
+    assert main(["export", str(repository_root / "tiny" / "1"), "--repository", str(repository), "--name", "../x"]) == 2
