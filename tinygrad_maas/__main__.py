@@ -80,7 +80,7 @@ def _serve(args):
     from .serve import serve
 
     serve(args.model_repository, args.host, args.port, args.token or os.environ.get("TINYGRAD_MAAS_TOKEN"),
-          args.max_body_bytes)
+          args.max_body_bytes, args.max_batch_size, args.max_queue_delay_us, args.poll_seconds)
 
 
 def _recipes(args):
@@ -128,6 +128,10 @@ def main(argv=None):
     serve.add_argument("--token", default=None, help="require 'Authorization: Bearer TOKEN' (or set "
                                                      "TINYGRAD_MAAS_TOKEN)")
     serve.add_argument("--max-body-bytes", type=int, default=16 * 1024 * 1024)
+    serve.add_argument("--max-batch-size", type=int, default=32, help="rows per merged forward pass; 1: no batching")
+    serve.add_argument("--max-queue-delay-us", type=int, default=2000, help="how long a batch waits to fill")
+    serve.add_argument("--poll-seconds", type=float, default=5.0, help="look for new model versions this often "
+                                                                      "(0: never)")
     serve.set_defaults(run=_serve)
     demo = commands.add_parser("demo", help="train a small MLP with the autograd engine and print its loss")
     demo.add_argument("--steps", type=int, default=2000, help="gradient descent steps (default 2000)")

@@ -201,3 +201,75 @@ def test_export_adds_a_new_version(tmp_path, repository_root):
     assert main(["export", str(repository_root / "tiny" / "1"), "--repository", str(repository), "--name", "m"]) == 0
     assert sorted(p.name for p in (repository / "m").iterdir()) == ["1", "2"]
     assert main(["export", str(repository_root / "tiny" / "1"), "--repository", str(repository), "--name", "../x"]) == 2
+
+
+def _concurrent(server, requests):
+    results = [None] * len(requests)
+
+    def send(index, body):
+        results[index] = server.request("POST", "/v2/models/tiny/infer", body)
+
+    threads = [threading.Thread(target=send, args=(i, body)) for i, body in enumerate(requests)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def _metric(server, counter):
+    text = server.request("GET", "/metrics")[2].decode()
+    line = next((l for l in text.splitlines() if l.startswith(f'{counter}{{model="tiny",version="2"}}')), None)
+    return int(line.split()[-1]) if line else 0
+
+
+def test_concurrent_requests_are_batched_and_each_gets_its_own_rows(repository_root):
+    repository = ModelRepository(str(repository_root))
+    repository.load_all()
+    running = Server(create_app(repository, max_batch_size=64, max_queue_delay_us=200_000))
+    try:
+        rng = np.random.default_rng(0)
+        samples = [rng.standard_normal((1 + i % 3, 2, 2)).astype(np.float32) for i in range(12)]
+        results = _concurrent(running, [infer_json(s) for s in samples])
+        weights = (np.arange(12, dtype=np.float32).reshape(3, 4) * 2.0).T
+        for sample, (status, _, body) in zip(samples, results):
+            assert status == 200
+            output = json.loads(body)["outputs"][0]
+            assert output["shape"] == [len(sample), 3]
+            np.testing.assert_allclose(np.reshape(output["data"], output["shape"]), sample.reshape(-1, 4) @ weights,
+                                       rtol=1e-5)
+        executions = _metric(running, "nv_inference_exec_count")
+        assert executions < len(samples)  # fewer forward passes than requests
+        assert _metric(running, "nv_inference_count") == sum(len(s) for s in samples)
+        assert _metric(running, "nv_inference_request_success") == len(samples)
+    finally:
+        running.stop()
+
+
+def test_metrics_count_failures_too(server):
+    before = _metric(server, "nv_inference_request_failure")
+    server.request("POST", "/v2/models/tiny/infer", infer_json(datatype="INT64"))
+    assert _metric(server, "nv_inference_request_failure") == before + 1
+    text = server.request("GET", "/metrics")[2].decode()
+    assert "# TYPE nv_inference_exec_count counter" in text
+
+
+def test_a_new_version_is_loaded_while_running(tmp_path, repository_root):
+    import shutil
+
+    root = tmp_path / "live"
+    shutil.copytree(repository_root, root)
+    repository = ModelRepository(str(root))
+    repository.load_all()
+    running = Server(create_app(repository, poll_seconds=0.2))
+    try:
+        _write_model(root, "tiny", 3, 3.0)
+        deadline = time.time() + 15
+        while json.loads(running.request("GET", "/v2/models/tiny")[2])["versions"] != ["1", "2", "3"]:
+            assert time.time() < deadline, "version 3 was not loaded"
+            time.sleep(0.1)
+        answer = json.loads(running.request("POST", "/v2/models/tiny/infer", infer_json())[2])
+        assert answer["model_version"] == "3"
+        np.testing.assert_allclose(answer["outputs"][0]["data"], expected(3.0).reshape(-1))
+    finally:
+        running.stop()

@@ -5,6 +5,7 @@ repository, on Starlette (the `serve` extra: pip install "tinygrad_maas[serve]")
     GET  /v2/models/{m}[/versions/{v}]  .../ready                     model metadata, readiness
     POST /v2/models/{m}[/versions/{v}]/infer                          inference (JSON or binary tensors)
     GET  /v1/models/{m}                                               TF-Serving status
+    GET  /metrics                                                     Prometheus counters (metrics.py)
     POST /v1/models/{m}[/versions/{v}]:predict                        TF-Serving predict (instances / inputs)
 
 Every error is {"error": "..."} with 400 (bad argument), 401 (no or wrong token), 404 (unknown model or
@@ -12,24 +13,48 @@ version), 413 (body too large), 503 (not ready) or 500. With a token, every endp
 needs "Authorization: Bearer <token>".
 """
 
+import asyncio
+import contextlib
 import hmac
 import json
+import time
 
 import numpy as np
 
 from .. import __version__
+from .batching import Batcher
+from .metrics import Metrics
 from .protocol import ApiError, decode_inputs, encode_response, split_body
 from .repository import check_name, check_version
 
 
-def create_app(repository, token=None, max_body_bytes=16 * 1024 * 1024):
+def create_app(repository, token=None, max_body_bytes=16 * 1024 * 1024, max_batch_size=32, max_queue_delay_us=2000,
+               poll_seconds=None):
+    """The ASGI app. max_batch_size > 1 turns on dynamic batching (batching.py); 1 runs each request alone.
+    poll_seconds: look for new model versions in the repository this often (None: never)."""
     from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
     from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
 
+    metrics = Metrics()
+    batchers = {}
+
     def error(status, message):
         return JSONResponse({"error": message}, status_code=status)
+
+    async def run_model(model, arrays):
+        """The model's outputs for these inputs: through the model's batcher, or directly."""
+        started = time.perf_counter()
+        if max_batch_size > 1:
+            key = (model.name, model.version)
+            if key not in batchers:
+                batchers[key] = Batcher(model, metrics, max_batch_size, max_queue_delay_us)
+            return await batchers[key].infer(arrays)
+        outputs = await run_in_threadpool(model.predict, arrays)
+        rows = next(iter(arrays.values())).shape[0]
+        metrics.executed(model, 1, rows, 0.0, time.perf_counter() - started)
+        return outputs
 
     async def read_body(request):
         declared = request.headers.get("content-length")
@@ -85,11 +110,16 @@ def create_app(repository, token=None, max_body_bytes=16 * 1024 * 1024):
         model = model_from(request)
         if not model.ready:
             raise ApiError(503, f"model {model.name!r} version {model.version} is not ready")
-        body = await read_body(request)
-        payload, binary = split_body(body, request.headers.get("inference-header-content-length"))
-        arrays = decode_inputs(payload, binary, model.inputs)
-        outputs = await run_in_threadpool(model.predict, arrays)
-        content, headers = encode_response(model.name, model.version, outputs, payload)
+        try:
+            body = await read_body(request)
+            payload, binary = split_body(body, request.headers.get("inference-header-content-length"))
+            arrays = decode_inputs(payload, binary, model.inputs)
+            outputs = await run_model(model, arrays)
+            content, headers = encode_response(model.name, model.version, outputs, payload)
+        except Exception:
+            metrics.request(model, ok=False)
+            raise
+        metrics.request(model, ok=True)
         return Response(content, headers=headers)
 
     async def tf_status(request):
@@ -131,12 +161,17 @@ def create_app(repository, token=None, max_body_bytes=16 * 1024 * 1024):
         request_json = {"inputs": [{"name": spec["name"], "datatype": spec["datatype"], "shape": list(array.shape),
                                     "data": array.reshape(-1).tolist()}]}
         arrays = decode_inputs(request_json, b"", model.inputs)
-        outputs = await run_in_threadpool(model.predict, arrays)
+        outputs = await run_model(model, arrays)
+        metrics.request(model, ok=True)
         (result,) = outputs.values()
         key = "predictions" if "instances" in payload else "outputs"
         return JSONResponse({key: result.tolist()})
 
+    async def prometheus(request):
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4")
+
     routes = [
+        Route("/metrics", guarded(prometheus)),
         Route("/v2/health/live", guarded(live, public=True)),
         Route("/v2/health/ready", guarded(ready, public=True)),
         Route("/v2", guarded(server_metadata)),
@@ -153,4 +188,21 @@ def create_app(repository, token=None, max_body_bytes=16 * 1024 * 1024):
     async def not_found(request, exc):
         return error(getattr(exc, "status_code", 404), f"no endpoint {request.method} {request.url.path}")
 
-    return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        poller = asyncio.get_running_loop().create_task(poll()) if poll_seconds else None
+        yield
+        if poller:
+            poller.cancel()
+
+    async def poll():
+        """Load versions that appeared on disk (an export is atomic, so a version is complete or absent)."""
+        while True:
+            await asyncio.sleep(poll_seconds)
+            try:
+                for name, version in await run_in_threadpool(repository.load_all):
+                    print(f"loaded new model version {name}/{version}")
+            except Exception as problem:  # noqa: BLE001 - a bad version must not stop the server
+                print(f"could not load a new model version: {type(problem).__name__}: {problem}")
+
+    return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found}, lifespan=lifespan)

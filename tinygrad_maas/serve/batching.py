@@ -1,0 +1,76 @@
+"""Dynamic batching: concurrent requests for one model become one forward pass.
+
+The first waiting request opens a batch; more join until the batch holds max_batch_size rows or
+max_queue_delay_us has passed since it opened. The rows are concatenated along the batch dimension, the
+model runs once (in a worker thread), and each request gets back exactly its own slice of the outputs.
+"""
+
+import asyncio
+import time
+
+import numpy as np
+
+
+class Batcher:
+    def __init__(self, model, metrics, max_batch_size=32, max_queue_delay_us=2000):
+        self.model, self.metrics = model, metrics
+        self.max_batch_size, self.max_delay = max_batch_size, max_queue_delay_us / 1e6
+        self.queue = None  # created in the server's event loop, on first use
+        self.worker = None
+
+    async def infer(self, arrays):
+        """Queue one request's inputs; returns its outputs (its rows only)."""
+        if self.queue is None:
+            self.queue = asyncio.Queue()
+            self.worker = asyncio.get_running_loop().create_task(self._run())
+        future = asyncio.get_running_loop().create_future()
+        await self.queue.put((arrays, future, time.perf_counter()))
+        return await future
+
+    async def _run(self):
+        from starlette.concurrency import run_in_threadpool
+
+        while True:
+            first = await self.queue.get()
+            batch = [first]
+            rows = _rows(first[0])
+            deadline = first[2] + self.max_delay
+            while rows < self.max_batch_size:
+                remaining = deadline - time.perf_counter()
+                if remaining <= 0:
+                    break
+                try:
+                    item = await asyncio.wait_for(self.queue.get(), remaining)
+                except asyncio.TimeoutError:
+                    break
+                if rows + _rows(item[0]) > self.max_batch_size:
+                    await self._execute([item], run_in_threadpool)  # too big to join: run it on its own next
+                    continue
+                batch.append(item)
+                rows += _rows(item[0])
+            await self._execute(batch, run_in_threadpool)
+
+    async def _execute(self, batch, run_in_threadpool):
+        started = time.perf_counter()
+        names = list(batch[0][0])
+        joined = {name: np.concatenate([arrays[name] for arrays, _, _ in batch]) for name in names}
+        try:
+            outputs = await run_in_threadpool(self.model.predict, joined)
+        except Exception as problem:  # noqa: BLE001 - every waiting request learns of it
+            for _, future, _ in batch:
+                if not future.done():
+                    future.set_exception(problem)
+            return
+        finished = time.perf_counter()
+        self.metrics.executed(self.model, len(batch), sum(_rows(a) for a, _, _ in batch),
+                              sum(started - queued for _, _, queued in batch), finished - started)
+        start = 0
+        for arrays, future, _ in batch:
+            count = _rows(arrays)
+            if not future.done():
+                future.set_result({name: value[start:start + count] for name, value in outputs.items()})
+            start += count
+
+
+def _rows(arrays):
+    return next(iter(arrays.values())).shape[0]
