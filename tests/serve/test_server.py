@@ -254,3 +254,27 @@ def test_a_new_version_is_loaded_while_running(tmp_path, repository_root):
         np.testing.assert_allclose(answer["outputs"][0]["data"], expected(3.0).reshape(-1))
     finally:
         running.stop()
+
+
+def test_the_home_page_lists_models_and_offers_a_canvas_for_digit_models(tmp_path):
+    import tinygrad_maas.nn as nn
+    from tinygrad_maas.nn.architecture import save_model
+
+    root = tmp_path / "pages"
+    save_model(nn.Sequential(nn.Flatten(), nn.Linear(784, 10)), root / "digits" / "1",
+               metadata={"input_shape": [1, 28, 28]})
+    save_model(nn.Sequential(nn.Linear(3, 2)), root / "other" / "1", metadata={"input_shape": [3]})
+    repository = ModelRepository(str(root))
+    repository.load_all()
+    running = Server(create_app(repository))
+    try:
+        status, headers, body = running.request("GET", "/")
+        page = body.decode()
+        assert status == 200 and "text/html" in {k.lower(): v for k, v in headers.items()}["content-type"]
+        assert "<h2>digits</h2>" in page and "<h2>other</h2>" in page
+        assert 'id="canvas-digits"' in page and 'id="canvas-other"' not in page
+        import html
+
+        assert '"shape": [\n    -1,\n    1,\n    28,\n    28\n   ]' in html.unescape(page)  # the signature
+    finally:
+        running.stop()

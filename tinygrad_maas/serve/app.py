@@ -6,6 +6,7 @@ repository, on Starlette (the `serve` extra: pip install "tinygrad_maas[serve]")
     POST /v2/models/{m}[/versions/{v}]/infer                          inference (JSON or binary tensors)
     GET  /v1/models/{m}                                               TF-Serving status
     GET  /metrics                                                     Prometheus counters (metrics.py)
+    GET  /                                                            a page to look at and try the models
     POST /v1/models/{m}[/versions/{v}]:predict                        TF-Serving predict (instances / inputs)
 
 Every error is {"error": "..."} with 400 (bad argument), 401 (no or wrong token), 404 (unknown model or
@@ -167,10 +168,18 @@ def create_app(repository, token=None, max_body_bytes=16 * 1024 * 1024, max_batc
         key = "predictions" if "instances" in payload else "outputs"
         return JSONResponse({key: result.tolist()})
 
+    async def home(request):
+        from starlette.responses import HTMLResponse
+
+        from .page import render
+
+        return HTMLResponse(render(repository))
+
     async def prometheus(request):
         return Response(metrics.render(), media_type="text/plain; version=0.0.4")
 
     routes = [
+        Route("/", guarded(home)),
         Route("/metrics", guarded(prometheus)),
         Route("/v2/health/live", guarded(live, public=True)),
         Route("/v2/health/ready", guarded(ready, public=True)),
