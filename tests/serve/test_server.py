@@ -278,3 +278,21 @@ def test_the_home_page_lists_models_and_offers_a_canvas_for_digit_models(tmp_pat
         assert '"shape": [\n    -1,\n    1,\n    28,\n    28\n   ]' in html.unescape(page)  # the signature
     finally:
         running.stop()
+
+
+def test_shutting_down_lets_an_in_flight_request_finish(repository_root):
+    repository = ModelRepository(str(repository_root))
+    repository.load_all()
+    # a long batching delay keeps the request in flight while the server is asked to stop
+    running = Server(create_app(repository, max_batch_size=64, max_queue_delay_us=500_000))
+    answers = []
+    sender = threading.Thread(target=lambda: answers.append(running.request("POST", "/v2/models/tiny/infer",
+                                                                            infer_json())))
+    sender.start()
+    time.sleep(0.2)
+    running.server.should_exit = True
+    sender.join(timeout=20)
+    running.thread.join(timeout=20)
+    status, _, body = answers[0]
+    assert status == 200
+    np.testing.assert_allclose(json.loads(body)["outputs"][0]["data"], expected(2.0).reshape(-1))
