@@ -129,7 +129,8 @@ def main(argv=None):
                                                      "TINYGRAD_MAAS_TOKEN)")
     serve.add_argument("--max-body-bytes", type=int, default=16 * 1024 * 1024)
     serve.add_argument("--max-batch-size", type=int, default=32, help="rows per merged forward pass; 1: no batching")
-    serve.add_argument("--max-queue-delay-us", type=int, default=2000, help="how long a batch waits to fill")
+    serve.add_argument("--max-queue-delay-us", type=int, default=0, help="how long a batch may wait to fill "
+                       "(default 0: it takes what is queued, as Triton)")
     serve.add_argument("--poll-seconds", type=float, default=5.0, help="look for new model versions this often "
                                                                       "(0: never)")
     serve.set_defaults(run=_serve)

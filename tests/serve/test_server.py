@@ -296,3 +296,32 @@ def test_shutting_down_lets_an_in_flight_request_finish(repository_root):
     status, _, body = answers[0]
     assert status == 200
     np.testing.assert_allclose(json.loads(body)["outputs"][0]["data"], expected(2.0).reshape(-1))
+
+
+def test_not_ready_is_503_and_an_internal_failure_is_500(tmp_path, repository_root):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    running = Server(create_app(ModelRepository(str(empty))))
+    try:
+        status, _, body = running.request("GET", "/v2/health/ready")
+        assert status == 503 and json.loads(body) == {"ready": False}
+    finally:
+        running.stop()
+    repository = ModelRepository(str(repository_root))
+    repository.load_all()
+    model = repository.get("tiny", "1")
+    model.ready = False
+    running = Server(create_app(repository, max_batch_size=1))
+    try:
+        status, _, body = running.request("POST", "/v2/models/tiny/versions/1/infer", infer_json())
+        assert status == 503 and "is not ready" in json.loads(body)["error"]
+        model.ready = True
+
+        def broken(arrays):
+            raise RuntimeError("the disk caught fire")
+
+        model.predict = broken
+        status, _, body = running.request("POST", "/v2/models/tiny/versions/1/infer", infer_json())
+        assert status == 500 and "the disk caught fire" in json.loads(body)["error"]
+    finally:
+        running.stop()

@@ -3,7 +3,7 @@ and TensorFlow-Serving-style REST. Needs the `serve` extra (starlette, uvicorn),
 
 
 def serve(model_repository, host="127.0.0.1", port=8000, token=None, max_body_bytes=16 * 1024 * 1024,
-          max_batch_size=32, max_queue_delay_us=2000, poll_seconds=5.0):
+          max_batch_size=32, max_queue_delay_us=0, poll_seconds=5.0):
     """Load and warm up every model in the repository, then serve until interrupted."""
     try:
         import uvicorn

@@ -29,7 +29,7 @@ from .protocol import ApiError, decode_inputs, encode_response, split_body
 from .repository import check_name, check_version
 
 
-def create_app(repository, token=None, max_body_bytes=16 * 1024 * 1024, max_batch_size=32, max_queue_delay_us=2000,
+def create_app(repository, token=None, max_body_bytes=16 * 1024 * 1024, max_batch_size=32, max_queue_delay_us=0,
                poll_seconds=None):
     """The ASGI app. max_batch_size > 1 turns on dynamic batching (batching.py); 1 runs each request alone.
     poll_seconds: look for new model versions in the repository this often (None: never)."""

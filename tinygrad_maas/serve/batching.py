@@ -1,7 +1,8 @@
 """Dynamic batching: concurrent requests for one model become one forward pass.
 
-The first waiting request opens a batch; more join until the batch holds max_batch_size rows or
-max_queue_delay_us has passed since it opened. The rows are concatenated along the batch dimension, the
+The first waiting request opens a batch; every request already queued joins it at once, and more may
+join until the batch holds max_batch_size rows or max_queue_delay_us has passed since it opened. With the
+default delay of 0 (as Triton's) nothing waits idle: while one batch runs, the next one queues up. The rows are concatenated along the batch dimension, the
 model runs once (in a worker thread), and each request gets back exactly its own slice of the outputs.
 """
 
@@ -12,7 +13,7 @@ import numpy as np
 
 
 class Batcher:
-    def __init__(self, model, metrics, max_batch_size=32, max_queue_delay_us=2000):
+    def __init__(self, model, metrics, max_batch_size=32, max_queue_delay_us=0):
         self.model, self.metrics = model, metrics
         self.max_batch_size, self.max_delay = max_batch_size, max_queue_delay_us / 1e6
         self.queue = None  # created in the server's event loop, on first use
@@ -36,13 +37,16 @@ class Batcher:
             rows = _rows(first[0])
             deadline = first[2] + self.max_delay
             while rows < self.max_batch_size:
-                remaining = deadline - time.perf_counter()
-                if remaining <= 0:
-                    break
                 try:
-                    item = await asyncio.wait_for(self.queue.get(), remaining)
-                except asyncio.TimeoutError:
-                    break
+                    item = self.queue.get_nowait()  # whatever is queued already joins at once
+                except asyncio.QueueEmpty:
+                    remaining = deadline - time.perf_counter()
+                    if remaining <= 0:
+                        break
+                    try:
+                        item = await asyncio.wait_for(self.queue.get(), remaining)
+                    except asyncio.TimeoutError:
+                        break
                 if rows + _rows(item[0]) > self.max_batch_size:
                     await self._execute([item], run_in_threadpool)  # too big to join: run it on its own next
                     continue

@@ -1,0 +1,161 @@
+"""A bounded load test of serving, loopback only: the LeNet digit model (example 5's architecture) served
+by tinygrad_maas with and without dynamic batching, and, when PyTorch and FastAPI are installed, the same
+model in PyTorch served by FastAPI + uvicorn (the baseline). Each configuration gets a fixed number of
+requests per concurrency level and a time limit; one JSON request = one 1 x 32 x 32 image.
+
+    python -m benchmarks.serve_load [--requests 300] [--time-limit 60]
+
+Prints throughput (requests/s) and p50 / p99 latency (ms) at concurrency 1, 8 and 32.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+
+import numpy as np
+
+LEVELS = (1, 8, 32)
+
+BASELINE_APP = textwrap.dedent('''
+    import numpy as np, torch
+    from fastapi import FastAPI, Request
+    from fastapi.responses import JSONResponse
+    from tinygrad_maas.serialization import load
+    torch.set_num_threads(2)
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 6, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(6, 16, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(),
+        torch.nn.Linear(400, 120), torch.nn.ReLU(), torch.nn.Linear(120, 84), torch.nn.ReLU(), torch.nn.Linear(84, 10))
+    state = load(__import__("os").environ["WEIGHTS"])
+    model.load_state_dict({k: torch.tensor(v.numpy()) for k, v in state.items()})
+    model.eval()
+    app = FastAPI()
+
+    @app.post("/v2/models/lenet/infer")
+    async def infer(request: Request):
+        payload = await request.json()
+        item = payload["inputs"][0]
+        x = torch.tensor(np.asarray(item["data"], dtype=np.float32).reshape(item["shape"]))
+        with torch.no_grad():
+            y = model(x).numpy()
+        return JSONResponse({"model_name": "lenet", "outputs": [{"name": "output", "datatype": "FP32",
+                             "shape": list(y.shape), "data": y.reshape(-1).tolist()}]})
+''')
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait(port, path, limit=60):
+    deadline = time.time() + limit
+    while time.time() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", path)
+            if connection.getresponse().status < 500:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"server on port {port} did not come up")
+
+
+def _load(port, concurrency, requests, time_limit, body):
+    """Send `requests` POSTs from `concurrency` threads (keep-alive); returns (throughput, latencies)."""
+    latencies, lock, failures = [], threading.Lock(), []
+    per_thread = max(requests // concurrency, 1)
+    deadline = time.perf_counter() + time_limit
+
+    def client():
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        for _ in range(per_thread):
+            if time.perf_counter() > deadline:
+                return
+            start = time.perf_counter()
+            connection.request("POST", "/v2/models/lenet/infer", body, {"Content-Type": "application/json"})
+            response = connection.getresponse()
+            response.read()
+            if response.status != 200:
+                failures.append(response.status)
+            with lock:
+                latencies.append(time.perf_counter() - start)
+
+    threads = [threading.Thread(target=client) for _ in range(concurrency)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise RuntimeError(f"{len(failures)} requests failed: {sorted(set(failures))}")
+    return len(latencies) / (time.perf_counter() - start), np.array(latencies) * 1e3
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=300, help="requests per concurrency level")
+    parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per concurrency level, at most")
+    args = parser.parse_args(argv)
+
+    import tinygrad_maas as tm
+    from tinygrad_maas import nn
+    from tinygrad_maas.nn.architecture import save_model
+
+    tm.manual_seed(0)
+    lenet = nn.Sequential(nn.Conv2d(1, 6, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(),
+                          nn.MaxPool2d(2), nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
+                          nn.Linear(84, 10))
+    workdir = tempfile.mkdtemp(prefix="serve-load-")
+    save_model(lenet, os.path.join(workdir, "repo", "lenet", "1"), metadata={"input_shape": [1, 32, 32]})
+    image = np.random.default_rng(0).random((1, 1, 32, 32)).astype(np.float32)
+    body = json.dumps({"inputs": [{"name": "input", "datatype": "FP32", "shape": [1, 1, 32, 32],
+                                   "data": image.reshape(-1).round(5).tolist()}]})
+
+    servers = {
+        "tinygrad_maas, batching": [sys.executable, "-m", "tinygrad_maas", "serve", "--model-repository",
+                                    os.path.join(workdir, "repo"), "--max-batch-size", "32", "--poll-seconds", "0"],
+        "tinygrad_maas, no batching": [sys.executable, "-m", "tinygrad_maas", "serve", "--model-repository",
+                                       os.path.join(workdir, "repo"), "--max-batch-size", "1", "--poll-seconds", "0"],
+    }
+    try:
+        import fastapi  # noqa: F401
+        import torch  # noqa: F401
+
+        with open(os.path.join(workdir, "baseline.py"), "w") as file:
+            file.write(BASELINE_APP)
+        servers["PyTorch + FastAPI"] = [sys.executable, "-m", "uvicorn", "baseline:app", "--app-dir", workdir,
+                                        "--log-level", "warning"]
+    except ImportError:
+        print("(PyTorch or FastAPI not installed: no baseline)")
+
+    print(f"LeNet, one 1x32x32 image per JSON request, {args.requests} requests per level, loopback")
+    print("| server | concurrency | requests/s | p50 ms | p99 ms |")
+    print("|---|---:|---:|---:|---:|")
+    for name, command in servers.items():
+        port = _free_port()
+        environment = dict(os.environ, WEIGHTS=os.path.join(workdir, "repo", "lenet", "1", "weights.safetensors"))
+        process = subprocess.Popen(command + ["--port", str(port)], env=environment, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        try:
+            _wait(port, "/v2/health/live" if "tinygrad" in name else "/docs")
+            _load(port, 4, 40, args.time_limit, body)  # warm up
+            for level in LEVELS:
+                throughput, latencies = _load(port, level, args.requests, args.time_limit, body)
+                print(f"| {name} | {level} | {throughput:.0f} | {np.percentile(latencies, 50):.1f} | "
+                      f"{np.percentile(latencies, 99):.1f} |")
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
