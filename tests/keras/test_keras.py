@@ -209,3 +209,15 @@ def test_history_plot_writes_a_png(tmp_path):
     history = model.fit(x, y, epochs=2, validation_split=0.2, verbose=0)
     path = history.plot(tmp_path / "curves.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5000
+
+
+def test_evaluate_and_predict_leave_the_mode_as_it_was():
+    model = keras.Sequential([keras.layers.Dropout(0.5, input_shape=(4,)), keras.layers.Dense(2)])
+    model.compile("sgd", "mse")
+    model.eval()
+    model.predict(np.ones((2, 4), np.float32))
+    model.evaluate(np.ones((2, 4), np.float32), np.ones((2, 2), np.float32), verbose=0)
+    assert not model.training
+    model.train()
+    model.predict(np.ones((2, 4), np.float32))
+    assert model.training

@@ -177,6 +177,7 @@ class Sequential(nn.Module):
             raise RuntimeError("the model must be compiled before evaluate(): call model.compile(...)")
         x, y = _array(x, "x"), _array(y, "y")
         totals = {}
+        was_training = self.training
         with no_grad():
             self.eval()
             for index in self._batches(len(x), batch_size, False):
@@ -185,7 +186,7 @@ class Sequential(nn.Module):
                           **self._metrics(y[index], output.data)}
                 for name, value in values.items():
                     totals[name] = totals.get(name, 0.0) + value * len(index)
-            self.train()
+        self.train(was_training)  # leave the mode as the caller had it
         results = {name: total / len(x) for name, total in totals.items()}
         if verbose not in (0, False):
             print(" - ".join(f"{name}: {value:.4f}" for name, value in results.items()))
@@ -195,10 +196,11 @@ class Sequential(nn.Module):
 
     def predict(self, x, batch_size=32, verbose=0):
         x = _array(x, "x")
+        was_training = self.training
         with no_grad():
             self.eval()
             outputs = [self.forward(Tensor(x[i:i + batch_size])).data for i in range(0, len(x), batch_size)]
-            self.train()
+        self.train(was_training)
         return np.concatenate(outputs)
 
     # ------------------------------------------------------------------ inspection and saving

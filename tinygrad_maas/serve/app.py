@@ -61,12 +61,13 @@ def create_app(repository, token=None, max_body_bytes=16 * 1024 * 1024, max_batc
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > max_body_bytes:
             raise ApiError(413, f"request body of {declared} bytes exceeds the limit of {max_body_bytes}")
-        body = b""
+        chunks, size = [], 0
         async for chunk in request.stream():
-            body += chunk
-            if len(body) > max_body_bytes:
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > max_body_bytes:
                 raise ApiError(413, f"request body exceeds the limit of {max_body_bytes} bytes")
-        return body
+        return b"".join(chunks)
 
     def guarded(handler, public=False):
         async def endpoint(request):
