@@ -27,3 +27,13 @@ def optional_torch():
         return None
     torch.set_num_threads(2)
     return torch
+
+
+def backend_row(label, contenders, chosen, rounds):
+    """Time the chosen contenders ("numba", "numpy", "torch") alternately and print one table row:
+    | label | numba ms | numpy ms | torch ms | numba / torch |."""
+    contenders = {name: run for name, run in contenders.items() if name in chosen}
+    medians = {name: seconds * 1e3 for name, seconds in median_times(contenders, rounds).items()}
+    cell = {name: f"{medians[name]:.2f}" if name in medians else "-" for name in ("numba", "numpy", "torch")}
+    ratio = f"{medians['numba'] / medians['torch']:.2f}" if {"numba", "torch"} <= set(medians) else "-"
+    print(f"| {label} | {cell['numba']} | {cell['numpy']} | {cell['torch']} | {ratio} |")

@@ -15,7 +15,7 @@ import argparse
 import tinygrad_maas as tm
 import tinygrad_maas.nn.functional as F
 from benchmarks import conv_workloads as work
-from benchmarks.alternate import median_times, optional_torch
+from benchmarks.alternate import backend_row, optional_torch
 
 
 def main(argv=None):
@@ -40,11 +40,7 @@ def main(argv=None):
         if torch is not None:
             theirs = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
             contenders["torch"] = lambda: work.step(torch.nn.functional, *theirs)
-        contenders = {name: run for name, run in contenders.items() if name in chosen}
-        medians = {name: seconds * 1e3 for name, seconds in median_times(contenders, args.rounds).items()}
-        cell = {name: f"{medians[name]:.2f}" if name in medians else "-" for name in ("numba", "numpy", "torch")}
-        ratio = f"{medians['numba'] / medians['torch']:.2f}" if {"numba", "torch"} <= set(medians) else "-"
-        print(f"| {layer} | {cell['numba']} | {cell['numpy']} | {cell['torch']} | {ratio} |")
+        backend_row(layer, contenders, chosen, args.rounds)
     tm.backend.use("numba")
 
 

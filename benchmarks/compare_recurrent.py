@@ -8,7 +8,7 @@ import argparse
 
 import tinygrad_maas as tm
 from benchmarks import recurrent_workloads as work
-from benchmarks.alternate import median_times, optional_torch
+from benchmarks.alternate import backend_row, optional_torch
 from tinygrad_maas.ops.recurrent import gru_sequence, lstm_sequence
 
 
@@ -55,11 +55,7 @@ def main(argv=None):
         contenders = {"numba": lambda: ours("numba"), "numpy": lambda: ours("numpy")}
         if torch is not None:
             contenders["torch"] = _theirs(torch, kind)
-        contenders = {name: run for name, run in contenders.items() if name in chosen}
-        medians = {name: seconds * 1e3 for name, seconds in median_times(contenders, args.rounds).items()}
-        cell = {name: f"{medians[name]:.2f}" if name in medians else "-" for name in ("numba", "numpy", "torch")}
-        ratio = f"{medians['numba'] / medians['torch']:.2f}" if {"numba", "torch"} <= set(medians) else "-"
-        print(f"| {kind} | {cell['numba']} | {cell['numpy']} | {cell['torch']} | {ratio} |")
+        backend_row(kind, contenders, chosen, args.rounds)
     tm.backend.use("numba")
 
 
