@@ -1,6 +1,7 @@
 """Running contenders side by side: round-robin in one process, so a noisy neighbour slows all of them
 alike, and medians over the rounds."""
 
+import argparse
 import statistics
 import time
 
@@ -27,6 +28,18 @@ def optional_torch():
         return None
     torch.set_num_threads(2)
     return torch
+
+
+def backend_arguments(doc, argv=None):
+    """Parse --rounds and --contenders for a backend comparison: (args, chosen names, torch or None)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--contenders", default="numba,numpy,torch",
+                        help="comma-separated subset of numba,numpy,torch (one per process avoids two OpenMP "
+                             "thread pools disturbing each other)")
+    args = parser.parse_args(argv)
+    chosen = set(args.contenders.split(","))
+    return args, chosen, optional_torch() if "torch" in chosen else None
 
 
 def backend_row(label, contenders, chosen, rounds):

@@ -10,23 +10,14 @@ slow whatever runs next; with OMP_WAIT_POLICY=PASSIVE for the whole process, PyT
 than alone. docs/benchmarks.md reports both, and PyTorch measured alone.
 """
 
-import argparse
-
 import tinygrad_maas as tm
 import tinygrad_maas.nn.functional as F
 from benchmarks import conv_workloads as work
-from benchmarks.alternate import backend_row, optional_torch
+from benchmarks.alternate import backend_arguments, backend_row
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--contenders", default="numba,numpy,torch",
-                        help="comma-separated subset of numba,numpy,torch (one per process avoids two OpenMP "
-                             "thread pools disturbing each other)")
-    args = parser.parse_args(argv)
-    chosen = set(args.contenders.split(","))
-    torch = optional_torch() if "torch" in chosen else None
+    args, chosen, torch = backend_arguments(__doc__, argv)
     print(f"conv2d forward + backward, float32, medians of {args.rounds} alternating rounds (ms)")
     print("| layer | tinygrad_maas numba | tinygrad_maas numpy | pytorch | numba / pytorch |")
     print("|---|---:|---:|---:|---:|")

@@ -4,11 +4,9 @@ vs PyTorch's nn.GRU / nn.LSTM when installed, alternating in one process.
     python -m benchmarks.compare_recurrent [--rounds 15]
 """
 
-import argparse
-
 import tinygrad_maas as tm
 from benchmarks import recurrent_workloads as work
-from benchmarks.alternate import backend_row, optional_torch
+from benchmarks.alternate import backend_arguments, backend_row
 from tinygrad_maas.ops.recurrent import gru_sequence, lstm_sequence
 
 
@@ -38,14 +36,7 @@ def _theirs(torch, kind):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--contenders", default="numba,numpy,torch",
-                        help="comma-separated subset of numba,numpy,torch (one per process avoids two OpenMP "
-                             "thread pools disturbing each other)")
-    args = parser.parse_args(argv)
-    chosen = set(args.contenders.split(","))
-    torch = optional_torch() if "torch" in chosen else None
+    args, chosen, torch = backend_arguments(__doc__, argv)
     print(f"{work.STEPS} steps, batch {work.BATCH}, {work.INPUT} -> {work.HIDDEN}, forward + backward, float32, "
           f"medians of {args.rounds} alternating rounds (ms)")
     print("| layer | tinygrad_maas numba | tinygrad_maas numpy | pytorch | numba / pytorch |")

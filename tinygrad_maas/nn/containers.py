@@ -5,7 +5,22 @@ from collections import OrderedDict
 from .module import Module
 
 
-class Sequential(Module):
+class _NumberedModules(Module):
+    """What Sequential and ModuleList share: children kept in order, counted, iterated and appended
+    under the next number as their name."""
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+
+class Sequential(_NumberedModules):
     """Calls its modules in order, each on the previous one's output. Sequential(a, b) or
     Sequential(OrderedDict(name=module)); children are named "0", "1", ... (or by the dict's keys)."""
 
@@ -29,18 +44,8 @@ class Sequential(Module):
             return Sequential(OrderedDict(list(self._modules.items())[index]))
         return modules[_checked_index(index, len(modules), "Sequential")]
 
-    def __len__(self):
-        return len(self._modules)
 
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        self.add_module(str(len(self._modules)), module)
-        return self
-
-
-class ModuleList(Module):
+class ModuleList(_NumberedModules):
     """A list of modules whose parameters the owner module sees. It has no forward of its own."""
 
     def __init__(self, modules=None):
@@ -59,16 +64,6 @@ class ModuleList(Module):
             raise TypeError(f"ModuleList items must be Modules, got {type(module).__name__}")
         name = list(self._modules)[_checked_index(index, len(self._modules), "ModuleList")]
         self._modules[name] = module
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        self.add_module(str(len(self._modules)), module)
-        return self
 
     def extend(self, modules):
         for module in modules:
