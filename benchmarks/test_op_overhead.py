@@ -13,14 +13,25 @@ import tinygrad_maas as tm
 from benchmarks import overhead_workloads as work
 
 
-def test_chain_tinygrad_maas(benchmark):
-    x = tm.randn(work.SIZE, requires_grad=True)
+def _time_backward(benchmark, x, workload):
+    """Time `workload(x)` (forward + backward), clearing x.grad so every call starts alike."""
 
     def run():
         x.grad = None
-        return work.chain(x)
+        return workload(x)
 
     benchmark(run)
+
+
+def _torch():
+    """PyTorch on this machine's 2 threads, like every other comparison; skips when it is not installed."""
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(2)
+    return torch
+
+
+def test_chain_tinygrad_maas(benchmark):
+    _time_backward(benchmark, tm.randn(work.SIZE, requires_grad=True), work.chain)
 
 
 def test_chain_numpy_hand_written(benchmark):
@@ -28,33 +39,12 @@ def test_chain_numpy_hand_written(benchmark):
 
 
 def test_chain_torch(benchmark):
-    torch = pytest.importorskip("torch")
-    torch.set_num_threads(2)
-    x = torch.randn(work.SIZE, requires_grad=True)
-
-    def run():
-        x.grad = None
-        return work.chain(x)
-
-    benchmark(run)
+    _time_backward(benchmark, _torch().randn(work.SIZE, requires_grad=True), work.chain)
 
 
 def test_mul_sum_backward_tinygrad_maas(benchmark):
-    x = tm.randn(work.SIZE, requires_grad=True)
-
-    def run():
-        x.grad = None
-        return work.single_op(x)
-
-    benchmark(run)
+    _time_backward(benchmark, tm.randn(work.SIZE, requires_grad=True), work.single_op)
 
 
 def test_mul_sum_backward_torch(benchmark):
-    torch = pytest.importorskip("torch")
-    x = torch.randn(work.SIZE, requires_grad=True)
-
-    def run():
-        x.grad = None
-        return work.single_op(x)
-
-    benchmark(run)
+    _time_backward(benchmark, _torch().randn(work.SIZE, requires_grad=True), work.single_op)
