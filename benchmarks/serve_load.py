@@ -3,7 +3,7 @@ by tinygrad_maas with and without dynamic batching, and, when PyTorch and FastAP
 model in PyTorch served by FastAPI + uvicorn (the baseline). Each configuration gets a fixed number of
 requests per concurrency level and a time limit; one JSON request = one 1 x 32 x 32 image.
 
-    python -m benchmarks.serve_load [--requests 300] [--time-limit 60]
+    python -m benchmarks.serve_load [--requests 2000] [--time-limit 60]
 
 Prints throughput (requests/s) and p50 / p99 latency (ms) at concurrency 1, 8 and 32.
 """
@@ -25,6 +25,7 @@ import numpy as np
 LEVELS = (1, 8, 32)
 
 BASELINE_APP = textwrap.dedent('''
+    import json, os
     import numpy as np, torch
     from fastapi import FastAPI, Request
     from fastapi.responses import JSONResponse
@@ -37,10 +38,11 @@ BASELINE_APP = textwrap.dedent('''
     model.load_state_dict({k: torch.tensor(v.numpy()) for k, v in state.items()})
     model.eval()
     app = FastAPI()
+    loads = __import__("orjson").loads if os.environ.get("BASELINE_JSON") == "orjson" else json.loads
 
     @app.post("/v2/models/lenet/infer")
     async def infer(request: Request):
-        payload = await request.json()
+        payload = loads(await request.body())
         item = payload["inputs"][0]
         x = torch.tensor(np.asarray(item["data"], dtype=np.float32).reshape(item["shape"]))
         with torch.no_grad():
@@ -102,7 +104,7 @@ def _load(port, concurrency, requests, time_limit, body):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=300, help="requests per concurrency level")
+    parser.add_argument("--requests", type=int, default=2000, help="requests per concurrency level")
     parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per concurrency level, at most")
     args = parser.parse_args(argv)
 
@@ -122,27 +124,38 @@ def main(argv=None):
 
     servers = {
         "tinygrad_maas, batching": [sys.executable, "-m", "tinygrad_maas", "serve", "--model-repository",
-                                    os.path.join(workdir, "repo"), "--max-batch-size", "32", "--poll-seconds", "0"],
+                                    os.path.join(workdir, "repo"), "--max-batch-size", "32", "--poll-seconds", "0", "--log-level", "warning"],
         "tinygrad_maas, no batching": [sys.executable, "-m", "tinygrad_maas", "serve", "--model-repository",
-                                       os.path.join(workdir, "repo"), "--max-batch-size", "1", "--poll-seconds", "0"],
+                                       os.path.join(workdir, "repo"), "--max-batch-size", "1", "--poll-seconds", "0", "--log-level", "warning"],
     }
+    baseline = [sys.executable, "-m", "uvicorn", "baseline:app", "--app-dir", workdir, "--log-level", "warning"]
+    environments = {name: {} for name in servers}
     try:
         import fastapi  # noqa: F401
         import torch  # noqa: F401
 
         with open(os.path.join(workdir, "baseline.py"), "w") as file:
             file.write(BASELINE_APP)
-        servers["PyTorch + FastAPI"] = [sys.executable, "-m", "uvicorn", "baseline:app", "--app-dir", workdir,
-                                        "--log-level", "warning"]
+        servers["PyTorch + FastAPI"] = baseline
+        environments["PyTorch + FastAPI"] = {"BASELINE_JSON": "json"}
     except ImportError:
         print("(PyTorch or FastAPI not installed: no baseline)")
+    try:  # the baseline again with our JSON parser, to show how much of the difference is parsing
+        import orjson  # noqa: F401
+
+        if "PyTorch + FastAPI" in servers:
+            servers["PyTorch + FastAPI, orjson"] = baseline
+            environments["PyTorch + FastAPI, orjson"] = {"BASELINE_JSON": "orjson"}
+    except ImportError:
+        pass
 
     print(f"LeNet, one 1x32x32 image per JSON request, {args.requests} requests per level, loopback")
     print("| server | concurrency | requests/s | p50 ms | p99 ms |")
     print("|---|---:|---:|---:|---:|")
     for name, command in servers.items():
         port = _free_port()
-        environment = dict(os.environ, WEIGHTS=os.path.join(workdir, "repo", "lenet", "1", "weights.safetensors"))
+        environment = dict(os.environ, WEIGHTS=os.path.join(workdir, "repo", "lenet", "1", "weights.safetensors"),
+                           **environments[name])
         process = subprocess.Popen(command + ["--port", str(port)], env=environment, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL)
         try:

@@ -80,7 +80,7 @@ def _serve(args):
     from .serve import serve
 
     serve(args.model_repository, args.host, args.port, args.token or os.environ.get("TINYGRAD_MAAS_TOKEN"),
-          args.max_body_bytes, args.max_batch_size, args.max_queue_delay_us, args.poll_seconds)
+          args.max_body_bytes, args.max_batch_size, args.max_queue_delay_us, args.poll_seconds, args.log_level)
 
 
 def _recipes(args):
@@ -133,6 +133,8 @@ def main(argv=None):
                        "(default 0: it takes what is queued, as Triton)")
     serve.add_argument("--poll-seconds", type=float, default=5.0, help="look for new model versions this often "
                                                                       "(0: never)")
+    serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
+                       help="uvicorn's log level; 'info' logs every request (default), 'warning' does not")
     serve.set_defaults(run=_serve)
     demo = commands.add_parser("demo", help="train a small MLP with the autograd engine and print its loss")
     demo.add_argument("--steps", type=int, default=2000, help="gradient descent steps (default 2000)")

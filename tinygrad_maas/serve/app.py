@@ -25,7 +25,7 @@ import numpy as np
 from .. import __version__
 from .batching import Batcher
 from .metrics import Metrics
-from .protocol import ApiError, decode_inputs, encode_response, split_body
+from .protocol import ApiError, decode_inputs, encode_response, json_loads, split_body
 from .repository import check_name, check_version
 
 
@@ -147,7 +147,7 @@ def create_app(repository, token=None, max_body_bytes=16 * 1024 * 1024, max_batc
         if not model.ready:
             raise ApiError(503, f"model {model.name!r} is not ready")
         try:
-            payload = json.loads(await read_body(request))
+            payload = json_loads(await read_body(request))
         except (UnicodeDecodeError, json.JSONDecodeError) as problem:
             raise ApiError(400, f"the request is not valid JSON: {problem}") from None
         spec = model.inputs[0]
