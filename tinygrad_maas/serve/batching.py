@@ -2,7 +2,9 @@
 
 The first waiting request opens a batch; every request already queued joins it at once, and more may
 join until the batch holds max_batch_size rows or max_queue_delay_us has passed since it opened. With the
-default delay of 0 (as Triton's) nothing waits idle: while one batch runs, the next one queues up. The rows are concatenated along the batch dimension, the
+default delay of 0 (as Triton's) nothing waits idle: while one batch runs, the next one queues up. A
+request that would overflow the batch opens the next one, so requests run in the order they came. A
+request of more than max_batch_size rows runs alone. The rows are concatenated along the batch dimension, the
 model runs once (in a worker thread), and each request gets back exactly its own slice of the outputs.
 """
 
@@ -31,8 +33,10 @@ class Batcher:
     async def _run(self):
         from starlette.concurrency import run_in_threadpool
 
+        carried = None  # a request that did not fit into the last batch opens the next one
         while True:
-            first = await self.queue.get()
+            first = carried if carried is not None else await self.queue.get()
+            carried = None
             batch = [first]
             rows = _rows(first[0])
             deadline = first[2] + self.max_delay
@@ -48,8 +52,8 @@ class Batcher:
                     except asyncio.TimeoutError:
                         break
                 if rows + _rows(item[0]) > self.max_batch_size:
-                    await self._execute([item], run_in_threadpool)  # too big to join: run it on its own next
-                    continue
+                    carried = item  # too big to join: requests run in the order they came
+                    break
                 batch.append(item)
                 rows += _rows(item[0])
             await self._execute(batch, run_in_threadpool)
