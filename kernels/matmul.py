@@ -6,13 +6,15 @@
    inner-loop load is sequential.
 2. Compute C in 4 x 4 tiles: 16 running sums stay in registers while p runs, each loaded A value is used 4
    times and each B value 4 times (16 multiply-adds per 8 loads instead of 1 per 2). fastmath lets LLVM
-   reorder each sum into SIMD lanes (AVX-512: 16 floats at once).
+   reorder each sum into SIMD lanes (AVX-512: 16 floats at once). The sums start from a zero of C's dtype:
+   starting from `a[0, 0] * 0` (an int times a float32, which numba types float64) made every float32 sum a
+   float64 one, with a conversion per product, and the kernel ran at a third of the speed.
 3. Walk C in column blocks of 64 so the 64 rows of Bt in use stay in L2 while all row tiles pass over
    them; row tiles are split between threads (prange).
 
-Measured (docs/kernels.md): about 40 GFLOP/s in float32 and 60 in float64 at 1024 x 1024 on 2 cores, where
-OpenBLAS reaches 184 and 99, so the framework's matmul dispatches to NumPy's BLAS (tinygrad_maas/ops/
-matmul.py); this kernel is here to learn from and to measure against.
+Measured (docs/kernels.md): about 130 GFLOP/s in float32 and 76 in float64 at 1024 x 1024 on 2 cores
+(65% and 72% of OpenBLAS's 202 and 105). BLAS is faster at every size, so the framework's matmul
+dispatches to NumPy (tinygrad_maas/ops/matmul.py); this kernel is here to learn from and to measure against.
 """
 
 import numpy as np
@@ -25,7 +27,7 @@ _COLUMN_BLOCK = 64
 @njit(cache=True, error_model="numpy", fastmath=True, inline="always")
 def _tile(a, bt, c, i, j, depth):
     """The 4 x 4 tile of C at (i, j): 16 sums over p, held in registers."""
-    zero = a[0, 0] * 0
+    zero = c.dtype.type(0)  # in C's dtype: `a[0, 0] * 0` would be float64 (int * float32) and halve the speed
     s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = zero
     s20 = s21 = s22 = s23 = s30 = s31 = s32 = s33 = zero
     for p in range(depth):
@@ -58,7 +60,7 @@ def _edge(a, bt, c, i0, i1, j0, j1, depth):
     """The ragged rows/columns that do not fill a whole tile: one dot product per element."""
     for i in range(i0, i1):
         for j in range(j0, j1):
-            total = a[0, 0] * 0
+            total = c.dtype.type(0)
             for p in range(depth):
                 total += a[i, p] * bt[j, p]
             c[i, j] = total
