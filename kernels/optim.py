@@ -1,14 +1,21 @@
-"""The Adam update as one fused numba loop: twin of tinygrad_maas/reference/optim.py.
+"""The Adam and SGD updates as fused numba loops: twins of tinygrad_maas/reference/optim.py.
 
-NumPy makes about a dozen passes over each parameter-sized array (each with a temporary); this reads
-and writes each element once. On the gru workload's 10000 x 128 embedding that is most of the optimizer's
-time (docs/benchmarks.md).
+NumPy makes about a dozen passes over each parameter-sized array for Adam, and five for SGD with
+momentum (each with a temporary); these loops read and write each element once. On the gru workload's
+10000 x 128 embedding that was most of the optimizer's time (docs/benchmarks.md).
+
+A gradient that is not contiguous (a strided view) is copied once. The NumPy twin handles what these
+loops are not compiled for: a parameter made out of a view (strided) and float16 parameters.
 """
 
 import math
 
 import numpy as np
 from numba import njit, prange
+
+
+def _compiled_for(arrays):
+    return all(a.flags.c_contiguous and a.dtype in (np.float32, np.float64) for a in arrays)
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
@@ -36,8 +43,9 @@ def _adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, amsgrad, lr, beta1, 
 
 def adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps, weight_decay, step,
               decoupled):
-    arrays = (param, grad, exp_avg, exp_avg_sq) + (() if max_exp_avg_sq is None else (max_exp_avg_sq,))
-    if not all(a.flags.c_contiguous for a in arrays):  # views of a parameter: the NumPy path handles strides
+    grad = np.ascontiguousarray(grad)
+    arrays = (param, exp_avg, exp_avg_sq) + (() if max_exp_avg_sq is None else (max_exp_avg_sq,))
+    if not _compiled_for(arrays):
         from tinygrad_maas.reference import optim as reference
 
         return reference.adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps,
@@ -47,3 +55,31 @@ def adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2
     _adam(flat(param), flat(grad), flat(exp_avg), flat(exp_avg_sq),
           flat(max_exp_avg_sq) if amsgrad else flat(exp_avg_sq), amsgrad, float(lr), float(beta1), float(beta2),
           float(eps), float(weight_decay), int(step), bool(decoupled))
+
+
+@njit(parallel=True, cache=True, error_model="numpy")
+def _sgd(param, grad, buffer, lr, momentum, keep, weight_decay, nesterov, first):
+    """keep = 1 - dampening. The scalars arrive in param's dtype, so float32 stays float32 as in NumPy."""
+    for i in prange(param.shape[0]):
+        g = grad[i]
+        if weight_decay != 0:
+            g += weight_decay * param[i]
+        if momentum != 0:
+            b = g if first else momentum * buffer[i] + keep * g
+            buffer[i] = b
+            g = g + momentum * b if nesterov else b
+        param[i] -= lr * g
+
+
+def sgd_step(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay, nesterov, first):
+    grad = np.ascontiguousarray(grad)
+    arrays = (param,) if momentum_buffer is None else (param, momentum_buffer)
+    if not _compiled_for(arrays):
+        from tinygrad_maas.reference import optim as reference
+
+        return reference.sgd_step(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay, nesterov,
+                                  first)
+    scalar = param.dtype.type
+    buffer = param if momentum_buffer is None else momentum_buffer  # unread without momentum
+    _sgd(param.reshape(-1), grad.reshape(-1), buffer.reshape(-1), scalar(lr), scalar(momentum),
+         scalar(1 - dampening), scalar(weight_decay), bool(nesterov), bool(first))

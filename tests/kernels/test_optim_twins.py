@@ -1,4 +1,4 @@
-"""The fused numba Adam update agrees with its NumPy twin, for every option and both dtypes."""
+"""The fused numba Adam and SGD updates agree with their NumPy twins, for every option and both dtypes."""
 
 import numpy as np
 import pytest
@@ -33,3 +33,41 @@ def test_non_contiguous_parameters_take_the_numpy_path():
     m, v = np.zeros_like(param), np.zeros_like(param)
     numba_optim.adam_step(param, grad, m, v, None, 0.1, 0.9, 0.999, 1e-8, 0.0, 1, False)
     np.testing.assert_allclose(param, 0.9)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("momentum, dampening, weight_decay, nesterov", [
+    (0.0, 0.0, 0.0, False), (0.9, 0.0, 0.0, False), (0.9, 0.3, 0.1, False), (0.8, 0.0, 0.05, True)])
+def test_sgd_step_twins_agree_over_several_steps(momentum, dampening, weight_decay, nesterov, dtype):
+    rng = np.random.default_rng(1)
+    param = rng.standard_normal((41, 3)).astype(dtype)
+    states = [[param.copy(), np.empty_like(param) if momentum else None] for _ in range(2)]
+    for step in range(1, 5):  # the first step puts the gradient itself into the momentum buffer
+        grad = rng.standard_normal((41, 3)).astype(dtype)
+        for module, (param, buffer) in zip((numpy_optim, numba_optim), states):
+            module.sgd_step(param, grad, buffer, 0.05, momentum, dampening, weight_decay, nesterov, step == 1)
+    tolerance = {"rtol": 1e-6, "atol": 1e-7} if dtype == np.float32 else {"rtol": 1e-13, "atol": 1e-15}
+    for expected, actual in zip(states[0], states[1]):
+        if expected is not None:
+            np.testing.assert_allclose(actual, expected, **tolerance)
+            assert actual.dtype == dtype
+
+
+def test_a_transposed_gradient_is_read_correctly():
+    param, grad = np.zeros((3, 4)), np.arange(12.0).reshape(4, 3).T  # grad is a strided view
+    numba_optim.sgd_step(param, grad, None, 1.0, 0.0, 0.0, 0.0, False, False)
+    np.testing.assert_array_equal(param, -grad)
+
+
+@pytest.mark.parametrize("step", ["sgd", "adam"])
+def test_float16_parameters_take_the_numpy_path(step):
+    param = np.ones(4, np.float16)
+    grad = np.full(4, 2, np.float16)
+    if step == "sgd":
+        numba_optim.sgd_step(param, grad, np.empty_like(param), 0.1, 0.9, 0.0, 0.0, False, True)
+        np.testing.assert_allclose(param, 0.8, rtol=1e-3)
+    else:
+        numba_optim.adam_step(param, grad, np.zeros_like(param), np.zeros_like(param), None, 0.1, 0.9, 0.999, 1e-8,
+                              0.0, 1, False)
+        np.testing.assert_allclose(param, 0.9, rtol=1e-3)
+    assert param.dtype == np.float16

@@ -5,6 +5,7 @@ import numpy as np
 from ..ops import pool as _pool
 from ..ops.conv import Conv2d, conv2d_arguments
 from ..ops.embedding import Embedding
+from ..ops.linear import Linear
 from ..ops.softmax import CrossEntropy
 from ..ops.join import ConstantPad
 from ..tensor import Tensor, where as tm_where
@@ -348,9 +349,16 @@ def embedding(input, weight, padding_idx=None, max_norm=None):
 
 
 def linear(input, weight, bias=None):
-    """y = x W^T + b, with weight of shape (out_features, in_features) as in PyTorch."""
-    out = input @ weight.T
-    return out if bias is None else out + bias
+    """y = x W^T + b for an input of shape (*, in_features), with weight of shape (out_features,
+    in_features) and bias (out_features,) as in PyTorch. One op: see ops/linear.py for the backward."""
+    _check_same_dtype("linear", input, weight, bias)
+    if weight.ndim != 2 or input.ndim < 1 or input.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear(): input of shape {input.shape} cannot be multiplied by the transpose of a weight "
+                         f"of shape {weight.shape} (expected an input (*, in_features) and a weight (out_features, "
+                         "in_features))")
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ValueError(f"linear(): bias must have shape ({weight.shape[0]},), got {bias.shape}")
+    return Linear.apply(input, weight, bias)
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):

@@ -1,5 +1,8 @@
 """Stochastic gradient descent with momentum, as torch.optim.SGD."""
 
+import numpy as np
+
+from .. import backend
 from .optimizer import Optimizer, check_non_negative
 
 
@@ -24,15 +27,11 @@ class SGD(Optimizer):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
     def _update(self, param, grad, state, group):
-        if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param
+        """The update itself is the backend's sgd_step (one fused numba loop, or its NumPy twin)."""
         momentum = group["momentum"]
-        if momentum:
-            buffer = state.get("momentum_buffer")
-            if buffer is None:
-                buffer = state["momentum_buffer"] = grad.copy()
-            else:
-                buffer *= momentum
-                buffer += (1 - group["dampening"]) * grad
-            grad = grad + momentum * buffer if group["nesterov"] else buffer
-        param -= group["lr"] * grad
+        buffer = state.get("momentum_buffer") if momentum else None
+        first = momentum and buffer is None
+        if first:
+            buffer = state["momentum_buffer"] = np.empty_like(param)
+        backend.kernels("optim").sgd_step(param, grad, buffer, group["lr"], momentum, group["dampening"],
+                                          group["weight_decay"], group["nesterov"], first)

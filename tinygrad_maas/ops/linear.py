@@ -1,0 +1,39 @@
+"""The affine map of a Linear layer as one op (PyTorch's addmm), instead of transpose, matmul and add.
+
+    y = x W^T + b          x: (*, in)    W: (out, in)    b: (out,)    y: (*, out)
+
+With the leading axes flattened (X: (m, in), G = dL/dy: (m, out)), the chain rule gives
+
+    dL/dX = G W            (m, out) @ (out, in)
+    dL/dW = G^T X          (out, m) @ (m, in): every weight W[o, i] met x[r, i] in every row r of output o
+    dL/db = sum_r G[r]     b was added to every row
+
+dL/dW comes out in W's own (out, in) layout, contiguous. Written as `x @ W.T`, the matmul would produce
+the gradient of W^T and the transpose would hand back a strided view of it, which an optimizer's fused
+update cannot walk as one flat array. One graph node instead of three also saves the bookkeeping of two
+ops (a few microseconds each, docs/benchmarks.md).
+"""
+
+from .. import backend
+from ..autograd.function import Function
+
+
+class Linear(Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(x, weight)
+        out = backend.matmul(x, weight.T)  # a new array, so the bias can be added in place
+        if bias is not None:
+            out += bias
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        need_x, need_weight, need_bias = ctx.needs_input_grad
+        out_features, in_features = weight.shape
+        rows = grad.reshape(-1, out_features)  # G: (m, out)
+        grad_x = backend.matmul(grad, weight) if need_x else None
+        grad_weight = backend.matmul(rows.T, x.reshape(-1, in_features)) if need_weight else None
+        grad_bias = rows.sum(axis=0) if need_bias else None
+        return grad_x, grad_weight, grad_bias
