@@ -3,6 +3,10 @@ arrays) vs np.matmul, and the framework's matmul on tensors (dispatcher plus aut
 np.matmul; square sizes, alternating in one process.
 
     python -m benchmarks.compare_matmul [--rounds 9]
+    python -m benchmarks.compare_matmul --transposed [--rounds 9]
+
+--transposed measures a @ bt.T with few rows and a long shared axis instead (a convolution's weight
+gradient): the numba kernel against BLAS, and which one backend.matmul_transposed picks.
 """
 
 import argparse
@@ -15,6 +19,10 @@ import tinygrad_maas as tm
 from tinygrad_maas.kernels import matmul as numba_matmul
 
 SIZES = (16, 64, 128, 256, 512, 1024)
+# (M, N, K) of a @ bt.T: the weight gradients of the reference workloads' conv layers (out channels,
+# in channels x kernel area, batch x output area), then shapes around the dispatcher's limits.
+TRANSPOSED_SHAPES = ((6, 75, 50176), (16, 150, 6400), (32, 9, 43264), (64, 288, 7744), (6, 9, 1024),
+                     (6, 150, 50176), (32, 75, 50176), (64, 150, 16384), (128, 9, 50176), (256, 576, 1024))
 
 
 def _median_seconds(run, rounds):
@@ -30,7 +38,10 @@ def _median_seconds(run, rounds):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--transposed", action="store_true", help="a @ bt.T shapes of conv weight gradients")
     args = parser.parse_args(argv)
+    if args.transposed:
+        return _transposed(args.rounds)
     print("| dtype | n | np.matmul GFLOP/s | numba kernel GFLOP/s | kernel / BLAS | dispatcher / np.matmul time "
           "| tm.matmul / np.matmul time |")
     print("|---|---:|---:|---:|---:|---:|---:|")
@@ -49,6 +60,24 @@ def main(argv=None):
             flops = 2 * n ** 3
             print(f"| {np.dtype(dtype).name} | {n} | {flops / blas / 1e9:.1f} | {flops / kernel / 1e9:.1f} | "
                   f"{blas / kernel:.2f} | {dispatcher / blas:.2f} | {framework / blas:.2f} |")
+
+
+def _transposed(rounds):
+    from tinygrad_maas.backend import _kernel_wins
+
+    print("| M x N x K | BLAS ms | numba kernel ms | BLAS / kernel | dispatcher picks |")
+    print("|---|---:|---:|---:|---|")
+    for m, n, depth in TRANSPOSED_SHAPES:
+        rng = np.random.default_rng(m + n)
+        a, bt = rng.standard_normal((m, depth)).astype(np.float32), rng.standard_normal((n, depth)).astype(np.float32)
+        times = {"blas": [], "kernel": []}
+        runs = {"blas": lambda: np.matmul(a, bt.T), "kernel": lambda: numba_matmul.matmul_transposed(a, bt)}
+        for _ in range(3):
+            for name, run in runs.items():
+                times[name].append(_median_seconds(run, rounds))
+        blas, kernel = (statistics.median(times[k]) for k in times)
+        pick = "kernel" if _kernel_wins(m, n, depth, 4) else "BLAS"
+        print(f"| {m} x {n} x {depth} | {blas * 1e3:.2f} | {kernel * 1e3:.2f} | {blas / kernel:.2f} | {pick} |")
 
 
 if __name__ == "__main__":

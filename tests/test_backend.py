@@ -28,6 +28,29 @@ def test_both_backends_give_the_same_conv2d_forward_and_backward(restore_backend
         np.testing.assert_allclose(numba_array, numpy_array, rtol=1e-5, atol=1e-5)
 
 
+def test_the_weight_gradient_kernel_is_chosen_only_where_it_measured_faster():
+    from tinygrad_maas.backend import _kernel_wins
+
+    assert _kernel_wins(6, 75, 64 * 28 * 28, 4)  # lenet's first layer: few output tiles, a long shared axis
+    assert not _kernel_wins(1024, 1024, 1024, 4)  # a large square product: BLAS
+    assert not _kernel_wins(6, 9, 100, 4)  # too little work to start threads for
+    assert not _kernel_wins(32, 75, 64 * 28 * 28, 4)  # Bt would be streamed too often
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_conv2d_weight_gradient_through_the_kernel_matches_the_numpy_backend(restore_backend, dtype):
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((8, 3, 32, 32)).astype(dtype), rng.standard_normal((6, 3, 5, 5)).astype(dtype)
+    grads = {}
+    for name in tm.backend.BACKENDS:  # 6 x 75 x 6272: on the numba backend the kernel computes dL/dW
+        tm.backend.use(name)
+        W = tm.tensor(w, requires_grad=True)
+        F.conv2d(tm.tensor(x), W).square().sum().backward()
+        grads[name] = W.grad.data
+    tolerance = {"rtol": 1e-4, "atol": 1e-2} if dtype == np.float32 else {"rtol": 1e-10, "atol": 1e-9}
+    np.testing.assert_allclose(grads["numba"], grads["numpy"], **tolerance)
+
+
 def test_unknown_backend_is_refused(restore_backend):
     with pytest.raises(ValueError, match="unknown backend 'cuda'"):
         tm.backend.use("cuda")

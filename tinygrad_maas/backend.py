@@ -63,11 +63,30 @@ def kernels(family):
 
 # The framework's matrix product on arrays: the dispatcher between NumPy's BLAS and the numba kernel
 # (kernels/matmul.py). Measured by `python -m benchmarks.compare_matmul` (docs/kernels.md) on square float32
-# and float64 matrices from 16 to 1024, BLAS was faster at every size (the kernel reached 10-30% of sgemm and
-# 19-91% of dgemm), so every product goes to BLAS, and the dispatcher is np.matmul itself: even a Python
-# function deciding in between cost 23% at 16 x 16. When the kernel wins somewhere, dispatch here by
-# shape and dtype, and add the measurement to the docs.
+# and float64 matrices from 16 to 1024, BLAS was faster at every size (the kernel reaches 60-70% of sgemm at
+# 1024), so every general product goes to BLAS, and the dispatcher is np.matmul itself: even a Python
+# function deciding in between cost 23% at 16 x 16.
 matmul = np.matmul
+
+
+def matmul_transposed(a, bt):
+    """a @ bt.T for 2-D a (M, K) and bt (N, K), both C-contiguous: a convolution's weight gradient (the
+    output gradient's rows against the im2col rows). There the numba kernel beats BLAS by 1.2-4x when C is
+    small, the shared axis K long, and the bytes the kernel streams stay moderate (`_kernel_wins`, measured
+    by `python -m benchmarks.compare_matmul --transposed`, docs/kernels.md); elsewhere BLAS."""
+    if _current == "numba" and a.dtype == bt.dtype and a.dtype in (np.float32, np.float64) and \
+            _kernel_wins(a.shape[0], bt.shape[0], a.shape[1], a.dtype.itemsize):
+        return kernels("matmul").matmul_transposed(a, bt)
+    return np.matmul(a, bt.T)
+
+
+def _kernel_wins(m, n, depth, itemsize):
+    """Where kernels/matmul.py measured faster than BLAS for a @ bt.T (docs/kernels.md): enough work to pay
+    for starting threads, a C of few 6 x 4 tiles (BLAS wins large outputs), and at most 64 MiB of Bt
+    streamed (once per row of tiles and per row left below them) and 16 MiB of A."""
+    streamed = (m // 6 + m % 6) * n * depth * itemsize
+    return (m * n * depth >= 1 << 20 and m * n <= 32768 and streamed <= 64 << 20
+            and m * depth * itemsize <= 16 << 20)
 
 
 def _prepare_numba_threads():

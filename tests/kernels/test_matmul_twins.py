@@ -26,3 +26,27 @@ def test_matmul_kernel_accepts_non_contiguous_inputs():
     a = np.arange(48.0).reshape(6, 8)[:, ::2]  # (6, 4), strided
     b = np.arange(20.0).reshape(4, 5)
     np.testing.assert_allclose(numba_matmul.matmul(a, b), a @ b)
+    b_strided = np.arange(40.0).reshape(4, 10)[:, ::2]  # (4, 5), packed by the blocked transpose
+    np.testing.assert_allclose(numba_matmul.matmul(a, b_strided), a @ b_strided)
+
+
+TRANSPOSED_SHAPES = [((1, 1), (1, 1)), ((6, 5000), (75, 5000)), ((7, 300), (9, 300)), ((67, 33), (130, 33)),
+                     ((3, 0), (5, 0)), ((0, 4), (2, 4))]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape_a, shape_bt", TRANSPOSED_SHAPES, ids=str)
+def test_matmul_transposed_twins_agree(shape_a, shape_bt, dtype):
+    rng = np.random.default_rng(1)
+    a, bt = rng.standard_normal(shape_a).astype(dtype), rng.standard_normal(shape_bt).astype(dtype)
+    expected = numpy_matmul.matmul_transposed(a, bt)
+    actual = numba_matmul.matmul_transposed(a, bt)
+    assert actual.shape == expected.shape == (shape_a[0], shape_bt[0]) and actual.dtype == dtype
+    tolerance = {"rtol": 1e-4, "atol": 1e-3} if dtype == np.float32 else {"rtol": 1e-11, "atol": 1e-10}
+    np.testing.assert_allclose(actual, expected, **tolerance)
+
+
+@pytest.mark.parametrize("module", [numba_matmul, numpy_matmul], ids=["numba", "numpy"])
+def test_matmul_transposed_refuses_a_mismatched_shared_axis(module):
+    with pytest.raises(ValueError, match=r"shapes \(2, 3\) and \(4, 5\) \(transposed\) cannot be multiplied"):
+        module.matmul_transposed(np.ones((2, 3)), np.ones((4, 5)))

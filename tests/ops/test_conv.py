@@ -98,3 +98,4 @@ def test_conv2d_refuses_mixed_dtypes():
     with pytest.raises(TypeError, match="share one floating dtype.*float32, float64"):
         F.conv2d(tm.ones(1, 1, 3, 3), tm.ones(1, 1, 2, 2, dtype=tm.float64))
 
+
