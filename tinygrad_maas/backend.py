@@ -63,7 +63,7 @@ def kernels(family):
 
 # The framework's matrix product on arrays: the dispatcher between NumPy's BLAS and the numba kernel
 # (kernels/matmul.py). Measured by `python -m benchmarks.compare_matmul` (docs/kernels.md) on square float32
-# and float64 matrices from 16 to 1024, BLAS was faster at every size (the kernel reaches 60-70% of sgemm at
+# and float64 matrices from 16 to 1024, BLAS was faster at every size (the kernel reaches 66-78% of sgemm at
 # 1024), so every general product goes to BLAS, and the dispatcher is np.matmul itself: even a Python
 # function deciding in between cost 23% at 16 x 16.
 matmul = np.matmul
@@ -71,7 +71,7 @@ matmul = np.matmul
 
 def matmul_transposed(a, bt):
     """a @ bt.T for 2-D a (M, K) and bt (N, K), both C-contiguous: a convolution's weight gradient (the
-    output gradient's rows against the im2col rows). There the numba kernel beats BLAS by 1.2-4x when C is
+    output gradient's rows against the im2col rows). There the numba kernel beats BLAS by 1.8-8x when C is
     small, the shared axis K long, and the bytes the kernel streams stay moderate (`_kernel_wins`, measured
     by `python -m benchmarks.compare_matmul --transposed`, docs/kernels.md); elsewhere BLAS."""
     if _current == "numba" and a.dtype == bt.dtype and a.dtype in (np.float32, np.float64) and \
