@@ -39,3 +39,14 @@ def test_invalid_json_is_a_400(parser, body):
     with pytest.raises(ApiError) as caught:
         split_body(body, None)
     assert caught.value.status == 400
+
+
+def test_a_non_finite_output_in_json_is_an_error_that_names_the_way_out(parser):
+    outputs = {"output": np.array([[np.nan, 1.0]], dtype=np.float32)}
+    with pytest.raises(ApiError) as caught:
+        encode_response("m", "1", outputs, {})
+    assert caught.value.status == 500 and "'output' contains NaN" in caught.value.message
+    assert "binary_data" in caught.value.message
+    content, headers = encode_response("m", "1", outputs, {"parameters": {"binary_data_output": True}})
+    size = int(headers["inference-header-content-length"])
+    assert np.isnan(np.frombuffer(content[size:], "<f4")[0])  # the binary form carries NaN as it is

@@ -25,7 +25,7 @@ import numpy as np
 from .. import __version__
 from .batching import Batcher
 from .metrics import Metrics
-from .protocol import ApiError, decode_inputs, encode_response, json_loads, split_body
+from .protocol import ApiError, decode_inputs, encode_response, json_loads, json_numbers, split_body
 from .repository import check_name, check_version
 
 
@@ -165,7 +165,8 @@ def create_app(repository, token=None, max_body_bytes=16 * 1024 * 1024, max_batc
         arrays = decode_inputs(request_json, b"", model.inputs)
         outputs = await run_model(model, arrays)
         metrics.request(model, ok=True)
-        (result,) = outputs.values()
+        ((name, result),) = outputs.items()
+        json_numbers(name, result)  # a clear error for NaN or infinity, which JSON cannot carry
         key = "predictions" if "instances" in payload else "outputs"
         return JSONResponse({key: result.tolist()})
 

@@ -40,6 +40,15 @@ def json_dumps(value):
     return orjson.dumps(value) if orjson is not None else json.dumps(value).encode()
 
 
+def json_numbers(name, array):
+    """The array's values as a flat list for JSON. NaN and infinity have no JSON form (orjson would write
+    null, the json module an invalid NaN token), so such an output is an error that says what to ask for."""
+    if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+        raise ApiError(500, f"output {name!r} contains NaN or infinite values, which JSON cannot carry; ask for it "
+                            "as binary data (parameters.binary_data: true)")
+    return array.reshape(-1).tolist()
+
+
 def datatype_of(dtype):
     return _NAMES[np.dtype(dtype)]
 
@@ -147,7 +156,7 @@ def encode_response(model, version, outputs, request):
             entry["parameters"] = {"binary_data_size": len(blob)}
             blobs.append(blob)
         else:
-            entry["data"] = array.reshape(-1).tolist()
+            entry["data"] = json_numbers(name, array)
         entries.append(entry)
     header = json_dumps({"model_name": model, "model_version": version, "outputs": entries})
     if not blobs:
