@@ -14,10 +14,12 @@ folder that replaces the target only once complete (os.replace is atomic), so a 
 half-written checkpoint under the real name.
 """
 
+import contextlib
 import json
+import math
 import os
+import secrets
 import struct
-import tempfile
 
 import numpy as np
 
@@ -42,15 +44,31 @@ def save(obj, path):
     header["__metadata__"] = {_STRUCTURE_KEY: json.dumps(structure)}
     header_bytes = json.dumps(header, separators=(",", ":")).encode("utf-8")
     header_bytes += b" " * (-len(header_bytes) % 8)  # the spec allows space padding; it aligns the data
+    with atomic_write(path) as file:
+        file.write(struct.pack("<Q", len(header_bytes)))
+        file.write(header_bytes)
+        for array in tensors.values():
+            file.write(np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<"), copy=False).tobytes())
+
+
+@contextlib.contextmanager
+def atomic_write(path):
+    """A binary file object whose content replaces `path` only once it is complete and on disk.
+
+    The temporary file sits in the same folder (os.replace is atomic only within one file system) and is
+    created with mode 0o666, which the process's umask then narrows, as for any file a program writes
+    (tempfile.mkstemp would make it 0600, unreadable by a server running as another user). On any failure,
+    an interrupt included, the temporary file is removed and `path` is left as it was.
+    """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".safetensors", dir=folder)
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"cannot save to {path!r}: the folder {folder!r} does not exist")
+    temporary = os.path.join(folder, f".tmp-{secrets.token_hex(8)}-{os.path.basename(path)}")
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(handle, "wb") as file:
-            file.write(struct.pack("<Q", len(header_bytes)))
-            file.write(header_bytes)
-            for array in tensors.values():
-                file.write(np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<"), copy=False).tobytes())
+            yield file
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)
@@ -60,27 +78,28 @@ def save(obj, path):
         raise
 
 
+def read_header(path):
+    """{tensor name: (dtype, shape)} of a safetensors file, from its header alone (the tensors' bytes are not
+    read). Every entry is checked, and the file must be long enough for every tensor it announces, so a
+    caller can trust these shapes and sizes before it allocates anything for them."""
+    path = os.fspath(path)
+    with open(path, "rb") as file:
+        entries, _, _ = _read_header(file, os.fstat(file.fileno()).st_size, f"read_header({path!r})")
+    return {name: (dtype, shape) for name, (dtype, shape, _, _) in entries.items()}
+
+
 def load(path):
     """Read what save wrote (or any safetensors file: a plain file gives a dict of name -> tensor)."""
     path = os.fspath(path)
-    with open(path, "rb") as file:
-        content = file.read()
     where = f"tm.load({path!r})"
-    if len(content) < 8:
-        raise ValueError(f"{where}: not a safetensors file: only {len(content)} bytes (truncated?)")
-    (header_size,) = struct.unpack("<Q", content[:8])
-    if header_size > min(len(content) - 8, _MAX_HEADER):
-        raise ValueError(f"{where}: not a safetensors file or truncated: the header claims {header_size} bytes "
-                         f"but the file has {len(content) - 8} after the length")
-    try:
-        header = json.loads(content[8:8 + header_size])
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"{where}: corrupt header (not valid JSON: {error})") from None
-    if not isinstance(header, dict):
-        raise ValueError(f"{where}: corrupt header (expected a JSON object)")
-    data = memoryview(content)[8 + header_size:]
-    metadata = header.pop("__metadata__", None) or {}
-    tensors = {name: _read_tensor(name, entry, data, where) for name, entry in header.items()}
+    with open(path, "rb") as file:
+        entries, metadata, data_start = _read_header(file, os.fstat(file.fileno()).st_size, where)
+        file.seek(data_start)
+        data = memoryview(file.read())
+    tensors = {}
+    for name, (dtype, shape, begin, end) in entries.items():
+        array = np.frombuffer(data[begin:end], dtype=dtype.newbyteorder("<")).reshape(shape)
+        tensors[name] = make_tensor(array.astype(dtype, copy=True), None)  # a writable, native-order copy
     if _STRUCTURE_KEY not in metadata:
         return tensors
     try:
@@ -90,24 +109,46 @@ def load(path):
     return _decode(structure, tensors, where)
 
 
-def _read_tensor(name, entry, data, where):
+def _read_header(file, file_size, where):
+    """({name: (dtype, shape, begin, end)}, metadata, offset of the data section), every field checked."""
+    prefix = file.read(8)
+    if len(prefix) < 8:
+        raise ValueError(f"{where}: not a safetensors file: only {len(prefix)} bytes (truncated?)")
+    (header_size,) = struct.unpack("<Q", prefix)
+    if header_size > min(file_size - 8, _MAX_HEADER):
+        raise ValueError(f"{where}: not a safetensors file or truncated: the header claims {header_size} bytes "
+                         f"but the file has {file_size - 8} after the length")
     try:
-        dtype = np.dtype(_DTYPES[entry["dtype"]]).newbyteorder("<")
+        header = json.loads(file.read(header_size))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        raise ValueError(f"{where}: corrupt header (not valid JSON: {error})") from None
+    if not isinstance(header, dict):
+        raise ValueError(f"{where}: corrupt header (expected a JSON object)")
+    metadata = header.pop("__metadata__", None) or {}
+    if not isinstance(metadata, dict):
+        raise ValueError(f"{where}: corrupt header (__metadata__ must be an object)")
+    data_size = file_size - 8 - header_size
+    entries = {name: _check_entry(name, entry, data_size, where) for name, entry in header.items()}
+    return entries, metadata, 8 + header_size
+
+
+def _check_entry(name, entry, data_size, where):
+    try:
+        dtype = np.dtype(_DTYPES[entry["dtype"]])
         shape = tuple(entry["shape"])
         begin, end = entry["data_offsets"]
     except (KeyError, TypeError, ValueError):
         raise ValueError(f"{where}: corrupt entry for tensor {name!r}: {entry!r:.200}") from None
-    if not all(isinstance(n, int) and n >= 0 for n in shape + (begin, end)):
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape + (begin, end)):
         raise ValueError(f"{where}: corrupt entry for tensor {name!r}: negative or non-integer shape/offsets")
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # Python integers: a huge shape cannot wrap around
     if end - begin != expected:
         raise ValueError(f"{where}: tensor {name!r} of shape {shape} needs {expected} bytes, its offsets give "
                          f"{end - begin}")
-    if end > len(data):
+    if end > data_size:
         raise ValueError(f"{where}: truncated file: tensor {name!r} needs bytes {begin}..{end} of a data section "
-                         f"of {len(data)} bytes")
-    array = np.frombuffer(data[begin:end], dtype=dtype).reshape(shape)
-    return make_tensor(array.astype(dtype.newbyteorder("="), copy=True), None)  # a writable, native-order copy
+                         f"of {data_size} bytes")
+    return dtype, shape, begin, end
 
 
 def _encode(obj, name, tensors):

@@ -7,12 +7,15 @@ Only the layer types in LAYERS can appear; loading looks each name up in that ta
 with the stored arguments, so a model file can describe a network but never run anything else.
 """
 
+import inspect
 import json
 import os
 
 from . import activation, conv, dropout, linear, normalization, pooling, sparse
 from .containers import Sequential
-from ..serialization import load, save
+from ..serialization import atomic_write, load, read_header, save
+
+MAX_ARCHITECTURE_BYTES = 1024 * 1024  # a description of layers, not weights: far below this
 
 # type name -> (class, the attributes that are its constructor arguments)
 LAYERS = {
@@ -30,9 +33,11 @@ LAYERS = {
     "Unflatten": (linear.Unflatten, ("dim", "unflattened_size")),
     "Identity": (linear.Identity, ()),
     "Dropout": (dropout.Dropout, ("p",)),
-    "BatchNorm1d": (normalization.BatchNorm1d, ("num_features", "eps", "momentum", "affine", "track_running_stats")),
-    "BatchNorm2d": (normalization.BatchNorm2d, ("num_features", "eps", "momentum", "affine", "track_running_stats")),
-    "LayerNorm": (normalization.LayerNorm, ("normalized_shape", "eps", "elementwise_affine")),
+    "BatchNorm1d": (normalization.BatchNorm1d, ("num_features", "eps", "momentum", "affine", "track_running_stats",
+                                                "bias")),
+    "BatchNorm2d": (normalization.BatchNorm2d, ("num_features", "eps", "momentum", "affine", "track_running_stats",
+                                                "bias")),
+    "LayerNorm": (normalization.LayerNorm, ("normalized_shape", "eps", "elementwise_affine", "bias")),
     "Embedding": (sparse.Embedding, ("num_embeddings", "embedding_dim", "padding_idx")),
     "ReLU": (activation.ReLU, ()),
     "LeakyReLU": (activation.LeakyReLU, ("negative_slope",)),
@@ -89,34 +94,110 @@ def from_config(config):
     return cls(**args)
 
 
+def state_shapes(config):
+    """{state_dict key: shape} of the model a config describes, computed from the layers' arguments alone
+    (nothing is allocated), so a saved model's sizes can be checked against its weights file before the
+    layers are built. tests/nn/test_architecture.py pins it to the real layers' state_dicts."""
+    shapes = {}
+    if isinstance(config, dict) and config.get("type") == "Sequential" and isinstance(config.get("layers"), list):
+        for index, layer in enumerate(config["layers"]):
+            shapes.update({f"{index}.{key}": shape for key, shape in state_shapes(layer).items()})
+        return shapes
+    if not isinstance(config, dict) or config.get("type") not in LAYERS:
+        from_config(config)  # raises the error that names what is wrong
+    cls, _ = LAYERS[config["type"]]
+    try:
+        args = inspect.signature(cls).bind(**config.get("args", {}))
+    except TypeError as error:
+        raise ValueError(f"{config['type']}: {error}") from None
+    args.apply_defaults()
+    return _layer_state_shapes(config["type"], args.arguments)
+
+
+def _size(value, what):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{what} must be a non-negative integer, got {value!r:.40}")
+    return value
+
+
+def _sizes(value, count, what):
+    values = value if isinstance(value, (list, tuple)) else [value] * count
+    if len(values) != count:
+        raise ValueError(f"{what} must be one integer or {count} of them, got {value!r:.40}")
+    return tuple(_size(v, what) for v in values)
+
+
+def _layer_state_shapes(kind, a):
+    if kind == "Linear":
+        out = _size(a["out_features"], "Linear out_features")
+        return {"weight": (out, _size(a["in_features"], "Linear in_features")), **({"bias": (out,)} if a["bias"] else {})}
+    if kind in ("Conv1d", "Conv2d"):
+        out, groups = _size(a["out_channels"], f"{kind} out_channels"), max(_size(a["groups"], f"{kind} groups"), 1)
+        kernel = _sizes(a["kernel_size"], 1 if kind == "Conv1d" else 2, f"{kind} kernel_size")
+        weight = (out, _size(a["in_channels"], f"{kind} in_channels") // groups) + kernel
+        return {"weight": weight, **({"bias": (out,)} if a["bias"] else {})}
+    if kind in ("BatchNorm1d", "BatchNorm2d"):
+        n = (_size(a["num_features"], f"{kind} num_features"),)
+        affine = {"weight": n, **({"bias": n} if a["bias"] else {})} if a["affine"] else {}
+        stats = {"running_mean": n, "running_var": n, "num_batches_tracked": ()} if a["track_running_stats"] else {}
+        return {**affine, **stats}
+    if kind == "LayerNorm":
+        shape = a["normalized_shape"]
+        shape = _sizes(shape, len(shape) if isinstance(shape, (list, tuple)) else 1, "LayerNorm normalized_shape")
+        return {"weight": shape, **({"bias": shape} if a["bias"] else {})} if a["elementwise_affine"] else {}
+    if kind == "Embedding":
+        return {"weight": (_size(a["num_embeddings"], "Embedding num_embeddings"),
+                           _size(a["embedding_dim"], "Embedding embedding_dim"))}
+    return {}
+
+
 def save_model(model, directory, metadata=None):
     """Write architecture.json (plus `metadata`, JSON-able) and weights.safetensors into `directory`."""
     os.makedirs(directory, exist_ok=True)
     description = {"format": "tinygrad_maas.model/1", "architecture": to_config(model), "metadata": metadata or {}}
-    temporary = os.path.join(directory, ".architecture.json.tmp")
-    with open(temporary, "w", encoding="utf-8") as file:
-        json.dump(description, file, indent=2)
+    text = json.dumps(description, indent=2).encode("utf-8")
     save(model.state_dict(), os.path.join(directory, "weights.safetensors"))
-    os.replace(temporary, os.path.join(directory, "architecture.json"))  # last: a complete model or none
+    with atomic_write(os.path.join(directory, "architecture.json")) as file:  # last: a complete model or none
+        file.write(text)
 
 
-def load_model(directory):
-    """(model in eval mode, metadata) from a directory written by save_model. Only JSON and safetensors
-    are read: no pickle, no code."""
+def read_saved_model(directory, max_architecture_bytes=MAX_ARCHITECTURE_BYTES):
+    """(description, {weight name: (dtype, shape)}) of a saved model, checked against each other without
+    building it: the architecture's parameter shapes must be exactly those of the weights file's header.
+    So a small architecture.json cannot make the loader allocate gigabytes the weights do not hold."""
     path = os.path.join(directory, "architecture.json")
     if not os.path.exists(path):
         raise FileNotFoundError(f"load_model(): {directory!r} has no architecture.json (not a saved model)")
-    with open(path, encoding="utf-8") as file:
-        try:
-            description = json.load(file)
-        except json.JSONDecodeError as error:
-            raise ValueError(f"load_model(): {path} is not valid JSON ({error})") from None
-    if description.get("format") != "tinygrad_maas.model/1":
-        raise ValueError(f"load_model(): {path} has format {description.get('format')!r}, expected "
-                         "'tinygrad_maas.model/1'")
+    with open(path, "rb") as file:
+        text = file.read(max_architecture_bytes + 1)
+    if len(text) > max_architecture_bytes:
+        raise ValueError(f"load_model(): {path} is larger than {max_architecture_bytes} bytes")
+    try:
+        description = json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        raise ValueError(f"load_model(): {path} is not valid JSON ({error})") from None
+    if not isinstance(description, dict) or description.get("format") != "tinygrad_maas.model/1":
+        found = description.get("format") if isinstance(description, dict) else description
+        raise ValueError(f"load_model(): {path} has format {found!r:.60}, expected 'tinygrad_maas.model/1'")
+    weights = read_header(os.path.join(directory, "weights.safetensors"))
+    expected = state_shapes(description.get("architecture"))
+    found = {name: shape for name, (_, shape) in weights.items()}
+    if expected != found:
+        problems = [f"{name}: architecture {expected.get(name)}, weights {found.get(name)}"
+                    for name in sorted(set(expected) | set(found)) if expected.get(name) != found.get(name)]
+        raise ValueError(f"load_model(): architecture.json and weights.safetensors disagree: {'; '.join(problems[:5])}"
+                         + (f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""))
+    return description, weights
+
+
+def load_model(directory, max_architecture_bytes=MAX_ARCHITECTURE_BYTES):
+    """(model in eval mode, metadata) from a directory written by save_model. Only JSON and safetensors
+    are read: no pickle, no code; shapes are checked before anything is allocated (read_saved_model)."""
+    description, _ = read_saved_model(directory, max_architecture_bytes)
     model = from_config(description["architecture"])
     model.load_state_dict(load(os.path.join(directory, "weights.safetensors")))
-    return model.eval(), description.get("metadata", {})
+    metadata = description.get("metadata", {})
+    return model.eval(), metadata if isinstance(metadata, dict) else {}
 
 
-__all__ = ["LAYERS", "from_config", "load_model", "save_model", "to_config"]
+__all__ = ["LAYERS", "from_config", "load_model", "read_saved_model", "save_model", "state_shapes", "to_config"]
