@@ -4,7 +4,7 @@
     tinygrad-maas predict MODEL_DIR INPUT.npy                            print one prediction per input row
     tinygrad-maas recipes                                                list the recipes
     tinygrad-maas export MODEL_DIR --repository REPO --name NAME         add a saved model to a repository
-    tinygrad-maas serve --model-repository REPO [--host] [--port]        serve it over HTTP
+    tinygrad-maas serve --model-repository REPO [--host] [--port] ...    serve it over HTTP (--help: every limit)
     tinygrad-maas demo [--steps N]                                       the autograd demo (sin(x) with an MLP)
 """
 
@@ -54,33 +54,62 @@ def _predict(args):
 
 
 def _export(args):
-    import shutil
-    import tempfile
+    from .serve.export import export
 
-    from .nn.architecture import load_model
-    from .serve.repository import check_name
-
-    _, metadata = load_model(args.model_dir)  # only a model that loads is exported
-    name = check_name(args.name)
-    folder = os.path.join(args.repository, name)
-    os.makedirs(folder, exist_ok=True)
-    existing = [int(v) for v in os.listdir(folder) if v.isdigit()]
-    version = args.version or (max(existing, default=0) + 1)
-    target = os.path.join(folder, str(version))
-    if os.path.exists(target):
-        raise ValueError(f"{target} exists already; versions are never overwritten")
-    staging = tempfile.mkdtemp(prefix=".export-", dir=folder)
-    for file in ("architecture.json", "weights.safetensors"):
-        shutil.copy2(os.path.join(args.model_dir, file), staging)
-    os.replace(staging, target)  # the version appears complete or not at all
-    print(f"exported {args.model_dir} as {name} version {version} into {args.repository}")
+    version = export(args.model_dir, args.repository, args.name, args.version)
+    print(f"exported {args.model_dir} as {args.name} version {version} into {args.repository}")
 
 
 def _serve(args):
     from .serve import serve
+    from .serve.auth import read_token_file
+    from .serve.settings import ServerSettings, fields
 
-    serve(args.model_repository, args.host, args.port, args.token or os.environ.get("TINYGRAD_MAAS_TOKEN"),
-          args.max_body_bytes, args.max_batch_size, args.max_queue_delay_us, args.poll_seconds, args.log_level)
+    settings = ServerSettings(**{name: getattr(args, name) for name, _, _, _ in fields()})
+    token = os.environ.get("TINYGRAD_MAAS_TOKEN")
+    if args.token:
+        print("tinygrad-maas serve: --token shows in the process list; prefer --token-file", file=sys.stderr)
+        token = args.token
+    if args.token_file:
+        token = read_token_file(args.token_file)
+    serve(args.model_repository, args.host, args.port, settings, token, args.tokens_file,
+          args.allowed_hosts.split(",") if args.allowed_hosts else None, args.log_level, args.ssl_certfile,
+          args.ssl_keyfile, args.load_model)
+
+
+def _positive_int(text):
+    if not text.isascii() or not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return int(text)
+
+
+def _add_serve_parser(commands):
+    from .serve.settings import fields
+
+    serve = commands.add_parser("serve", help="serve a model repository over HTTP (Open Inference Protocol, "
+                                              "TF-Serving REST, KServe v1 explain)")
+    serve.add_argument("--model-repository", required=True)
+    serve.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (loopback only)")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--token-file", default=None, help="a file holding the one bearer token every request "
+                       "but health checks must send (or set TINYGRAD_MAAS_TOKEN)")
+    serve.add_argument("--token", default=None, help=argparse.SUPPRESS)  # visible in `ps`: kept for old scripts
+    serve.add_argument("--tokens-file", default=None, help="tenants: tokens with their models, scopes and quotas "
+                       "(JSON; docs/serving.md)")
+    serve.add_argument("--allowed-hosts", default=None, help="comma-separated Host names served (default: "
+                       "localhost names when bound to loopback, else any: '*')")
+    serve.add_argument("--ssl-certfile", default=None, help="serve HTTPS with this certificate (PEM)")
+    serve.add_argument("--ssl-keyfile", default=None, help="the certificate's private key (PEM)")
+    serve.add_argument("--load-model", action="append", default=None, help="with --model-control-mode explicit: "
+                       "the models to load at start (repeat; default all)")
+    serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
+                       help="uvicorn's log level; 'info' logs every request (default), 'warning' does not")
+    limits = serve.add_argument_group("limits and scheduling (docs/serving.md, Security)")
+    for name, default, kind, about in fields():
+        choices = ["poll", "explicit", "none"] if name == "model_control_mode" else None
+        limits.add_argument("--" + name.replace("_", "-"), type=kind, default=default, choices=choices,
+                            help=f"{about} (default {default})")
+    serve.set_defaults(run=_serve)
 
 
 def _recipes(args):
@@ -118,24 +147,9 @@ def main(argv=None):
     export.add_argument("model_dir")
     export.add_argument("--repository", required=True, help="the model repository (a directory)")
     export.add_argument("--name", required=True, help="the model's name in the repository")
-    export.add_argument("--version", type=int, default=None, help="default: one more than the latest")
+    export.add_argument("--version", type=_positive_int, default=None, help="default: one more than the latest")
     export.set_defaults(run=_export)
-    serve = commands.add_parser("serve", help="serve a model repository over HTTP (Open Inference Protocol, "
-                                              "TF-Serving REST)")
-    serve.add_argument("--model-repository", required=True)
-    serve.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (loopback only)")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--token", default=None, help="require 'Authorization: Bearer TOKEN' (or set "
-                                                     "TINYGRAD_MAAS_TOKEN)")
-    serve.add_argument("--max-body-bytes", type=int, default=16 * 1024 * 1024)
-    serve.add_argument("--max-batch-size", type=int, default=32, help="rows per merged forward pass; 1: no batching")
-    serve.add_argument("--max-queue-delay-us", type=int, default=0, help="how long a batch may wait to fill "
-                       "(default 0: it takes what is queued, as Triton)")
-    serve.add_argument("--poll-seconds", type=float, default=5.0, help="look for new model versions this often "
-                                                                      "(0: never)")
-    serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
-                       help="uvicorn's log level; 'info' logs every request (default), 'warning' does not")
-    serve.set_defaults(run=_serve)
+    _add_serve_parser(commands)
     demo = commands.add_parser("demo", help="train a small MLP with the autograd engine and print its loss")
     demo.add_argument("--steps", type=int, default=2000, help="gradient descent steps (default 2000)")
     demo.set_defaults(run=_demo)
@@ -144,7 +158,7 @@ def main(argv=None):
         parser.error("--epochs must be at least 1")
     try:
         args.run(args)
-    except (ImportError, ValueError, FileNotFoundError, FloatingPointError) as error:
+    except (ImportError, ValueError, OSError, FloatingPointError) as error:
         print(f"tinygrad-maas {args.command}: {error}", file=sys.stderr)
         return 2
     return 0

@@ -28,7 +28,7 @@ def test_a_json_request_decodes_to_the_same_array(parser):
 
 def test_the_response_is_the_same_json(parser):
     outputs = {"output": np.array([[0.5, -1.0]], dtype=np.float32)}
-    content, headers = encode_response("m", "1", outputs, {})
+    content, headers = encode_response("m", "1", outputs, {"output": False})
     assert headers == {"content-type": "application/json"}
     assert protocol.json_loads(content) == {"model_name": "m", "model_version": "1", "outputs": [
         {"name": "output", "datatype": "FP32", "shape": [1, 2], "data": [0.5, -1.0]}]}
@@ -44,9 +44,9 @@ def test_invalid_json_is_a_400(parser, body):
 def test_a_non_finite_output_in_json_is_an_error_that_names_the_way_out(parser):
     outputs = {"output": np.array([[np.nan, 1.0]], dtype=np.float32)}
     with pytest.raises(ApiError) as caught:
-        encode_response("m", "1", outputs, {})
+        encode_response("m", "1", outputs, {"output": False})
     assert caught.value.status == 500 and "'output' contains NaN" in caught.value.message
     assert "binary_data" in caught.value.message
-    content, headers = encode_response("m", "1", outputs, {"parameters": {"binary_data_output": True}})
+    content, headers = encode_response("m", "1", outputs, {"output": True})
     size = int(headers["inference-header-content-length"])
     assert np.isnan(np.frombuffer(content[size:], "<f4")[0])  # the binary form carries NaN as it is

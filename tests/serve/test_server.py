@@ -1,84 +1,30 @@
 """The server, started for real (uvicorn on a free loopback port) and spoken to over HTTP."""
 
 import json
-import socket
 import threading
 import time
-import urllib.error
-import urllib.request
 
 import numpy as np
 import pytest
 
-uvicorn = pytest.importorskip("uvicorn", reason="serving needs the serve extra: starlette, uvicorn")
-from tinygrad_maas.serve.app import create_app  # noqa: E402
-from tinygrad_maas.serve.repository import ModelRepository  # noqa: E402
-
-TOKEN = "s3cret"
-
-
-from tests.serve.conftest import _write_model  # noqa: E402  (used by the hot-loading test)
-
-
-class Server:
-    def __init__(self, app):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.time() + 20
-        while not self.server.started:
-            if time.time() > deadline:
-                raise RuntimeError("the server did not start")
-            time.sleep(0.05)
-
-    def request(self, method, path, body=None, headers=None, token=None):
-        data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
-        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=data, method=method,
-                                         headers=dict(headers or {}))
-        if token:
-            request.add_header("Authorization", f"Bearer {token}")
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, dict(response.headers), response.read()
-        except urllib.error.HTTPError as failure:
-            return failure.code, dict(failure.headers), failure.read()
-
-    def stop(self):
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+pytest.importorskip("uvicorn", reason="serving needs the serve extra: starlette, uvicorn")
+from tests.serve.conftest import (TOKEN, X, expected, infer_json, metric, serve_repository,  # noqa: E402
+                                  write_model)
+from tinygrad_maas.serve.auth import AccessControl  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def server(repository_root):
-    repository = ModelRepository(str(repository_root))
-    repository.load_all()
-    running = Server(create_app(repository, max_body_bytes=4096))
+    running = serve_repository(repository_root, max_body_bytes=4096)
     yield running
     running.stop()
 
 
 @pytest.fixture(scope="module")
 def secured(repository_root):
-    repository = ModelRepository(str(repository_root))
-    repository.load_all()
-    running = Server(create_app(repository, token=TOKEN))
+    running = serve_repository(repository_root, access=AccessControl.from_token(TOKEN))
     yield running
     running.stop()
-
-
-X = np.array([[[1.0, 2.0], [3.0, 4.0]]], dtype=np.float32)  # one sample of shape (2, 2)
-
-
-def expected(scale):
-    return X.reshape(1, 4) @ (np.arange(12, dtype=np.float32).reshape(3, 4) * scale).T
-
-
-def infer_json(data=X, name="input", datatype="FP32", shape=None):
-    return {"inputs": [{"name": name, "datatype": datatype, "shape": list(shape or data.shape),
-                        "data": np.asarray(data).reshape(-1).tolist()}]}
 
 
 def test_health_server_and_model_metadata(server):
@@ -170,7 +116,7 @@ def test_bearer_token(secured):
 def test_refuses_a_public_address_without_a_token(repository_root):
     from tinygrad_maas.serve import serve
 
-    with pytest.raises(ValueError, match="refusing to listen on 0.0.0.0 without a token"):
+    with pytest.raises(ValueError, match="refusing to listen on 0.0.0.0 without access control"):
         serve(str(repository_root), host="0.0.0.0")
 
 
@@ -198,16 +144,8 @@ def _concurrent(server, requests):
     return results
 
 
-def _metric(server, counter):
-    text = server.request("GET", "/metrics")[2].decode()
-    line = next((l for l in text.splitlines() if l.startswith(f'{counter}{{model="tiny",version="2"}}')), None)
-    return int(line.split()[-1]) if line else 0
-
-
 def test_concurrent_requests_are_batched_and_each_gets_its_own_rows(repository_root):
-    repository = ModelRepository(str(repository_root))
-    repository.load_all()
-    running = Server(create_app(repository, max_batch_size=64, max_queue_delay_us=200_000))
+    running = serve_repository(repository_root, max_batch_size=64, max_queue_delay_us=200_000)
     try:
         rng = np.random.default_rng(0)
         samples = [rng.standard_normal((1 + i % 3, 2, 2)).astype(np.float32) for i in range(12)]
@@ -219,18 +157,18 @@ def test_concurrent_requests_are_batched_and_each_gets_its_own_rows(repository_r
             assert output["shape"] == [len(sample), 3]
             np.testing.assert_allclose(np.reshape(output["data"], output["shape"]), sample.reshape(-1, 4) @ weights,
                                        rtol=1e-5)
-        executions = _metric(running, "nv_inference_exec_count")
+        executions = metric(running, "nv_inference_exec_count")
         assert executions < len(samples)  # fewer forward passes than requests
-        assert _metric(running, "nv_inference_count") == sum(len(s) for s in samples)
-        assert _metric(running, "nv_inference_request_success") == len(samples)
+        assert metric(running, "nv_inference_count") == sum(len(s) for s in samples)
+        assert metric(running, "nv_inference_request_success") == len(samples)
     finally:
         running.stop()
 
 
 def test_metrics_count_failures_too(server):
-    before = _metric(server, "nv_inference_request_failure")
+    before = metric(server, "nv_inference_request_failure")
     server.request("POST", "/v2/models/tiny/infer", infer_json(datatype="INT64"))
-    assert _metric(server, "nv_inference_request_failure") == before + 1
+    assert metric(server, "nv_inference_request_failure") == before + 1
     text = server.request("GET", "/metrics")[2].decode()
     assert "# TYPE nv_inference_exec_count counter" in text
 
@@ -240,11 +178,9 @@ def test_a_new_version_is_loaded_while_running(tmp_path, repository_root):
 
     root = tmp_path / "live"
     shutil.copytree(repository_root, root)
-    repository = ModelRepository(str(root))
-    repository.load_all()
-    running = Server(create_app(repository, poll_seconds=0.2))
+    running = serve_repository(root, poll_seconds=0.2)
     try:
-        _write_model(root, "tiny", 3, 3.0)
+        write_model(root, "tiny", 3, 3.0)
         deadline = time.time() + 15
         while json.loads(running.request("GET", "/v2/models/tiny")[2])["versions"] != ["1", "2", "3"]:
             assert time.time() < deadline, "version 3 was not loaded"
@@ -256,7 +192,7 @@ def test_a_new_version_is_loaded_while_running(tmp_path, repository_root):
         running.stop()
 
 
-def test_the_home_page_lists_models_and_offers_a_canvas_for_digit_models(tmp_path):
+def test_the_home_page_is_static_and_the_models_it_lists_come_from_the_api(tmp_path, start_server):
     import tinygrad_maas.nn as nn
     from tinygrad_maas.nn.architecture import save_model
 
@@ -264,27 +200,20 @@ def test_the_home_page_lists_models_and_offers_a_canvas_for_digit_models(tmp_pat
     save_model(nn.Sequential(nn.Flatten(), nn.Linear(784, 10)), root / "digits" / "1",
                metadata={"input_shape": [1, 28, 28]})
     save_model(nn.Sequential(nn.Linear(3, 2)), root / "other" / "1", metadata={"input_shape": [3]})
-    repository = ModelRepository(str(root))
-    repository.load_all()
-    running = Server(create_app(repository))
-    try:
-        status, headers, body = running.request("GET", "/")
-        page = body.decode()
-        assert status == 200 and "text/html" in {k.lower(): v for k, v in headers.items()}["content-type"]
-        assert "<h2>digits</h2>" in page and "<h2>other</h2>" in page
-        assert 'id="canvas-digits"' in page and 'id="canvas-other"' not in page
-        import html
-
-        assert '"shape": [\n    -1,\n    1,\n    28,\n    28\n   ]' in html.unescape(page)  # the signature
-    finally:
-        running.stop()
+    running = start_server(root)
+    status, headers, body = running.request("GET", "/")
+    page = body.decode()
+    assert status == 200 and "text/html" in headers["content-type"]
+    assert "digits" not in page and "other" not in page  # no model data is ever written into the page
+    assert 'DIGIT_LAYOUTS = ["1,28,28", "28,28,1", "28,28", "784"]' in page and "textContent" in page
+    assert json.loads(running.request("GET", "/v1/models")[2]) == {"models": ["digits", "other"]}
+    metadata = json.loads(running.request("GET", "/v2/models/digits")[2])
+    assert metadata["inputs"] == [{"name": "input", "datatype": "FP32", "shape": [-1, 1, 28, 28]}]
 
 
 def test_shutting_down_lets_an_in_flight_request_finish(repository_root):
-    repository = ModelRepository(str(repository_root))
-    repository.load_all()
     # a long batching delay keeps the request in flight while the server is asked to stop
-    running = Server(create_app(repository, max_batch_size=64, max_queue_delay_us=500_000))
+    running = serve_repository(repository_root, max_batch_size=64, max_queue_delay_us=500_000)
     answers = []
     sender = threading.Thread(target=lambda: answers.append(running.request("POST", "/v2/models/tiny/infer",
                                                                             infer_json())))
@@ -298,33 +227,21 @@ def test_shutting_down_lets_an_in_flight_request_finish(repository_root):
     np.testing.assert_allclose(json.loads(body)["outputs"][0]["data"], expected(2.0).reshape(-1))
 
 
-def test_not_ready_is_503_and_an_internal_failure_is_500(tmp_path, repository_root):
+def test_not_ready_is_503_and_an_internal_failure_is_500(tmp_path, repository_root, start_server):
     empty = tmp_path / "empty"
     empty.mkdir()
-    running = Server(create_app(ModelRepository(str(empty))))
-    try:
-        status, _, body = running.request("GET", "/v2/health/ready")
-        assert status == 503 and json.loads(body) == {"ready": False}
-    finally:
-        running.stop()
-    repository = ModelRepository(str(repository_root))
-    repository.load_all()
-    model = repository.get("tiny", "1")
-    model.ready = False
-    running = Server(create_app(repository, max_batch_size=1))
-    try:
-        status, _, body = running.request("POST", "/v2/models/tiny/versions/1/infer", infer_json())
-        assert status == 503 and "is not ready" in json.loads(body)["error"]
-        model.ready = True
+    status, _, body = start_server(empty).request("GET", "/v2/health/ready")
+    assert status == 503 and json.loads(body) == {"ready": False}
+    running = start_server(repository_root, max_batch_size=1)
+    model = running.repository.resolve("tiny", "1").model
 
-        def broken(arrays):
-            raise RuntimeError("the disk caught fire")
+    def broken(arrays):
+        raise RuntimeError("the disk caught fire")
 
-        model.predict = broken
-        status, _, body = running.request("POST", "/v2/models/tiny/versions/1/infer", infer_json())
-        assert status == 500 and "the disk caught fire" in json.loads(body)["error"]
-    finally:
-        running.stop()
+    model.predict = broken
+    status, _, body = running.request("POST", "/v2/models/tiny/versions/1/infer", infer_json())
+    assert status == 500 and "the disk caught fire" in json.loads(body)["error"]
+    assert running.request("POST", "/v2/models/tiny/versions/2/infer", infer_json())[0] == 200  # the others answer
 
 
 def test_non_finite_inputs_are_400_in_json_and_binary_form(server):

@@ -7,16 +7,12 @@ import pytest
 pytest.importorskip("uvicorn", reason="serving needs the serve extra: starlette, uvicorn")
 httpclient = pytest.importorskip("tritonclient.http", reason='needs pip install "tritonclient[http]"')
 
-from tests.serve.test_server import X, Server, expected  # noqa: E402
-from tinygrad_maas.serve.app import create_app  # noqa: E402
-from tinygrad_maas.serve.repository import ModelRepository  # noqa: E402
+from tests.serve.conftest import X, expected, serve_repository  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def client(repository_root):
-    repository = ModelRepository(str(repository_root))
-    repository.load_all()
-    running = Server(create_app(repository))
+    running = serve_repository(repository_root)
     yield httpclient.InferenceServerClient(url=f"127.0.0.1:{running.port}")
     running.stop()
 

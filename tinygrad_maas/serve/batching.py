@@ -1,84 +1,217 @@
-"""Dynamic batching: concurrent requests for one model become one forward pass.
+"""Scheduling one model version's requests: a bounded priority queue, dynamic batching, queue timeouts, and
+a fixed number of forward passes at a time.
 
-The first waiting request opens a batch; every request already queued joins it at once, and more may
-join until the batch holds max_batch_size rows or max_queue_delay_us has passed since it opened. With the
-default delay of 0 (as Triton's) nothing waits idle: while one batch runs, the next one queues up. A
-request that would overflow the batch opens the next one, so requests run in the order they came. A
-request of more than max_batch_size rows runs alone. The rows are concatenated along the batch dimension, the
-model runs once (in a worker thread), and each request gets back exactly its own slice of the outputs.
+    request --submit--> [ waiting jobs, by (priority, arrival) ] --dispatch--> batch --execute--> each its rows
+
+- A job is one request's inputs (or one explanation). Waiting jobs are ordered by priority level (1 runs
+  first), then by arrival. At most max_queue_size wait; one more is answered 503 at once (backpressure).
+- The dispatcher takes the first waiting job and, in queue order, every later job whose inputs have the same
+  shapes past the batch axis (only those can be concatenated) until the batch holds max_batch_size rows.
+  A job that would overflow the batch ends it, so jobs of one shape run in the order they came. With
+  max_queue_delay_us > 0 an unfilled batch waits that long (from its first job's arrival) for more; with 0
+  (the default, as Triton's) it takes what is queued: while one batch runs, the next one queues up.
+- instance_count batches may run at once, each in a worker thread of this scheduler's own pool, so a slow
+  or hung model holds only its own threads.
+- A job that waits past its timeout is answered 503 when the timeout passes (not when a batch next forms).
+- Whatever goes wrong while a batch is joined, run or split fails exactly the jobs of that batch; the
+  dispatcher itself never dies, and it only runs while jobs are waiting (an idle model holds no task).
 """
 
 import asyncio
+import concurrent.futures
+import itertools
 import time
 
 import numpy as np
 
+from .errors import ApiError, retry_after
 
-class Batcher:
-    def __init__(self, model, metrics, max_batch_size=32, max_queue_delay_us=0):
-        self.model, self.metrics = model, metrics
-        self.max_batch_size, self.max_delay = max_batch_size, max_queue_delay_us / 1e6
-        self.queue = None  # created in the server's event loop, on first use
-        self.worker = None
 
-    async def infer(self, arrays):
-        """Queue one request's inputs; returns its outputs (its rows only)."""
-        if self.queue is None:
-            self.queue = asyncio.Queue()
-            self.worker = asyncio.get_running_loop().create_task(self._run())
-        future = asyncio.get_running_loop().create_future()
-        await self.queue.put((arrays, future, time.perf_counter()))
-        return await future
+class Job:
+    __slots__ = ("arrays", "rows", "key", "work", "order", "future", "queued_at", "timer", "taken")
 
-    async def _run(self):
-        from starlette.concurrency import run_in_threadpool
+    def __init__(self, arrays, key, work, order):
+        self.arrays, self.key, self.work, self.order = arrays, key, work, order
+        self.rows = next(iter(arrays.values())).shape[0] if arrays else 1
+        self.queued_at, self.timer, self.taken, self.future = time.perf_counter(), None, False, None
 
-        carried = None  # a request that did not fit into the last batch opens the next one
-        while True:
-            first = carried if carried is not None else await self.queue.get()
-            carried = None
-            batch = [first]
-            rows = _rows(first[0])
-            deadline = first[2] + self.max_delay
-            while rows < self.max_batch_size:
-                try:
-                    item = self.queue.get_nowait()  # whatever is queued already joins at once
-                except asyncio.QueueEmpty:
-                    remaining = deadline - time.perf_counter()
-                    if remaining <= 0:
-                        break
-                    try:
-                        item = await asyncio.wait_for(self.queue.get(), remaining)
-                    except asyncio.TimeoutError:
-                        break
-                if rows + _rows(item[0]) > self.max_batch_size:
-                    carried = item  # too big to join: requests run in the order they came
-                    break
-                batch.append(item)
-                rows += _rows(item[0])
-            await self._execute(batch, run_in_threadpool)
 
-    async def _execute(self, batch, run_in_threadpool):
-        started = time.perf_counter()
-        names = list(batch[0][0])
-        joined = {name: np.concatenate([arrays[name] for arrays, _, _ in batch]) for name in names}
-        try:
-            outputs = await run_in_threadpool(self.model.predict, joined)
-        except Exception as problem:  # noqa: BLE001 - every waiting request learns of it
-            for _, future, _ in batch:
-                if not future.done():
-                    future.set_exception(problem)
+def _fail(batch, problem):
+    for job in batch:
+        if not job.future.done():
+            job.future.set_exception(problem)
+
+
+def batch_key(arrays):
+    """Requests may share a forward pass only when every input agrees past the batch axis."""
+    return tuple((name, array.shape[1:], array.dtype.str) for name, array in arrays.items())
+
+
+class Scheduler:
+    def __init__(self, model, config, metrics):
+        self.model, self.config, self.metrics = model, config, metrics
+        self.pending = []            # waiting jobs, sorted by Job.order = (priority, arrival number)
+        self.arrivals = itertools.count()
+        self.dispatcher = None       # the task forming batches, alive only while jobs wait
+        self.slots = None            # asyncio.Semaphore(instance_count), made in the server's loop
+        self.wakeup = None           # set when a job arrives, for a batch waiting to fill
+        self.closed = None           # the reason, once closed: new jobs are refused
+        self.running = set()         # batches executing
+        self.executor = concurrent.futures.ThreadPoolExecutor(config.instance_count,
+                                                              thread_name_prefix=f"model-{model.name}")
+
+    async def infer(self, arrays, priority=0, timeout_us=None):
+        """The model's outputs for one request's inputs (its rows only)."""
+        return await self._submit(Job(arrays, batch_key(arrays), None, (priority, next(self.arrivals))), timeout_us)
+
+    async def call(self, work, priority=0, timeout_us=None):
+        """Run work() alone (an explanation) in this model's queue and worker threads; its result."""
+        return await self._submit(Job({}, None, work, (priority, next(self.arrivals))), timeout_us)
+
+    async def _submit(self, job, timeout_us):
+        if self.closed:
+            raise ApiError(503, self.closed, retry_after(1))
+        if len(self.pending) >= self.config.max_queue_size:
+            self.metrics.rejected("queue_full")
+            raise ApiError(503, f"model {self.model.name!r} version {self.model.version} has "
+                                f"{len(self.pending)} requests waiting, its limit; retry later", retry_after(1))
+        loop = asyncio.get_running_loop()
+        if self.slots is None:
+            self.slots, self.wakeup = asyncio.Semaphore(self.config.instance_count), asyncio.Event()
+        if timeout_us is None or not self.config.allow_timeout_override:
+            timeout_us = self.config.queue_timeout_us
+        job.future = loop.create_future()
+        job.future.add_done_callback(lambda _: self._forget(job))  # also when the request gives up
+        job.timer = loop.call_later(timeout_us / 1e6, self._expire, job, timeout_us)
+        self.pending.append(job)
+        self.pending.sort(key=lambda waiting: waiting.order)
+        self.wakeup.set()
+        if self.dispatcher is None or self.dispatcher.done():
+            self.dispatcher = loop.create_task(self._dispatch())
+        return await job.future
+
+    def _forget(self, job):
+        job.timer.cancel()
+        if not job.taken and job in self.pending:
+            self.pending.remove(job)
+
+    def _expire(self, job, timeout_us):
+        if not job.taken and not job.future.done():
+            self.metrics.rejected("queue_timeout")
+            job.future.set_exception(ApiError(503, f"the request waited in the queue of model {self.model.name!r} "
+                                                   f"longer than its timeout of {timeout_us} us", retry_after(1)))
+
+    async def _dispatch(self):
+        while self.pending:
+            await self.slots.acquire()
+            try:
+                self._start(await self._form_batch() if self.pending else [])
+            except Exception as problem:  # noqa: BLE001 - a bug here must not leave requests hanging
+                self.slots.release()
+                failed, self.pending = self.pending, []
+                _fail(failed, problem)
+        if self.closed:
+            self.executor.shutdown(wait=False)  # the batches submitted already still run
+
+    def _start(self, batch):
+        """Submit a batch to the worker threads now (so a retired scheduler may let its pool go once the
+        dispatcher ends) and answer it when it is done."""
+        if not batch:
+            self.slots.release()
             return
-        finished = time.perf_counter()
-        self.metrics.executed(self.model, len(batch), sum(_rows(a) for a, _, _ in batch),
-                              sum(started - queued for _, _, queued in batch), finished - started)
-        start = 0
-        for arrays, future, _ in batch:
-            count = _rows(arrays)
-            if not future.done():
-                future.set_result({name: value[start:start + count] for name, value in outputs.items()})
+        loop = asyncio.get_running_loop()
+        try:
+            if batch[0].key is None:
+                work = loop.run_in_executor(self.executor, batch[0].work)
+            else:
+                work = loop.run_in_executor(self.executor, self._run_batch, [job.arrays for job in batch])
+        except Exception as problem:  # noqa: BLE001 - a pool that refuses work fails this batch only
+            self.slots.release()
+            _fail(batch, problem)
+            return
+        task = loop.create_task(self._finish(batch, work, time.perf_counter()))
+        self.running.add(task)
+        task.add_done_callback(self.running.discard)
+
+    def _select(self):
+        """(the next batch's jobs, whether it is full)."""
+        head = self.pending[0]
+        if head.key is None:
+            return [head], True
+        batch, rows = [head], head.rows
+        for job in self.pending[1:]:
+            if rows >= self.config.max_batch_size:
+                break
+            if job.key != head.key:
+                continue
+            if rows + job.rows > self.config.max_batch_size:
+                return batch, True  # too big to join: it opens a later batch, so jobs keep their order
+            batch.append(job)
+            rows += job.rows
+        return batch, rows >= self.config.max_batch_size
+
+    async def _form_batch(self):
+        while True:
+            self.pending = [job for job in self.pending if not job.future.done()]
+            if not self.pending:
+                return []
+            batch, full = self._select()
+            remaining = batch[0].queued_at + self.config.max_queue_delay_us / 1e6 - time.perf_counter()
+            if full or remaining <= 0:
+                break
+            self.wakeup.clear()
+            try:
+                await asyncio.wait_for(self.wakeup.wait(), remaining)
+            except asyncio.TimeoutError:
+                pass
+        for job in batch:
+            job.taken = True
+            job.timer.cancel()
+        self.pending = [job for job in self.pending if not job.taken]
+        return batch
+
+    async def _finish(self, batch, work, started):
+        """Give each job of a running batch its answer; whatever fails, every job of it is answered."""
+        try:
+            try:
+                results = await work
+            finally:
+                self.slots.release()
+            results = [results] if batch[0].key is None else results
+            self.metrics.executed(self.model, len(batch), sum(job.rows for job in batch),
+                                  sum(started - job.queued_at for job in batch), time.perf_counter() - started)
+            for job, result in zip(batch, results):
+                if not job.future.done():
+                    job.future.set_result(result)
+        except Exception as problem:  # noqa: BLE001 - every job of this batch learns of it, no other
+            _fail(batch, problem)
+
+    def _run_batch(self, requests):
+        """In a worker thread: join the requests' rows, run the model once, give each its own rows back."""
+        if len(requests) == 1:
+            return [self.model.predict(requests[0])]
+        joined = {name: np.concatenate([arrays[name] for arrays in requests]) for name in requests[0]}
+        outputs = self.model.predict(joined)
+        total = sum(next(iter(arrays.values())).shape[0] for arrays in requests)
+        for name, value in outputs.items():
+            if value.shape[:1] != (total,):
+                raise RuntimeError(f"the model returned {value.shape[:1]} rows of {name!r} for a batch of {total}")
+        results, start = [], 0
+        for arrays in requests:
+            count = next(iter(arrays.values())).shape[0]
+            results.append({name: value[start:start + count] for name, value in outputs.items()})
             start += count
+        return results
 
+    def retire(self, reason):
+        """Refuse new jobs (503 naming `reason`); the waiting and running ones finish, then the worker threads
+        go. Used when a model version is replaced, unloaded or evicted. Called in the server's event loop."""
+        self.closed = reason
+        if self.dispatcher is None or self.dispatcher.done():
+            self.executor.shutdown(wait=False)
 
-def _rows(arrays):
-    return next(iter(arrays.values())).shape[0]
+    async def drain(self, timeout):
+        """Wait (at most `timeout` seconds) for waiting and running batches to finish."""
+        tasks = set(self.running) | ({self.dispatcher} if self.dispatcher is not None else set())
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)

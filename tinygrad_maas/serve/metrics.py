@@ -4,6 +4,11 @@
     nv_inference_count                                            inferences (rows) computed
     nv_inference_exec_count                                       forward passes (batches) run
     nv_inference_queue_duration_us / nv_inference_compute_infer_duration_us   cumulative time waiting / computing
+    tinygrad_maas_rejected_requests_total{reason=...}            requests turned away before reaching a model:
+        rate_limited, too_many_in_flight (429), queue_full, queue_timeout, request_timeout (503)
+
+Every inference-like request (v2 infer, TF-Serving predict, explain) is counted once, as success or failure,
+by the route guard (app.py), whichever endpoint it came through.
 """
 
 import threading
@@ -21,7 +26,12 @@ HELP = {"nv_inference_request_success": "Number of successful inference requests
 class Metrics:
     def __init__(self):
         self.values = {}  # (counter, model, version) -> number
+        self.rejections = {}  # reason -> number
         self.lock = threading.Lock()
+
+    def rejected(self, reason):
+        with self.lock:
+            self.rejections[reason] = self.rejections.get(reason, 0) + 1
 
     def add(self, counter, model, version, amount=1):
         with self.lock:
@@ -46,4 +56,8 @@ class Metrics:
                 for (name, model, version), value in sorted(self.values.items()):
                     if name == counter:
                         lines.append(f'{counter}{{model="{model}",version="{version}"}} {value}')
+            lines += ["# HELP tinygrad_maas_rejected_requests_total Requests turned away before reaching a model",
+                      "# TYPE tinygrad_maas_rejected_requests_total counter"]
+            lines += [f'tinygrad_maas_rejected_requests_total{{reason="{reason}"}} {value}'
+                      for reason, value in sorted(self.rejections.items())]
         return "\n".join(lines) + "\n"

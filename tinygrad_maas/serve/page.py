@@ -1,75 +1,132 @@
-"""The page at "/": the models, their signatures, and a way to try each one. For an image model (one input
-of 28 x 28 pixels, in any of the layouts (1, 28, 28), (28, 28, 1), (28, 28) or (784,)) you draw a digit with
-the mouse; the page scales it to 28 x 28 grey values in [0, 1] and sends it to the model's infer endpoint."""
+"""The page at "/": the models, their signatures, and a way to try each one.
 
-import html
-import json
-
-TEMPLATE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>tinygrad_maas models</title>
-<style>
- body {{ font-family: system-ui, sans-serif; margin: 2em; max-width: 60em; color: #222; }}
- .model {{ border: 1px solid #ccc; border-radius: 8px; padding: 1em; margin-bottom: 1.5em; }}
- code {{ background: #f4f4f4; padding: 0 .3em; }}
- canvas {{ border: 1px solid #888; background: black; cursor: crosshair; touch-action: none; }}
- .result {{ font-size: 1.4em; margin-left: 1em; }}
-</style></head><body>
-<h1>tinygrad_maas</h1>
-<p>{count} model(s) served. Open Inference Protocol at <code>/v2</code>, TF-Serving REST at <code>/v1</code>,
-metrics at <code>/metrics</code>.</p>
-{models}
-<script>
-const SIZE = 28;
-function setupCanvas(name, layout) {{
-  const canvas = document.getElementById("canvas-" + name), context = canvas.getContext("2d");
-  context.strokeStyle = "white"; context.lineWidth = 22; context.lineCap = "round";
-  let drawing = false;
-  const at = e => {{ const r = canvas.getBoundingClientRect(); return [e.clientX - r.left, e.clientY - r.top]; }};
-  canvas.onpointerdown = e => {{ drawing = true; context.beginPath(); context.moveTo(...at(e)); }};
-  canvas.onpointermove = e => {{ if (drawing) {{ context.lineTo(...at(e)); context.stroke(); }} }};
-  canvas.onpointerup = () => {{ drawing = false; }};
-  document.getElementById("clear-" + name).onclick = () => {{
-    context.clearRect(0, 0, canvas.width, canvas.height);
-    document.getElementById("result-" + name).textContent = "";
-  }};
-  document.getElementById("predict-" + name).onclick = async () => {{
-    const small = document.createElement("canvas"); small.width = SIZE; small.height = SIZE;
-    small.getContext("2d").drawImage(canvas, 0, 0, SIZE, SIZE);
-    const pixels = small.getContext("2d").getImageData(0, 0, SIZE, SIZE).data;
-    const data = []; for (let i = 0; i < pixels.length; i += 4) data.push(pixels[i] / 255);
-    const body = {{inputs: [{{name: layout.input, datatype: "FP32", shape: [1].concat(layout.shape), data: data}}]}};
-    const response = await fetch("/v2/models/" + name + "/infer", {{method: "POST",
-      headers: {{"Content-Type": "application/json"}}, body: JSON.stringify(body)}});
-    const answer = await response.json(), out = document.getElementById("result-" + name);
-    if (!response.ok) {{ out.textContent = "error: " + answer.error; return; }}
-    const scores = answer.outputs[0].data;
-    out.textContent = "predicted class: " + scores.indexOf(Math.max(...scores));
-  }};
-}}
-{scripts}
-</script></body></html>
+The page is static: it holds no model data, so nothing a model file says can be written into its HTML or
+script (model and tensor names reach the page only through fetch() and are shown with textContent). It
+lists the models the caller may use (GET /v1/models, then each one's metadata) with the token typed into
+its token field, kept in the tab's sessionStorage only. For an image model (one FP32 input of 28 x 28
+pixels in any of the layouts (1, 28, 28), (28, 28, 1), (28, 28) or (784,)) you draw a digit with the mouse;
+the page scales it to 28 x 28 grey values in [0, 1], asks the model's infer endpoint for the class and the
+:explain endpoint for the saliency map (|d score / d pixel|), drawn beside the digit in red.
 """
 
-DIGIT_LAYOUTS = ([1, 28, 28], [28, 28, 1], [28, 28], [784])
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>tinygrad_maas models</title>
+<style>
+ body { font-family: system-ui, sans-serif; margin: 2em; max-width: 60em; color: #222; }
+ .model { border: 1px solid #ccc; border-radius: 8px; padding: 1em; margin-bottom: 1.5em; }
+ code, pre { background: #f4f4f4; padding: 0 .3em; }
+ canvas { border: 1px solid #888; background: black; cursor: crosshair; touch-action: none; margin-right: 1em; }
+ .result { font-size: 1.4em; margin-left: 1em; }
+</style></head><body>
+<h1>tinygrad_maas</h1>
+<p>Open Inference Protocol at <code>/v2</code>, TF-Serving REST and KServe v1 at <code>/v1</code>, metrics at
+<code>/metrics</code>, this API described at <code>/openapi.json</code>.</p>
+<p><label>Bearer token (if the server asks for one): <input id="token" type="password" size="40"></label>
+<button id="reload">Show models</button></p>
+<p id="status"></p>
+<div id="models"></div>
+<script>
+const SIZE = 28, DIGIT_LAYOUTS = ["1,28,28", "28,28,1", "28,28", "784"];
+const tokenField = document.getElementById("token");
+tokenField.value = sessionStorage.getItem("token") || "";
 
+function headers(extra) {
+  const all = Object.assign({"Content-Type": "application/json"}, extra || {});
+  if (tokenField.value) all["Authorization"] = "Bearer " + tokenField.value;
+  return all;
+}
 
-def render(repository):
-    blocks, scripts = [], []
-    for name, versions in sorted(repository.models.items()):
-        latest = versions[max(versions, key=int)]
-        signature = {"inputs": latest.inputs, "outputs": latest.outputs}
-        block = (f'<div class="model"><h2>{html.escape(name)}</h2><p>versions {", ".join(sorted(versions, key=int))}'
-                 f' &middot; {"ready" if latest.ready else "loading"}</p><pre>{html.escape(json.dumps(signature, indent=1))}</pre>')
-        shape = latest.inputs[0]["shape"][1:] if len(latest.inputs) == 1 else None
-        if shape in DIGIT_LAYOUTS and latest.inputs[0]["datatype"] == "FP32":
-            block += (f'<p>Draw a digit:</p><canvas id="canvas-{html.escape(name)}" width="280" height="280"></canvas>'
-                      f'<br><button id="predict-{html.escape(name)}">Predict</button> '
-                      f'<button id="clear-{html.escape(name)}">Clear</button>'
-                      f'<span class="result" id="result-{html.escape(name)}"></span>')
-            layout = json.dumps({"input": latest.inputs[0]["name"], "shape": shape})
-            scripts.append(f"setupCanvas({json.dumps(name)}, {layout});")
-        else:
-            block += (f'<p>Try it: <code>curl -X POST localhost:8000/v2/models/{html.escape(name)}/infer -d '
-                      f'\'{{"inputs": [...]}}\'</code></p>')
-        blocks.append(block + "</div>")
-    return TEMPLATE.format(count=len(blocks), models="\n".join(blocks), scripts="\n".join(scripts))
+async function call(path, body) {
+  const response = await fetch(path, body === undefined ? {headers: headers()} :
+                               {method: "POST", headers: headers(), body: JSON.stringify(body)});
+  const answer = await response.json();
+  if (!response.ok) throw new Error(answer.error || response.statusText);
+  return answer;
+}
+
+function element(tag, text, attributes) {
+  const node = document.createElement(tag);
+  if (text !== undefined) node.textContent = text;
+  Object.assign(node, attributes || {});
+  return node;
+}
+
+function pixelsOf(canvas) {
+  const small = element("canvas", undefined, {width: SIZE, height: SIZE});
+  small.getContext("2d").drawImage(canvas, 0, 0, SIZE, SIZE);
+  const data = small.getContext("2d").getImageData(0, 0, SIZE, SIZE).data, pixels = [];
+  for (let i = 0; i < data.length; i += 4) pixels.push(data[i] / 255);
+  return pixels;
+}
+
+function drawSaliency(canvas, attributions) {
+  const values = attributions.flat(4).map(Math.abs), top = Math.max(...values) || 1;
+  const context = canvas.getContext("2d"), cell = canvas.width / SIZE;
+  context.clearRect(0, 0, canvas.width, canvas.height);
+  values.forEach((value, i) => {
+    context.fillStyle = "rgba(255, 0, 0, " + (value / top) + ")";
+    context.fillRect((i % SIZE) * cell, Math.floor(i / SIZE) * cell, cell, cell);
+  });
+}
+
+function digitPad(box, name, input) {
+  const canvas = element("canvas", undefined, {width: 280, height: 280});
+  const map = element("canvas", undefined, {width: 280, height: 280, title: "saliency"});
+  const result = element("span", "", {className: "result"});
+  const predict = element("button", "Predict"), clear = element("button", "Clear");
+  box.append(element("p", "Draw a digit; the red map shows which pixels moved the score most:"), canvas, map,
+             element("br"), predict, clear, result);
+  const context = canvas.getContext("2d");
+  context.strokeStyle = "white"; context.lineWidth = 22; context.lineCap = "round";
+  let drawing = false;
+  const at = e => { const r = canvas.getBoundingClientRect(); return [e.clientX - r.left, e.clientY - r.top]; };
+  canvas.onpointerdown = e => { drawing = true; context.beginPath(); context.moveTo(...at(e)); };
+  canvas.onpointermove = e => { if (drawing) { context.lineTo(...at(e)); context.stroke(); } };
+  canvas.onpointerup = () => { drawing = false; };
+  clear.onclick = () => { context.clearRect(0, 0, 280, 280); map.getContext("2d").clearRect(0, 0, 280, 280);
+                          result.textContent = ""; };
+  predict.onclick = async () => {
+    const pixels = pixelsOf(canvas), shape = [1].concat(input.shape.slice(1));
+    try {
+      const answer = await call("/v2/models/" + encodeURIComponent(name) + "/infer",
+                                {inputs: [{name: input.name, datatype: "FP32", shape: shape, data: pixels}]});
+      const scores = answer.outputs[0].data;
+      result.textContent = "predicted class: " + scores.indexOf(Math.max(...scores));
+      const rows = input.shape.slice(1);  // one instance in the model's own layout, as nested lists
+      const nest = (flat, dims) => dims.length === 1 ? flat :
+        Array.from({length: dims[0]}, (_, i) => nest(flat.slice(i * flat.length / dims[0],
+                                                                 (i + 1) * flat.length / dims[0]), dims.slice(1)));
+      const explained = await call("/v1/models/" + encodeURIComponent(name) + ":explain",
+                                   {instances: [nest(pixels, rows)], parameters: {method: "saliency"}});
+      drawSaliency(map, explained.explanations[0].attributions);
+    } catch (error) { result.textContent = "error: " + error.message; }
+  };
+}
+
+async function show() {
+  sessionStorage.setItem("token", tokenField.value);
+  const list = document.getElementById("models"), status = document.getElementById("status");
+  list.replaceChildren();
+  try {
+    const names = (await call("/v1/models")).models;
+    status.textContent = names.length + " model(s) served.";
+    for (const name of names) {
+      const box = element("div", undefined, {className: "model"});
+      box.append(element("h2", name));
+      list.append(box);
+      try {
+        const metadata = await call("/v2/models/" + encodeURIComponent(name));
+        box.append(element("p", "versions " + metadata.versions.join(", ")),
+                   element("pre", JSON.stringify({inputs: metadata.inputs, outputs: metadata.outputs}, null, 1)));
+        const input = metadata.inputs[0];
+        if (metadata.inputs.length === 1 && input.datatype === "FP32" &&
+            DIGIT_LAYOUTS.includes(input.shape.slice(1).join(","))) digitPad(box, name, input);
+        else box.append(element("p", "Try it: POST /v2/models/" + name + "/infer"));
+      } catch (error) { box.append(element("p", "unavailable: " + error.message)); }
+    }
+  } catch (error) { status.textContent = "error: " + error.message; }
+}
+document.getElementById("reload").onclick = show;
+show();
+</script></body></html>
+"""

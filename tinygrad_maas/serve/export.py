@@ -1,0 +1,81 @@
+"""`tinygrad-maas export`: copy a saved model into a model repository as a new version, atomically.
+
+The files are copied into a staging folder beside the versions (<model>/.export-<pid>-<random>, which the
+server ignores) and the folder is renamed to its version number in one step, so a server polling the
+repository sees a version complete or not at all. Two exports running at once never take the same number
+(the rename fails for the second, which takes the next one); an export that fails removes its staging
+folder, and one that was killed leaves a folder the next export removes (its process is gone). The copies
+get the usual permissions of the user's umask, so a server running as another user can read them.
+"""
+
+import os
+import re
+import secrets
+import shutil
+
+from .repository import VERSION, check_name
+
+FILES = ("architecture.json", "weights.safetensors")
+_STAGING = re.compile(r"\.export-(\d+)-[0-9a-f]+")
+
+
+def _process_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def remove_abandoned_staging(folder):
+    """Delete staging folders whose export process no longer runs (it was killed mid-copy)."""
+    for name in os.listdir(folder):
+        match = _STAGING.fullmatch(name)
+        if match and not _process_alive(int(match.group(1))):
+            shutil.rmtree(os.path.join(folder, name), ignore_errors=True)
+
+
+def _versions(folder):
+    return [int(name) for name in os.listdir(folder) if VERSION.fullmatch(name)]
+
+
+def export(model_dir, repository, name, version=None):
+    """Copy the saved model in model_dir into repository/name/<version>; returns the version number."""
+    from ..nn.architecture import load_model
+
+    load_model(model_dir)  # only a model that loads is exported
+    name = check_name(name)
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int) or version < 1):
+        raise ValueError(f"--version must be a positive integer, got {version!r}")
+    folder = os.path.join(repository, name)
+    os.makedirs(folder, exist_ok=True)
+    remove_abandoned_staging(folder)
+    staging = os.path.join(folder, f".export-{os.getpid()}-{secrets.token_hex(4)}")
+    os.mkdir(staging, 0o777)  # the umask narrows it, as for any folder a program makes
+    try:
+        for file in FILES:
+            shutil.copyfile(os.path.join(model_dir, file), os.path.join(staging, file))  # new files: umask modes
+        return _claim_version(staging, folder, version)
+    finally:
+        if os.path.exists(staging):
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _claim_version(staging, folder, version):
+    """Rename the staging folder to the requested version, or to the next free one."""
+    for _ in range(1000):
+        number = version or max(_versions(folder), default=0) + 1
+        target = os.path.join(folder, str(number))
+        if os.path.exists(target):
+            if version:
+                raise ValueError(f"{target} exists already; versions are never overwritten")
+            continue
+        try:
+            os.rename(staging, target)  # atomic; fails if another export made this folder meanwhile
+            return number
+        except OSError:
+            if version or not os.path.exists(target):
+                raise
+    raise RuntimeError(f"could not find a free version number in {folder}")

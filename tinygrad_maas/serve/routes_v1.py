@@ -1,0 +1,123 @@
+"""The v1 endpoints: TF-Serving's REST API (status, :predict) and KServe's v1 protocol (model list,
+:explain), on the same repository, scheduler and checks as the v2 endpoints.
+
+    GET  /v1/models                                   {"models": [names the caller may use]}
+    GET  /v1/models/{m}                               {"name", "ready", "model_version_status": [...]}
+    POST /v1/models/{m}[/versions/{v}]:predict        {"instances": [rows]} or {"inputs": ...}
+    POST /v1/models/{m}[/versions/{v}]:explain        {"instances": [rows], "parameters": {...}}
+
+:explain answers {"explanations": [one per instance]}, each {"method", "target", "score", "attributions"
+shaped like the instance} and, for integrated gradients, "baseline_score", "steps" and "convergence_delta"
+(sum of attributions minus (score - baseline_score)). Parameters: "method" ("saliency", the default, or
+"integrated_gradients"), "target" (the output index explained; default the highest scoring), "steps"
+(default 64) and "baseline" (one instance; default all zeros).
+"""
+
+from .app import guard, json_response
+from .body import read_body
+from .errors import ApiError
+from .protocol import check_shape, json_numbers, nested_to_array, parameters_of, parse_json_object
+from .repository import check_name, check_version
+
+MAX_EXPLAIN_INSTANCES = 16
+METHODS = ("saliency", "integrated_gradients")
+
+
+def _target(request):
+    """(model name, version or None, verb) from /v1/models/{target} ("m:predict", "m/versions/2:explain")."""
+    target = request.path_params["target"]
+    name, _, verb = target.rpartition(":")
+    parts = name.split("/")
+    if verb not in ("predict", "explain") or len(parts) not in (1, 3) or (len(parts) == 3 and parts[1] != "versions"):
+        raise ApiError(404, f"no endpoint POST /v1/models/{target[:200]} (use :predict or :explain)")
+    return check_name(parts[0]), check_version(parts[2]) if len(parts) == 3 else None, verb
+
+
+def _model_of_target(request):
+    try:
+        return _target(request)[0]
+    except ApiError:
+        return None  # the handler answers the malformed path
+
+
+async def list_models(request, context, tenant):
+    names = context.repository.models()
+    return json_response({"models": [name for name in names if tenant is None or tenant.may_use(name)]})
+
+
+async def status(request, context, tenant):
+    name = check_name(request.path_params["model"])
+    entries = [context.repository.resolve(name, version) for version in context.repository.models().get(name, [])]
+    if not entries:
+        raise ApiError(404, f"unknown model {name!r}")
+    states = {"READY": "AVAILABLE", "LOADING": "LOADING", "UNAVAILABLE": "END"}
+    return json_response({"name": name, "ready": any(e.model is not None for e in entries), "model_version_status": [
+        {"version": e.version, "state": "AVAILABLE" if e.evicted else states[e.state],
+         "status": {"error_code": "OK" if e.state == "READY" or e.evicted else "UNAVAILABLE",
+                    "error_message": "" if e.state == "READY" else e.reason}} for e in entries]})
+
+
+def _instances(payload, spec):
+    """The request's rows as one array of the model's input, checked."""
+    if ("instances" in payload) == ("inputs" in payload):
+        raise ApiError(400, "give exactly one of 'instances' (a list of rows) or 'inputs' (columnar)")
+    rows = payload.get("instances", payload.get("inputs"))
+    if isinstance(rows, dict):
+        if set(rows) != {spec["name"]}:
+            raise ApiError(400, f"'inputs' must name exactly the model's input {spec['name']!r}")
+        rows = rows[spec["name"]]
+    array = nested_to_array(rows, spec["datatype"], "instances")
+    check_shape(list(array.shape), spec["shape"], "instances")
+    return array
+
+
+def explain_options(payload, settings, sample_shape, datatype):
+    parameters = parameters_of(payload, "request")
+    method, target = parameters.get("method", "saliency"), parameters.get("target")
+    steps, baseline = parameters.get("steps", 64), parameters.get("baseline")
+    if method not in METHODS:
+        raise ApiError(400, f"parameters.method must be one of {list(METHODS)}, got {method!r:.40}")
+    if target is not None and (isinstance(target, bool) or not isinstance(target, int) or target < 0):
+        raise ApiError(400, f"parameters.target must be a non-negative integer, got {target!r:.40}")
+    if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= settings.max_explain_steps:
+        raise ApiError(400, f"parameters.steps must be an integer from 1 to {settings.max_explain_steps}, "
+                            f"got {steps!r:.40}")
+    if baseline is not None:
+        baseline = nested_to_array(baseline, datatype, "parameters.baseline")
+        if tuple(baseline.shape) != tuple(sample_shape):
+            raise ApiError(400, f"parameters.baseline has shape {list(baseline.shape)}, an instance has "
+                                f"{list(sample_shape)}")
+    return {"method": method, "target": target, "steps": steps, "baseline": baseline}
+
+
+async def predict_or_explain(request, context, tenant):
+    name, version, verb = _target(request)
+    entry = context.repository.resolve(name, version)
+    with context.counted(entry):
+        model = await context.repository.acquire(entry)
+        payload = parse_json_object(await read_body(request, context.settings.max_body_bytes,
+                                                    context.settings.body_timeout))
+        spec = model.inputs[0]
+        array = _instances(payload, spec)
+        level = model.scheduler.config.priority(None, tenant.priority if tenant else None)
+        if verb == "predict":
+            ((output_name, result),) = (await model.scheduler.infer({spec["name"]: array}, level)).items()
+            json_numbers(output_name, result)  # a clear error for NaN or infinity, which JSON cannot carry
+            return json_response({"predictions" if "instances" in payload else "outputs": result.tolist()})
+        if len(array) > MAX_EXPLAIN_INSTANCES:
+            raise ApiError(400, f"at most {MAX_EXPLAIN_INSTANCES} instances per explanation, got {len(array)}")
+        options = explain_options(payload, context.settings, array.shape[1:], spec["datatype"])
+        explanations = await model.scheduler.call(
+            lambda: [model.explain(array[i:i + 1], options) for i in range(len(array))], level)
+        return json_response({"explanations": explanations})
+
+
+def routes(context):
+    from starlette.routing import Route
+
+    return [
+        Route("/v1/models", guard(context, list_models, "metadata")),
+        Route("/v1/models/{model}", guard(context, status, "metadata", lambda r: r.path_params["model"])),
+        Route("/v1/models/{target:path}", guard(context, predict_or_explain, "infer", _model_of_target),
+              methods=["POST"]),
+    ]
