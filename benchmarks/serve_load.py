@@ -1,9 +1,11 @@
 """A bounded load test of serving, loopback only: the LeNet digit model (example 5's architecture) served
-by tinygrad_maas with and without dynamic batching, and, when PyTorch and FastAPI are installed, the same
-model in PyTorch served by FastAPI + uvicorn (the baseline). Each configuration gets a fixed number of
-requests per concurrency level and a time limit; one JSON request = one 1 x 32 x 32 image.
+by tinygrad_maas with and without dynamic batching, and with access control and quotas on (a tokens file:
+every request authenticated, its tenant's rate and in-flight quotas checked), and, when PyTorch and
+FastAPI are installed, the same model in PyTorch served by FastAPI + uvicorn (the baseline). Each
+configuration gets a fixed number of requests per concurrency level and a time limit; one JSON request =
+one 1 x 32 x 32 image.
 
-    python -m benchmarks.serve_load [--requests 2000] [--time-limit 60]
+    python -m benchmarks.serve_load [--requests 2000] [--time-limit 60] [--rounds 3] [--only NAME ...]
 
 Prints throughput (requests/s) and p50 / p99 latency (ms) at concurrency 1, 8 and 32.
 """
@@ -23,6 +25,7 @@ import time
 import numpy as np
 
 LEVELS = (1, 8, 32)
+TOKEN = "load-test-token-0123456789"
 
 BASELINE_APP = textwrap.dedent('''
     import json, os
@@ -71,8 +74,9 @@ def _wait(port, path, limit=60):
     raise RuntimeError(f"server on port {port} did not come up")
 
 
-def _load(port, concurrency, requests, time_limit, body):
+def _load(port, concurrency, requests, time_limit, body, headers=None):
     """Send `requests` POSTs from `concurrency` threads (keep-alive); returns (throughput, latencies)."""
+    headers = {"Content-Type": "application/json", **(headers or {})}
     latencies, lock, failures = [], threading.Lock(), []
     per_thread = max(requests // concurrency, 1)
     deadline = time.perf_counter() + time_limit
@@ -83,7 +87,7 @@ def _load(port, concurrency, requests, time_limit, body):
             if time.perf_counter() > deadline:
                 return
             start = time.perf_counter()
-            connection.request("POST", "/v2/models/lenet/infer", body, {"Content-Type": "application/json"})
+            connection.request("POST", "/v2/models/lenet/infer", body, headers)
             response = connection.getresponse()
             response.read()
             if response.status != 200:
@@ -106,6 +110,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000, help="requests per concurrency level")
     parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per concurrency level, at most")
+    parser.add_argument("--rounds", type=int, default=1, help="times every server is measured (medians shown)")
+    parser.add_argument("--only", action="append", default=None, help="a server name to run (repeat; default all)")
     args = parser.parse_args(argv)
 
     import tinygrad_maas as tm
@@ -122,11 +128,16 @@ def main(argv=None):
     body = json.dumps({"inputs": [{"name": "input", "datatype": "FP32", "shape": [1, 1, 32, 32],
                                    "data": image.reshape(-1).round(5).tolist()}]})
 
+    with open(os.path.join(workdir, "tokens.json"), "w") as file:
+        json.dump({"tenants": {"load": {"token": TOKEN, "models": ["lenet"], "rate_per_second": 100000,
+                                        "burst": 100000, "max_in_flight": 64}}}, file)
+    ours = [sys.executable, "-m", "tinygrad_maas", "serve", "--model-repository", os.path.join(workdir, "repo"),
+            "--model-control-mode", "none", "--log-level", "warning"]
     servers = {
-        "tinygrad_maas, batching": [sys.executable, "-m", "tinygrad_maas", "serve", "--model-repository",
-                                    os.path.join(workdir, "repo"), "--max-batch-size", "32", "--poll-seconds", "0", "--log-level", "warning"],
-        "tinygrad_maas, no batching": [sys.executable, "-m", "tinygrad_maas", "serve", "--model-repository",
-                                       os.path.join(workdir, "repo"), "--max-batch-size", "1", "--poll-seconds", "0", "--log-level", "warning"],
+        "tinygrad_maas, batching": ours + ["--max-batch-size", "32"],
+        "tinygrad_maas, batching, auth + quotas": ours + ["--max-batch-size", "32", "--tokens-file",
+                                                          os.path.join(workdir, "tokens.json")],
+        "tinygrad_maas, no batching": ours + ["--max-batch-size", "1"],
     }
     baseline = [sys.executable, "-m", "uvicorn", "baseline:app", "--app-dir", workdir, "--log-level", "warning"]
     environments = {name: {} for name in servers}
@@ -148,26 +159,49 @@ def main(argv=None):
             environments["PyTorch + FastAPI, orjson"] = {"BASELINE_JSON": "orjson"}
     except ImportError:
         pass
+    if args.only:
+        servers = {name: command for name, command in servers.items() if name in args.only}
 
-    print(f"LeNet, one 1x32x32 image per JSON request, {args.requests} requests per level, loopback")
+    print(f"LeNet, one 1x32x32 image per JSON request, {args.requests} requests per level, loopback, "
+          f"{args.rounds} round(s): each server alone in its own process, one after the other")
+    results = {}  # (server, level) -> [(throughput, p50, p99) per round]
+    for _ in range(args.rounds):
+        for name, command in servers.items():
+            for level, figures in _measure(name, command, environments[name], workdir, body, args).items():
+                results.setdefault((name, level), []).append(figures)
     print("| server | concurrency | requests/s | p50 ms | p99 ms |")
     print("|---|---:|---:|---:|---:|")
-    for name, command in servers.items():
-        port = _free_port()
-        environment = dict(os.environ, WEIGHTS=os.path.join(workdir, "repo", "lenet", "1", "weights.safetensors"),
-                           **environments[name])
-        process = subprocess.Popen(command + ["--port", str(port)], env=environment, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
-        try:
-            _wait(port, "/v2/health/live" if "tinygrad" in name else "/docs")
-            _load(port, 4, 40, args.time_limit, body)  # warm up
-            for level in LEVELS:
-                throughput, latencies = _load(port, level, args.requests, args.time_limit, body)
-                print(f"| {name} | {level} | {throughput:.0f} | {np.percentile(latencies, 50):.1f} | "
-                      f"{np.percentile(latencies, 99):.1f} |")
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+    for (name, level), rounds in results.items():
+        throughput, p50, p99 = np.median(np.array(rounds), axis=0)
+        print(f"| {name} | {level} | {throughput:.0f} | {p50:.1f} | {p99:.1f} |")
+    baseline_key = ("PyTorch + FastAPI", 32)
+    if baseline_key in results:
+        for name in servers:
+            if name.startswith("tinygrad_maas"):
+                ratios = [ours[0] / theirs[0] for ours, theirs in zip(results[(name, 32)], results[baseline_key])]
+                print(f"{name} / PyTorch + FastAPI at concurrency 32, per round: "
+                      f"{', '.join(f'{r:.2f}' for r in ratios)} (median {np.median(ratios):.2f})")
+
+
+def _measure(name, command, extra_environment, workdir, body, args):
+    """{concurrency: (requests/s, p50 ms, p99 ms)} of one server, started alone for this measurement."""
+    port = _free_port()
+    environment = dict(os.environ, WEIGHTS=os.path.join(workdir, "repo", "lenet", "1", "weights.safetensors"),
+                       **extra_environment)
+    process = subprocess.Popen(command + ["--port", str(port)], env=environment, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        _wait(port, "/v2/health/live" if "tinygrad" in name else "/docs")
+        headers = {"Authorization": f"Bearer {TOKEN}"} if "auth" in name else {}
+        _load(port, 4, 40, args.time_limit, body, headers)  # warm up
+        figures = {}
+        for level in LEVELS:
+            throughput, latencies = _load(port, level, args.requests, args.time_limit, body, headers)
+            figures[level] = (throughput, np.percentile(latencies, 50), np.percentile(latencies, 99))
+        return figures
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 if __name__ == "__main__":

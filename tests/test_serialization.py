@@ -100,3 +100,23 @@ def test_unsupported_objects_are_refused():
         tm.save({"x": {1, 2}}, "/tmp/never-written.safetensors")
     with pytest.raises(TypeError, match="dict keys must be str or int"):
         tm.save({(1, 2): 3}, "/tmp/never-written.safetensors")
+
+
+def test_read_header_gives_shapes_and_dtypes_without_reading_the_tensors(tmp_path):
+    from tinygrad_maas.serialization import read_header
+
+    tm.save({"w": tm.zeros(3, 4), "n": tm.tensor([1, 2])}, tmp_path / "s.safetensors")
+    assert read_header(tmp_path / "s.safetensors") == {"w": (np.dtype(np.float32), (3, 4)),
+                                                       "n": (np.dtype(np.int64), (2,))}
+
+
+def test_a_huge_shape_in_a_header_cannot_wrap_around_to_a_small_size(tmp_path):
+    header = json.dumps({"a": {"dtype": "F32", "shape": [2 ** 62, 4], "data_offsets": [0, 0]}}).encode()
+    (tmp_path / "wrap.safetensors").write_bytes(struct.pack("<Q", len(header)) + header)
+    with pytest.raises(ValueError, match="needs 73786976294838206464 bytes"):
+        tm.load(tmp_path / "wrap.safetensors")
+
+
+def test_saving_into_a_missing_folder_names_the_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="the folder .*missing.* does not exist"):
+        tm.save({"w": tm.ones(1)}, tmp_path / "missing" / "w.safetensors")

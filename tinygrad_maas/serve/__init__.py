@@ -44,3 +44,21 @@ def serve(model_repository, host="127.0.0.1", port=8000, settings=None, token=No
     print(f"{len(ready)} model version(s) ready: {', '.join(ready) or 'none'}", flush=True)
     app = create_app(repository, settings, access, hosts)
     make_server(app, settings, host, port, log_level, ssl_certfile, ssl_keyfile).run()
+    _exit_despite_hung_models(settings.shutdown_timeout)
+
+
+def _exit_despite_hung_models(timeout):
+    """Python waits at exit for every worker thread; a model whose forward pass hangs would hold the process
+    forever. Give the threads the shutdown timeout, then leave without them (the server writes no files)."""
+    import os
+    import threading
+    import time
+
+    deadline = time.monotonic() + timeout
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join(max(0.0, deadline - time.monotonic()))
+            if thread.is_alive():
+                print(f"a model is still running after the shutdown timeout ({thread.name}); exiting anyway",
+                      flush=True)
+                os._exit(1)

@@ -30,6 +30,7 @@ class ServerContext:
     def __init__(self, repository, settings, access, hosts, metrics):
         self.repository, self.settings, self.access, self.hosts = repository, settings, access, hosts
         self.metrics, self.quotas = metrics, Quotas(metrics)
+        self.in_flight, self.requests_seen = 0, 0  # for giving memory back when idle (_trim_when_idle)
 
     @contextlib.contextmanager
     def counted(self, version):
@@ -58,6 +59,8 @@ def guard(context, handler, scope=None, model_of=None):
     """The endpoint for `handler(request, context, tenant)`. scope None: public (no Host check, no token)."""
 
     async def endpoint(request):
+        context.in_flight += 1
+        context.requests_seen += 1
         try:
             tenant = ANONYMOUS
             if scope is not None:
@@ -74,6 +77,8 @@ def guard(context, handler, scope=None, model_of=None):
                                                 f"{context.settings.request_timeout:g} seconds"))
         except Exception as problem:  # noqa: BLE001 - the server's own failure, said as 500
             return error_response(ApiError(500, f"internal error: {type(problem).__name__}: {problem}"))
+        finally:
+            context.in_flight -= 1
 
     return endpoint
 
@@ -103,14 +108,31 @@ async def _lifespan(context):
     the queued requests finish."""
     loop = asyncio.get_running_loop()
     context.repository.retire = lambda scheduler, reason: loop.call_soon_threadsafe(scheduler.retire, reason)
-    poller = loop.create_task(_poll(context)) if context.settings.model_control_mode == "poll" else None
+    tasks = [loop.create_task(_trim_when_idle(context))]
+    if context.settings.model_control_mode == "poll":
+        tasks.append(loop.create_task(_poll(context)))
     yield
-    if poller:
-        poller.cancel()
+    for task in tasks:
+        task.cancel()
     schedulers = [entry.model.scheduler for entry in list(context.repository.versions.values()) if entry.model]
+    await asyncio.gather(*(scheduler.drain(context.settings.shutdown_timeout) for scheduler in schedulers))
     for scheduler in schedulers:
-        await scheduler.drain(context.settings.shutdown_timeout)
+        scheduler.retire("the server is shutting down")  # its idle worker threads end
     context.repository.close()
+
+
+async def _trim_when_idle(context, every=2.0):
+    """After a burst of requests, once nothing has been in flight for a check interval, give the freed
+    memory back to the system (memory.release_free_memory), so resident memory returns to its level before."""
+    from ..memory import release_free_memory
+
+    trimmed_at = 0
+    while True:
+        seen = context.requests_seen
+        await asyncio.sleep(every)
+        if context.in_flight == 0 and context.requests_seen == seen and seen != trimmed_at:
+            await asyncio.get_running_loop().run_in_executor(None, release_free_memory)
+            trimmed_at = seen
 
 
 async def _poll(context):

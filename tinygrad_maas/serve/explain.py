@@ -11,8 +11,10 @@ For a model f and one sample x, with f_t(x) the output the explanation is about 
 
   By the fundamental theorem of calculus along that path, the attributions add up to the change of the
   output: sum_i IG_i(x) = f_t(x) - f_t(x') ("completeness"). The integral is computed with Gauss-Legendre
-  quadrature on `steps` points (what Captum does by default); the response reports how far from exact
-  completeness the quadrature landed (convergence_delta), so a client can ask for more steps.
+  quadrature on `steps` points (Captum's default rule). For a network of ReLUs and max-pools the integrand
+  is piecewise constant along the path, so no rule is exact; the response reports how far from exact
+  completeness the sum landed (convergence_delta), and a client can ask for more steps (docs/serving.md
+  has the measured errors against the step count).
 
 The gradients are taken with tm.autograd.grad, which returns d f_t / d x without touching any parameter's
 .grad, so explanations can run beside inference on the same weights.

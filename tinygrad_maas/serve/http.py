@@ -7,7 +7,7 @@ for seconds, before any token is checked; a client that opens connections and se
 (slowloris) holds them forever; a client that never reads its response holds its task forever. Here:
 
 - request line + headers over max_header_bytes: 431 and the connection closes, before the bytes reach the
-  parser (counted as they arrive);
+  parser (counted as they arrive; what follows is read and dropped for a moment so the client sees the 431);
 - headers not complete header_timeout seconds after the connection opened or the request's first byte
   arrived: 408 and close;
 - a response left unread for write_timeout seconds: the connection is aborted;
@@ -19,6 +19,7 @@ the graceful shutdown by uvicorn's own settings, given here from ServerSettings.
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+LINGER_SECONDS, LINGER_BYTES = 2.0, 1024 * 1024
 _REASONS = {408: b"Request Timeout", 431: b"Request Header Fields Too Large", 503: b"Service Unavailable"}
 
 
@@ -34,7 +35,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport):
         super().connection_made(transport)
-        self._head_bytes, self._reading_head, self._tail = 0, True, b""
+        self._head_bytes, self._reading_head, self._tail, self._discarded = 0, True, b"", None
         self._head_timer = self.loop.call_later(self.settings.header_timeout, self._head_too_slow)
         self._write_timer = None
         self._address = self.client[0] if self.client else None
@@ -54,6 +55,11 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data):
+        if self._discarded is not None:  # refused: drain what the client still sends, up to a point
+            self._discarded += len(data)
+            if self._discarded > LINGER_BYTES:
+                self.transport.abort()
+            return
         if self._reading_head:
             if self._head_timer is None:  # the first byte of the next request on a kept-alive connection
                 self._head_timer = self.loop.call_later(self.settings.header_timeout, self._head_too_slow)
@@ -82,9 +88,16 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self._refuse(408, f"the request's headers did not arrive within {self.settings.header_timeout:g} seconds")
 
     def _refuse(self, status, message):
-        if not self.transport.is_closing():
-            self.transport.write(_plain_response(status, message))
-            self.transport.close()
+        """Answer and hang up. The close lingers (reading and dropping what the client still sends, for at most
+        LINGER_SECONDS and LINGER_BYTES): closing a socket with unread input makes the kernel send a reset,
+        which can destroy the answer before the client reads it."""
+        if self.transport.is_closing() or self._discarded is not None:
+            return
+        self._discarded = 0
+        self.transport.write(_plain_response(status, message))
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.loop.call_later(LINGER_SECONDS, self.transport.close)
 
     def pause_writing(self):
         super().pause_writing()

@@ -283,19 +283,25 @@ class ModelRepository:
                                 f"{', '.join(sorted(entries, key=int))})")
         return entries[version]
 
-    async def acquire(self, entry):
-        """The version's model, loading it first if it was unloaded for the memory budget (requests for it
-        wait for that one load). 503 with the reason when it cannot answer."""
+    async def acquire(self, name, version=None):
+        """(Version, its LoadedModel) for a request: loads it first if it was unloaded for the memory budget
+        (requests for it wait for that one load). Without a version, a version that stops answering in the
+        meantime (replaced, removed) makes it look again. 503 with the reason when none can answer."""
         import asyncio
 
-        if entry.model is None and (entry.evicted or entry.loading is not None):
-            await asyncio.wrap_future(self.start_load(entry))
-        model = entry.model
-        if model is None:
-            raise ApiError(503, f"model {entry.name!r} version {entry.version} is unavailable: {entry.reason}",
-                           retry_after(5))
-        entry.last_used = time.monotonic()
-        return model
+        for _ in range(3):
+            entry = self.resolve(name, version)
+            model = entry.model
+            if model is None and (entry.evicted or entry.loading is not None):
+                await asyncio.wrap_future(self.start_load(entry))
+                model = entry.model
+            if model is not None:
+                entry.last_used = time.monotonic()
+                return entry, model
+            if version is not None:
+                break
+        raise ApiError(503, f"model {entry.name!r} version {entry.version} is unavailable: {entry.reason}",
+                       retry_after(5))
 
     def config_of(self, name):
         config = self.configs.get(name, (None, None))[1]

@@ -58,9 +58,8 @@ async def infer(request, context, tenant):
     from starlette.responses import Response
 
     params = request.path_params
-    entry = context.repository.resolve(params["model"], params.get("version"))
-    with context.counted(entry):
-        model = await context.repository.acquire(entry)
+    _, model = await context.repository.acquire(params["model"], params.get("version"))
+    with context.counted(model):
         body = await read_body(request, context.settings.max_body_bytes, context.settings.body_timeout)
         header_length = request.headers.get("inference-header-content-length")
         if len(body) > LARGE_BODY_BYTES:
