@@ -184,3 +184,13 @@ def test_an_idle_scheduler_holds_no_task():
 
     done, _ = run(scenario)
     assert done
+
+
+def test_a_request_that_took_the_model_before_it_was_retired_is_still_answered():
+    async def scenario(scheduler):
+        with scheduler.held():  # the request took this model version ...
+            scheduler.retire("a newer copy of this version was loaded")  # ... which is replaced meanwhile
+            return await scheduler.infer(rows(3, 1))
+
+    answer, _ = run(scenario)
+    np.testing.assert_array_equal(answer["y"], [[6.0]])

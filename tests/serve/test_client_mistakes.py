@@ -121,10 +121,24 @@ def test_integers_must_fit_their_datatype():
 
     with pytest.raises(ApiError, match="does not fit datatype INT8"):
         to_array([1, 300], "INT8", [2], "input 'x'")
+    with pytest.raises(ApiError, match="does not fit datatype UINT64"):
+        to_array([2 ** 64], "UINT64", [1], "input 'x'")
     with pytest.raises(ApiError, match="does not fit datatype UINT8"):
         to_array([-1], "UINT8", [1], "input 'x'")
     with pytest.raises(ApiError, match="must hold int values, found 1.5"):
         to_array([1.5], "INT32", [1], "input 'x'")
     with pytest.raises(ApiError, match="must hold bool values, found 1"):
         to_array([1], "BOOL", [1], "input 'x'")
+    with pytest.raises(ApiError, match="does not fit datatype FP32"):
+        to_array([2 ** 70], "FP32", [1], "input 'x'")
     np.testing.assert_array_equal(to_array([[1, 2], [3, 4]], "INT64", [2, 2], "x"), [[1, 2], [3, 4]])
+
+
+def test_clean_data_converts_to_the_datatype():
+    from tinygrad_maas.serve.protocol import to_array
+
+    converted = to_array([1, 2.5, -3, 4e-3], "FP32", [2, 2], "x")
+    assert converted.dtype == np.float32 and converted.tolist() == [[1.0, 2.5], [-3.0, np.float32(4e-3)]]
+    assert to_array([True, False], "BOOL", [2], "x").tolist() == [True, False]
+    assert to_array([255, 0], "UINT8", [2], "x").dtype == np.uint8
+    assert to_array([], "INT8", [0, 3], "x").shape == (0, 3)

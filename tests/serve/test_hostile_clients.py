@@ -155,3 +155,13 @@ def test_a_response_left_unread_is_dropped_after_the_write_timeout():
         return protocol.transport.aborted
 
     assert asyncio.run(scenario())
+
+
+def test_a_request_whose_blank_line_straddles_two_packets_is_served(repository_root, start_server):
+    server = start_server(repository_root, max_header_bytes=1024)
+    sock = connect(server)
+    sock.sendall(b"GET /v2/health/live HTTP/1.1\r\nHost: localhost\r\n\r")
+    time.sleep(0.1)
+    sock.sendall(b"\n")
+    assert read_status(sock) == 200
+    sock.close()

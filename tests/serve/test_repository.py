@@ -212,3 +212,38 @@ def test_an_explicit_load_of_a_broken_model_says_why(tmp_path, start_server):
     (root / "tiny" / "1" / "architecture.json").touch()
     status, _, body = server.request("POST", "/v2/repository/models/tiny/load", b"{}")
     assert status == 400 and "version 1: ValueError" in json.loads(body)["error"]
+
+
+def test_requests_for_the_latest_version_are_answered_while_a_version_churns(tmp_path, start_server):
+    import threading
+
+    from tinygrad_maas.serve.export import export
+
+    root, source = tmp_path / "repo", tmp_path / "source"
+    write_model(root, "tiny", 1, 1.0)
+    write_model(source, "tiny", 2, 2.0)
+    server = start_server(root, poll_seconds=0.05)
+    stop, events = threading.Event(), []
+
+    def churn():  # export version 2, corrupt it in place, remove it; again and again
+        while not stop.is_set():
+            export(str(source / "tiny" / "2"), str(root), "tiny", 2)
+            time.sleep(0.1)
+            with open(root / "tiny" / "2" / "weights.safetensors", "r+b") as file:
+                file.write(b"\xff" * 16)
+            time.sleep(0.1)
+            shutil.rmtree(root / "tiny" / "2")
+            events.append("round")
+            time.sleep(0.05)
+
+    churner = threading.Thread(target=churn)
+    churner.start()
+    answers, deadline = [], time.time() + 3
+    while time.time() < deadline:
+        answers.append(answer(server))
+    stop.set()
+    churner.join()
+    assert len(events) >= 5 and all(status == 200 for status, _ in answers)
+    for _, body in answers:
+        scale = {"1": 1.0, "2": 2.0}[body["model_version"]]
+        np.testing.assert_allclose(body["outputs"][0]["data"], expected(scale).reshape(-1))

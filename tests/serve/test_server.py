@@ -255,3 +255,28 @@ def test_non_finite_inputs_are_400_in_json_and_binary_form(server):
     status, _, body = server.request("POST", "/v2/models/tiny/infer", header + values,
                                      {"Inference-Header-Content-Length": str(len(header))})
     assert status == 400 and "NaN or infinite" in json.loads(body)["error"]
+
+
+@pytest.mark.parametrize("flag, value, message", [
+    ("--poll-seconds", "-1", "poll_seconds must be a positive number, got -1.0 (to stop polling, use "
+                             "model_control_mode 'none')"),
+    ("--poll-seconds", "0", "poll_seconds must be a positive number"),
+    ("--header-timeout", "0", "header_timeout must be a positive number"),
+    ("--max-queue-delay-us", "-5", "max_queue_delay_us must be a non-negative integer"),
+])
+def test_serve_refuses_limits_that_would_busy_loop_or_never_wait(repository_root, capsys, flag, value, message):
+    from tinygrad_maas.__main__ import main
+
+    assert main(["serve", "--model-repository", str(repository_root), flag, value]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_serve_refuses_a_public_address_without_access_control_from_the_command_line(repository_root, capsys,
+                                                                                      tmp_path):
+    from tinygrad_maas.__main__ import main
+
+    assert main(["serve", "--model-repository", str(repository_root), "--host", "0.0.0.0"]) == 2
+    assert "refusing to listen on 0.0.0.0 without access control" in capsys.readouterr().err
+    (tmp_path / "token").write_text("short\n")
+    assert main(["serve", "--model-repository", str(repository_root), "--token-file", str(tmp_path / "token")]) == 2
+    assert "at least 16 characters" in capsys.readouterr().err

@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 
 from .auth import ANONYMOUS, AccessControl, HostAllowList
-from .errors import ApiError
+from .errors import ApiError, within
 from .quotas import Quotas
 from .settings import ServerSettings
 
@@ -68,7 +68,7 @@ def guard(context, handler, scope=None, model_of=None):
                 tenant = context.access.authenticate(request.headers.get("authorization"))
                 context.access.authorize(tenant, scope, model_of(request) if model_of else None)
             with context.quotas.admit(tenant):
-                return await asyncio.wait_for(handler(request, context, tenant), context.settings.request_timeout)
+                return await within(handler(request, context, tenant), context.settings.request_timeout)
         except ApiError as problem:
             return error_response(problem)
         except asyncio.TimeoutError:

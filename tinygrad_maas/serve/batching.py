@@ -19,6 +19,8 @@ a fixed number of forward passes at a time.
 
 import asyncio
 import concurrent.futures
+import contextlib
+import functools
 import itertools
 import time
 
@@ -55,8 +57,9 @@ class Scheduler:
         self.dispatcher = None       # the task forming batches, alive only while jobs wait
         self.slots = None            # asyncio.Semaphore(instance_count), made in the server's loop
         self.wakeup = None           # set when a job arrives, for a batch waiting to fill
-        self.closed = None           # the reason, once closed: new jobs are refused
-        self.running = set()         # batches executing
+        self.closed = None           # the reason, once retired: only requests that hold it may still submit
+        self.holders = 0             # requests between taking this model and their answer (held())
+        self.running = set()         # batches executing (futures of the worker threads)
         self.executor = concurrent.futures.ThreadPoolExecutor(config.instance_count,
                                                               thread_name_prefix=f"model-{model.name}")
 
@@ -69,7 +72,7 @@ class Scheduler:
         return await self._submit(Job({}, None, work, (priority, next(self.arrivals))), timeout_us)
 
     async def _submit(self, job, timeout_us):
-        if self.closed:
+        if self.closed and not self.holders:
             raise ApiError(503, self.closed, retry_after(1))
         if len(self.pending) >= self.config.max_queue_size:
             self.metrics.rejected("queue_full")
@@ -110,8 +113,7 @@ class Scheduler:
                 self.slots.release()
                 failed, self.pending = self.pending, []
                 _fail(failed, problem)
-        if self.closed:
-            self.executor.shutdown(wait=False)  # the batches submitted already still run
+        self._let_threads_go(dispatcher_ending=True)
 
     def _start(self, batch):
         """Submit a batch to the worker threads now (so a retired scheduler may let its pool go once the
@@ -129,9 +131,8 @@ class Scheduler:
             self.slots.release()
             _fail(batch, problem)
             return
-        task = loop.create_task(self._finish(batch, work, time.perf_counter()))
-        self.running.add(task)
-        task.add_done_callback(self.running.discard)
+        self.running.add(work)
+        work.add_done_callback(functools.partial(self._finished, batch, time.perf_counter()))
 
     def _select(self):
         """(the next batch's jobs, whether it is full)."""
@@ -170,19 +171,20 @@ class Scheduler:
         self.pending = [job for job in self.pending if not job.taken]
         return batch
 
-    async def _finish(self, batch, work, started):
-        """Give each job of a running batch its answer; whatever fails, every job of it is answered."""
+    def _finished(self, batch, started, work):
+        """Give each job of a finished batch its answer; whatever failed, every job of it is answered."""
+        self.running.discard(work)
+        self.slots.release()
         try:
-            try:
-                results = await work
-            finally:
-                self.slots.release()
+            results = work.result()
             results = [results] if batch[0].key is None else results
             self.metrics.executed(self.model, len(batch), sum(job.rows for job in batch),
                                   sum(started - job.queued_at for job in batch), time.perf_counter() - started)
             for job, result in zip(batch, results):
                 if not job.future.done():
                     job.future.set_result(result)
+        except asyncio.CancelledError:
+            _fail(batch, ApiError(503, "the server is shutting down", retry_after(1)))
         except Exception as problem:  # noqa: BLE001 - every job of this batch learns of it, no other
             _fail(batch, problem)
 
@@ -203,12 +205,28 @@ class Scheduler:
             start += count
         return results
 
+    @contextlib.contextmanager
+    def held(self):
+        """Mark a request as using this scheduler from the moment it took the model until its answer: a
+        scheduler retired meanwhile (its version replaced, unloaded or evicted) still runs that request."""
+        self.holders += 1
+        try:
+            yield self
+        finally:
+            self.holders -= 1
+            self._let_threads_go()
+
     def retire(self, reason):
-        """Refuse new jobs (503 naming `reason`); the waiting and running ones finish, then the worker threads
-        go. Used when a model version is replaced, unloaded or evicted. Called in the server's event loop."""
+        """Refuse new requests (503 naming `reason`); those waiting, running or holding it finish, then the
+        worker threads go. Used when a model version is replaced, unloaded or evicted. Called in the server's
+        event loop."""
         self.closed = reason
-        if self.dispatcher is None or self.dispatcher.done():
-            self.executor.shutdown(wait=False)
+        self._let_threads_go()
+
+    def _let_threads_go(self, dispatcher_ending=False):
+        idle = dispatcher_ending or self.dispatcher is None or self.dispatcher.done()
+        if self.closed and not self.holders and idle:
+            self.executor.shutdown(wait=False)  # batches submitted already still run
 
     async def drain(self, timeout):
         """Wait (at most `timeout` seconds) for waiting and running batches to finish."""

@@ -10,11 +10,13 @@ for seconds, before any token is checked; a client that opens connections and se
   parser (counted as they arrive; what follows is read and dropped for a moment so the client sees the 431);
 - headers not complete header_timeout seconds after the connection opened or the request's first byte
   arrived: 408 and close;
+- a body not complete body_timeout seconds after its headers: 408 and close (whether or not the app is
+  reading it);
 - a response left unread for write_timeout seconds: the connection is aborted;
 - more than max_connections_per_client open connections from one address: 503 and close.
 
-Bodies (size and time) are bounded by the app (body.py); the number of connections in all, keep-alive and
-the graceful shutdown by uvicorn's own settings, given here from ServerSettings.
+The body's size is bounded by the app (body.py); the number of connections in all, keep-alive and the
+graceful shutdown by uvicorn's own settings, given here from ServerSettings.
 """
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -37,14 +39,14 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().connection_made(transport)
         self._head_bytes, self._reading_head, self._tail, self._discarded = 0, True, b"", None
         self._head_timer = self.loop.call_later(self.settings.header_timeout, self._head_too_slow)
-        self._write_timer = None
+        self._write_timer = self._body_timer = None
         self._address = self.client[0] if self.client else None
         self.clients[self._address] = self.clients.get(self._address, 0) + 1
         if self.clients[self._address] > self.settings.max_connections_per_client:
             self._refuse(503, f"more than {self.settings.max_connections_per_client} connections from one address")
 
     def connection_lost(self, exc):
-        for timer in (self._head_timer, self._write_timer):
+        for timer in (self._head_timer, self._body_timer, self._write_timer):
             if timer is not None:
                 timer.cancel()
         count = self.clients.get(self._address, 1) - 1
@@ -63,8 +65,13 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if self._reading_head:
             if self._head_timer is None:  # the first byte of the next request on a kept-alive connection
                 self._head_timer = self.loop.call_later(self.settings.header_timeout, self._head_too_slow)
-            end = (self._tail + data).find(b"\r\n\r\n")
-            self._head_bytes += len(data) if end < 0 else end + 4 - len(self._tail)
+            end = data.find(b"\r\n\r\n")
+            if end >= 0:
+                counted = end + 4
+            else:  # the blank line may straddle two chunks
+                straddle = (self._tail + data[:3]).find(b"\r\n\r\n")
+                counted = len(data) if straddle < 0 else straddle + 4 - len(self._tail)
+            self._head_bytes += counted
             self._tail = data[-3:]
             if self._head_bytes > self.settings.max_header_bytes:
                 self._refuse(431, f"the request line and headers exceed {self.settings.max_header_bytes} bytes")
@@ -77,10 +84,25 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self._head_timer.cancel()
             self._head_timer = None
         super().on_headers_complete()
+        self._body_timer = self.loop.call_later(self.settings.body_timeout, self._body_too_slow)
 
     def on_message_complete(self):
+        if self._body_timer is not None:
+            self._body_timer.cancel()
+            self._body_timer = None
         super().on_message_complete()
         self._reading_head = True
+
+    def _body_too_slow(self):
+        self._body_timer = None
+        if self.transport.is_closing():
+            return
+        if self.cycle is not None and not self.cycle.response_started:
+            self.cycle.disconnected = True  # the app's receive() now answers http.disconnect; its answer is dropped
+            self.cycle.message_event.set()
+            self._refuse(408, f"the request's body did not arrive within {self.settings.body_timeout:g} seconds")
+        else:  # answered already, and the client is still sending the body it does not need
+            self.transport.close()
 
     def _head_too_slow(self):
         self._head_timer = None

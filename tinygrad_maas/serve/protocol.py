@@ -29,7 +29,9 @@ DATATYPES = {"BOOL": np.bool_, "UINT8": np.uint8, "UINT16": np.uint16, "UINT32":
              "FP32": np.float32, "FP64": np.float64}
 _NAMES = {np.dtype(v): k for k, v in DATATYPES.items()}
 # The JSON element types each datatype accepts. bool is not int here: True in FP32 data is a mistake.
-_JSON_TYPES = {"BOOL": (bool,), "FP16": (int, float), "FP32": (int, float), "FP64": (int, float)}
+_INTEGERS = frozenset((int,))
+_JSON_TYPES = {"BOOL": frozenset((bool,)), "FP16": frozenset((int, float)), "FP32": frozenset((int, float)),
+               "FP64": frozenset((int, float))}
 _DIGITS = re.compile(r"[0-9]{1,18}")  # ASCII only: "+5", " 5" and "٥" are not lengths
 
 
@@ -125,23 +127,26 @@ def _flatten(data, where):
 
 
 def to_array(data, datatype, shape, where):
-    """The JSON `data` as an array of `datatype` and `shape`, every element's type checked."""
+    """The JSON `data` as an array of `datatype` and `shape`, every element's type and range checked."""
     flat = _flatten(data, where)
     count = math.prod(shape)
     if len(flat) != count:
         raise ApiError(400, f"{where}: data has {len(flat)} elements but shape {list(shape)} needs {count}")
-    allowed = _JSON_TYPES.get(datatype, (int,))
-    wrong = next((value for value in flat if type(value) not in allowed), None) \
-        if not set(map(type, flat)) <= set(allowed) else None
-    if wrong is not None:
-        kinds = " or ".join(kind.__name__ for kind in allowed)
+    allowed = _JSON_TYPES.get(datatype, _INTEGERS)
+    if not set(map(type, flat)) <= allowed:
+        wrong = next(value for value in flat if type(value) not in allowed)
+        kinds = " or ".join(sorted((kind.__name__ for kind in allowed), reverse=True))
         raise ApiError(400, f"{where}: data of datatype {datatype} must hold {kinds} values, found {wrong!r:.40}")
+    dtype = np.dtype(DATATYPES[datatype])
     try:
-        with np.errstate(over="ignore"):  # FP32 overflow becomes inf, reported below as out of range
-            array = np.asarray(flat, dtype=DATATYPES[datatype])
-    except (OverflowError, ValueError) as error:
-        raise ApiError(400, f"{where}: a value does not fit datatype {datatype}: {error}") from None
-    return array.reshape(shape)
+        found = np.asarray(flat)  # float64, int64, uint64 or bool: the values as sent (faster than converting)
+    except OverflowError:
+        found = None
+    if found is None or found.dtype.kind == "O" or (dtype.kind in "iu" and found.size and (
+            found.min() < np.iinfo(dtype).min or found.max() > np.iinfo(dtype).max)):
+        raise ApiError(400, f"{where}: a value does not fit datatype {datatype}")
+    with np.errstate(over="ignore"):  # FP32 overflow becomes inf, reported as out of range by check_finite
+        return found.astype(dtype, copy=False).reshape(shape)
 
 
 def check_shape(shape, expected, where):

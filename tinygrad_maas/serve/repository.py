@@ -291,9 +291,11 @@ class ModelRepository:
 
         for _ in range(3):
             entry = self.resolve(name, version)
-            model = entry.model
-            if model is None and (entry.evicted or entry.loading is not None):
-                await asyncio.wrap_future(self.start_load(entry))
+            model, loading = entry.model, entry.loading
+            if model is None and loading is None and entry.evicted:
+                loading = self.start_load(entry)
+            if model is None and loading is not None:
+                await asyncio.wrap_future(loading)  # a failed version is never loaded again by a request
                 model = entry.model
             if model is not None:
                 entry.last_used = time.monotonic()

@@ -15,7 +15,7 @@ from .repository import check_name
 
 
 async def _body_object(request, context):
-    return parse_json_object(await read_body(request, 64 * 1024, context.settings.body_timeout))
+    return parse_json_object(await read_body(request, 64 * 1024))
 
 
 async def repository_index(request, context, tenant):

@@ -94,20 +94,20 @@ def explain_options(payload, settings, sample_shape, datatype):
 async def predict_or_explain(request, context, tenant):
     name, version, verb = _target(request)
     _, model = await context.repository.acquire(name, version)
-    with context.counted(model):
-        payload = parse_json_object(await read_body(request, context.settings.max_body_bytes,
-                                                    context.settings.body_timeout))
+    scheduler = model.scheduler
+    with scheduler.held(), context.counted(model):
+        payload = parse_json_object(await read_body(request, context.settings.max_body_bytes))
         spec = model.inputs[0]
         array = _instances(payload, spec)
-        level = model.scheduler.config.priority(None, tenant.priority if tenant else None)
+        level = scheduler.config.priority(None, tenant.priority if tenant else None)
         if verb == "predict":
-            ((output_name, result),) = (await model.scheduler.infer({spec["name"]: array}, level)).items()
+            ((output_name, result),) = (await scheduler.infer({spec["name"]: array}, level)).items()
             json_numbers(output_name, result)  # a clear error for NaN or infinity, which JSON cannot carry
             return json_response({"predictions" if "instances" in payload else "outputs": result.tolist()})
         if len(array) > MAX_EXPLAIN_INSTANCES:
             raise ApiError(400, f"at most {MAX_EXPLAIN_INSTANCES} instances per explanation, got {len(array)}")
         options = explain_options(payload, context.settings, array.shape[1:], spec["datatype"])
-        explanations = await model.scheduler.call(
+        explanations = await scheduler.call(
             lambda: [model.explain(array[i:i + 1], options) for i in range(len(array))], level)
         return json_response({"explanations": explanations})
 

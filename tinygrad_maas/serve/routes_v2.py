@@ -59,15 +59,15 @@ async def infer(request, context, tenant):
 
     params = request.path_params
     _, model = await context.repository.acquire(params["model"], params.get("version"))
-    with context.counted(model):
-        body = await read_body(request, context.settings.max_body_bytes, context.settings.body_timeout)
+    scheduler = model.scheduler
+    with scheduler.held(), context.counted(model):
+        body = await read_body(request, context.settings.max_body_bytes)
         header_length = request.headers.get("inference-header-content-length")
         if len(body) > LARGE_BODY_BYTES:
             arrays, wanted, (priority, timeout), identifier = await run_in_threadpool(_decode, body, header_length,
                                                                                       model)
         else:
             arrays, wanted, (priority, timeout), identifier = _decode(body, header_length, model)
-        scheduler = model.scheduler
         level = scheduler.config.priority(priority, tenant.priority if tenant else None)
         outputs = await scheduler.infer(arrays, level, timeout)
         content, headers = encode_response(model.name, model.version, outputs, wanted, identifier)
@@ -81,7 +81,9 @@ def routes(context):
         return Route(path, guard(context, handler, scope, model_name if "{model}" in path else None),
                      methods=list(methods))
 
-    return [
+    return [  # the busiest first: Starlette tries routes in order
+        route("/v2/models/{model}/infer", infer, "infer", ("POST",)),
+        route("/v2/models/{model}/versions/{version}/infer", infer, "infer", ("POST",)),
         route("/v2/health/live", live, None),
         route("/v2/health/ready", ready, None),
         route("/v2", server_metadata, "metadata"),
@@ -89,6 +91,4 @@ def routes(context):
         route("/v2/models/{model}/versions/{version}", model_metadata, "metadata"),
         route("/v2/models/{model}/ready", model_ready, "metadata"),
         route("/v2/models/{model}/versions/{version}/ready", model_ready, "metadata"),
-        route("/v2/models/{model}/infer", infer, "infer", ("POST",)),
-        route("/v2/models/{model}/versions/{version}/infer", infer, "infer", ("POST",)),
     ]
