@@ -4,8 +4,9 @@ Well-behaved clients send inference requests to several models as two tenants, a
 against the same model run in this process. The run happens twice: calm (only those clients) and storm
 (the same clients while others misbehave):
 
-- a client sending oversized headers (1 MiB and more) again and again,
-- a client stalling in the middle of its body, again and again,
+- a client sending oversized headers (2 MiB) again and again,
+- a client holding 16 connections whose bodies stall halfway, again and again,
+- a client holding 16 connections whose headers arrive a byte at a time (slowloris), again and again,
 - a client sending garbage bytes,
 - a version of a model being exported, corrupted in place and removed, over and over.
 
@@ -15,6 +16,9 @@ clients' p99 latency in the storm stayed within 2x of the calm run's, and the se
 came back to within 10% of its level before the runs.
 
     python -m benchmarks.serve_soak [--requests 2000] [--clients 8] [--time-limit 180]
+
+The server runs with --header-timeout 3 --body-timeout 3 (instead of 10 and 30) so that the stalling
+clients are cut off several times within a run.
 """
 
 import argparse
@@ -146,24 +150,68 @@ def _check(status, payload, expected):
 
 
 def _misbehave(port, kind, stop, outcomes):
-    """One misbehaving client, repeating its trick until `stop` is set; outcomes[kind] counts what it saw."""
+    """One misbehaving client, repeating its trick until `stop` is set; outcomes[kind: what it saw] counts."""
     while not stop.is_set():
+        if kind in ("stalled bodies", "dripped headers"):
+            seen = _hold_connections(port, kind, stop)
+        else:
+            seen = [_one_bad_request(port, kind)]
+        for key in seen:
+            outcomes[f"{kind}: {key}"] = outcomes.get(f"{kind}: {key}", 0) + 1
+
+
+def _one_bad_request(port, kind):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+            if kind == "oversized headers":
+                sock.sendall(b"POST /v2/models/lenet/infer HTTP/1.1\r\nHost: localhost\r\nX-Pad: ")
+                for _ in range(32):
+                    sock.sendall(b"x" * 65536)
+            else:  # garbage
+                sock.sendall(os.urandom(512) + b"\r\n\r\n")
+            return _status(sock.recv(64))
+    except OSError as error:
+        return type(error).__name__
+
+
+def _hold_connections(port, kind, stop, count=16):
+    """Open `count` connections that stall (a body cut short, or headers sent a byte a second) and wait for
+    the server to cut them off."""
+    sockets = []
+    for _ in range(count):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+        if kind == "stalled bodies":
+            sock.sendall(b"POST /v2/models/digits/infer HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+                         + TENANTS["alpha"].encode() + b"\r\nContent-Length: 5000\r\n\r\n{\"in")
+        sockets.append(sock)
+    seen = []
+    for sock in sockets:
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
-                if kind == "oversized headers":
-                    sock.sendall(b"POST /v2/models/lenet/infer HTTP/1.1\r\nHost: localhost\r\nX-Pad: ")
-                    for _ in range(32):
-                        sock.sendall(b"x" * 65536)
-                elif kind == "stalled body":
-                    sock.sendall(b"POST /v2/models/digits/infer HTTP/1.1\r\nHost: localhost\r\nAuthorization: "
-                                 b"Bearer " + TENANTS["alpha"].encode() + b"\r\nContent-Length: 5000\r\n\r\n{\"in")
-                else:
-                    sock.sendall(os.urandom(512) + b"\r\n\r\n")
+            if kind == "dripped headers":
+                reply = b""
+                for byte in b"GET /v2/health/live HTTP/1.1\r\nHost: localhost\r\nX-Slow: " + b"z" * 60:
+                    sock.sendall(bytes([byte]))
+                    sock.settimeout(0.05)
+                    try:
+                        reply = sock.recv(64)
+                        break
+                    except socket.timeout:
+                        if stop.is_set():
+                            break
+                sock.settimeout(60)
+                reply = reply or sock.recv(64)
+            else:
                 reply = sock.recv(64)
-                key = f"{kind}: {reply.split(b' ')[1].decode() if reply.startswith(b'HTTP/') else 'closed'}"
+            seen.append(_status(reply))
         except OSError as error:
-            key = f"{kind}: {type(error).__name__}"
-        outcomes[key] = outcomes.get(key, 0) + 1
+            seen.append(type(error).__name__)
+        finally:
+            sock.close()
+    return seen
+
+
+def _status(reply):
+    return reply.split(b" ")[1].decode() if reply.startswith(b"HTTP/") else "closed"
 
 
 def _churn(workdir, repository, stop, events):
@@ -190,7 +238,7 @@ def _run_phase(port, plans, args, workdir, repository, hostile):
     stop, outcomes, events, helpers = threading.Event(), {}, [], []
     if hostile:
         helpers = [threading.Thread(target=_misbehave, args=(port, kind, stop, outcomes))
-                   for kind in ("oversized headers", "stalled body", "garbage")]
+                   for kind in ("oversized headers", "stalled bodies", "dripped headers", "garbage")]
         helpers.append(threading.Thread(target=_churn, args=(workdir, repository, stop, events)))
         for helper in helpers:
             helper.start()
@@ -217,7 +265,8 @@ def main(argv=None):
     port = _free_port()
     server = subprocess.Popen([sys.executable, "-m", "tinygrad_maas", "serve", "--model-repository", repository,
                                "--tokens-file", tokens, "--port", str(port), "--poll-seconds", "0.5",
-                               "--log-level", "warning"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               "--header-timeout", "3", "--body-timeout", "3", "--log-level", "warning"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait(port, "/v2/health/ready")
         _good_clients(port, plans[:50], 4, 60)  # warm up

@@ -280,3 +280,10 @@ def test_serve_refuses_a_public_address_without_access_control_from_the_command_
     (tmp_path / "token").write_text("short\n")
     assert main(["serve", "--model-repository", str(repository_root), "--token-file", str(tmp_path / "token")]) == 2
     assert "at least 16 characters" in capsys.readouterr().err
+
+
+def test_unknown_paths_and_methods_are_json_404_and_405(server):
+    status, headers, body = server.request("GET", "/v3/nothing")
+    assert status == 404 and json.loads(body) == {"error": "no endpoint GET /v3/nothing"}
+    status, headers, body = server.request("DELETE", "/v2/models/tiny/infer")
+    assert status == 405 and headers["allow"] == "POST" and "DELETE is not allowed here" in json.loads(body)["error"]

@@ -55,20 +55,32 @@ def error_response(problem):
     return json_response({"error": problem.message}, problem.status, problem.headers)
 
 
-def guard(context, handler, scope=None, model_of=None):
-    """The endpoint for `handler(request, context, tenant)`. scope None: public (no Host check, no token)."""
+class guard:
+    """The ASGI endpoint for `handler(request, context, tenant)`, behind the checks every request passes.
+    scope None: public (no Host check, no token). A plain ASGI callable, so Starlette's Route calls it
+    directly, without wrapping each request in layers of its own."""
 
-    async def endpoint(request):
+    def __init__(self, context, handler, scope=None, model_of=None):
+        self.context, self.handler, self.scope, self.model_of = context, handler, scope, model_of
+
+    async def __call__(self, scope, receive, send):
+        from starlette.requests import Request
+
+        response = await self.respond(Request(scope, receive, send))
+        await response(scope, receive, send)
+
+    async def respond(self, request):
+        context = self.context
         context.in_flight += 1
         context.requests_seen += 1
         try:
             tenant = ANONYMOUS
-            if scope is not None:
+            if self.scope is not None:
                 context.hosts.check(request.headers.get("host"))
                 tenant = context.access.authenticate(request.headers.get("authorization"))
-                context.access.authorize(tenant, scope, model_of(request) if model_of else None)
+                context.access.authorize(tenant, self.scope, self.model_of(request) if self.model_of else None)
             with context.quotas.admit(tenant):
-                return await within(handler(request, context, tenant), context.settings.request_timeout)
+                return await within(self.handler(request, context, tenant), context.settings.request_timeout)
         except ApiError as problem:
             return error_response(problem)
         except asyncio.TimeoutError:
@@ -80,12 +92,27 @@ def guard(context, handler, scope=None, model_of=None):
         finally:
             context.in_flight -= 1
 
-    return endpoint
+
+def route(path, endpoint, methods=("GET",)):
+    """Starlette's Route, answering a method it does not take with a JSON 405 (Starlette's own 405 is text,
+    or an exception only its full application class catches)."""
+    from starlette.routing import Route
+
+    class ApiRoute(Route):
+        async def handle(self, scope, receive, send):
+            if scope["method"] in self.methods:
+                return await self.app(scope, receive, send)
+            allowed = ", ".join(sorted(self.methods))
+            problem = ApiError(405, f"{scope['method']} is not allowed here (allowed: {allowed})", {"allow": allowed})
+            await error_response(problem)(scope, receive, send)
+
+    return ApiRoute(path, endpoint, methods=list(methods))
 
 
 def create_app(repository, settings=None, access=None, hosts=None):
-    """The ASGI app over a ModelRepository (loaded, or loaded at start-up by the lifespan)."""
-    from starlette.applications import Starlette
+    """The ASGI app over a ModelRepository (loaded, or loaded at start-up by the lifespan): Starlette's
+    Router over the routes of each protocol; the guard does what Starlette's app would add (errors)."""
+    from starlette.routing import Router
 
     from . import routes_admin, routes_v1, routes_v2
 
@@ -94,12 +121,12 @@ def create_app(repository, settings=None, access=None, hosts=None):
                             repository.metrics)
     routes = routes_v2.routes(context) + routes_v1.routes(context) + routes_admin.routes(context)
 
-    async def not_found(request, exc):
-        status = getattr(exc, "status_code", 404)
-        return error_response(ApiError(status, f"no endpoint {request.method} {request.url.path[:200]}"))
+    async def not_found(scope, receive, send):
+        if scope["type"] == "http":
+            problem = ApiError(404, f"no endpoint {scope['method']} {scope['path'][:200]}")
+            await error_response(problem)(scope, receive, send)
 
-    return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found},
-                     lifespan=lambda app: _lifespan(context))
+    return Router(routes=routes, default=not_found, lifespan=lambda app: _lifespan(context))
 
 
 @contextlib.asynccontextmanager

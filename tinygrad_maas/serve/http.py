@@ -146,5 +146,6 @@ def make_server(app, settings, host="127.0.0.1", port=8000, log_level="info", ss
                             limit_concurrency=settings.max_connections,
                             timeout_keep_alive=settings.keep_alive_timeout,
                             timeout_graceful_shutdown=settings.shutdown_timeout,
-                            ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile, server_header=False)
+                            ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile, server_header=False,
+                            proxy_headers=False)  # X-Forwarded-For is a client's claim: limits use the socket's address
     return uvicorn.Server(config)

@@ -7,7 +7,7 @@ Triton); both need the admin scope, as do the index and /metrics.
 
 import asyncio
 
-from .app import guard, json_response
+from .app import guard, json_response, route
 from .body import read_body
 from .errors import ApiError
 from .protocol import parse_json_object
@@ -70,19 +70,16 @@ async def openapi(request, context, tenant):
 
 
 def routes(context):
-    from starlette.routing import Route
-
     def model(request):
         return request.path_params["model"]
 
     found = [
-        Route("/", guard(context, page)),
-        Route("/openapi.json", guard(context, openapi)),
-        Route("/metrics", guard(context, prometheus, "admin")),
-        Route("/v2/repository/index", guard(context, repository_index, "admin"), methods=["POST"]),
+        route("/", guard(context, page)),
+        route("/openapi.json", guard(context, openapi)),
+        route("/metrics", guard(context, prometheus, "admin")),
+        route("/v2/repository/index", guard(context, repository_index, "admin"), ("POST",)),
     ]
     if context.settings.model_control_mode == "explicit":
-        found += [Route("/v2/repository/models/{model}/load", guard(context, load, "admin", model), methods=["POST"]),
-                  Route("/v2/repository/models/{model}/unload", guard(context, unload, "admin", model),
-                        methods=["POST"])]
+        found += [route("/v2/repository/models/{model}/load", guard(context, load, "admin", model), ("POST",)),
+                  route("/v2/repository/models/{model}/unload", guard(context, unload, "admin", model), ("POST",))]
     return found

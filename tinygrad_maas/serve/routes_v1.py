@@ -13,7 +13,7 @@ shaped like the instance} and, for integrated gradients, "baseline_score", "step
 (default 128) and "baseline" (one instance; default all zeros).
 """
 
-from .app import guard, json_response
+from .app import guard, json_response, route
 from .body import read_body
 from .errors import ApiError
 from .protocol import check_shape, json_numbers, nested_to_array, parameters_of, parse_json_object
@@ -113,11 +113,8 @@ async def predict_or_explain(request, context, tenant):
 
 
 def routes(context):
-    from starlette.routing import Route
-
     return [
-        Route("/v1/models", guard(context, list_models, "metadata")),
-        Route("/v1/models/{model}", guard(context, status, "metadata", lambda r: r.path_params["model"])),
-        Route("/v1/models/{target:path}", guard(context, predict_or_explain, "infer", _model_of_target),
-              methods=["POST"]),
+        route("/v1/models", guard(context, list_models, "metadata")),
+        route("/v1/models/{model}", guard(context, status, "metadata", lambda r: r.path_params["model"])),
+        route("/v1/models/{target:path}", guard(context, predict_or_explain, "infer", _model_of_target), ("POST",)),
     ]

@@ -1,7 +1,7 @@
 """The Open Inference Protocol (KServe v2 / Triton) endpoints: health, metadata, readiness, inference."""
 
 from .. import __version__
-from .app import guard, json_response
+from .app import guard, json_response, route
 from .body import read_body
 from .errors import ApiError
 from .protocol import (decode_inputs, encode_response, request_id, requested_outputs, scheduling_parameters,
@@ -75,20 +75,17 @@ async def infer(request, context, tenant):
 
 
 def routes(context):
-    from starlette.routing import Route
-
-    def route(path, handler, scope, methods=("GET",)):
-        return Route(path, guard(context, handler, scope, model_name if "{model}" in path else None),
-                     methods=list(methods))
+    def endpoint(path, handler, scope, methods=("GET",)):
+        return route(path, guard(context, handler, scope, model_name if "{model}" in path else None), methods)
 
     return [  # the busiest first: Starlette tries routes in order
-        route("/v2/models/{model}/infer", infer, "infer", ("POST",)),
-        route("/v2/models/{model}/versions/{version}/infer", infer, "infer", ("POST",)),
-        route("/v2/health/live", live, None),
-        route("/v2/health/ready", ready, None),
-        route("/v2", server_metadata, "metadata"),
-        route("/v2/models/{model}", model_metadata, "metadata"),
-        route("/v2/models/{model}/versions/{version}", model_metadata, "metadata"),
-        route("/v2/models/{model}/ready", model_ready, "metadata"),
-        route("/v2/models/{model}/versions/{version}/ready", model_ready, "metadata"),
+        endpoint("/v2/models/{model}/infer", infer, "infer", ("POST",)),
+        endpoint("/v2/models/{model}/versions/{version}/infer", infer, "infer", ("POST",)),
+        endpoint("/v2/health/live", live, None),
+        endpoint("/v2/health/ready", ready, None),
+        endpoint("/v2", server_metadata, "metadata"),
+        endpoint("/v2/models/{model}", model_metadata, "metadata"),
+        endpoint("/v2/models/{model}/versions/{version}", model_metadata, "metadata"),
+        endpoint("/v2/models/{model}/ready", model_ready, "metadata"),
+        endpoint("/v2/models/{model}/versions/{version}/ready", model_ready, "metadata"),
     ]
