@@ -6,6 +6,7 @@ configuration gets a fixed number of requests per concurrency level and a time l
 one 1 x 32 x 32 image.
 
     python -m benchmarks.serve_load [--requests 2000] [--time-limit 60] [--rounds 3] [--only NAME ...]
+                                    [--client python | wrk]
 
 Prints throughput (requests/s) and p50 / p99 latency (ms) at concurrency 1, 8 and 32.
 """
@@ -106,12 +107,34 @@ def _load(port, concurrency, requests, time_limit, body, headers=None):
     return len(latencies) / (time.perf_counter() - start), np.array(latencies) * 1e3
 
 
+def _load_with_wrk(port, concurrency, requests, body, headers, workdir):
+    """(requests/s, p50 ms, p99 ms) from wrk, run long enough for about `requests` requests (at least 3 s)."""
+    script = os.path.join(workdir, "post.lua")
+    with open(script, "w") as file:
+        file.write('wrk.method = "POST"\nwrk.body = [[' + body + ']]\n' + "".join(
+            f'wrk.headers["{k}"] = "{v}"\n' for k, v in {"Content-Type": "application/json", **headers}.items()) +
+            'done = function(summary, latency, requests)\n  io.write(string.format("LATENCY %f %f\\n", '
+            'latency:percentile(50) / 1000, latency:percentile(99) / 1000))\nend\n')
+    seconds = max(3, requests // 400)
+    result = subprocess.run(["wrk", "-t", "1", "-c", str(concurrency), "-d", f"{seconds}s", "-s", script,
+                             f"http://127.0.0.1:{port}/v2/models/lenet/infer"], capture_output=True, text=True,
+                            check=True).stdout
+    if "Non-2xx" in result:
+        raise RuntimeError(f"requests failed: {result}")
+    count = int(next(line for line in result.splitlines() if "requests in" in line).split()[0])
+    p50, p99 = map(float, next(line for line in result.splitlines() if line.startswith("LATENCY")).split()[1:])
+    return count / seconds, p50, p99
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000, help="requests per concurrency level")
     parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per concurrency level, at most")
     parser.add_argument("--rounds", type=int, default=1, help="times every server is measured (medians shown)")
     parser.add_argument("--only", action="append", default=None, help="a server name to run (repeat; default all)")
+    parser.add_argument("--client", choices=("python", "wrk"), default="python",
+                        help="python: threads of http.client (no install; they share the cores with the server); "
+                             "wrk: the C load generator (apt install wrk), which leaves the cores to the servers")
     args = parser.parse_args(argv)
 
     import tinygrad_maas as tm
@@ -163,7 +186,7 @@ def main(argv=None):
         servers = {name: command for name, command in servers.items() if name in args.only}
 
     print(f"LeNet, one 1x32x32 image per JSON request, {args.requests} requests per level, loopback, "
-          f"{args.rounds} round(s): each server alone in its own process, one after the other")
+          f"{args.rounds} round(s): each server alone in its own process, one after the other; client: {args.client}")
     results = {}  # (server, level) -> [(throughput, p50, p99) per round]
     for _ in range(args.rounds):
         for name, command in servers.items():
@@ -196,8 +219,11 @@ def _measure(name, command, extra_environment, workdir, body, args):
         _load(port, 4, 40, args.time_limit, body, headers)  # warm up
         figures = {}
         for level in LEVELS:
-            throughput, latencies = _load(port, level, args.requests, args.time_limit, body, headers)
-            figures[level] = (throughput, np.percentile(latencies, 50), np.percentile(latencies, 99))
+            if args.client == "wrk":
+                figures[level] = _load_with_wrk(port, level, args.requests, body, headers, workdir)
+            else:
+                throughput, latencies = _load(port, level, args.requests, args.time_limit, body, headers)
+                figures[level] = (throughput, np.percentile(latencies, 50), np.percentile(latencies, 99))
         return figures
     finally:
         process.terminate()
