@@ -18,6 +18,7 @@ from .body import read_body
 from .errors import ApiError
 from .protocol import check_shape, json_numbers, nested_to_array, parameters_of, parse_json_object
 from .repository import check_name, check_version
+from .routes_v2 import LARGE_BODY_BYTES
 
 MAX_EXPLAIN_INSTANCES = 16
 DEFAULT_STEPS = 128  # completeness within 1% on the digit CNNs tried (docs/serving.md, Explanations)
@@ -91,14 +92,23 @@ def explain_options(payload, settings, sample_shape, datatype):
     return {"method": method, "target": target, "steps": steps, "baseline": baseline}
 
 
+def _decode(body, spec):
+    payload = parse_json_object(body)
+    return payload, _instances(payload, spec)
+
+
 async def predict_or_explain(request, context, tenant):
+    from starlette.concurrency import run_in_threadpool
+
     name, version, verb = _target(request)
     _, model = await context.repository.acquire(name, version)
     scheduler = model.scheduler
     with scheduler.held(), context.counted(model):
-        payload = parse_json_object(await read_body(request, context.settings.max_body_bytes))
-        spec = model.inputs[0]
-        array = _instances(payload, spec)
+        body, spec = await read_body(request, context.settings.max_body_bytes), model.inputs[0]
+        if len(body) > LARGE_BODY_BYTES:
+            payload, array = await run_in_threadpool(_decode, body, spec)
+        else:
+            payload, array = _decode(body, spec)
         level = scheduler.config.priority(None, tenant.priority if tenant else None)
         if verb == "predict":
             ((output_name, result),) = (await scheduler.infer({spec["name"]: array}, level)).items()
