@@ -17,6 +17,7 @@ endpoint's scope and model (403), the tenant's quotas (429), then the handler un
 
 import asyncio
 import contextlib
+import functools
 
 from .auth import ANONYMOUS, AccessControl, HostAllowList
 from .errors import ApiError, within
@@ -96,6 +97,11 @@ class guard:
 def route(path, endpoint, methods=("GET",)):
     """Starlette's Route, answering a method it does not take with a JSON 405 (Starlette's own 405 is text,
     or an exception only its full application class catches)."""
+    return _api_route_class()(path, endpoint, methods=list(methods))
+
+
+@functools.lru_cache(maxsize=None)
+def _api_route_class():
     from starlette.routing import Route
 
     class ApiRoute(Route):
@@ -106,7 +112,7 @@ def route(path, endpoint, methods=("GET",)):
             problem = ApiError(405, f"{scope['method']} is not allowed here (allowed: {allowed})", {"allow": allowed})
             await error_response(problem)(scope, receive, send)
 
-    return ApiRoute(path, endpoint, methods=list(methods))
+    return ApiRoute
 
 
 def create_app(repository, settings=None, access=None, hosts=None):
