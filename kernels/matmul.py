@@ -13,10 +13,10 @@
 3. Walk C in column blocks of 64 so the 64 rows of Bt in use stay in L2 while the tiles pass over them;
    threads share out every tile of a block (prange), so even a C of a few rows keeps both cores busy.
 
-Measured (docs/kernels.md): 130-160 GFLOP/s in float32 and 77-87 in float64 at 1024 x 1024 on 2 cores
-(66-78% and 80-86% of OpenBLAS). BLAS is faster on square matrices of every size, so the framework's
-matmul is NumPy's; the kernel computes a convolution's weight gradient (few rows of C, a long shared axis:
-`matmul_transposed`), where it beats BLAS 1.8-8x (tinygrad_maas/backend.py picks by shape).
+BLAS measured faster on square matrices of every size (docs/kernels.md has the figures), so the framework's
+general matmul is NumPy's; this kernel computes a convolution's weight gradient (few rows of C, a long
+shared axis: `matmul_transposed`), where it measured faster than BLAS (tinygrad_maas/backend.py picks by
+shape).
 """
 
 import numpy as np
@@ -81,7 +81,7 @@ def _row_tile(a, bt, c, i, j, depth):
     c[i, j], c[i, j + 1], c[i, j + 2], c[i, j + 3] = s0, s1, s2, s3
 
 
-@njit(cache=True, error_model="numpy", fastmath=True)  # not inlined: inlined into the prange, it ran 40x slower
+@njit(cache=True, error_model="numpy", fastmath=True)  # not inlined: inlined into the prange it ran far slower
 def _edge(a, bt, c, i, j0, j1, depth):
     """Row i of C from column j0 to j1, right of the last whole tile: one dot product per element."""
     for j in range(j0, j1):
@@ -113,7 +113,7 @@ def _matmul_packed(a, bt, c):
 @njit(parallel=True, cache=True, error_model="numpy")
 def _transpose_into(b, bt):
     """bt = b^T, copied in 32 x 32 blocks so that both the reads and the writes of a block stay in cache
-    (NumPy's ascontiguousarray(b.T) walks whole rows of one side: 3.4 ms against 1.4 at 1024 x 1024)."""
+    (NumPy's ascontiguousarray(b.T) walks whole rows of one side, and measured slower: docs/kernels.md)."""
     depth, n = b.shape
     for column_block in prange((n + 31) // 32):
         j0 = column_block * 32

@@ -4,18 +4,15 @@ NumPy makes about a dozen passes over each parameter-sized array for Adam, and f
 momentum (each with a temporary); these loops read and write each element once. On the gru workload's
 10000 x 128 embedding that was most of the optimizer's time (docs/benchmarks.md).
 
-A gradient that is not contiguous (a strided view) is copied once. The NumPy twin handles what these
-loops are not compiled for: a parameter made out of a view (strided) and float16 parameters.
+A gradient that is not contiguous (a strided view) is copied once. The loops are compiled for
+C-contiguous float32 and float64 parameters and state; backend.optimizer_kernels sends anything else (a
+parameter made out of a strided view, float16) to the NumPy twin.
 """
 
 import math
 
 import numpy as np
 from numba import njit, prange
-
-
-def _compiled_for(arrays):
-    return all(a.flags.c_contiguous and a.dtype in (np.float32, np.float64) for a in arrays)
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
@@ -44,12 +41,6 @@ def _adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, amsgrad, lr, beta1, 
 def adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps, weight_decay, step,
               decoupled):
     grad = np.ascontiguousarray(grad)
-    arrays = (param, exp_avg, exp_avg_sq) + (() if max_exp_avg_sq is None else (max_exp_avg_sq,))
-    if not _compiled_for(arrays):
-        from tinygrad_maas.reference import optim as reference
-
-        return reference.adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps,
-                                   weight_decay, step, decoupled)
     amsgrad = max_exp_avg_sq is not None
     flat = lambda a: a.reshape(-1)  # noqa: E731  (views: contiguous arrays reshape without copying)
     _adam(flat(param), flat(grad), flat(exp_avg), flat(exp_avg_sq),
@@ -73,12 +64,6 @@ def _sgd(param, grad, buffer, lr, momentum, keep, weight_decay, nesterov, first)
 
 def sgd_step(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay, nesterov, first):
     grad = np.ascontiguousarray(grad)
-    arrays = (param,) if momentum_buffer is None else (param, momentum_buffer)
-    if not _compiled_for(arrays):
-        from tinygrad_maas.reference import optim as reference
-
-        return reference.sgd_step(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay, nesterov,
-                                  first)
     scalar = param.dtype.type
     buffer = param if momentum_buffer is None else momentum_buffer  # unread without momentum
     _sgd(param.reshape(-1), grad.reshape(-1), buffer.reshape(-1), scalar(lr), scalar(momentum),

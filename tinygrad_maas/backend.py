@@ -4,9 +4,15 @@
     tm.backend.use("numba")      # the fast path (the default)
     TINYGRAD_MAAS_BACKEND=numpy python train.py
 
-Ops ask `backend.kernels("conv")` for a module and call its functions; `tinygrad_maas.kernels.conv` and
-`tinygrad_maas.reference.conv` define the same functions with the same signatures. The numba module is
-imported on first use, so `import tinygrad_maas` never imports numba or compiles anything.
+Every decision of which implementation runs is here:
+- `kernels(family)`: the module of an op family ("conv", ...) on the current backend;
+  `tinygrad_maas.kernels.conv` and `tinygrad_maas.reference.conv` define the same functions with the same
+  signatures;
+- `optimizer_kernels(*arrays)`: the fused optimizer loops, or their twins for arrays the loops are not
+  compiled for;
+- `matmul_transposed(a, bt)`: the numba GEMM or BLAS, by shape.
+The numba modules are imported on first use, so `import tinygrad_maas` never imports numba or compiles
+anything.
 """
 
 import importlib
@@ -61,19 +67,25 @@ def kernels(family):
     return module
 
 
-# The framework's matrix product on arrays: the dispatcher between NumPy's BLAS and the numba kernel
-# (kernels/matmul.py). Measured by `python -m benchmarks.compare_matmul` (docs/kernels.md) on square float32
-# and float64 matrices from 16 to 1024, BLAS was faster at every size (the kernel reaches 66-78% of sgemm at
-# 1024), so every general product goes to BLAS, and the dispatcher is np.matmul itself: even a Python
-# function deciding in between cost 23% at 16 x 16.
-matmul = np.matmul
+def optimizer_kernels(*arrays):
+    """The module whose adam_step / sgd_step updates these parameter-sized arrays in place: the fused numba
+    loops (kernels/optim.py) on the numba backend when every array is C-contiguous float32 or float64, the
+    NumPy twin (reference/optim.py) otherwise: a parameter made out of a strided view, or float16 (the
+    loops are compiled for neither)."""
+    if _current == "numba" and all(a.flags.c_contiguous and a.dtype in (np.float32, np.float64) for a in arrays):
+        return kernels("optim")
+    return importlib.import_module("tinygrad_maas.reference.optim")
 
 
 def matmul_transposed(a, bt):
     """a @ bt.T for 2-D a (M, K) and bt (N, K), both C-contiguous: a convolution's weight gradient (the
-    output gradient's rows against the im2col rows). There the numba kernel beats BLAS by 1.8-8x when C is
-    small, the shared axis K long, and the bytes the kernel streams stay moderate (`_kernel_wins`, measured
-    by `python -m benchmarks.compare_matmul --transposed`, docs/kernels.md); elsewhere BLAS."""
+    output gradient's rows against the im2col rows). There the numba kernel measured faster than BLAS when C
+    is small, the shared axis K long, and the bytes the kernel streams stay moderate (`_kernel_wins`,
+    `python -m benchmarks.compare_matmul --transposed`, docs/kernels.md); elsewhere BLAS.
+
+    Every other matrix product of the framework is np.matmul (OpenBLAS), called directly by the ops: BLAS
+    measured faster than the kernel on square matrices of every size, and even a Python function choosing
+    between the two cost more than it could win on small products (docs/kernels.md, "Matmul")."""
     if _current == "numba" and a.dtype == bt.dtype and a.dtype in (np.float32, np.float64) and \
             _kernel_wins(a.shape[0], bt.shape[0], a.shape[1], a.dtype.itemsize):
         return kernels("matmul").matmul_transposed(a, bt)
@@ -93,9 +105,8 @@ def _prepare_numba_threads():
     """Keep numba's OpenMP threads from spinning after a kernel returns.
 
     A parallel kernel is usually followed by a NumPy matmul on OpenBLAS's own threads. By default OpenMP
-    threads busy-wait for more work for a while, taking the cores the matmul needs: measured on the cnn
-    workload's second conv layer, forward + backward took 20 ms with spinning threads and 13.7 ms with
-    OMP_WAIT_POLICY=PASSIVE. It must be set before numba starts its thread pool (first parallel launch);
+    threads busy-wait for more work for a while, taking the cores the matmul needs (measured on the cnn
+    workload's second conv layer: docs/kernels.md, "Threads"). It must be set before numba starts its thread pool (first parallel launch);
     a value the user set wins.
     """
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

@@ -3,9 +3,8 @@
 glibc's malloc hands out arrays larger than a threshold (about 128 KiB to start with) as fresh memory
 maps and unmaps them when freed; the next step's arrays of the same size then page-fault on every 4 KiB
 page they touch. A training step allocates tens of megabytes of such arrays (im2col columns, activations,
-gradients), so that cost is large: the cnn workload's second conv layer took 21.4 ms per forward +
-backward with glibc's defaults and 10.3 ms with the settings below (benchmarks/compare_conv.py,
-docs/benchmarks.md). The settings raise the map threshold to glibc's maximum (32 MiB), so arrays up to
+gradients), so that cost is large (measured on the cnn workload's second conv layer: about half its
+time; benchmarks/compare_conv.py, docs/kernels.md, "Memory: reusing freed arrays"). The settings raise the map threshold to glibc's maximum (32 MiB), so arrays up to
 that size come from the heap, and keep up to 256 MiB of freed heap instead of returning it at once:
 resident memory stays higher by up to that much in exchange.
 

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from tinygrad_maas import backend
 from tinygrad_maas.kernels import optim as numba_optim
 from tinygrad_maas.reference import optim as numpy_optim
 
@@ -31,8 +32,16 @@ def test_non_contiguous_parameters_take_the_numpy_path():
     param = np.ones((4, 6))[:, ::2]
     grad = np.ones_like(param)
     m, v = np.zeros_like(param), np.zeros_like(param)
-    numba_optim.adam_step(param, grad, m, v, None, 0.1, 0.9, 0.999, 1e-8, 0.0, 1, False)
+    chosen = backend.optimizer_kernels(param, m, v)
+    assert chosen is numpy_optim
+    chosen.adam_step(param, grad, m, v, None, 0.1, 0.9, 0.999, 1e-8, 0.0, 1, False)
     np.testing.assert_allclose(param, 0.9)
+
+
+def test_contiguous_float_parameters_take_the_numba_loops_on_the_numba_backend():
+    arrays = (np.ones((4, 3), np.float32), np.zeros((4, 3), np.float32))
+    expected = numba_optim if backend.current() == "numba" else numpy_optim
+    assert backend.optimizer_kernels(*arrays) is expected
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -63,11 +72,13 @@ def test_a_transposed_gradient_is_read_correctly():
 def test_float16_parameters_take_the_numpy_path(step):
     param = np.ones(4, np.float16)
     grad = np.full(4, 2, np.float16)
+    chosen = backend.optimizer_kernels(param)
+    assert chosen is numpy_optim
     if step == "sgd":
-        numba_optim.sgd_step(param, grad, np.empty_like(param), 0.1, 0.9, 0.0, 0.0, False, True)
+        chosen.sgd_step(param, grad, np.empty_like(param), 0.1, 0.9, 0.0, 0.0, False, True)
         np.testing.assert_allclose(param, 0.8, rtol=1e-3)
     else:
-        numba_optim.adam_step(param, grad, np.zeros_like(param), np.zeros_like(param), None, 0.1, 0.9, 0.999, 1e-8,
-                              0.0, 1, False)
+        chosen.adam_step(param, grad, np.zeros_like(param), np.zeros_like(param), None, 0.1, 0.9, 0.999, 1e-8,
+                         0.0, 1, False)
         np.testing.assert_allclose(param, 0.9, rtol=1e-3)
     assert param.dtype == np.float16

@@ -43,7 +43,7 @@ class Function:
     """Base of every differentiable op. Subclasses define static `forward(ctx, *arrays, **kw)` and
     `backward(ctx, grad)`; users call the class method `apply(*tensors, **kw)`."""
 
-    # Class-level defaults, so a node only stores what differs (cheap to create, ~1 us an op matters).
+    # Class-level defaults, so a node only stores what differs (creating nodes is the engine's per-op cost).
     saved_tensors = ()      # arrays saved by forward for backward; None once the engine freed them
     needs_input_grad = ()   # one bool per input
     next_nodes = ()         # one entry per input: the node that made it, a leaf's accumulator, or None

@@ -211,7 +211,7 @@ class Module:
 
     def zero_grad(self, set_to_none=True):
         """Clear every parameter's .grad (to None by default, as PyTorch 2 does; else to zeros)."""
-        from .utils import zero_grads
+        from ..autograd.grads import zero_grads
 
         zero_grads(self.parameters(), set_to_none)
 

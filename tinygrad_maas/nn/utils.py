@@ -4,22 +4,13 @@ import math
 
 import numpy as np
 
+from ..autograd.grads import zero_grads  # noqa: F401  (nn.utils.zero_grads, as it was)
 from ..tensor import Tensor, make_tensor
 
 
 def _grads(parameters):
     parameters = [parameters] if isinstance(parameters, Tensor) else list(parameters)
     return [p.grad for p in parameters if p.grad is not None]
-
-
-def zero_grads(parameters, set_to_none=True):
-    """Clear .grad of each parameter: to None (PyTorch 2's default, frees the memory) or to zeros."""
-    for parameter in parameters:
-        if parameter.grad is not None:
-            if set_to_none:
-                parameter.grad = None
-            else:
-                parameter.grad.data[...] = 0
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):

@@ -2,15 +2,14 @@
 
     C = A @ B          dL/dA = dL/dC @ B^T        dL/dB = A^T @ dL/dC
 
-The products go through backend.matmul, the dispatcher (NumPy's BLAS wherever it measured faster than the
-numba kernel, which so far is everywhere). A 1-D operand is a vector: on the left it becomes a row (1, k), on the right a column (k, 1), and that
+The products are np.matmul (OpenBLAS; backend.matmul_transposed says why no kernel is chosen here). A 1-D
+operand is a vector: on the left it becomes a row (1, k), on the right a column (k, 1), and that
 axis is dropped from the result. Leading (batch) axes broadcast; backward sums the gradient over the batch
 axes an operand was broadcast along (`unbroadcast`).
 """
 
 import numpy as np
 
-from .. import backend
 from ..autograd.function import Function
 from .broadcast import unbroadcast
 
@@ -19,7 +18,7 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return backend.matmul(a, b)
+        return np.matmul(a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -34,7 +33,7 @@ class MatMul(Function):
             grad = np.expand_dims(grad, -2)
         grad_a = grad_b = None
         if need_a:
-            grad_a = unbroadcast(backend.matmul(grad, np.swapaxes(b2, -1, -2)), a2.shape).reshape(a.shape)
+            grad_a = unbroadcast(np.matmul(grad, np.swapaxes(b2, -1, -2)), a2.shape).reshape(a.shape)
         if need_b:
-            grad_b = unbroadcast(backend.matmul(np.swapaxes(a2, -1, -2), grad), b2.shape).reshape(b.shape)
+            grad_b = unbroadcast(np.matmul(np.swapaxes(a2, -1, -2), grad), b2.shape).reshape(b.shape)
         return grad_a, grad_b

@@ -41,9 +41,10 @@ class Adam(Optimizer):
                 state["max_exp_avg_sq"] = np.zeros_like(param)
         state["step"] += 1
         beta1, beta2 = group["betas"]
-        backend.kernels("optim").adam_step(param, grad, state["exp_avg"], state["exp_avg_sq"],
-                                           state.get("max_exp_avg_sq"), group["lr"], beta1, beta2, group["eps"],
-                                           group["weight_decay"], state["step"], self.decoupled_weight_decay)
+        moments = [state["exp_avg"], state["exp_avg_sq"]] + ([state["max_exp_avg_sq"]] if group["amsgrad"] else [])
+        backend.optimizer_kernels(param, *moments).adam_step(
+            param, grad, state["exp_avg"], state["exp_avg_sq"], state.get("max_exp_avg_sq"), group["lr"], beta1,
+            beta2, group["eps"], group["weight_decay"], state["step"], self.decoupled_weight_decay)
 
 
 class AdamW(Adam):

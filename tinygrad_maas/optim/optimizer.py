@@ -5,7 +5,7 @@ import copy
 import numpy as np
 
 from ..autograd import versions
-from ..nn.utils import zero_grads
+from ..autograd.grads import zero_grads
 from ..tensor import Tensor
 
 

@@ -33,5 +33,7 @@ class SGD(Optimizer):
         first = momentum and buffer is None
         if first:
             buffer = state["momentum_buffer"] = np.empty_like(param)
-        backend.kernels("optim").sgd_step(param, grad, buffer, group["lr"], momentum, group["dampening"],
-                                          group["weight_decay"], group["nesterov"], first)
+        state_arrays = (param,) if buffer is None else (param, buffer)
+        backend.optimizer_kernels(*state_arrays).sgd_step(param, grad, buffer, group["lr"], momentum,
+                                                          group["dampening"], group["weight_decay"],
+                                                          group["nesterov"], first)
