@@ -5,7 +5,8 @@ import numpy as np
 
 from . import dtypes
 from .random import generator
-from .tensor import Tensor, _shape_arg, make_tensor
+from .ops.arguments import sizes
+from .tensor import Tensor, make_tensor
 
 
 def _new(array, dtype, requires_grad):
@@ -33,18 +34,18 @@ def from_numpy(array):
 
 
 def zeros(*size, dtype=None, requires_grad=False):
-    return _new(np.zeros(_shape_arg(size), dtype=dtypes.default_float), dtype, requires_grad)
+    return _new(np.zeros(sizes(size), dtype=dtypes.default_float), dtype, requires_grad)
 
 
 def ones(*size, dtype=None, requires_grad=False):
-    return _new(np.ones(_shape_arg(size), dtype=dtypes.default_float), dtype, requires_grad)
+    return _new(np.ones(sizes(size), dtype=dtypes.default_float), dtype, requires_grad)
 
 
 def full(size, fill_value, dtype=None, requires_grad=False):
     """A tensor of `size` filled with `fill_value`; the dtype follows the value (float32, int64, bool)."""
     fill = fill_value.item() if isinstance(fill_value, Tensor) else fill_value
     dtype = dtype if dtype is not None else dtypes.scalar_dtype(fill)
-    return _new(np.full(_shape_arg((size,)), fill, dtype=dtypes.to_dtype(dtype)), None, requires_grad)
+    return _new(np.full(sizes((size,)), fill, dtype=dtypes.to_dtype(dtype)), None, requires_grad)
 
 
 def zeros_like(input, dtype=None, requires_grad=False):
@@ -84,13 +85,13 @@ def eye(n, m=None, dtype=None, requires_grad=False):
 def rand(*size, dtype=None, requires_grad=False):
     """Uniform on [0, 1), from the generator seeded by tm.manual_seed."""
     dtype = dtypes.to_dtype(dtype) or dtypes.default_float
-    return _new(generator().random(_shape_arg(size), dtype=dtype), None, requires_grad)
+    return _new(generator().random(sizes(size), dtype=dtype), None, requires_grad)
 
 
 def randn(*size, dtype=None, requires_grad=False):
     """Standard normal, from the generator seeded by tm.manual_seed."""
     dtype = dtypes.to_dtype(dtype) or dtypes.default_float
-    return _new(generator().standard_normal(_shape_arg(size), dtype=dtype), None, requires_grad)
+    return _new(generator().standard_normal(sizes(size), dtype=dtype), None, requires_grad)
 
 
 def randint(low=0, high=None, size=None, dtype=None):
@@ -101,7 +102,7 @@ def randint(low=0, high=None, size=None, dtype=None):
         raise TypeError("randint(): give high and size, e.g. randint(10, (3,)) or randint(2, 10, (3,))")
     if high <= low:
         raise ValueError(f"randint(): high ({high}) must be greater than low ({low})")
-    return _new(generator().integers(low, high, _shape_arg((size,))), dtype, False)
+    return _new(generator().integers(low, high, sizes((size,))), dtype, False)
 
 
 def rand_like(input, dtype=None):

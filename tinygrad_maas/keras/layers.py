@@ -21,6 +21,7 @@ import numpy as np
 from .. import nn
 from ..autograd.grad_mode import no_grad
 from ..nn import functional as F
+from ..ops.arguments import spatial
 from ..ops.recurrent import gru_sequence, lstm_sequence
 from ..random import generator
 from ..tensor import Tensor, cat, stack
@@ -51,10 +52,6 @@ def _orthogonal(rows, columns):
     q, r = np.linalg.qr(flat)
     q *= np.sign(np.diag(r))
     return (q if rows >= columns else q.T).astype(np.float32)
-
-
-def _pair(value):
-    return (value, value) if isinstance(value, int) else tuple(value)
 
 
 class Layer(nn.Module):
@@ -141,7 +138,9 @@ class Conv2D(Layer):
         super().__init__(input_shape, name)
         if padding not in ("valid", "same"):
             raise ValueError(f"Conv2D: padding must be 'valid' or 'same', got {padding!r}")
-        self.filters, self.kernel_size, self.strides = filters, _pair(kernel_size), _pair(strides)
+        self.filters = filters
+        self.kernel_size = spatial(kernel_size, 2, "kernel_size", "Conv2D", 1)
+        self.strides = spatial(strides, 2, "strides", "Conv2D", 1)
         self.padding, self.activation_name, self.use_bias = padding, activation, use_bias
         self.activation = _activation(activation)
 
@@ -178,8 +177,8 @@ class MaxPooling2D(Layer):
         super().__init__(input_shape, name)
         if padding not in ("valid", "same"):
             raise ValueError(f"MaxPooling2D: padding must be 'valid' or 'same', got {padding!r}")
-        self.pool_size = _pair(pool_size)
-        self.strides = self.pool_size if strides is None else _pair(strides)
+        self.pool_size = spatial(pool_size, 2, "pool_size", "MaxPooling2D", 1)
+        self.strides = self.pool_size if strides is None else spatial(strides, 2, "strides", "MaxPooling2D", 1)
         self.padding = padding
 
     def forward(self, x):

@@ -3,6 +3,7 @@
 import numpy as np
 
 from ..ops import pool as _pool
+from ..ops.arguments import spatial
 from ..ops.conv import Conv2d, conv2d_arguments
 from ..ops.embedding import Embedding
 from ..ops.linear import Linear
@@ -384,20 +385,11 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     unbatched = input.ndim == 2
     if unbatched:
         input = input.unsqueeze(0)
-    as_pair = {"stride": _single(stride, "stride", 1), "dilation": _single(dilation, "dilation", 1)}
-    padding = padding if isinstance(padding, str) else (0, _single(padding, "padding", 0)[1])
-    out = conv2d(input.unsqueeze(2), weight.unsqueeze(2), bias, as_pair["stride"], padding,
-                 as_pair["dilation"], groups).squeeze(2)
+    one = lambda value, name, minimum=1: spatial(value, 1, name, "conv1d", minimum)  # noqa: E731
+    padding = padding if isinstance(padding, str) else (0,) + one(padding, "padding", 0)
+    out = conv2d(input.unsqueeze(2), weight.unsqueeze(2), bias, (1,) + one(stride, "stride"), padding,
+                 (1,) + one(dilation, "dilation"), groups).squeeze(2)
     return out.squeeze(0) if unbatched else out
-
-
-def _single(value, name, height_value):
-    """A conv1d int or 1-tuple as the (height, width) pair of the equivalent conv2d."""
-    if isinstance(value, (tuple, list)) and len(value) == 1:
-        value = value[0]
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"conv1d(): {name} must be an int or a 1-tuple, got {value!r}")
-    return (height_value, int(value))
 
 
 def _check_same_dtype(op, input, weight, bias):
@@ -416,18 +408,8 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     if return_indices:
         raise NotImplementedError("max_pool2d(return_indices=True) is not supported yet")
     x, unbatched = _batched(input, 4, "max_pool2d", "(N, C, H, W)")
-    kernel = _pair_of(kernel_size, "kernel_size", "max_pool2d")
-    stride = kernel if stride is None or stride == [] else _pair_of(stride, "stride", "max_pool2d")
-    padding = _pair_of(padding, "padding", "max_pool2d", minimum=0)
-    dilation = _pair_of(dilation, "dilation", "max_pool2d")
-    for k, p in zip(kernel, padding):
-        if p > k // 2:
-            raise ValueError(f"max_pool2d(): padding {padding} must be at most half the kernel size {kernel}")
-    out_size = tuple(_pool.pooled_size(n, k, s, p, d, ceil_mode)
-                     for n, k, s, p, d in zip(x.shape[2:], kernel, stride, padding, dilation))
-    if min(out_size) < 1:
-        raise ValueError(f"max_pool2d(): input of shape {input.shape} is too small for kernel {kernel} "
-                         f"(output size {out_size})")
+    kernel, stride, padding, dilation, out_size = _pool.pool2d_arguments(x.shape, kernel_size, stride, padding,
+                                                                         dilation, ceil_mode, "max_pool2d")
     out = _pool.MaxPool2d.apply(x, kernel=kernel, stride=stride, padding=padding, dilation=dilation,
                                 out_size=out_size)
     return out.squeeze(0) if unbatched else out
@@ -437,10 +419,10 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     """Max over each window of an (N, C, L) or (C, L) input: max_pool2d on a height-1 image."""
     if input.ndim not in (2, 3):
         raise ValueError(f"max_pool1d(): expected an (N, C, L) or (C, L) input, got shape {input.shape}")
-    one = _single_of
-    out = max_pool2d(input.unsqueeze(-2), (1, one(kernel_size, "kernel_size")),
-                     None if stride is None else (1, one(stride, "stride")), (0, one(padding, "padding")),
-                     (1, one(dilation, "dilation")), ceil_mode, return_indices)
+    one = lambda value, name, minimum=1: spatial(value, 1, name, "max_pool1d", minimum)  # noqa: E731
+    out = max_pool2d(input.unsqueeze(-2), (1,) + one(kernel_size, "kernel_size"),
+                     None if stride is None else (1,) + one(stride, "stride"), (0,) + one(padding, "padding", 0),
+                     (1,) + one(dilation, "dilation"), ceil_mode, return_indices)
     return out.squeeze(-2)
 
 
@@ -449,40 +431,17 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     """Mean over each kernel window, as torch.nn.functional.avg_pool2d: padding counts as zeros, and
     (count_include_pad) in the divisor; divisor_override replaces the divisor."""
     x, unbatched = _batched(input, 4, "avg_pool2d", "(N, C, H, W)")
-    kernel = _pair_of(kernel_size, "kernel_size", "avg_pool2d")
-    stride = kernel if stride is None or stride == [] else _pair_of(stride, "stride", "avg_pool2d")
-    padding = _pair_of(padding, "padding", "avg_pool2d", minimum=0)
-    for k, p in zip(kernel, padding):
-        if p > k // 2:
-            raise ValueError(f"avg_pool2d(): padding {padding} must be at most half the kernel size {kernel}")
-    if divisor_override is not None and (isinstance(divisor_override, bool) or divisor_override <= 0):
-        raise ValueError(f"avg_pool2d(): divisor_override must be a positive number, got {divisor_override!r}")
-    out_size = tuple(_pool.pooled_size(n, k, s, p, 1, ceil_mode)
-                     for n, k, s, p in zip(x.shape[2:], kernel, stride, padding))
-    if min(out_size) < 1:
-        raise ValueError(f"avg_pool2d(): input of shape {input.shape} is too small for kernel {kernel}")
-    rows, columns = (_pool.average_pool_windows(n, k, s, p, ceil_mode, o)
-                     for n, k, s, p, o in zip(x.shape[2:], kernel, stride, padding, out_size))
-    if divisor_override is not None:
-        divisor = np.full(out_size, float(divisor_override))
-    elif count_include_pad:
-        divisor = np.outer(rows[2], columns[2]).astype(np.float64)
-    else:
-        divisor = np.outer(rows[3], columns[3]).astype(np.float64)
-    out = _pool.WindowAverage.apply(x, bounds=(rows[0], rows[1], columns[0], columns[1]), divisor=divisor)
+    bounds, divisor = _pool.avg_pool2d_windows(x.shape, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                                               divisor_override)
+    out = _pool.WindowAverage.apply(x, bounds=bounds, divisor=divisor)
     return out.squeeze(0) if unbatched else out
 
 
 def adaptive_avg_pool2d(input, output_size):
     """Average pooling to a fixed output size: window i spans floor(i*H/out) to ceil((i+1)*H/out)."""
     x, unbatched = _batched(input, 4, "adaptive_avg_pool2d", "(N, C, H, W)")
-    size = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
-    size = tuple(n if o is None else o for n, o in zip(x.shape[2:], size))
-    if len(size) != 2 or any(not isinstance(o, int) or o < 1 for o in size):
-        raise ValueError(f"adaptive_avg_pool2d(): output_size must be a positive int or pair, got {output_size!r}")
-    (top, bottom), (left, right) = (_pool.adaptive_windows(n, o) for n, o in zip(x.shape[2:], size))
-    divisor = np.outer(bottom - top, right - left).astype(np.float64)
-    out = _pool.WindowAverage.apply(x, bounds=(top, bottom, left, right), divisor=divisor)
+    bounds, divisor = _pool.adaptive_avg_pool2d_windows(x.shape, output_size)
+    out = _pool.WindowAverage.apply(x, bounds=bounds, divisor=divisor)
     return out.squeeze(0) if unbatched else out
 
 
@@ -494,22 +453,6 @@ def _batched(input, ndim, op, layout):
     if input.dtype.kind != "f":
         raise TypeError(f"{op}(): needs a floating point input, got {input.dtype}")
     return (input.unsqueeze(0), True) if input.ndim == ndim - 1 else (input, False)
-
-
-def _pair_of(value, name, op, minimum=1):
-    pair = (value, value) if isinstance(value, (int, np.integer)) and not isinstance(value, bool) else \
-        tuple(value) if isinstance(value, (tuple, list)) else None
-    if pair is None or len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and v >= minimum for v in pair):
-        raise ValueError(f"{op}(): {name} must be an int or a pair of ints >= {minimum}, got {value!r}")
-    return tuple(int(v) for v in pair)
-
-
-def _single_of(value, name):
-    if isinstance(value, (tuple, list)) and len(value) == 1:
-        value = value[0]
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"max_pool1d(): {name} must be an int or a 1-tuple, got {value!r}")
-    return int(value)
 
 
 def pad(input, pad, mode="constant", value=None):

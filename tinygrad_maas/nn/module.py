@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd.grad_mode import no_grad
-from ..tensor import Tensor, _init_slots
+from ..tensor import Tensor, init_slots
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -32,7 +32,7 @@ class Parameter(Tensor):
         else:
             array = np.asarray(data)
         dtypes.check_supported(array.dtype, "Parameter")
-        _init_slots(self, array, None)
+        init_slots(self, array, None)
         if requires_grad:
             self.requires_grad_(True)
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd.function import Function
+from .arguments import spatial
 
 
 class Conv2d(Function):
@@ -73,9 +74,7 @@ def conv2d_arguments(input_shape, weight_shape, bias_shape, stride, padding, dil
     """Check a conv2d call and return (stride, ((top, bottom), (left, right)), dilation) as PyTorch
     reads them: ints or pairs, padding also "valid" (none) or "same" (output size = input size, stride 1;
     for an even kernel the extra row/column goes at the bottom/right, as in PyTorch)."""
-    stride, dilation = _pair(stride, "stride", op), _pair(dilation, "dilation", op)
-    if min(stride) < 1 or min(dilation) < 1:
-        raise ValueError(f"{op}(): stride {stride} and dilation {dilation} must be positive")
+    stride, dilation = spatial(stride, 2, "stride", op, 1), spatial(dilation, 2, "dilation", op, 1)
     if len(input_shape) != 4:
         raise ValueError(f"{op}(): expected a 4-D input (N, C, H, W), got shape {input_shape}")
     if len(weight_shape) != 4:
@@ -102,19 +101,9 @@ def conv2d_arguments(input_shape, weight_shape, bias_shape, stride, padding, dil
         else:
             raise ValueError(f"{op}(): padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
     else:
-        padding = tuple((p, p) for p in _pair(padding, "padding", op))
-        if min(min(p) for p in padding) < 0:
-            raise ValueError(f"{op}(): padding must be non-negative, got {padding}")
+        padding = tuple((p, p) for p in spatial(padding, 2, "padding", op, 0))
     for axis, (size, (before, after), r) in enumerate(zip(input_shape[2:], padding, reach)):
         if size + before + after < r:
             raise ValueError(f"{op}(): the kernel reaches {r} elements (with dilation) but the padded input is "
                              f"only {size + before + after} along spatial dim {axis} (input shape {input_shape})")
     return stride, padding, dilation
-
-
-def _pair(value, name, op):
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return (int(value), int(value))
-    if isinstance(value, (tuple, list)) and len(value) == 2 and all(isinstance(v, (int, np.integer)) for v in value):
-        return (int(value[0]), int(value[1]))
-    raise ValueError(f"{op}(): {name} must be an int or a pair of ints, got {value!r}")

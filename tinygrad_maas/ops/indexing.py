@@ -7,7 +7,12 @@ them: `np.add.at` accumulates over repeated indices, where a plain `grad_x[key] 
 
 import numpy as np
 
+from .. import dtypes
 from ..autograd.function import Function
+from ..conversion import plain
+from ..promotion import broadcastable, promote
+from ..tensor import Tensor, make_tensor
+from .arguments import dim as _dim
 from .broadcast import unbroadcast
 
 
@@ -111,3 +116,79 @@ class Where(Function):
         return (None,
                 unbroadcast(np.where(condition, grad, zero), shape_x) if need_x else None,
                 unbroadcast(np.where(condition, zero, grad), shape_other) if need_other else None)
+
+
+def index_key(key):
+    """A NumPy indexing key from a PyTorch one: tensors become arrays, lists become integer/bool arrays."""
+    parts = key if isinstance(key, tuple) else (key,)
+    converted = []
+    for part in parts:
+        if isinstance(part, Tensor):
+            part = part.data
+        elif isinstance(part, list):
+            part = np.asarray(part)
+        if isinstance(part, np.ndarray):
+            if part.dtype.kind not in "biu":
+                raise IndexError(f"tensors used as indices must be integer or bool, got {part.dtype}")
+            if part.dtype.kind == "b" and part.ndim == 0:
+                raise IndexError("a 0-d bool index is not supported; use a bool tensor with dimensions")
+        elif isinstance(part, float):
+            raise IndexError(f"indices must be integers, slices, None, Ellipsis or tensors, got the float {part}")
+        converted.append(part)
+    return tuple(converted) if isinstance(key, tuple) else converted[0]
+
+
+def index(tensor, key):
+    """tensor[key]: slices, ints, None, Ellipsis, integer and boolean arrays."""
+    try:
+        return Index.apply(tensor, key=index_key(key))
+    except IndexError as error:
+        raise IndexError(f"index out of range for a tensor of shape {tensor.shape}: {error}") from None
+
+
+def masked_fill(tensor, mask, value):
+    """Elements where `mask` (a bool tensor broadcastable to the tensor's shape) is True become `value`."""
+    mask = plain(mask)
+    if mask.dtype != np.bool_:
+        raise TypeError(f"masked_fill(): mask must be a bool tensor, got {mask.dtype}")
+    if not broadcastable(mask.shape, tensor.shape) or np.broadcast_shapes(mask.shape, tensor.shape) != tensor.shape:
+        raise ValueError(f"masked_fill(): mask of shape {mask.shape} does not broadcast to the tensor's "
+                         f"shape {tensor.shape}")
+    value = plain(value)
+    if np.ndim(value) != 0:
+        raise ValueError(f"masked_fill(): value must be a number or a 0-d tensor, got shape {np.shape(value)}")
+    return MaskedFill.apply(tensor, mask=mask, value=value)
+
+
+def gather(tensor, dim, index):
+    """out[i][j] = tensor[index[i][j]][j] for dim 0, tensor[i][index[i][j]] for dim 1 (and so on)."""
+    axis = _dim(dim, tensor.ndim, "gather")
+    index = plain(index)
+    if index.dtype.kind not in "iu":
+        raise TypeError(f"gather(): index must be an integer tensor (int64), got {index.dtype}")
+    if index.ndim != tensor.ndim:
+        raise ValueError(f"gather(): index has {index.ndim} dims but the tensor has {tensor.ndim} "
+                         f"(shapes {index.shape} and {tensor.shape})")
+    for d, (n_index, n_self) in enumerate(zip(index.shape, tensor.shape)):
+        if d != axis and n_index > n_self:
+            raise ValueError(f"gather(): index size {n_index} at dim {d} exceeds the tensor's size "
+                             f"{n_self} there (shapes {index.shape} and {tensor.shape})")
+    if index.size and (index.min() < 0 or index.max() >= tensor.shape[axis]):
+        bad = index.min() if index.min() < 0 else index.max()
+        raise IndexError(f"gather(): index {bad} is out of bounds for dim {dim} with size {tensor.shape[axis]}")
+    return Gather.apply(tensor, dim=axis, index=index.astype(np.int64, copy=False))
+
+
+def where(condition, input, other):
+    """input where condition is True, else other; all three broadcast. Gradients flow to input and other."""
+    condition = plain(condition)
+    if not isinstance(condition, np.ndarray) or condition.dtype != np.bool_:
+        raise TypeError(f"where(): condition must be a bool tensor, got {getattr(condition, 'dtype', type(condition))}")
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        input = make_tensor(np.asarray(input, dtype=dtypes.scalar_dtype(input)), None)
+    input, other = promote(input, other, "where")
+    shapes = condition.shape, np.shape(plain(input)), np.shape(plain(other))
+    if not broadcastable(*shapes):
+        raise ValueError(f"where(): shapes {shapes[0]}, {shapes[1]} and {shapes[2]} (condition, input, other) "
+                         "cannot be broadcast together")
+    return Where.apply(condition, input, other)

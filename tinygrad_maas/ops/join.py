@@ -6,7 +6,10 @@ output gradient.
 
 import numpy as np
 
+from .. import dtypes
 from ..autograd.function import Function
+from ..tensor import Tensor
+from .arguments import dim as _dim
 
 
 class Cat(Function):
@@ -55,3 +58,42 @@ class ConstantPad(Function):
         inner = grad[tuple(slice(max(lo, 0), n - max(hi, 0)) for (lo, hi), n in zip(ctx.widths, grad.shape))]
         restored = [(max(-lo, 0), max(-hi, 0)) for lo, hi in ctx.widths]
         return np.pad(inner, restored, mode="constant")
+
+
+def cat(tensors, dim=0):
+    """Join tensors along an existing dim; all other dims must match."""
+    tensors = _same_dtype_tensors(tensors, "cat")
+    axis = _dim(dim, tensors[0].ndim, "cat")
+    if axis is None:
+        raise ValueError("cat(): zero-dimensional tensors cannot be concatenated; use stack()")
+    first = tensors[0].shape
+    for i, t in enumerate(tensors):
+        if t.ndim != len(first) or any(a != b for d, (a, b) in enumerate(zip(t.shape, first)) if d != axis):
+            raise ValueError(f"cat(): tensor {i} has shape {t.shape} but tensor 0 has shape {first}; sizes must "
+                             f"match except in dim {dim}")
+    return Cat.apply(*tensors, axis=axis)
+
+
+def stack(tensors, dim=0):
+    """Join same-shaped tensors along a new dim."""
+    tensors = _same_dtype_tensors(tensors, "stack")
+    size = tensors[0].ndim + 1
+    if isinstance(dim, bool) or not isinstance(dim, int) or not -size <= dim < size:
+        raise IndexError(f"stack(): dim {dim} is out of range for the result's {size} dimensions")
+    for i, t in enumerate(tensors):
+        if t.shape != tensors[0].shape:
+            raise ValueError(f"stack(): tensor {i} has shape {t.shape} but tensor 0 has shape {tensors[0].shape}; "
+                             "stack needs equal shapes")
+    return Stack.apply(*tensors, axis=dim % size)
+
+
+def _same_dtype_tensors(tensors, op):
+    """The tensors of a cat/stack, promoted to one dtype."""
+    if isinstance(tensors, Tensor) or not len(tensors):
+        raise TypeError(f"{op}(): expects a non-empty list or tuple of tensors")
+    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    dtype = tensors[0].dtype
+    for t in tensors[1:]:
+        if t.dtype != dtype:
+            dtype = dtypes.promote_tensors(np.empty((1,), dtype), t.data)
+    return [t.to(dtype) for t in tensors]

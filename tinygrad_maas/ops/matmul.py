@@ -11,6 +11,8 @@ axes an operand was broadcast along (`unbroadcast`).
 import numpy as np
 
 from ..autograd.function import Function
+from ..promotion import broadcastable, promote
+from ..tensor import Tensor
 from .broadcast import unbroadcast
 
 
@@ -37,3 +39,23 @@ class MatMul(Function):
         if need_b:
             grad_b = unbroadcast(np.matmul(np.swapaxes(a2, -1, -2), grad), b2.shape).reshape(b.shape)
         return grad_a, grad_b
+
+
+def matmul(a, b):
+    """a @ b with PyTorch's rules for 1-D, 2-D and batched operands, the shapes checked first."""
+    a, b = promote(a, b, "matmul")
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
+        raise TypeError("matmul: both operands must be tensors (or arrays), not Python numbers")
+    shape_a, shape_b = a.shape, b.shape
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: both arguments need at least one dimension, got shapes {shape_a} and {shape_b}")
+    inner_a = shape_a[-1]
+    inner_b = shape_b[0] if b.ndim == 1 else shape_b[-2]
+    if inner_a != inner_b:
+        raise ValueError(f"matmul: shapes {shape_a} and {shape_b} cannot be multiplied "
+                         f"({inner_a} columns on the left, {inner_b} rows on the right)")
+    batch_a, batch_b = shape_a[:-2], shape_b[:-2]
+    if not broadcastable(batch_a, batch_b):
+        raise ValueError(f"matmul: batch dimensions {batch_a} and {batch_b} of shapes {shape_a} and {shape_b} "
+                         "cannot be broadcast together")
+    return MatMul.apply(a, b)

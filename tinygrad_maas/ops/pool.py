@@ -15,6 +15,52 @@ import numpy as np
 
 from .. import backend
 from ..autograd.function import Function
+from .arguments import spatial
+
+
+def pool2d_arguments(input_shape, kernel_size, stride, padding, dilation, ceil_mode, op):
+    """(kernel, stride, padding, dilation, output size) of a 2-D pooling call on an (N, C, H, W) input,
+    checked as PyTorch checks them: stride defaults to the kernel size, padding is at most half the
+    kernel, and the output has at least one element along each axis."""
+    kernel = spatial(kernel_size, 2, "kernel_size", op, 1)
+    stride = kernel if stride is None or stride == [] else spatial(stride, 2, "stride", op, 1)
+    padding, dilation = spatial(padding, 2, "padding", op, 0), spatial(dilation, 2, "dilation", op, 1)
+    if any(p > k // 2 for k, p in zip(kernel, padding)):
+        raise ValueError(f"{op}(): padding {padding} must be at most half the kernel size {kernel}")
+    out_size = tuple(pooled_size(n, k, s, p, d, ceil_mode)
+                     for n, k, s, p, d in zip(input_shape[2:], kernel, stride, padding, dilation))
+    if min(out_size) < 1:
+        raise ValueError(f"{op}(): input of shape {input_shape} is too small for kernel {kernel} "
+                         f"(output size {out_size})")
+    return kernel, stride, padding, dilation, out_size
+
+
+def avg_pool2d_windows(input_shape, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    """The window bounds (rows start, end, columns start, end) and divisors of avg_pool2d: padding counts
+    as zeros and (count_include_pad) in the divisor; divisor_override replaces the divisor."""
+    if divisor_override is not None and (isinstance(divisor_override, bool) or divisor_override <= 0):
+        raise ValueError(f"avg_pool2d(): divisor_override must be a positive number, got {divisor_override!r}")
+    kernel, stride, padding, _, out_size = pool2d_arguments(input_shape, kernel_size, stride, padding, 1,
+                                                            ceil_mode, "avg_pool2d")
+    rows, columns = (average_pool_windows(n, k, s, p, ceil_mode, o)
+                     for n, k, s, p, o in zip(input_shape[2:], kernel, stride, padding, out_size))
+    if divisor_override is not None:
+        divisor = np.full(out_size, float(divisor_override))
+    else:
+        part = 2 if count_include_pad else 3
+        divisor = np.outer(rows[part], columns[part]).astype(np.float64)
+    return (rows[0], rows[1], columns[0], columns[1]), divisor
+
+
+def adaptive_avg_pool2d_windows(input_shape, output_size):
+    """The window bounds and divisors of adaptive average pooling to `output_size` (an int, or a pair whose
+    None keeps the input's size)."""
+    size = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
+    size = tuple(n if o is None else o for n, o in zip(input_shape[2:], size))
+    if len(size) != 2 or any(isinstance(o, bool) or not isinstance(o, int) or o < 1 for o in size):
+        raise ValueError(f"adaptive_avg_pool2d(): output_size must be a positive int or pair, got {output_size!r}")
+    (top, bottom), (left, right) = (adaptive_windows(n, o) for n, o in zip(input_shape[2:], size))
+    return (top, bottom, left, right), np.outer(bottom - top, right - left).astype(np.float64)
 
 
 def pooled_size(size, kernel, stride, padding, dilation, ceil_mode):

@@ -2,12 +2,18 @@
 
 Backward of a reduction sends each output gradient back to every input element that produced it: the
 output gradient is given back the reduced axes (size 1) and broadcast to the input's shape, then multiplied
-by the local derivative. `axes` is always a tuple of non-negative axes (see dims.normalize_dims).
+by the local derivative. `axes` is always a tuple of non-negative axes (see arguments.dims).
 """
 
 import numpy as np
 
+from collections import namedtuple
+
 from ..autograd.function import Function
+from ..tensor import make_tensor
+from .arguments import dim as _dim, dims as _dims
+
+MinMaxResult = namedtuple("MinMaxResult", ["values", "indices"])  # what max(dim) / min(dim) return
 
 
 def _restore_axes(grad, axes, keepdim):
@@ -177,3 +183,45 @@ class LogSumExp(Function):
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
         return _restore_axes(grad, ctx.axes, ctx.keepdim) * np.exp(x - out)
+
+
+def require_floating(tensor, op):
+    if tensor.data.dtype.kind != "f":
+        raise TypeError(f"{op}(): needs a floating point tensor, got {tensor.dtype}; "
+                        "convert it with .float() or pass dtype=tm.float32")
+
+
+def _check_nonempty(tensor, axes, op):
+    if any(tensor.shape[a] == 0 for a in axes) or (tensor.data.size == 0 and not axes):
+        raise IndexError(f"{op}(): cannot reduce over a dimension of size 0 (tensor shape {tensor.shape})")
+
+
+def extreme(tensor, function, dim, keepdim, op):
+    """amax / amin (function: AMax or AMin) over `dim` (None: everything)."""
+    axes = _dims(dim, tensor.ndim, op)
+    _check_nonempty(tensor, axes, op)
+    return function.apply(tensor, axes=axes, keepdim=keepdim)
+
+
+def extreme_along(tensor, pick, dim, keepdim, op):
+    """max(dim) / min(dim): (values, indices) along one dim; pick is np.argmax or np.argmin."""
+    axis = _dim(dim, tensor.ndim, op)
+    if axis is None:  # a 0-d tensor: itself, at index 0
+        return MinMaxResult(tensor, make_tensor(np.zeros((), dtype=np.int64), None))
+    _check_nonempty(tensor, (axis,), op)
+    indices = np.asarray(pick(tensor.data, axis=axis, keepdims=True), dtype=np.int64)
+    values = TakeAlongDim.apply(tensor, indices=indices, axis=axis, keepdim=keepdim)
+    return MinMaxResult(values, make_tensor(indices if keepdim else np.squeeze(indices, axis=axis), None))
+
+
+def arg_extreme(tensor, pick, dim, keepdim, op):
+    """argmax / argmin: the index of the extreme element, over everything or along one dim."""
+    if dim is None:
+        _check_nonempty(tensor, (), op)
+        index = np.asarray(pick(tensor.data), dtype=np.int64)
+        return make_tensor(index.reshape((1,) * tensor.ndim) if keepdim else index, None)
+    axis = _dim(dim, tensor.ndim, op)
+    if axis is None:
+        return make_tensor(np.zeros((), dtype=np.int64), None)
+    _check_nonempty(tensor, (axis,), op)
+    return make_tensor(np.asarray(pick(tensor.data, axis=axis, keepdims=keepdim), dtype=np.int64), None)
