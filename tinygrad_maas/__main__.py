@@ -32,6 +32,7 @@ def _predict(args):
     import numpy as np
 
     import tinygrad_maas as tm
+    from . import keras  # noqa: F401 - registers keras.Sequential: keras models are saved models too
     from .nn.architecture import load_model
 
     model, metadata = load_model(args.model_dir)

@@ -1,6 +1,10 @@
 """Creating tensors: from data, filled, ranges, random. PyTorch's names, arguments and default dtypes
 (float32 for floating values, int64 for integers)."""
 
+import contextlib
+import contextvars
+import math
+
 import numpy as np
 
 from . import dtypes
@@ -114,5 +118,28 @@ def randn_like(input, dtype=None):
 
 
 def empty_for_parameters(shape, dtype):
-    """Storage for a layer's parameter before its init fills it (zeros: never uninitialised memory)."""
+    """Storage for a layer's parameter or buffer before its init fills it (zeros: never uninitialised
+    memory). Inside `parameter_budget(n)` at most n elements in all may be made, so a model built from a
+    file can be stopped before it allocates more than the file's weights hold."""
+    budget = _parameter_budget.get()
+    if budget is not None:
+        count = math.prod(shape)
+        if count > budget[0]:
+            raise ValueError(f"the layers ask for a parameter of shape {tuple(shape)}, more than the "
+                             f"{budget[0]} elements left of the weights file's")
+        budget[0] -= count
     return np.zeros(shape, dtype=dtype)
+
+
+_parameter_budget = contextvars.ContextVar("parameter_budget", default=None)
+
+
+@contextlib.contextmanager
+def parameter_budget(elements):
+    """Within this block, layers may create at most `elements` parameter elements in all
+    (empty_for_parameters raises beyond that)."""
+    token = _parameter_budget.set([elements])
+    try:
+        yield
+    finally:
+        _parameter_budget.reset(token)

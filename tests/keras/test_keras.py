@@ -152,7 +152,7 @@ def test_callbacks(tmp_path):
                         callbacks=[keras.callbacks.EarlyStopping(patience=2),
                                    keras.callbacks.ModelCheckpoint(str(tmp_path / "ckpt-{epoch}"))])
     assert len(history.history["loss"]) == 3  # the first epoch sets the best, two more without improvement
-    assert (tmp_path / "ckpt-3" / "config.json").exists()
+    assert (tmp_path / "ckpt-3" / "architecture.json").exists()  # the one saved-model format (nn/architecture.py)
     seen = []
     model.compile(keras.optimizers.SGD(learning_rate=0.1), "sparse_categorical_crossentropy")
     model.fit(x[:64], y[:64], epochs=3, verbose=0, callbacks=[
@@ -171,6 +171,41 @@ def test_save_and_load_model(tmp_path):
     model.save(str(tmp_path / "model"))
     loaded = keras.models.load_model(str(tmp_path / "model"))
     np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+
+
+def test_a_keras_model_is_saved_in_the_one_saved_model_format(tmp_path):
+    from tinygrad_maas.nn.architecture import load_model as load_saved_model
+
+    model = keras.Sequential([keras.layers.Embedding(20, 4, input_shape=(5,)), keras.layers.GRU(3),
+                              keras.layers.Dense(2)])
+    model.save(str(tmp_path / "m"))
+    loaded, metadata = load_saved_model(str(tmp_path / "m"))
+    tokens = RNG.integers(0, 20, (3, 5))
+    np.testing.assert_allclose(loaded.predict(tokens), model.predict(tokens), rtol=1e-6)
+    assert metadata["signature"]["inputs"] == [{"name": "input", "datatype": "INT64", "shape": [-1, 5]}]
+
+
+def test_a_model_saved_as_config_json_by_earlier_versions_still_loads(tmp_path):
+    import json
+
+    model = keras.Sequential([keras.layers.Dense(3, input_shape=(4,))])
+    (tmp_path / "old").mkdir()
+    tm.save(model.state_dict(), tmp_path / "old" / "weights.safetensors")
+    (tmp_path / "old" / "config.json").write_text(json.dumps({"format": "tinygrad_maas.keras/1",
+                                                              "config": model.get_config()}))
+    x = RNG.random((2, 4)).astype(np.float32)
+    np.testing.assert_allclose(keras.models.load_model(str(tmp_path / "old")).predict(x), model.predict(x))
+
+
+def test_a_keras_architecture_asking_for_more_than_its_weights_is_stopped_before_allocating(tmp_path):
+    import json
+
+    keras.Sequential([keras.layers.Dense(3, input_shape=(4,))]).save(str(tmp_path / "m"))
+    description = json.loads((tmp_path / "m" / "architecture.json").read_text())
+    description["architecture"]["layers"][0]["config"]["units"] = 10 ** 9
+    (tmp_path / "m" / "architecture.json").write_text(json.dumps(description))
+    with pytest.raises(ValueError, match="more than the 15 elements left of the weights file's"):
+        keras.models.load_model(str(tmp_path / "m"))
 
 
 def test_errors_name_the_problem():

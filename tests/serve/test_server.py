@@ -287,3 +287,16 @@ def test_unknown_paths_and_methods_are_json_404_and_405(server):
     assert status == 404 and json.loads(body) == {"error": "no endpoint GET /v3/nothing"}
     status, headers, body = server.request("DELETE", "/v2/models/tiny/infer")
     assert status == 405 and headers["allow"] == "POST" and "DELETE is not allowed here" in json.loads(body)["error"]
+
+
+def test_a_keras_model_saved_with_model_save_is_served(tmp_path, start_server):
+    from tinygrad_maas import keras
+
+    model = keras.Sequential([keras.layers.Dense(4, activation="relu", input_shape=(3,)), keras.layers.Dense(2)])
+    model.save(str(tmp_path / "repo" / "k" / "1"))
+    running = start_server(tmp_path / "repo")
+    x = np.array([[0.5, -1.0, 2.0], [1.0, 0.0, -0.5]], dtype=np.float32)
+    status, _, body = running.request("POST", "/v2/models/k/infer", infer_json(x))
+    output = json.loads(body)["outputs"][0]
+    assert status == 200 and output["shape"] == [2, 2]
+    np.testing.assert_allclose(np.reshape(output["data"], (2, 2)), model.predict(x), rtol=1e-6)

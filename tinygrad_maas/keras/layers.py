@@ -1,7 +1,8 @@
-"""Keras layers: Keras' names, arguments, weight layouts and initialisers, channels-last images.
+"""Keras layers: Keras' names, arguments, weight layouts and initialisers, channels-last images, as an
+adapter over nn/: the weights are nn Parameters filled by nn.init, and the computation is nn.functional's
+and nn's recurrences (so gradients, kernels and tests are shared with the PyTorch-style layers).
 
-Each layer builds its weights on first use, from the shape of what it receives (Keras' lazy `build`), and
-computes with the same ops as the PyTorch-style layers (so gradients, kernels and tests are shared):
+Each layer builds its weights on first use, from the shape of what it receives (Keras' lazy `build`):
 
     Dense        kernel (in, units), bias (units,)                 y = x @ kernel + bias
     Conv2D       kernel (kh, kw, in, filters), bias (filters,)     on (N, H, W, C): F.conv2d in NCHW
@@ -20,11 +21,11 @@ import numpy as np
 
 from .. import nn
 from ..autograd.grad_mode import no_grad
-from ..nn import functional as F
+from ..creation import empty_for_parameters, zeros
+from ..nn import functional as F, init
+from ..nn.rnn import gru_sequence, lstm_sequence, rnn_sequence
 from ..ops.arguments import spatial
-from ..ops.recurrent import gru_sequence, lstm_sequence
-from ..random import generator
-from ..tensor import Tensor, cat, stack
+from ..tensor import Tensor, cat
 
 ACTIVATIONS = {
     None: lambda x: x, "linear": lambda x: x, "relu": F.relu, "sigmoid": F.sigmoid, "tanh": F.tanh,
@@ -41,17 +42,23 @@ def _activation(name):
     return ACTIVATIONS[name]
 
 
-def _glorot_uniform(shape, fan_in, fan_out):
+def glorot_uniform(fan_in, fan_out):
+    """Keras' default kernel initialiser, U(-limit, limit) with limit = sqrt(6 / (fan_in + fan_out)); the
+    fans are Keras' (a kernel's layout differs from PyTorch's, so nn.init's xavier would count them
+    differently for convolutions)."""
     limit = math.sqrt(6.0 / (fan_in + fan_out))
-    return generator().uniform(-limit, limit, shape).astype(np.float32)
+    return lambda parameter: init.uniform_(parameter, -limit, limit)
 
 
-def _orthogonal(rows, columns):
-    """An orthogonal matrix (rows, columns), as Keras' recurrent initialiser: QR of a normal matrix."""
-    flat = generator().standard_normal((max(rows, columns), min(rows, columns)))
-    q, r = np.linalg.qr(flat)
-    q *= np.sign(np.diag(r))
-    return (q if rows >= columns else q.T).astype(np.float32)
+def orthogonal_blocks(blocks):
+    """Keras' recurrent initialiser: each gate's (units, units) block of the kernel orthogonal (nn.init)."""
+    def fill(parameter):
+        units = parameter.shape[0]
+        for k in range(blocks):
+            block = Tensor(np.zeros((units, units), np.float32))
+            parameter.data[:, k * units:(k + 1) * units] = init.orthogonal_(block).data
+        return parameter
+    return fill
 
 
 class Layer(nn.Module):
@@ -80,8 +87,10 @@ class Layer(nn.Module):
         self.output_shape = (None,) + tuple(outputs.shape[1:])
         return outputs
 
-    def add_weight(self, name, values):
-        parameter = nn.Parameter(Tensor(values))
+    def add_weight(self, name, shape, initializer=init.zeros_):
+        """A weight of `shape` as an nn Parameter, filled by an nn.init function."""
+        parameter = nn.Parameter(empty_for_parameters(tuple(shape), np.float32))
+        initializer(parameter)
         self.register_parameter(name, parameter)
         return parameter
 
@@ -111,8 +120,8 @@ class Dense(Layer):
 
     def build(self, input_shape):
         inputs = input_shape[-1]
-        self.kernel = self.add_weight("kernel", _glorot_uniform((inputs, self.units), inputs, self.units))
-        self.bias = self.add_weight("bias", np.zeros(self.units, np.float32)) if self.use_bias else None
+        self.kernel = self.add_weight("kernel", (inputs, self.units), glorot_uniform(inputs, self.units))
+        self.bias = self.add_weight("bias", (self.units,)) if self.use_bias else None
 
     def forward(self, x):
         if x.shape[-1] != self.kernel.shape[0]:
@@ -150,9 +159,9 @@ class Conv2D(Layer):
                              f"{input_shape}")
         kh, kw = self.kernel_size
         channels = input_shape[-1]
-        self.kernel = self.add_weight("kernel", _glorot_uniform((kh, kw, channels, self.filters), kh * kw * channels,
-                                                                kh * kw * self.filters))
-        self.bias = self.add_weight("bias", np.zeros(self.filters, np.float32)) if self.use_bias else None
+        self.kernel = self.add_weight("kernel", (kh, kw, channels, self.filters),
+                                      glorot_uniform(kh * kw * channels, kh * kw * self.filters))
+        self.bias = self.add_weight("bias", (self.filters,)) if self.use_bias else None
 
     def forward(self, x):
         if x.ndim != 4 or x.shape[-1] != self.kernel.shape[2]:
@@ -221,8 +230,8 @@ class Embedding(Layer):
         self.input_dim, self.output_dim = input_dim, output_dim
 
     def build(self, input_shape):
-        values = generator().uniform(-0.05, 0.05, (self.input_dim, self.output_dim)).astype(np.float32)
-        self.embeddings = self.add_weight("embeddings", values)
+        self.embeddings = self.add_weight("embeddings", (self.input_dim, self.output_dim),
+                                          lambda parameter: init.uniform_(parameter, -0.05, 0.05))
 
     def forward(self, x):
         return F.embedding(x, self.embeddings)
@@ -243,19 +252,23 @@ class _Recurrent(Layer):
             raise ValueError(f"{self.name}: expected sequences (timesteps, features), got a sample shape "
                              f"{input_shape}")
         features, size = input_shape[-1], self.units * self.gates
-        self.kernel = self.add_weight("kernel", _glorot_uniform((features, size), features, size))
-        recurrent = np.concatenate([_orthogonal(self.units, self.units) for _ in range(self.gates)], axis=1)
-        self.recurrent_kernel = self.add_weight("recurrent_kernel", recurrent)
-        self.bias = self.add_weight("bias", self._initial_bias())
+        self.kernel = self.add_weight("kernel", (features, size), glorot_uniform(features, size))
+        self.recurrent_kernel = self.add_weight("recurrent_kernel", (self.units, size),
+                                                orthogonal_blocks(self.gates))
+        self.bias = self.add_weight("bias", self.bias_shape, self._initial_bias)
 
-    def _initial_bias(self):
-        return np.zeros(self.units * self.gates, np.float32)
+    @property
+    def bias_shape(self):
+        return (self.units * self.gates,)
+
+    def _initial_bias(self, bias):
+        return init.zeros_(bias)
 
     def forward(self, x):
         if x.ndim != 3:
             raise ValueError(f"{self.name}: expected (batch, timesteps, features), got shape {x.shape}")
         steps = x.transpose(0, 1)  # (T, N, F): the layout of the sequence ops
-        outputs = self._run(steps, Tensor(np.zeros((x.shape[0], self.units), dtype=x.dtype)))
+        outputs = self._run(steps, zeros(x.shape[0], self.units, dtype=x.dtype))
         return outputs.transpose(0, 1) if self.return_sequences else outputs[-1]
 
     def get_config(self):
@@ -263,15 +276,11 @@ class _Recurrent(Layer):
 
 
 class SimpleRNN(_Recurrent):
-    """h_t = tanh(x_t kernel + h_{t-1} recurrent_kernel + bias)."""
+    """h_t = tanh(x_t kernel + h_{t-1} recurrent_kernel + bias): nn.RNN's recurrence with the weights in
+    Keras' layout (kernel = W_ih^T, recurrent_kernel = W_hh^T)."""
 
     def _run(self, steps, h):
-        projected = steps @ self.kernel + self.bias
-        outputs = []
-        for t in range(steps.shape[0]):
-            h = (projected[t] + h @ self.recurrent_kernel).tanh()
-            outputs.append(h)
-        return stack(outputs)
+        return rnn_sequence(steps, h, self.kernel.T, self.recurrent_kernel.T, self.bias)
 
 
 def _keras_to_torch_gru(matrix, units):
@@ -285,8 +294,9 @@ class GRU(_Recurrent):
 
     gates = 3
 
-    def _initial_bias(self):
-        return np.zeros((2, 3 * self.units), np.float32)
+    @property
+    def bias_shape(self):
+        return (2, 3 * self.units)
 
     def _run(self, steps, h):
         u = self.units
@@ -301,20 +311,22 @@ class LSTM(_Recurrent):
 
     gates = 4
 
-    def _initial_bias(self):
-        bias = np.zeros(4 * self.units, np.float32)
-        bias[self.units:2 * self.units] = 1.0  # unit_forget_bias
+    def _initial_bias(self, bias):
+        init.zeros_(bias)
+        with no_grad():
+            bias.data[self.units:2 * self.units] = 1.0  # unit_forget_bias
         return bias
 
     def _run(self, steps, h):
-        outputs, _ = lstm_sequence(steps, h, Tensor(np.zeros_like(h.data)), self.kernel.T, self.recurrent_kernel.T,
+        outputs, _ = lstm_sequence(steps, h, zeros(*h.shape, dtype=h.dtype), self.kernel.T, self.recurrent_kernel.T,
                                    self.bias)
         return outputs
 
 
 class BatchNormalization(Layer):
-    """Normalise over every axis but the last (channels-last). Moving statistics as Keras:
-    moving = momentum * moving + (1 - momentum) * batch statistic (biased variance)."""
+    """Normalise over every axis but the last (channels-last): F.batch_norm on the channels-first view.
+    Moving statistics as Keras: moving = momentum * moving + (1 - momentum) * batch statistic, with the
+    biased variance (PyTorch's running variance is the unbiased one, so they are kept here)."""
 
     def __init__(self, momentum=0.99, epsilon=1e-3, input_shape=None, name=None):
         super().__init__(input_shape, name)
@@ -322,21 +334,24 @@ class BatchNormalization(Layer):
 
     def build(self, input_shape):
         channels = input_shape[-1]
-        self.gamma = self.add_weight("gamma", np.ones(channels, np.float32))
-        self.beta = self.add_weight("beta", np.zeros(channels, np.float32))
-        self.register_buffer("moving_mean", Tensor(np.zeros(channels, np.float32)))
-        self.register_buffer("moving_variance", Tensor(np.ones(channels, np.float32)))
+        self.gamma = self.add_weight("gamma", (channels,), init.ones_)
+        self.beta = self.add_weight("beta", (channels,), init.zeros_)
+        self.register_buffer("moving_mean", init.zeros_(Tensor(empty_for_parameters((channels,), np.float32))))
+        self.register_buffer("moving_variance", init.ones_(Tensor(empty_for_parameters((channels,), np.float32))))
 
     def forward(self, x):
-        axes = tuple(range(x.ndim - 1))
+        order = (0, x.ndim - 1) + tuple(range(1, x.ndim - 1))  # channels-last -> channels-first
+        channels_first = x.permute(*order)
         if self.training:
-            mean, variance = x.mean(axes), x.var(axes, correction=0)
+            out = F.batch_norm(channels_first, None, None, self.gamma, self.beta, True, eps=self.epsilon)
             with no_grad():
-                self.moving_mean.mul_(self.momentum).add_(mean.detach() * (1 - self.momentum))
-                self.moving_variance.mul_(self.momentum).add_(variance.detach() * (1 - self.momentum))
+                axes = tuple(range(x.ndim - 1))
+                self.moving_mean.mul_(self.momentum).add_(x.data.mean(axes) * (1 - self.momentum))
+                self.moving_variance.mul_(self.momentum).add_(x.data.var(axes) * (1 - self.momentum))
         else:
-            mean, variance = self.moving_mean, self.moving_variance
-        return (x - mean) / (variance + self.epsilon).sqrt() * self.gamma + self.beta
+            out = F.batch_norm(channels_first, self.moving_mean, self.moving_variance, self.gamma, self.beta, False,
+                               eps=self.epsilon)
+        return out.permute(*(order.index(axis) for axis in range(x.ndim)))
 
     def get_config(self):
         return {"name": self.name, "momentum": self.momentum, "epsilon": self.epsilon}

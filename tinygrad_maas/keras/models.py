@@ -1,6 +1,7 @@
 """keras.Sequential: a stack of Keras layers with compile / fit / evaluate / predict / summary / save."""
 
 import json
+import math
 import os
 
 import numpy as np
@@ -10,9 +11,11 @@ from .callbacks import History
 from .layers import LAYER_TYPES, InputLayer, Layer
 from .. import nn
 from ..autograd.grad_mode import no_grad
+from ..creation import from_numpy, parameter_budget
+from ..data import DataLoader, TensorDataset
+from ..nn.architecture import load_model as nn_load_model, register_architecture, save_model
 from ..progress import ProgressBar
-from ..random import generator
-from ..serialization import load, save
+from ..serialization import load, read_header
 from ..tensor import Tensor
 
 
@@ -103,9 +106,12 @@ class Sequential(nn.Module):
             self.optimizer = self._optimizer_factory(list(self.parameters()))
         return self.optimizer
 
-    def _batches(self, count, batch_size, shuffle):
-        order = generator().permutation(count) if shuffle else np.arange(count)
-        return [order[i:i + batch_size] for i in range(0, count, batch_size)]
+    @staticmethod
+    def _loader(x, y, batch_size, shuffle):
+        """The batches of an epoch (data.DataLoader: a fresh order every epoch when shuffling)."""
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        return DataLoader(TensorDataset(from_numpy(x), from_numpy(y)), batch_size=batch_size, shuffle=shuffle)
 
     def fit(self, x, y, batch_size=32, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True):
@@ -133,11 +139,10 @@ class Sequential(nn.Module):
             for callback in callbacks:
                 callback.on_epoch_begin(epoch)
             self.train()
-            batches = self._batches(len(x), batch_size, shuffle)
+            batches = self._loader(x, y, batch_size, shuffle)
             bar = ProgressBar(len(batches), prefix=f"Epoch {epoch + 1}/{epochs} ") if show else None
             totals, seen = {}, 0
-            for number, index in enumerate(batches, 1):
-                xb, yb = Tensor(x[index]), Tensor(y[index])
+            for number, (xb, yb) in enumerate(batches, 1):
                 self.optimizer.zero_grad()
                 output = self.forward(xb)
                 loss = self.loss_fn(yb, output)
@@ -147,10 +152,10 @@ class Sequential(nn.Module):
                                              "training stopped (lower the learning rate or check the data)")
                 loss.backward()
                 self.optimizer.step()
-                seen += len(index)
+                seen += len(xb)
                 logs = {"loss": value, **self._metrics(yb.data, output.data)}
                 for name, metric in logs.items():
-                    totals[name] = totals.get(name, 0.0) + metric * len(index)
+                    totals[name] = totals.get(name, 0.0) + metric * len(xb)
                 if bar:
                     bar.update(number, **{k: v / seen for k, v in totals.items()})
             logs = {name: total / seen for name, total in totals.items()}
@@ -180,12 +185,11 @@ class Sequential(nn.Module):
         was_training = self.training
         with no_grad():
             self.eval()
-            for index in self._batches(len(x), batch_size, False):
-                output = self.forward(Tensor(x[index]))
-                values = {"loss": self.loss_fn(Tensor(y[index]), output).item(),
-                          **self._metrics(y[index], output.data)}
+            for xb, yb in self._loader(x, y, batch_size, False):
+                output = self.forward(xb)
+                values = {"loss": self.loss_fn(yb, output).item(), **self._metrics(yb.data, output.data)}
                 for name, value in values.items():
-                    totals[name] = totals.get(name, 0.0) + value * len(index)
+                    totals[name] = totals.get(name, 0.0) + value * len(xb)
         self.train(was_training)  # leave the mode as the caller had it
         results = {name: total / len(x) for name, total in totals.items()}
         if verbose not in (0, False):
@@ -229,35 +233,62 @@ class Sequential(nn.Module):
         return {"name": self.name, "input_shape": list(self.input_shape) if self.input_shape else None,
                 "layers": [{"class_name": type(layer).__name__, "config": layer.get_config()} for layer in self._layers]}
 
+    def architecture_config(self):
+        """This model in the saved-model format's architecture.json (nn/architecture.py)."""
+        return {"type": "keras.Sequential", **self.get_config()}
+
     def save(self, filepath):
-        """A directory holding config.json (layer types and arguments: no code) and weights.safetensors."""
-        os.makedirs(filepath, exist_ok=True)
-        save(self.state_dict(), os.path.join(filepath, "weights.safetensors"))
-        temporary = os.path.join(filepath, ".config.json.tmp")
-        with open(temporary, "w", encoding="utf-8") as file:
-            json.dump({"format": "tinygrad_maas.keras/1", "config": self.get_config()}, file, indent=2)
-        os.replace(temporary, os.path.join(filepath, "config.json"))
+        """The saved-model format every model here uses (nn/architecture.py): a directory holding
+        architecture.json (layer types and arguments: no code) and weights.safetensors, with a signature
+        so that `tinygrad-maas predict`, `export` and `serve` take it as they take any saved model."""
+        metadata = {}
+        if self.input_shape is not None:
+            integer_input = type(self._layers[0]).__name__ == "Embedding"
+            metadata["signature"] = {"inputs": [{"name": "input", "datatype": "INT64" if integer_input else "FP32",
+                                                 "shape": [-1] + list(self.input_shape)}], "outputs": None}
+        save_model(self, filepath, metadata)
+
+
+def from_config(architecture):
+    """The Sequential an architecture_config() describes (layer types from a fixed table), built."""
+    layers = []
+    for entry in architecture.get("layers") or []:
+        kind = entry.get("class_name") if isinstance(entry, dict) else None
+        if kind not in LAYER_TYPES:
+            raise ValueError(f"load_model(): unknown keras layer type {kind!r}; supported: {sorted(LAYER_TYPES)}")
+        layers.append(LAYER_TYPES[kind](**entry.get("config", {})))
+    model = Sequential(layers, name=architecture.get("name", "sequential"))
+    if architecture.get("input_shape"):
+        model.build(architecture["input_shape"])
+    return model
+
+
+register_architecture("keras.Sequential", from_config)
 
 
 def load_model(filepath):
-    """The model saved by Sequential.save (layer types from a fixed table; weights from safetensors)."""
+    """A model saved by Sequential.save (the saved-model format of nn/architecture.py; a directory with the
+    config.json of earlier versions is still read)."""
+    if os.path.exists(os.path.join(filepath, "architecture.json")) or \
+            not os.path.exists(os.path.join(filepath, "config.json")):
+        model, _ = nn_load_model(filepath)
+        return model.train()
+    return _load_config_json(filepath)
+
+
+def _load_config_json(filepath):
+    """The directories keras saved before it shared the saved-model format: config.json + weights."""
     path = os.path.join(filepath, "config.json")
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"load_model(): {filepath!r} has no config.json (not a saved keras model)")
-    with open(path, encoding="utf-8") as file:
-        description = json.load(file)
-    if description.get("format") != "tinygrad_maas.keras/1":
+    with open(path, "rb") as file:
+        try:
+            description = json.loads(file.read(1024 * 1024))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ValueError(f"load_model(): {path} is not valid JSON ({error})") from None
+    if not isinstance(description, dict) or description.get("format") != "tinygrad_maas.keras/1":
         raise ValueError(f"load_model(): {path} is not a tinygrad_maas keras model")
-    config = description["config"]
-    layers = []
-    for entry in config["layers"]:
-        kind = entry.get("class_name")
-        if kind not in LAYER_TYPES:
-            raise ValueError(f"load_model(): unknown layer type {kind!r}")
-        layers.append(LAYER_TYPES[kind](**entry.get("config", {})))
-    model = Sequential(layers, name=config.get("name", "sequential"))
-    if config.get("input_shape"):
-        model.build(config["input_shape"])
+    weights = read_header(os.path.join(filepath, "weights.safetensors"))
+    with parameter_budget(sum(math.prod(shape) for _, shape in weights.values())):
+        model = from_config(description["config"])
     model.load_state_dict(load(os.path.join(filepath, "weights.safetensors")))
     return model
 

@@ -9,10 +9,12 @@ with the stored arguments, so a model file can describe a network but never run 
 
 import inspect
 import json
+import math
 import os
 
 from . import activation, conv, dropout, linear, normalization, pooling, sparse
 from .containers import Sequential
+from ..creation import parameter_budget
 from ..serialization import atomic_write, load, read_header, save
 
 MAX_ARCHITECTURE_BYTES = 1024 * 1024  # a description of layers, not weights: far below this
@@ -151,10 +153,34 @@ def _layer_state_shapes(kind, a):
     return {}
 
 
+# Architecture types beyond nn's own (a Sequential or one layer of LAYERS): type name -> (build(config) ->
+# module, state_shapes(config) -> {key: shape}, or None when shapes are known only once built). keras
+# registers "keras.Sequential" when imported, so a saved model is one format whichever API made it.
+ARCHITECTURES = {}
+
+
+def register_architecture(type_name, build, shapes=None):
+    ARCHITECTURES[type_name] = (build, shapes)
+
+
+def _architecture_functions(architecture):
+    kind = architecture.get("type") if isinstance(architecture, dict) else None
+    if kind in ARCHITECTURES:
+        return ARCHITECTURES[kind]
+    if isinstance(kind, str) and kind.startswith("keras."):
+        raise ValueError(f"load_model(): a {kind} was saved by tinygrad_maas.keras; import tinygrad_maas.keras "
+                         "(or use keras.models.load_model) to load it")
+    return from_config, state_shapes
+
+
 def save_model(model, directory, metadata=None):
-    """Write architecture.json (plus `metadata`, JSON-able) and weights.safetensors into `directory`."""
+    """Write architecture.json (plus `metadata`, JSON-able) and weights.safetensors into `directory`. The
+    architecture is the model's own `architecture_config()` where it has one (keras models), else
+    to_config's."""
     os.makedirs(directory, exist_ok=True)
-    description = {"format": "tinygrad_maas.model/1", "architecture": to_config(model), "metadata": metadata or {}}
+    describe = getattr(model, "architecture_config", None)
+    architecture = describe() if describe is not None else to_config(model)
+    description = {"format": "tinygrad_maas.model/1", "architecture": architecture, "metadata": metadata or {}}
     text = json.dumps(description, indent=2).encode("utf-8")
     save(model.state_dict(), os.path.join(directory, "weights.safetensors"))
     with atomic_write(os.path.join(directory, "architecture.json")) as file:  # last: a complete model or none
@@ -180,9 +206,10 @@ def read_saved_model(directory, max_architecture_bytes=MAX_ARCHITECTURE_BYTES):
         found = description.get("format") if isinstance(description, dict) else description
         raise ValueError(f"load_model(): {path} has format {found!r:.60}, expected 'tinygrad_maas.model/1'")
     weights = read_header(os.path.join(directory, "weights.safetensors"))
-    expected = state_shapes(description.get("architecture"))
+    _, shapes = _architecture_functions(description.get("architecture"))
+    expected = shapes(description.get("architecture")) if shapes is not None else None
     found = {name: shape for name, (_, shape) in weights.items()}
-    if expected != found:
+    if expected is not None and expected != found:
         problems = [f"{name}: architecture {expected.get(name)}, weights {found.get(name)}"
                     for name in sorted(set(expected) | set(found)) if expected.get(name) != found.get(name)]
         raise ValueError(f"load_model(): architecture.json and weights.safetensors disagree: {'; '.join(problems[:5])}"
@@ -193,11 +220,14 @@ def read_saved_model(directory, max_architecture_bytes=MAX_ARCHITECTURE_BYTES):
 def load_model(directory, max_architecture_bytes=MAX_ARCHITECTURE_BYTES):
     """(model in eval mode, metadata) from a directory written by save_model. Only JSON and safetensors
     are read: no pickle, no code; shapes are checked before anything is allocated (read_saved_model)."""
-    description, _ = read_saved_model(directory, max_architecture_bytes)
-    model = from_config(description["architecture"])
+    description, weights = read_saved_model(directory, max_architecture_bytes)
+    build, _ = _architecture_functions(description["architecture"])
+    with parameter_budget(sum(math.prod(shape) for _, shape in weights.values())):
+        model = build(description["architecture"])  # no more parameters than the weights hold, whatever the type
     model.load_state_dict(load(os.path.join(directory, "weights.safetensors")))
     metadata = description.get("metadata", {})
     return model.eval(), metadata if isinstance(metadata, dict) else {}
 
 
-__all__ = ["LAYERS", "from_config", "load_model", "read_saved_model", "save_model", "state_shapes", "to_config"]
+__all__ = ["LAYERS", "from_config", "load_model", "read_saved_model", "register_architecture", "save_model",
+           "state_shapes", "to_config"]

@@ -8,6 +8,8 @@ init is kaiming_uniform_(a=sqrt(5)), which works out to b = 1 / sqrt(fan_in).
 
 import math
 
+import numpy as np
+
 from ..autograd.grad_mode import no_grad
 from ..random import generator
 
@@ -87,6 +89,25 @@ def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
 
 def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
     return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode)))
+
+
+def orthogonal_(tensor, gain=1.0):
+    """A (semi-)orthogonal matrix, as torch.nn.init.orthogonal_: the tensor seen as (rows, rest) is the Q of
+    the QR decomposition of a standard normal matrix (transposed when wider than tall), with the signs of
+    R's diagonal folded in so the result is uniformly distributed, times gain."""
+    if tensor.ndim < 2:
+        raise ValueError(f"orthogonal_(): only tensors with 2 or more dimensions are supported, got shape "
+                         f"{tensor.shape}")
+    rows = tensor.shape[0]
+    columns = tensor.numel() // rows if rows else 0
+    flat = generator().standard_normal((rows, columns))
+    if rows < columns:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q *= np.sign(np.diag(r))
+    if rows < columns:
+        q = q.T
+    return _fill(tensor, gain * q.reshape(tensor.shape))
 
 
 def default_layer_init_(weight, bias=None):

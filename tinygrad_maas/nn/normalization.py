@@ -3,7 +3,13 @@
 from . import functional as F
 from .module import Module, Parameter
 from .. import dtypes
-from ..creation import ones, zeros, tensor
+from ..creation import empty_for_parameters as _empty, tensor
+
+
+def _filled(shape, dtype, value):
+    array = _empty(shape if isinstance(shape, tuple) else (shape,), dtype)
+    array[...] = value
+    return array
 
 
 class _BatchNorm(Module):
@@ -18,17 +24,17 @@ class _BatchNorm(Module):
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
-            self.weight = Parameter(ones(num_features, dtype=dtype))
+            self.weight = Parameter(_filled(num_features, dtype, 1))
             if bias:
-                self.bias = Parameter(zeros(num_features, dtype=dtype))
+                self.bias = Parameter(_filled(num_features, dtype, 0))
             else:
                 self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
         if track_running_stats:
-            self.register_buffer("running_mean", zeros(num_features, dtype=dtype))
-            self.register_buffer("running_var", ones(num_features, dtype=dtype))
+            self.register_buffer("running_mean", tensor(_filled(num_features, dtype, 0)))
+            self.register_buffer("running_var", tensor(_filled(num_features, dtype, 1)))
             self.register_buffer("num_batches_tracked", tensor(0))
         else:
             self.register_buffer("running_mean", None)
@@ -78,9 +84,9 @@ class LayerNorm(Module):
         dtype = dtypes.to_dtype(dtype) or dtypes.default_float
         self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
         if elementwise_affine:
-            self.weight = Parameter(ones(shape, dtype=dtype))
+            self.weight = Parameter(_filled(shape, dtype, 1))
             if bias:
-                self.bias = Parameter(zeros(shape, dtype=dtype))
+                self.bias = Parameter(_filled(shape, dtype, 0))
             else:
                 self.register_parameter("bias", None)
         else:

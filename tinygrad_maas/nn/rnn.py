@@ -18,6 +18,19 @@ from ..ops.recurrent import gru_sequence, lstm_sequence
 from ..tensor import cat, stack
 
 
+def rnn_sequence(x, h, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh"):
+    """The plain RNN over a (T, N, input) sequence from state h (N, hidden): every step's h, (T, N, hidden).
+    h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh), composed of tensor ops (their backward is theirs);
+    the input projection of every step is one matrix product."""
+    projected = x @ w_ih.T + b_ih if b_ih is not None else x @ w_ih.T
+    outputs = []
+    for t in range(x.shape[0]):
+        pre = projected[t] + (h @ w_hh.T + b_hh if b_hh is not None else h @ w_hh.T)
+        h = pre.tanh() if nonlinearity == "tanh" else pre.relu()
+        outputs.append(h)
+    return stack(outputs)
+
+
 class _RecurrentBase(Module):
     gates = 1
 
@@ -132,14 +145,8 @@ class RNN(_RecurrentBase):
         self.nonlinearity = nonlinearity
 
     def _sequence(self, x, h, weights):
-        w_ih, w_hh, b_ih, b_hh = weights
-        projected = x @ w_ih.T + b_ih if b_ih is not None else x @ w_ih.T
-        outputs = []
-        for t in range(x.shape[0]):
-            pre = projected[t] + (h @ w_hh.T + b_hh if b_hh is not None else h @ w_hh.T)
-            h = pre.tanh() if self.nonlinearity == "tanh" else pre.relu()
-            outputs.append(h)
-        return stack(outputs), h
+        outputs = rnn_sequence(x, h, *weights, nonlinearity=self.nonlinearity)
+        return outputs, outputs[-1]
 
     def forward(self, input, hx=None):
         return self._forward_hidden_only(input, hx)

@@ -43,6 +43,7 @@ def _versions(folder):
 
 def export(model_dir, repository, name, version=None):
     """Copy the saved model in model_dir into repository/name/<version>; returns the version number."""
+    from .. import keras  # noqa: F401 - registers keras.Sequential: keras models are saved models too
     from ..nn.architecture import load_model
 
     load_model(model_dir)  # only a model that loads is exported

@@ -195,6 +195,7 @@ class ModelRepository:
         self.log(f"loaded model {entry.name} version {entry.version}")
 
     def _build(self, entry):
+        from .. import keras  # noqa: F401 - registers keras.Sequential: keras models are saved models too
         from ..nn.architecture import load_model, read_saved_model
         from .batching import Scheduler
 
