@@ -34,9 +34,12 @@ def backend_arguments(doc, argv=None):
     """Parse --rounds and --contenders for a backend comparison: (args, chosen names, torch or None)."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--contenders", default="numba,numpy,torch",
-                        help="comma-separated subset of numba,numpy,torch (one per process avoids two OpenMP "
-                             "thread pools disturbing each other)")
+    parser.add_argument(
+        "--contenders",
+        default="numba,numpy,torch",
+        help="comma-separated subset of numba,numpy,torch (one per process avoids two OpenMP "
+        "thread pools disturbing each other)",
+    )
     args = parser.parse_args(argv)
     chosen = set(args.contenders.split(","))
     return args, chosen, optional_torch() if "torch" in chosen else None

@@ -43,8 +43,9 @@ print(f"import {imported - start:.2f} s, first conv2d fwd+bwd {conv_done - impor
 def _run(cache_dir):
     environment = dict(os.environ, NUMBA_CACHE_DIR=cache_dir, TINYGRAD_MAAS_BACKEND="numba")
     start = time.perf_counter()
-    result = subprocess.run([sys.executable, "-c", FIRST_STEP], env=environment, capture_output=True, text=True,
-                            check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", FIRST_STEP], env=environment, capture_output=True, text=True, check=True
+    )
     return time.perf_counter() - start, result.stdout.strip()
 
 

@@ -7,17 +7,16 @@ Times: the contenders alternate in one process, round-robin, medians. Two OpenMP
 process (numba's and PyTorch's), and by default PyTorch's keep spinning after its step, starving whatever
 runs next (measured: our mlp step 15 ms instead of 2.6); so when both run, this script sets
 OMP_WAIT_POLICY=PASSIVE for the whole process before PyTorch loads, for both frameworks alike (it slows
-PyTorch's GRU step about 2x, so runs of one side alone keep each framework's default). With --contenders ours (or torch) each
-side runs alone: report both. --memory runs each (framework, workload) in a fresh process with glibc told
-to return every array above 64 KiB to the system when freed, warms it up with one step, resets the peak
+PyTorch's GRU step about 2x, so runs of one side alone keep each framework's default). With --contenders ours
+(or torch) each side runs alone: report both. --memory runs each (framework, workload) in a fresh process
+with glibc told to return every array above 64 KiB to the system when freed, warms it up with one step, resets the peak
 resident size (/proc/self/clear_refs) and reports how far three more steps push the peak above the resident
 size before them: the memory a step keeps alive at its peak (Linux only; both frameworks alike).
 """
 
-import os
-
 import argparse
 import math
+import os
 import platform
 import subprocess
 import sys
@@ -55,8 +54,9 @@ def _peak_step_memory_mb(framework, name):
     # resident size follows what is alive (neither framework's allocator pools hide it). tinygrad_maas's own
     # malloc tuning stands aside when these are set.
     environment = dict(os.environ, MALLOC_MMAP_THRESHOLD_="65536", MALLOC_TRIM_THRESHOLD_="0")
-    result = subprocess.run([sys.executable, "-c", _MEMORY_PROBE, module, name], capture_output=True, text=True,
-                            check=True, env=environment)
+    result = subprocess.run(
+        [sys.executable, "-c", _MEMORY_PROBE, module, name], capture_output=True, text=True, check=True, env=environment
+    )
     return float(result.stdout.strip())
 
 
@@ -70,8 +70,10 @@ def main(argv=None):
     if {"ours", "torch"} <= chosen:  # sharing the process: both pools wait passively (see the docstring)
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch and numba start their pools
     torch = optional_torch() if "torch" in chosen else None
-    print(f"one training step, float32; {platform.machine()}, Python {platform.python_version()}, "
-          f"{args.rounds} alternating rounds, medians (ms)")
+    print(
+        f"one training step, float32; {platform.machine()}, Python {platform.python_version()}, "
+        f"{args.rounds} alternating rounds, medians (ms)"
+    )
     header = "| workload | tinygrad_maas | PyTorch | ours / PyTorch |"
     if args.memory:
         header += " peak MB ours | peak MB PyTorch |"
@@ -89,8 +91,10 @@ def main(argv=None):
         ratio = ours / theirs if ours and theirs else None
         if ratio:
             ratios.append(ratio)
-        row = (f"| {name} | {f'{ours:.2f}' if ours else '-'} | {f'{theirs:.2f}' if theirs else '-'} | "
-               f"{f'{ratio:.2f}' if ratio else '-'} |")
+        row = (
+            f"| {name} | {f'{ours:.2f}' if ours else '-'} | {f'{theirs:.2f}' if theirs else '-'} | "
+            f"{f'{ratio:.2f}' if ratio else '-'} |"
+        )
         if args.memory:
             row += f" {_peak_step_memory_mb('ours', name):.1f} |" if "ours" in chosen else " - |"
             row += f" {_peak_step_memory_mb('torch', name):.1f} |" if torch is not None else " - |"

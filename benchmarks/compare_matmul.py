@@ -20,8 +20,18 @@ from tinygrad_maas.kernels import matmul as numba_matmul
 SIZES = (16, 64, 128, 256, 512, 1024)
 # (M, N, K) of a @ bt.T: the weight gradients of the reference workloads' conv layers (out channels,
 # in channels x kernel area, batch x output area), then shapes around the dispatcher's limits.
-TRANSPOSED_SHAPES = ((6, 75, 50176), (16, 150, 6400), (32, 9, 43264), (64, 288, 7744), (6, 9, 1024),
-                     (6, 150, 50176), (32, 75, 50176), (64, 150, 16384), (128, 9, 50176), (256, 576, 1024))
+TRANSPOSED_SHAPES = (
+    (6, 75, 50176),
+    (16, 150, 6400),
+    (32, 9, 43264),
+    (64, 288, 7744),
+    (6, 9, 1024),
+    (6, 150, 50176),
+    (32, 75, 50176),
+    (64, 150, 16384),
+    (128, 9, 50176),
+    (256, 576, 1024),
+)
 
 
 def _median_seconds(run, rounds):
@@ -49,15 +59,20 @@ def main(argv=None):
             a, b = rng.standard_normal((n, n)).astype(dtype), rng.standard_normal((n, n)).astype(dtype)
             ta, tb = tm.from_numpy(a), tm.from_numpy(b)
             times = {"blas": [], "kernel": [], "framework": []}
-            runs = {"blas": lambda: np.matmul(a, b), "kernel": lambda: numba_matmul.matmul(a, b),
-                    "framework": lambda: tm.matmul(ta, tb)}
+            runs = {
+                "blas": lambda: np.matmul(a, b),
+                "kernel": lambda: numba_matmul.matmul(a, b),
+                "framework": lambda: tm.matmul(ta, tb),
+            }
             for _ in range(3):  # alternate them, several rounds each
                 for name, run in runs.items():
                     times[name].append(_median_seconds(run, args.rounds))
             blas, kernel, framework = (statistics.median(times[k]) for k in times)
-            flops = 2 * n ** 3
-            print(f"| {np.dtype(dtype).name} | {n} | {flops / blas / 1e9:.1f} | {flops / kernel / 1e9:.1f} | "
-                  f"{blas / kernel:.2f} | {framework / blas:.2f} |")
+            flops = 2 * n**3
+            print(
+                f"| {np.dtype(dtype).name} | {n} | {flops / blas / 1e9:.1f} | {flops / kernel / 1e9:.1f} | "
+                f"{blas / kernel:.2f} | {framework / blas:.2f} |"
+            )
 
 
 def _transposed(rounds):

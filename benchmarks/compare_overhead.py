@@ -45,8 +45,10 @@ def main(argv=None):
     contenders, torch_name = _contenders()
     medians = median_times(contenders, args.rounds)
     print(f"chain of {work.CHAIN_OPS} elementwise ops on a ({work.SIZE},) float32 tensor, forward + backward")
-    print(f"{platform.processor() or platform.machine()}, Python {platform.python_version()}, "
-          f"{args.rounds} alternating rounds, medians")
+    print(
+        f"{platform.processor() or platform.machine()}, Python {platform.python_version()}, "
+        f"{args.rounds} alternating rounds, medians"
+    )
     print(f"| {'contender':<30} | us per op | ratio to PyTorch |")
     print(f"|{'-' * 32}|-----------|------------------|")
     for name, median in medians.items():

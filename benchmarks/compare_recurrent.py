@@ -37,8 +37,10 @@ def _theirs(torch, kind):
 
 def main(argv=None):
     args, chosen, torch = backend_arguments(__doc__, argv)
-    print(f"{work.STEPS} steps, batch {work.BATCH}, {work.INPUT} -> {work.HIDDEN}, forward + backward, float32, "
-          f"medians of {args.rounds} alternating rounds (ms)")
+    print(
+        f"{work.STEPS} steps, batch {work.BATCH}, {work.INPUT} -> {work.HIDDEN}, forward + backward, float32, "
+        f"medians of {args.rounds} alternating rounds (ms)"
+    )
     print("| layer | tinygrad_maas numba | tinygrad_maas numpy | pytorch | numba / pytorch |")
     print("|---|---:|---:|---:|---:|")
     for kind in ("gru", "lstm"):

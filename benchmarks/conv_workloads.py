@@ -1,7 +1,9 @@
-"""The conv2d shapes of the `cnn` reference workload (DESIGN.md), forward + backward, float32.
+"""The conv2d shapes of the `cnn` reference workload (DESIGN.md), forward + backward, float32:
 
     layer 1: (64, 1, 28, 28) -> 32 channels, 3x3
     layer 2: (64, 32, 13, 13) -> 64 channels, 3x3
+
+Both frameworks' steps are the same function (step), given their functional module.
 """
 
 import numpy as np
@@ -15,9 +17,11 @@ CNN_LAYERS = {
 def arrays(layer, seed=0):
     rng = np.random.default_rng(seed)
     input_shape, weight_shape = CNN_LAYERS[layer]
-    return (rng.standard_normal(input_shape).astype(np.float32),
-            (rng.standard_normal(weight_shape) * 0.1).astype(np.float32),
-            np.zeros(weight_shape[0], dtype=np.float32))
+    return (
+        rng.standard_normal(input_shape).astype(np.float32),
+        (rng.standard_normal(weight_shape) * 0.1).astype(np.float32),
+        np.zeros(weight_shape[0], dtype=np.float32),
+    )
 
 
 def step(functional, x, w, b):

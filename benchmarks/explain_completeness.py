@@ -40,13 +40,29 @@ def main(argv=None):
     digits, _, metadata = train("digits_cnn", epochs=2, seed=0, log=lambda line: None)
     images, _ = datasets.load_digits("test")
     tm.manual_seed(0)
-    untrained = nn.Sequential(nn.Conv2d(1, 8, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 16, 3), nn.ReLU(),
-                              nn.MaxPool2d(2), nn.Flatten(), nn.Linear(400, 32), nn.ReLU(), nn.Linear(32, 10))
+    untrained = nn.Sequential(
+        nn.Conv2d(1, 8, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(400, 32),
+        nn.ReLU(),
+        nn.Linear(32, 10),
+    )
     rng = np.random.default_rng(0)
-    cases = {"digits CNN (trained, 8x8)": (digits, [image.reshape([1] + metadata["input_shape"]).astype(np.float32)
-                                                   for image in images[:args.samples]]),
-             "untrained CNN (28x28, random inputs)": (untrained, [rng.random((1, 1, 28, 28)).astype(np.float32)
-                                                                  for _ in range(args.samples)])}
+    cases = {
+        "digits CNN (trained, 8x8)": (
+            digits,
+            [image.reshape([1] + metadata["input_shape"]).astype(np.float32) for image in images[: args.samples]],
+        ),
+        "untrained CNN (28x28, random inputs)": (
+            untrained,
+            [rng.random((1, 1, 28, 28)).astype(np.float32) for _ in range(args.samples)],
+        ),
+    }
     print(f"| model | steps | worst error | median error | ms per explanation |  ({args.samples} samples each)")
     print("|---|---:|---:|---:|---:|")
     for name, (model, samples) in cases.items():

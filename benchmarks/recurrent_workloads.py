@@ -11,7 +11,12 @@ def arrays(gates, seed=0):
     rng = np.random.default_rng(seed)
     bound = 1 / np.sqrt(HIDDEN)
     uniform = lambda *shape: rng.uniform(-bound, bound, shape).astype(np.float32)  # noqa: E731
-    return (rng.standard_normal((STEPS, BATCH, INPUT)).astype(np.float32),
-            np.zeros((BATCH, HIDDEN), np.float32), np.zeros((BATCH, HIDDEN), np.float32),
-            uniform(gates * HIDDEN, INPUT), uniform(gates * HIDDEN, HIDDEN), uniform(gates * HIDDEN),
-            uniform(gates * HIDDEN))
+    return (
+        rng.standard_normal((STEPS, BATCH, INPUT)).astype(np.float32),
+        np.zeros((BATCH, HIDDEN), np.float32),
+        np.zeros((BATCH, HIDDEN), np.float32),
+        uniform(gates * HIDDEN, INPUT),
+        uniform(gates * HIDDEN, HIDDEN),
+        uniform(gates * HIDDEN),
+        uniform(gates * HIDDEN),
+    )

@@ -28,7 +28,7 @@ import numpy as np
 LEVELS = (1, 8, 32)
 TOKEN = "load-test-token-0123456789"
 
-BASELINE_APP = textwrap.dedent('''
+BASELINE_APP = textwrap.dedent("""
     import json, os
     import numpy as np, torch
     from fastapi import FastAPI, Request
@@ -53,7 +53,7 @@ BASELINE_APP = textwrap.dedent('''
             y = model(x).numpy()
         return JSONResponse({"model_name": "lenet", "outputs": [{"name": "output", "datatype": "FP32",
                              "shape": list(y.shape), "data": y.reshape(-1).tolist()}]})
-''')
+""")
 
 
 def _free_port():
@@ -111,14 +111,34 @@ def _load_with_wrk(port, concurrency, requests, body, headers, workdir):
     """(requests/s, p50 ms, p99 ms) from wrk, run long enough for about `requests` requests (at least 3 s)."""
     script = os.path.join(workdir, "post.lua")
     with open(script, "w") as file:
-        file.write('wrk.method = "POST"\nwrk.body = [[' + body + ']]\n' + "".join(
-            f'wrk.headers["{k}"] = "{v}"\n' for k, v in {"Content-Type": "application/json", **headers}.items()) +
-            'done = function(summary, latency, requests)\n  io.write(string.format("LATENCY %f %f\\n", '
-            'latency:percentile(50) / 1000, latency:percentile(99) / 1000))\nend\n')
+        file.write(
+            'wrk.method = "POST"\nwrk.body = [['
+            + body
+            + "]]\n"
+            + "".join(
+                f'wrk.headers["{k}"] = "{v}"\n' for k, v in {"Content-Type": "application/json", **headers}.items()
+            )
+            + 'done = function(summary, latency, requests)\n  io.write(string.format("LATENCY %f %f\\n", '
+            "latency:percentile(50) / 1000, latency:percentile(99) / 1000))\nend\n"
+        )
     seconds = max(3, requests // 400)
-    result = subprocess.run(["wrk", "-t", "1", "-c", str(concurrency), "-d", f"{seconds}s", "-s", script,
-                             f"http://127.0.0.1:{port}/v2/models/lenet/infer"], capture_output=True, text=True,
-                            check=True).stdout
+    result = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            "1",
+            "-c",
+            str(concurrency),
+            "-d",
+            f"{seconds}s",
+            "-s",
+            script,
+            f"http://127.0.0.1:{port}/v2/models/lenet/infer",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     if "Non-2xx" in result:
         raise RuntimeError(f"requests failed: {result}")
     count = int(next(line for line in result.splitlines() if "requests in" in line).split()[0])
@@ -132,9 +152,13 @@ def main(argv=None):
     parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per concurrency level, at most")
     parser.add_argument("--rounds", type=int, default=1, help="times every server is measured (medians shown)")
     parser.add_argument("--only", action="append", default=None, help="a server name to run (repeat; default all)")
-    parser.add_argument("--client", choices=("python", "wrk"), default="python",
-                        help="python: threads of http.client (no install; they share the cores with the server); "
-                             "wrk: the C load generator (apt install wrk), which leaves the cores to the servers")
+    parser.add_argument(
+        "--client",
+        choices=("python", "wrk"),
+        default="python",
+        help="python: threads of http.client (no install; they share the cores with the server); "
+        "wrk: the C load generator (apt install wrk), which leaves the cores to the servers",
+    )
     args = parser.parse_args(argv)
 
     import tinygrad_maas as tm
@@ -142,24 +166,67 @@ def main(argv=None):
     from tinygrad_maas.nn.architecture import save_model
 
     tm.manual_seed(0)
-    lenet = nn.Sequential(nn.Conv2d(1, 6, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(),
-                          nn.MaxPool2d(2), nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
-                          nn.Linear(84, 10))
+    lenet = nn.Sequential(
+        nn.Conv2d(1, 6, 5),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(400, 120),
+        nn.ReLU(),
+        nn.Linear(120, 84),
+        nn.ReLU(),
+        nn.Linear(84, 10),
+    )
     workdir = tempfile.mkdtemp(prefix="serve-load-")
     save_model(lenet, os.path.join(workdir, "repo", "lenet", "1"), metadata={"input_shape": [1, 32, 32]})
     image = np.random.default_rng(0).random((1, 1, 32, 32)).astype(np.float32)
-    body = json.dumps({"inputs": [{"name": "input", "datatype": "FP32", "shape": [1, 1, 32, 32],
-                                   "data": image.reshape(-1).round(5).tolist()}]})
+    body = json.dumps(
+        {
+            "inputs": [
+                {
+                    "name": "input",
+                    "datatype": "FP32",
+                    "shape": [1, 1, 32, 32],
+                    "data": image.reshape(-1).round(5).tolist(),
+                }
+            ]
+        }
+    )
 
     with open(os.path.join(workdir, "tokens.json"), "w") as file:
-        json.dump({"tenants": {"load": {"token": TOKEN, "models": ["lenet"], "rate_per_second": 100000,
-                                        "burst": 100000, "max_in_flight": 64}}}, file)
-    ours = [sys.executable, "-m", "tinygrad_maas", "serve", "--model-repository", os.path.join(workdir, "repo"),
-            "--model-control-mode", "none", "--log-level", "warning"]
+        json.dump(
+            {
+                "tenants": {
+                    "load": {
+                        "token": TOKEN,
+                        "models": ["lenet"],
+                        "rate_per_second": 100000,
+                        "burst": 100000,
+                        "max_in_flight": 64,
+                    }
+                }
+            },
+            file,
+        )
+    ours = [
+        sys.executable,
+        "-m",
+        "tinygrad_maas",
+        "serve",
+        "--model-repository",
+        os.path.join(workdir, "repo"),
+        "--model-control-mode",
+        "none",
+        "--log-level",
+        "warning",
+    ]
     servers = {
         "tinygrad_maas, batching": ours + ["--max-batch-size", "32"],
-        "tinygrad_maas, batching, auth + quotas": ours + ["--max-batch-size", "32", "--tokens-file",
-                                                          os.path.join(workdir, "tokens.json")],
+        "tinygrad_maas, batching, auth + quotas": ours
+        + ["--max-batch-size", "32", "--tokens-file", os.path.join(workdir, "tokens.json")],
         "tinygrad_maas, no batching": ours + ["--max-batch-size", "1"],
     }
     baseline = [sys.executable, "-m", "uvicorn", "baseline:app", "--app-dir", workdir, "--log-level", "warning"]
@@ -185,8 +252,10 @@ def main(argv=None):
     if args.only:
         servers = {name: command for name, command in servers.items() if name in args.only}
 
-    print(f"LeNet, one 1x32x32 image per JSON request, {args.requests} requests per level, loopback, "
-          f"{args.rounds} round(s): each server alone in its own process, one after the other; client: {args.client}")
+    print(
+        f"LeNet, one 1x32x32 image per JSON request, {args.requests} requests per level, loopback, "
+        f"{args.rounds} round(s): each server alone in its own process, one after the other; client: {args.client}"
+    )
     results = {}  # (server, level) -> [(throughput, p50, p99) per round]
     for _ in range(args.rounds):
         for name, command in servers.items():
@@ -202,17 +271,21 @@ def main(argv=None):
         for name in servers:
             if name.startswith("tinygrad_maas"):
                 ratios = [ours[0] / theirs[0] for ours, theirs in zip(results[(name, 32)], results[baseline_key])]
-                print(f"{name} / PyTorch + FastAPI at concurrency 32, per round: "
-                      f"{', '.join(f'{r:.2f}' for r in ratios)} (median {np.median(ratios):.2f})")
+                print(
+                    f"{name} / PyTorch + FastAPI at concurrency 32, per round: "
+                    f"{', '.join(f'{r:.2f}' for r in ratios)} (median {np.median(ratios):.2f})"
+                )
 
 
 def _measure(name, command, extra_environment, workdir, body, args):
     """{concurrency: (requests/s, p50 ms, p99 ms)} of one server, started alone for this measurement."""
     port = _free_port()
-    environment = dict(os.environ, WEIGHTS=os.path.join(workdir, "repo", "lenet", "1", "weights.safetensors"),
-                       **extra_environment)
-    process = subprocess.Popen(command + ["--port", str(port)], env=environment, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    environment = dict(
+        os.environ, WEIGHTS=os.path.join(workdir, "repo", "lenet", "1", "weights.safetensors"), **extra_environment
+    )
+    process = subprocess.Popen(
+        command + ["--port", str(port)], env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         _wait(port, "/v2/health/live" if "tinygrad" in name else "/docs")
         headers = {"Authorization": f"Bearer {TOKEN}"} if "auth" in name else {}

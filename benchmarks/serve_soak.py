@@ -54,9 +54,20 @@ def _make_repository(workdir):
     from tinygrad_maas.nn.architecture import save_model
 
     tm.manual_seed(0)
-    lenet = nn.Sequential(nn.Conv2d(1, 6, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(),
-                          nn.MaxPool2d(2), nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84),
-                          nn.ReLU(), nn.Linear(84, 10))
+    lenet = nn.Sequential(
+        nn.Conv2d(1, 6, 5),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(400, 120),
+        nn.ReLU(),
+        nn.Linear(120, 84),
+        nn.ReLU(),
+        nn.Linear(84, 10),
+    )
     mlp = nn.Sequential(nn.Linear(64, 32), nn.Tanh(), nn.Linear(32, 10))
     repository = os.path.join(workdir, "repo")
     save_model(lenet, os.path.join(repository, "lenet", "1"), metadata={"input_shape": [1, 32, 32]})
@@ -67,12 +78,28 @@ def _make_repository(workdir):
     save_model(mlp, os.path.join(repository, "digits", "1"), metadata={"input_shape": [64]})
     tokens = os.path.join(workdir, "tokens.json")
     with open(tokens, "w") as file:
-        json.dump({"tenants": {
-            "alpha": {"token": TENANTS["alpha"], "models": ["lenet", "digits"], "rate_per_second": 5000,
-                      "burst": 5000, "max_in_flight": 64},
-            "beta": {"token": TENANTS["beta"], "models": ["digits"], "rate_per_second": 5000, "burst": 5000,
-                     "max_in_flight": 64},
-            "ops": {"token": TENANTS["ops"], "scopes": ["admin", "metadata"]}}}, file)
+        json.dump(
+            {
+                "tenants": {
+                    "alpha": {
+                        "token": TENANTS["alpha"],
+                        "models": ["lenet", "digits"],
+                        "rate_per_second": 5000,
+                        "burst": 5000,
+                        "max_in_flight": 64,
+                    },
+                    "beta": {
+                        "token": TENANTS["beta"],
+                        "models": ["digits"],
+                        "rate_per_second": 5000,
+                        "burst": 5000,
+                        "max_in_flight": 64,
+                    },
+                    "ops": {"token": TENANTS["ops"], "scopes": ["admin", "metadata"]},
+                }
+            },
+            file,
+        )
     return repository, tokens
 
 
@@ -82,19 +109,25 @@ def _requests(workdir, count):
     from tinygrad_maas.nn.architecture import load_model
 
     rng = np.random.default_rng(0)
-    models = {"lenet": {"1": load_model(os.path.join(workdir, "repo", "lenet", "1"))[0]},
-              "digits": {v: load_model(os.path.join(workdir, "source", v))[0] for v in ("1", "2")}}
+    models = {
+        "lenet": {"1": load_model(os.path.join(workdir, "repo", "lenet", "1"))[0]},
+        "digits": {v: load_model(os.path.join(workdir, "source", v))[0] for v in ("1", "2")},
+    }
     plans = []
     for i in range(count):
-        name, path = [("lenet", "/v2/models/lenet/infer"), ("digits", "/v2/models/digits/infer"),
-                      ("digits", "/v2/models/digits/versions/1/infer")][i % 3]
+        name, path = [
+            ("lenet", "/v2/models/lenet/infer"),
+            ("digits", "/v2/models/digits/infer"),
+            ("digits", "/v2/models/digits/versions/1/infer"),
+        ][i % 3]
         tenant = "beta" if name == "digits" and i % 2 else "alpha"
         shape = (1, 1, 32, 32) if name == "lenet" else (1 + i % 4, 64)
         x = rng.random(shape).astype(np.float32).round(4)
         with tm.no_grad():
             expected = {v: m(tm.tensor(x)).numpy() for v, m in models[name].items()}
-        body = json.dumps({"inputs": [{"name": "input", "datatype": "FP32", "shape": list(shape),
-                                       "data": x.reshape(-1).tolist()}]}).encode()
+        body = json.dumps(
+            {"inputs": [{"name": "input", "datatype": "FP32", "shape": list(shape), "data": x.reshape(-1).tolist()}]}
+        ).encode()
         plans.append((path, TENANTS[tenant], body, expected))
     return plans
 
@@ -113,8 +146,9 @@ def _good_clients(port, plans, clients, time_limit):
                 return
             started = time.perf_counter()
             try:
-                connection.request("POST", path, body, {"Content-Type": "application/json",
-                                                        "Authorization": f"Bearer {token}"})
+                connection.request(
+                    "POST", path, body, {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+                )
                 response = connection.getresponse()
                 payload = response.read()
             except OSError as error:  # a hang shows up here as a timeout
@@ -181,8 +215,11 @@ def _hold_connections(port, kind, stop, count=16):
     for _ in range(count):
         sock = socket.create_connection(("127.0.0.1", port), timeout=60)
         if kind == "stalled bodies":
-            sock.sendall(b"POST /v2/models/digits/infer HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
-                         + TENANTS["alpha"].encode() + b"\r\nContent-Length: 5000\r\n\r\n{\"in")
+            sock.sendall(
+                b"POST /v2/models/digits/infer HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+                + TENANTS["alpha"].encode()
+                + b'\r\nContent-Length: 5000\r\n\r\n{"in'
+            )
         sockets.append(sock)
     seen = []
     for sock in sockets:
@@ -237,8 +274,10 @@ def _churn(workdir, repository, stop, events):
 def _run_phase(port, plans, args, workdir, repository, hostile):
     stop, outcomes, events, helpers = threading.Event(), {}, [], []
     if hostile:
-        helpers = [threading.Thread(target=_misbehave, args=(port, kind, stop, outcomes))
-                   for kind in ("oversized headers", "stalled bodies", "dripped headers", "garbage")]
+        helpers = [
+            threading.Thread(target=_misbehave, args=(port, kind, stop, outcomes))
+            for kind in ("oversized headers", "stalled bodies", "dripped headers", "garbage")
+        ]
         helpers.append(threading.Thread(target=_churn, args=(workdir, repository, stop, events)))
         for helper in helpers:
             helper.start()
@@ -263,10 +302,30 @@ def main(argv=None):
     repository, tokens = _make_repository(workdir)
     plans = _requests(workdir, args.requests)
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "tinygrad_maas", "serve", "--model-repository", repository,
-                               "--tokens-file", tokens, "--port", str(port), "--poll-seconds", "0.5",
-                               "--header-timeout", "3", "--body-timeout", "3", "--log-level", "warning"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tinygrad_maas",
+            "serve",
+            "--model-repository",
+            repository,
+            "--tokens-file",
+            tokens,
+            "--port",
+            str(port),
+            "--poll-seconds",
+            "0.5",
+            "--header-timeout",
+            "3",
+            "--body-timeout",
+            "3",
+            "--log-level",
+            "warning",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         _wait(port, "/v2/health/ready")
         _good_clients(port, plans[:50], 4, 60)  # warm up
@@ -290,18 +349,23 @@ def _report(args, calm, storm, memory, alive):
     print("| run | requests answered | problems | seconds | requests/s | p50 ms | p99 ms |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name, (latencies, problems, seconds, _, _) in (("calm", calm), ("storm", storm)):
-        print(f"| {name} | {len(latencies)} | {len(problems)} | {seconds:.1f} | {len(latencies) / seconds:.0f} | "
-              f"{np.percentile(latencies, 50):.1f} | {np.percentile(latencies, 99):.1f} |")
+        print(
+            f"| {name} | {len(latencies)} | {len(problems)} | {seconds:.1f} | {len(latencies) / seconds:.0f} | "
+            f"{np.percentile(latencies, 50):.1f} | {np.percentile(latencies, 99):.1f} |"
+        )
     print("misbehaving clients saw: " + ", ".join(f"{k} x{v}" for k, v in sorted(storm[3].items())))
     print("repository churn: " + ", ".join(f"{e} x{storm[4].count(e)}" for e in ("exported", "corrupted", "removed")))
-    print("resident memory MiB: " + ", ".join(f"{k} {v / 2 ** 20:.0f}" for k, v in memory.items()))
+    print("resident memory MiB: " + ", ".join(f"{k} {v / 2**20:.0f}" for k, v in memory.items()))
     ratio = np.percentile(storm[0], 99) / np.percentile(calm[0], 99)
     growth = memory["settled"] / memory["start"] - 1
-    checks = {"every well-formed request answered correctly": not calm[1] and not storm[1]
-              and len(calm[0]) == len(storm[0]) == args.requests,
-              f"p99 storm / calm = {ratio:.2f} <= 2": ratio <= 2,
-              f"memory settled within 10% of start ({growth:+.1%})": abs(growth) <= 0.10,
-              "server still running": alive}
+    checks = {
+        "every well-formed request answered correctly": not calm[1]
+        and not storm[1]
+        and len(calm[0]) == len(storm[0]) == args.requests,
+        f"p99 storm / calm = {ratio:.2f} <= 2": ratio <= 2,
+        f"memory settled within 10% of start ({growth:+.1%})": abs(growth) <= 0.10,
+        "server still running": alive,
+    }
     for problem in (calm[1] + storm[1])[:10]:
         print("  problem:", problem)
     for check, passed in checks.items():

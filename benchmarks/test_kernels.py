@@ -9,11 +9,19 @@ import numpy as np
 import pytest
 
 from benchmarks import conv_workloads, recurrent_workloads
-from tinygrad_maas.kernels import conv as numba_conv, embedding as numba_embedding, matmul as numba_matmul, \
-    pool as numba_pool, recurrent as numba_recurrent, softmax as numba_softmax
+from tinygrad_maas.kernels import conv as numba_conv
+from tinygrad_maas.kernels import embedding as numba_embedding
+from tinygrad_maas.kernels import matmul as numba_matmul
+from tinygrad_maas.kernels import pool as numba_pool
+from tinygrad_maas.kernels import recurrent as numba_recurrent
+from tinygrad_maas.kernels import softmax as numba_softmax
 from tinygrad_maas.ops.pool import average_pool_windows
-from tinygrad_maas.reference import conv as numpy_conv, embedding as numpy_embedding, matmul as numpy_matmul, \
-    pool as numpy_pool, recurrent as numpy_recurrent, softmax as numpy_softmax
+from tinygrad_maas.reference import conv as numpy_conv
+from tinygrad_maas.reference import embedding as numpy_embedding
+from tinygrad_maas.reference import matmul as numpy_matmul
+from tinygrad_maas.reference import pool as numpy_pool
+from tinygrad_maas.reference import recurrent as numpy_recurrent
+from tinygrad_maas.reference import softmax as numpy_softmax
 
 RNG = np.random.default_rng(0)
 F32 = np.float32
@@ -42,19 +50,33 @@ CASES = {
     "col2im_cnn_layer2": lambda k: k["conv"].col2im(COLS, X_CONV.shape, *GEOMETRY),
     "max_pool_2x2_64x32x26x26": lambda k: k["pool"].window_max(X_POOL, 2, 2, 2, 2, 1, 1, 13, 13),
     "avg_pool_2x2_64x32x26x26": lambda k: k["pool"].window_average(
-        X_POOL, *POOL_WINDOWS[0], *POOL_WINDOWS[1], np.full((13, 13), 4.0)),
+        X_POOL, *POOL_WINDOWS[0], *POOL_WINDOWS[1], np.full((13, 13), 4.0)
+    ),
     "log_softmax_128x10": lambda k: k["softmax"].log_softmax(LOGITS),
     "cross_entropy_128x10": lambda k: k["softmax"].cross_entropy(LOGITS, TARGETS, np.ones(10, F32), -100, 0.0),
     "embedding_backward_3200x128": lambda k: k["embedding"].embedding_backward(TOKEN_GRAD, TOKENS, 10000),
-    "gru_cell_32x64": lambda k: k["recurrent"].gru_cell(*CELL, np.empty((32, 3 * H), F32), np.empty((32, H), F32),
-                                                         np.empty((32, H), F32)),
+    "gru_cell_32x64": lambda k: k["recurrent"].gru_cell(
+        *CELL, np.empty((32, 3 * H), F32), np.empty((32, H), F32), np.empty((32, H), F32)
+    ),
     "matmul_256": lambda k: k["matmul"].matmul(*MATRICES),
 }
 IMPLEMENTATIONS = {
-    "numba": {"conv": numba_conv, "pool": numba_pool, "softmax": numba_softmax, "embedding": numba_embedding,
-              "recurrent": numba_recurrent, "matmul": numba_matmul},
-    "numpy": {"conv": numpy_conv, "pool": numpy_pool, "softmax": numpy_softmax, "embedding": numpy_embedding,
-              "recurrent": numpy_recurrent, "matmul": numpy_matmul},
+    "numba": {
+        "conv": numba_conv,
+        "pool": numba_pool,
+        "softmax": numba_softmax,
+        "embedding": numba_embedding,
+        "recurrent": numba_recurrent,
+        "matmul": numba_matmul,
+    },
+    "numpy": {
+        "conv": numpy_conv,
+        "pool": numpy_pool,
+        "softmax": numpy_softmax,
+        "embedding": numpy_embedding,
+        "recurrent": numpy_recurrent,
+        "matmul": numpy_matmul,
+    },
 }
 
 

@@ -25,8 +25,11 @@ def main(fast=False):
     x_train, y_train = datasets.load_diabetes("train")
     x_test, y_test = datasets.load_diabetes("test")
     mean, scale = y_train.mean(), y_train.std()
-    loader = DataLoader(TensorDataset(torch.tensor(x_train * 20), torch.tensor((y_train[:, None] - mean) / scale)),
-                        batch_size=16, shuffle=True)
+    loader = DataLoader(
+        TensorDataset(torch.tensor(x_train * 20), torch.tensor((y_train[:, None] - mean) / scale)),
+        batch_size=16,
+        shuffle=True,
+    )
     model = Regressor()
     criterion = nn.MSELoss()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)

@@ -39,8 +39,7 @@ def main(fast=False):
             w_auto -= lr * w_auto.grad
             b_auto -= lr * b_auto.grad
 
-    difference = max(np.abs(w - w_auto.detach().numpy()).max(),
-                     abs(b - b_auto.item()))
+    difference = max(np.abs(w - w_auto.detach().numpy()).max(), abs(b - b_auto.item()))
     print("by hand:      w =", np.round(w, 4), " b =", round(b, 6))
     print("by autograd:  w =", np.round(w_auto.detach().numpy(), 4), " b =", round(b_auto.item(), 6))
     print(f"largest difference {difference:.2e}; final loss {loss.item():.4f}")

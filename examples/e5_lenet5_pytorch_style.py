@@ -18,10 +18,12 @@ from tinygrad_maas.data import DataLoader, TensorDataset, datasets
 class LeNet5(nn.Module):
     def __init__(self):
         super().__init__()
-        self.features = nn.Sequential(nn.Conv2d(1, 6, 5), nn.ReLU(), nn.MaxPool2d(2),
-                                      nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2))
-        self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(16 * 5 * 5, 120), nn.ReLU(), nn.Linear(120, 84),
-                                        nn.ReLU(), nn.Linear(84, 10))
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 6, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2)
+        )
+        self.classifier = nn.Sequential(
+            nn.Flatten(), nn.Linear(16 * 5 * 5, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10)
+        )
 
     def forward(self, x):
         return self.classifier(self.features(x))
@@ -45,8 +47,9 @@ def main(fast=False):
     x_test, y_test = datasets.load_mnist("test")
     if fast:
         x_train, y_train = x_train[:1000], y_train[:1000]
-    loader = DataLoader(TensorDataset(torch.tensor(pad_to_32(x_train)), torch.tensor(y_train)), batch_size=64,
-                        shuffle=True)
+    loader = DataLoader(
+        TensorDataset(torch.tensor(pad_to_32(x_train)), torch.tensor(y_train)), batch_size=64, shuffle=True
+    )
     model = LeNet5()
     criterion = nn.CrossEntropyLoss()
     optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
@@ -63,8 +66,7 @@ def main(fast=False):
     model.eval()
     with torch.no_grad():
         accuracy = float((model(torch.tensor(pad_to_32(x_test))).argmax(dim=1).numpy() == y_test).mean())
-    print(f"test accuracy {accuracy:.4f}; predict(first test image) = {predict(model, x_test[0])} "
-          f"(label {y_test[0]})")
+    print(f"test accuracy {accuracy:.4f}; predict(first test image) = {predict(model, x_test[0])} (label {y_test[0]})")
     return {"accuracy": accuracy}
 
 

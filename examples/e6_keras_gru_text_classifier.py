@@ -33,12 +33,14 @@ def main(fast=False):
     x_train, x_test = encode(train_lines, alphabet), encode(test_lines, alphabet)
     if fast:
         x_train, y_train = x_train[:600], y_train[:600]
-    model = keras.Sequential([
-        keras.Input(shape=(LENGTH,)),
-        keras.layers.Embedding(len(alphabet) + 1, 16),
-        keras.layers.GRU(64),
-        keras.layers.Dense(1, activation="sigmoid"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(LENGTH,)),
+            keras.layers.Embedding(len(alphabet) + 1, 16),
+            keras.layers.GRU(64),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
     model.compile(keras.optimizers.Adam(learning_rate=3e-3), "binary_crossentropy", ["accuracy"])
     model.fit(x_train, y_train[:, None].astype(np.float32), batch_size=32, epochs=2 if fast else 30)
     loss, accuracy = model.evaluate(x_test, y_test[:, None].astype(np.float32), verbose=0)

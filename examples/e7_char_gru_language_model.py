@@ -35,7 +35,7 @@ def unigram_baseline(train, test, vocabulary):
 
 def windows(codes, rng, count):
     starts = rng.integers(0, len(codes) - WINDOW - 1, count)
-    block = np.stack([codes[s:s + WINDOW + 1] for s in starts])
+    block = np.stack([codes[s : s + WINDOW + 1] for s in starts])
     return tm.tensor(block[:, :-1]), tm.tensor(block[:, 1:])
 
 
@@ -107,8 +107,10 @@ def main(fast=False, seconds=None):
     model = CharGRU(len(alphabet))
     steps = train_for(model, train, seconds or (8 if fast else 90))
     loss = validation_loss(model, test)
-    print(f"{steps} steps; validation loss {loss:.3f} nats/char ({loss / math.log(2):.2f} bits) against the unigram "
-          f"baseline {baseline:.3f}")
+    print(
+        f"{steps} steps; validation loss {loss:.3f} nats/char ({loss / math.log(2):.2f} bits) against the unigram "
+        f"baseline {baseline:.3f}"
+    )
     print("sample:", repr(sample(model, alphabet, length=80 if fast else 200)))
     return {"validation_loss": loss, "unigram_baseline": baseline, "steps": steps}
 

@@ -15,8 +15,7 @@ import tinygrad_maas as tm
 from tinygrad_maas import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e7_char_gru_language_model import (WINDOW, CharGRU, corpus, train_for, unigram_baseline,  # noqa: E402
-                                        validation_loss)
+from e7_char_gru_language_model import WINDOW, CharGRU, corpus, train_for, unigram_baseline, validation_loss  # noqa: E402
 
 
 class CharTransformer(nn.Module):
@@ -24,13 +23,17 @@ class CharTransformer(nn.Module):
         super().__init__()
         self.embedding = nn.Embedding(vocabulary, width)
         self.position = nn.Parameter(tm.randn(WINDOW, width) * 0.02)
-        self.blocks = nn.ModuleList([nn.TransformerEncoderLayer(width, heads, dim_feedforward=2 * width, dropout=0.0,
-                                                                batch_first=True, norm_first=True)
-                                     for _ in range(layers)])
+        self.blocks = nn.ModuleList(
+            [
+                nn.TransformerEncoderLayer(
+                    width, heads, dim_feedforward=2 * width, dropout=0.0, batch_first=True, norm_first=True
+                )
+                for _ in range(layers)
+            ]
+        )
         self.norm = nn.LayerNorm(width)
         self.head = nn.Linear(width, vocabulary)
-        self.register_buffer("causal", tm.tensor(np.triu(np.ones((WINDOW, WINDOW), dtype=bool), k=1)),
-                             persistent=False)
+        self.register_buffer("causal", tm.tensor(np.triu(np.ones((WINDOW, WINDOW), dtype=bool), k=1)), persistent=False)
 
     def forward(self, tokens):
         length = tokens.shape[1]
@@ -46,15 +49,20 @@ def main(fast=False, seconds=None):
     alphabet, train, test = corpus()
     baseline = unigram_baseline(train, test, len(alphabet))
     results = {}
-    for name, build in (("gru", lambda: CharGRU(len(alphabet))), ("transformer", lambda: CharTransformer(len(alphabet)))):
+    for name, build in (
+        ("gru", lambda: CharGRU(len(alphabet))),
+        ("transformer", lambda: CharTransformer(len(alphabet))),
+    ):
         tm.manual_seed(0)
         model = build()
         steps = train_for(model, train, budget, log=lambda line: None)
         results[name] = {"validation_loss": validation_loss(model, test), "steps": steps}
         print(f"{name:12s} {steps:5d} steps in {budget:.0f}s  validation loss {results[name]['validation_loss']:.3f}")
     better = results["transformer"]["validation_loss"] < results["gru"]["validation_loss"]
-    print(f"unigram baseline {baseline:.3f}; at equal training time the Transformer is "
-          f"{'better' if better else 'NOT better'} than the GRU")
+    print(
+        f"unigram baseline {baseline:.3f}; at equal training time the Transformer is "
+        f"{'better' if better else 'NOT better'} than the GRU"
+    )
     return {**results, "unigram_baseline": baseline, "transformer_better": better}
 
 

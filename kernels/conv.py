@@ -40,8 +40,7 @@ def _col2im_into(cols, grad, kernel_h, kernel_w, stride_h, stride_w, dilation_h,
 def im2col(padded, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, out_h, out_w):
     n, c = padded.shape[:2]
     cols = np.empty((c, kernel_h, kernel_w, n, out_h, out_w), dtype=padded.dtype)
-    _im2col_into(np.ascontiguousarray(padded), cols, kernel_h, kernel_w, stride_h, stride_w,
-                 dilation_h, dilation_w)
+    _im2col_into(np.ascontiguousarray(padded), cols, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w)
     return cols.reshape(c * kernel_h * kernel_w, n * out_h * out_w)
 
 

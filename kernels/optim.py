@@ -16,10 +16,11 @@ from numba import njit, prange
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
-def _adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, amsgrad, lr, beta1, beta2, eps, weight_decay, step,
-          decoupled):
-    step_size = lr / (1.0 - beta1 ** step)
-    correction2 = math.sqrt(1.0 - beta2 ** step)
+def _adam(
+    param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, amsgrad, lr, beta1, beta2, eps, weight_decay, step, decoupled
+):
+    step_size = lr / (1.0 - beta1**step)
+    correction2 = math.sqrt(1.0 - beta2**step)
     decay = 1.0 - lr * weight_decay
     for i in prange(param.shape[0]):
         g = grad[i]
@@ -38,14 +39,25 @@ def _adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, amsgrad, lr, beta1, 
         param[i] -= step_size * m / (math.sqrt(v) / correction2 + eps)
 
 
-def adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps, weight_decay, step,
-              decoupled):
+def adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps, weight_decay, step, decoupled):
     grad = np.ascontiguousarray(grad)
     amsgrad = max_exp_avg_sq is not None
     flat = lambda a: a.reshape(-1)  # noqa: E731  (views: contiguous arrays reshape without copying)
-    _adam(flat(param), flat(grad), flat(exp_avg), flat(exp_avg_sq),
-          flat(max_exp_avg_sq) if amsgrad else flat(exp_avg_sq), amsgrad, float(lr), float(beta1), float(beta2),
-          float(eps), float(weight_decay), int(step), bool(decoupled))
+    _adam(
+        flat(param),
+        flat(grad),
+        flat(exp_avg),
+        flat(exp_avg_sq),
+        flat(max_exp_avg_sq) if amsgrad else flat(exp_avg_sq),
+        amsgrad,
+        float(lr),
+        float(beta1),
+        float(beta2),
+        float(eps),
+        float(weight_decay),
+        int(step),
+        bool(decoupled),
+    )
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
@@ -66,5 +78,14 @@ def sgd_step(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay
     grad = np.ascontiguousarray(grad)
     scalar = param.dtype.type
     buffer = param if momentum_buffer is None else momentum_buffer  # unread without momentum
-    _sgd(param.reshape(-1), grad.reshape(-1), buffer.reshape(-1), scalar(lr), scalar(momentum),
-         scalar(1 - dampening), scalar(weight_decay), bool(nesterov), bool(first))
+    _sgd(
+        param.reshape(-1),
+        grad.reshape(-1),
+        buffer.reshape(-1),
+        scalar(lr),
+        scalar(momentum),
+        scalar(1 - dampening),
+        scalar(weight_decay),
+        bool(nesterov),
+        bool(first),
+    )

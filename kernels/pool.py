@@ -72,8 +72,9 @@ def _window_average_backward(grad, grad_x, starts_h, ends_h, starts_w, ends_w, d
 def window_max(padded, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, out_h, out_w):
     out = np.empty(padded.shape[:2] + (out_h, out_w), dtype=padded.dtype)
     out_index = np.empty(padded.shape[:2] + (out_h, out_w), dtype=np.int64)
-    _window_max(np.ascontiguousarray(padded), out, out_index, kernel_h, kernel_w, stride_h, stride_w,
-                dilation_h, dilation_w)
+    _window_max(
+        np.ascontiguousarray(padded), out, out_index, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w
+    )
     return out, out_index
 
 

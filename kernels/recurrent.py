@@ -32,12 +32,14 @@ def _tanh(x):
 @overload(_tanh)
 def _tanh_for_type(x):
     if isinstance(x, types.Float) and x.bitwidth == 32:
+
         def rational_tanh(x):
             x = _CLAMP if x > _CLAMP else (-_CLAMP if x < -_CLAMP else x)
             x2 = x * x
             p = ((((((_A13 * x2 + _A11) * x2 + _A9) * x2 + _A7) * x2 + _A5) * x2 + _A3) * x2 + _A1) * x
             q = ((_B6 * x2 + _B4) * x2 + _B2) * x2 + _B0
             return p / q
+
         return rational_tanh
     return lambda x: math.tanh(x)  # float64: the exact libm tanh
 
@@ -56,9 +58,9 @@ def _sigmoid(x):
 def _gru_cell(xp, hp, h_prev, gates, hn, h):
     size = h_prev.shape[1]
     for b in range(h_prev.shape[0]):
-        x_r, x_z, x_n = xp[b, :size], xp[b, size:2 * size], xp[b, 2 * size:]
-        h_r, h_z, h_n = hp[b, :size], hp[b, size:2 * size], hp[b, 2 * size:]
-        r_out, z_out, n_out = gates[b, :size], gates[b, size:2 * size], gates[b, 2 * size:]
+        x_r, x_z, x_n = xp[b, :size], xp[b, size : 2 * size], xp[b, 2 * size :]
+        h_r, h_z, h_n = hp[b, :size], hp[b, size : 2 * size], hp[b, 2 * size :]
+        r_out, z_out, n_out = gates[b, :size], gates[b, size : 2 * size], gates[b, 2 * size :]
         previous, hn_out, h_out = h_prev[b], hn[b], h[b]
         for k in range(size):
             r = _sigmoid(x_r[k] + h_r[k])
@@ -78,9 +80,9 @@ def _gru_cell_backward(dh, gates, hn, h_prev, dxp, dhp, dh_direct):
     # (with all ten output slices written here it did not; docs/kernels.md).
     size = h_prev.shape[1]
     for b in range(h_prev.shape[0]):
-        r_row, z_row, n_row = gates[b, :size], gates[b, size:2 * size], gates[b, 2 * size:]
-        dx_r, dx_z, dx_n = dxp[b, :size], dxp[b, size:2 * size], dxp[b, 2 * size:]
-        dh_n = dhp[b, 2 * size:]
+        r_row, z_row, n_row = gates[b, :size], gates[b, size : 2 * size], gates[b, 2 * size :]
+        dx_r, dx_z, dx_n = dxp[b, :size], dxp[b, size : 2 * size], dxp[b, 2 * size :]
+        dh_n = dhp[b, 2 * size :]
         grad, hidden_n, previous, direct = dh[b], hn[b], h_prev[b], dh_direct[b]
         for k in range(size):
             r, z, n = r_row[k], z_row[k], n_row[k]
@@ -90,17 +92,17 @@ def _gru_cell_backward(dh, gates, hn, h_prev, dxp, dhp, dh_direct):
             dx_n[k] = da_n
             dh_n[k] = da_n * r
             direct[k] = grad[k] * z
-    dhp[:, :2 * size] = dxp[:, :2 * size]
+    dhp[:, : 2 * size] = dxp[:, : 2 * size]
 
 
 @njit(cache=True, error_model="numpy")
 def _lstm_cell(xp, hp, c_prev, gates, c, h):
     size = c_prev.shape[1]
     for b in range(c_prev.shape[0]):
-        x_i, x_f, x_g, x_o = xp[b, :size], xp[b, size:2 * size], xp[b, 2 * size:3 * size], xp[b, 3 * size:]
-        h_i, h_f, h_g, h_o = hp[b, :size], hp[b, size:2 * size], hp[b, 2 * size:3 * size], hp[b, 3 * size:]
-        i_out, f_out = gates[b, :size], gates[b, size:2 * size]
-        g_out, o_out = gates[b, 2 * size:3 * size], gates[b, 3 * size:]
+        x_i, x_f, x_g, x_o = xp[b, :size], xp[b, size : 2 * size], xp[b, 2 * size : 3 * size], xp[b, 3 * size :]
+        h_i, h_f, h_g, h_o = hp[b, :size], hp[b, size : 2 * size], hp[b, 2 * size : 3 * size], hp[b, 3 * size :]
+        i_out, f_out = gates[b, :size], gates[b, size : 2 * size]
+        g_out, o_out = gates[b, 2 * size : 3 * size], gates[b, 3 * size :]
         previous, c_out, h_out = c_prev[b], c[b], h[b]
         for k in range(size):
             i = _sigmoid(x_i[k] + h_i[k])
@@ -120,9 +122,9 @@ def _lstm_cell(xp, hp, c_prev, gates, c, h):
 def _lstm_cell_backward(dh, dc, gates, c_prev, c, da, dc_prev):
     size = c_prev.shape[1]
     for b in range(c_prev.shape[0]):
-        i_row, f_row = gates[b, :size], gates[b, size:2 * size]
-        g_row, o_row = gates[b, 2 * size:3 * size], gates[b, 3 * size:]
-        da_i, da_f, da_g, da_o = da[b, :size], da[b, size:2 * size], da[b, 2 * size:3 * size], da[b, 3 * size:]
+        i_row, f_row = gates[b, :size], gates[b, size : 2 * size]
+        g_row, o_row = gates[b, 2 * size : 3 * size], gates[b, 3 * size :]
+        da_i, da_f, da_g, da_o = da[b, :size], da[b, size : 2 * size], da[b, 2 * size : 3 * size], da[b, 3 * size :]
         grad_h, grad_c, previous, cell, out = dh[b], dc[b], c_prev[b], c[b], dc_prev[b]
         for k in range(size):
             i, f, g, o = i_row[k], f_row[k], g_row[k], o_row[k]

@@ -114,13 +114,29 @@ def log_softmax_backward(y, grad):
 def cross_entropy(logits, targets, class_weights, ignore_index, smoothing):
     n = logits.shape[0]
     losses, target_weight, lse = (np.empty(n, dtype=logits.dtype) for _ in range(3))
-    _cross_entropy(np.ascontiguousarray(logits), targets, class_weights.astype(np.float64), ignore_index,
-                   float(smoothing), losses, target_weight, lse)
+    _cross_entropy(
+        np.ascontiguousarray(logits),
+        targets,
+        class_weights.astype(np.float64),
+        ignore_index,
+        float(smoothing),
+        losses,
+        target_weight,
+        lse,
+    )
     return losses, target_weight, lse
 
 
 def cross_entropy_backward(logits, targets, class_weights, ignore_index, smoothing, lse, row_grads):
     out = np.empty_like(logits)
-    _cross_entropy_backward(np.ascontiguousarray(logits), targets, class_weights.astype(np.float64),
-                            ignore_index, float(smoothing), lse, np.ascontiguousarray(row_grads), out)
+    _cross_entropy_backward(
+        np.ascontiguousarray(logits),
+        targets,
+        class_weights.astype(np.float64),
+        ignore_index,
+        float(smoothing),
+        lse,
+        np.ascontiguousarray(row_grads),
+        out,
+    )
     return out

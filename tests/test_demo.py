@@ -14,8 +14,9 @@ def test_the_demo_loss_falls_tenfold_in_300_steps():
 
 
 def test_the_command_line_runs_the_demo():
-    result = subprocess.run([sys.executable, "-m", "tinygrad_maas", "demo", "--steps", "50"],
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "tinygrad_maas", "demo", "--steps", "50"], capture_output=True, text=True, check=True
+    )
     assert "loss fell from" in result.stdout
 
 

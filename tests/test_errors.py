@@ -15,8 +15,11 @@ def test_broadcast_mismatch_names_the_op_and_both_shapes():
 
 
 def test_matmul_mismatch_names_both_shapes_and_the_inner_sizes():
-    with pytest.raises(ValueError, match=r"matmul: shapes \(3, 4\) and \(5, 2\) cannot be multiplied "
-                                         r"\(4 columns on the left, 5 rows on the right\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"matmul: shapes \(3, 4\) and \(5, 2\) cannot be multiplied "
+        r"\(4 columns on the left, 5 rows on the right\)",
+    ):
         tm.ones(3, 4) @ tm.ones(5, 2)
 
 
@@ -31,8 +34,11 @@ def test_matmul_batch_dims_that_do_not_broadcast():
 
 
 def test_reshape_to_a_wrong_element_count():
-    with pytest.raises(RuntimeError, match=r"reshape\(\): shape \(4, 4\) is invalid for a tensor of shape "
-                                           r"\(3, 5\) \(15 elements\)"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"reshape\(\): shape \(4, 4\) is invalid for a tensor of shape "
+        r"\(3, 5\) \(15 elements\)",
+    ):
         tm.zeros(3, 5).reshape(4, 4)
     with pytest.raises(RuntimeError, match="only one dimension can be -1"):
         tm.zeros(4).reshape(-1, -1)

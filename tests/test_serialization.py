@@ -24,8 +24,16 @@ def test_a_model_state_dict_round_trips(tmp_path):
 
 
 def test_nested_structures_numbers_tuples_and_int_keys_survive(tmp_path):
-    obj = {"epoch": 3, "lr": 0.1, "name": "run", "flag": True, "none": None,
-           "betas": (0.9, 0.999), "state": {0: {"step": 2, "exp_avg": np.arange(3.0)}}, "list": [tm.ones(2), 1]}
+    obj = {
+        "epoch": 3,
+        "lr": 0.1,
+        "name": "run",
+        "flag": True,
+        "none": None,
+        "betas": (0.9, 0.999),
+        "state": {0: {"step": 2, "exp_avg": np.arange(3.0)}},
+        "list": [tm.ones(2), 1],
+    }
     tm.save(obj, tmp_path / "x.safetensors")
     back = tm.load(tmp_path / "x.safetensors")
     assert back["epoch"] == 3 and back["lr"] == 0.1 and back["name"] == "run" and back["flag"] is True
@@ -52,16 +60,17 @@ def test_the_file_is_a_safetensors_file(tmp_path):
     tm.save({"weight": tm.tensor([[1.0, 2.0]])}, path)
     content = path.read_bytes()
     (size,) = struct.unpack("<Q", content[:8])
-    header = json.loads(content[8:8 + size])
+    header = json.loads(content[8 : 8 + size])
     assert header["weight"] == {"dtype": "F32", "shape": [1, 2], "data_offsets": [0, 8]}
-    assert np.frombuffer(content[8 + size:], dtype="<f4").tolist() == [1.0, 2.0]
+    assert np.frombuffer(content[8 + size :], dtype="<f4").tolist() == [1.0, 2.0]
     assert (8 + size) % 8 == 0
 
 
 def test_a_plain_safetensors_file_loads_as_a_flat_dict(tmp_path):
     header = json.dumps({"a": {"dtype": "I64", "shape": [2], "data_offsets": [0, 16]}}).encode()
-    (tmp_path / "plain.safetensors").write_bytes(struct.pack("<Q", len(header)) + header +
-                                                np.array([7, 8], "<i8").tobytes())
+    (tmp_path / "plain.safetensors").write_bytes(
+        struct.pack("<Q", len(header)) + header + np.array([7, 8], "<i8").tobytes()
+    )
     loaded = tm.load(tmp_path / "plain.safetensors")
     assert list(loaded) == ["a"] and loaded["a"].tolist() == [7, 8] and loaded["a"].dtype == tm.int64
 
@@ -81,12 +90,15 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypat
     assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.safetensors"]
 
 
-@pytest.mark.parametrize("damage, message", [
-    (lambda b: b[:5], "only 5 bytes"),
-    (lambda b: b[:-4], "truncated file: tensor 'w' needs bytes"),
-    (lambda b: struct.pack("<Q", 10 ** 9) + b[8:], "the header claims 1000000000 bytes"),
-    (lambda b: b[:8] + b"{not json" + b[17:], "corrupt header"),
-])
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda b: b[:5], "only 5 bytes"),
+        (lambda b: b[:-4], "truncated file: tensor 'w' needs bytes"),
+        (lambda b: struct.pack("<Q", 10**9) + b[8:], "the header claims 1000000000 bytes"),
+        (lambda b: b[:8] + b"{not json" + b[17:], "corrupt header"),
+    ],
+)
 def test_damaged_files_raise_clear_errors(tmp_path, damage, message):
     path = tmp_path / "w.safetensors"
     tm.save({"w": tm.ones(4)}, path)
@@ -106,12 +118,14 @@ def test_read_header_gives_shapes_and_dtypes_without_reading_the_tensors(tmp_pat
     from tinygrad_maas.serialization import read_header
 
     tm.save({"w": tm.zeros(3, 4), "n": tm.tensor([1, 2])}, tmp_path / "s.safetensors")
-    assert read_header(tmp_path / "s.safetensors") == {"w": (np.dtype(np.float32), (3, 4)),
-                                                       "n": (np.dtype(np.int64), (2,))}
+    assert read_header(tmp_path / "s.safetensors") == {
+        "w": (np.dtype(np.float32), (3, 4)),
+        "n": (np.dtype(np.int64), (2,)),
+    }
 
 
 def test_a_huge_shape_in_a_header_cannot_wrap_around_to_a_small_size(tmp_path):
-    header = json.dumps({"a": {"dtype": "F32", "shape": [2 ** 62, 4], "data_offsets": [0, 0]}}).encode()
+    header = json.dumps({"a": {"dtype": "F32", "shape": [2**62, 4], "data_offsets": [0, 0]}}).encode()
     (tmp_path / "wrap.safetensors").write_bytes(struct.pack("<Q", len(header)) + header)
     with pytest.raises(ValueError, match="needs 73786976294838206464 bytes"):
         tm.load(tmp_path / "wrap.safetensors")

@@ -113,6 +113,10 @@ def test_numpy_array_on_the_left_of_an_operator_stays_in_the_graph():
 
 def test_importing_the_package_loads_no_numba():
     # numba is imported (and kernels compiled) only when a kernel first runs, so import stays fast.
-    modules = subprocess.run([sys.executable, "-c", "import sys, tinygrad_maas; print(sorted(sys.modules))"],
-                             capture_output=True, text=True, check=True).stdout
+    modules = subprocess.run(
+        [sys.executable, "-c", "import sys, tinygrad_maas; print(sorted(sys.modules))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "tinygrad_maas" in modules and "numba" not in modules

@@ -1,5 +1,7 @@
 """tinygrad_maas: a from-scratch deep learning framework with PyTorch's API, on NumPy.
 
+In short:
+
     import tinygrad_maas as tm
     x = tm.tensor([1.0, 2.0, 3.0], requires_grad=True)
     (x * x).sum().backward()
@@ -24,8 +26,7 @@ def _map_source_checkout_kernels():
     folder = _os.path.join(_os.path.dirname(_os.path.dirname(_os.path.abspath(__file__))), "kernels")
     init = _os.path.join(folder, "__init__.py")
     if _os.path.exists(init):
-        spec = _importlib_util.spec_from_file_location(__name__ + ".kernels", init,
-                                                       submodule_search_locations=[folder])
+        spec = _importlib_util.spec_from_file_location(__name__ + ".kernels", init, submodule_search_locations=[folder])
         module = _importlib_util.module_from_spec(spec)
         _sys.modules[spec.name] = module
         spec.loader.exec_module(module)
@@ -33,13 +34,32 @@ def _map_source_checkout_kernels():
 
 _map_source_checkout_kernels()
 
-from . import dtypes as _dtypes, memory as _memory  # noqa: E402
+from . import dtypes as _dtypes
+from . import memory as _memory
 from .tensor import MinMaxResult, Tensor, cat, matmul, stack, where  # first: the rest imports Tensor
-from . import autograd, backend, data, nn, ops, optim, plotting  # noqa: E402
+
+# isort: split
+from . import autograd, backend, data, nn, ops, optim, plotting
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .creation import (arange, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand, rand_like,
-                       randint, randn, randn_like, tensor, zeros, zeros_like)
 from .backend import get_num_threads, set_num_threads
+from .creation import (
+    arange,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    tensor,
+    zeros,
+    zeros_like,
+)
 from .random import manual_seed
 from .serialization import load, save
 

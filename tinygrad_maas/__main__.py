@@ -1,4 +1,4 @@
-"""The `tinygrad-maas` command (also `python -m tinygrad_maas`).
+"""The `tinygrad-maas` command (also `python -m tinygrad_maas`):
 
     tinygrad-maas train RECIPE [--epochs N] [--output DIR] [--plot PNG] train on bundled data, save the model
     tinygrad-maas predict MODEL_DIR INPUT.npy                            print one prediction per input row
@@ -6,6 +6,8 @@
     tinygrad-maas export MODEL_DIR --repository REPO --name NAME         add a saved model to a repository
     tinygrad-maas serve --model-repository REPO [--host] [--port] ...    serve it over HTTP (--help: every limit)
     tinygrad-maas demo [--steps N]                                       the autograd demo (sin(x) with an MLP)
+
+Each command's --help tells the rest.
 """
 
 import argparse
@@ -32,6 +34,7 @@ def _predict(args):
     import numpy as np
 
     import tinygrad_maas as tm
+
     from . import keras  # noqa: F401 - registers keras.Sequential: keras models are saved models too
     from .nn.architecture import load_model
 
@@ -39,13 +42,15 @@ def _predict(args):
     try:
         inputs = np.load(args.input, allow_pickle=False)
     except (OSError, ValueError) as error:
-        raise SystemExit(f"predict: cannot read {args.input} as a .npy array: {error}")
+        raise SystemExit(f"predict: cannot read {args.input} as a .npy array: {error}") from None
     shape = tuple(metadata.get("input_shape", inputs.shape[1:]))
     if inputs.shape == shape:
         inputs = inputs[None]  # a single sample
     if inputs.shape[1:] != shape:
-        raise SystemExit(f"predict: the model takes samples of shape {shape} (or a batch of them), "
-                         f"{args.input} has shape {inputs.shape}")
+        raise SystemExit(
+            f"predict: the model takes samples of shape {shape} (or a batch of them), "
+            f"{args.input} has shape {inputs.shape}"
+        )
     if not np.isfinite(inputs).all():
         raise SystemExit(f"predict: {args.input} contains NaN or infinite values")
     with tm.no_grad():
@@ -73,9 +78,19 @@ def _serve(args):
         token = args.token
     if args.token_file:
         token = read_token_file(args.token_file)
-    serve(args.model_repository, args.host, args.port, settings, token, args.tokens_file,
-          args.allowed_hosts.split(",") if args.allowed_hosts else None, args.log_level, args.ssl_certfile,
-          args.ssl_keyfile, args.load_model)
+    serve(
+        args.model_repository,
+        args.host,
+        args.port,
+        settings,
+        token,
+        args.tokens_file,
+        args.allowed_hosts.split(",") if args.allowed_hosts else None,
+        args.log_level,
+        args.ssl_certfile,
+        args.ssl_keyfile,
+        args.load_model,
+    )
 
 
 def _positive_int(text):
@@ -87,29 +102,53 @@ def _positive_int(text):
 def _add_serve_parser(commands):
     from .serve.settings import fields
 
-    serve = commands.add_parser("serve", help="serve a model repository over HTTP (Open Inference Protocol, "
-                                              "TF-Serving REST, KServe v1 explain)")
+    serve = commands.add_parser(
+        "serve", help="serve a model repository over HTTP (Open Inference Protocol, TF-Serving REST, KServe v1 explain)"
+    )
     serve.add_argument("--model-repository", required=True)
     serve.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (loopback only)")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--token-file", default=None, help="a file holding the one bearer token every request "
-                       "but health checks must send (or set TINYGRAD_MAAS_TOKEN)")
+    serve.add_argument(
+        "--token-file",
+        default=None,
+        help="a file holding the one bearer token every request "
+        "but health checks must send (or set TINYGRAD_MAAS_TOKEN)",
+    )
     serve.add_argument("--token", default=None, help=argparse.SUPPRESS)  # visible in `ps`: kept for old scripts
-    serve.add_argument("--tokens-file", default=None, help="tenants: tokens with their models, scopes and quotas "
-                       "(JSON; docs/serving.md)")
-    serve.add_argument("--allowed-hosts", default=None, help="comma-separated Host names served (default: "
-                       "localhost names when bound to loopback, else any: '*')")
+    serve.add_argument(
+        "--tokens-file",
+        default=None,
+        help="tenants: tokens with their models, scopes and quotas (JSON; docs/serving.md)",
+    )
+    serve.add_argument(
+        "--allowed-hosts",
+        default=None,
+        help="comma-separated Host names served (default: localhost names when bound to loopback, else any: '*')",
+    )
     serve.add_argument("--ssl-certfile", default=None, help="serve HTTPS with this certificate (PEM)")
     serve.add_argument("--ssl-keyfile", default=None, help="the certificate's private key (PEM)")
-    serve.add_argument("--load-model", action="append", default=None, help="with --model-control-mode explicit: "
-                       "the models to load at start (repeat; default all)")
-    serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
-                       help="uvicorn's log level; 'info' logs every request (default), 'warning' does not")
+    serve.add_argument(
+        "--load-model",
+        action="append",
+        default=None,
+        help="with --model-control-mode explicit: the models to load at start (repeat; default all)",
+    )
+    serve.add_argument(
+        "--log-level",
+        default="info",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="uvicorn's log level; 'info' logs every request (default), 'warning' does not",
+    )
     limits = serve.add_argument_group("limits and scheduling (docs/serving.md, Security)")
     for name, default, kind, about in fields():
         choices = ["poll", "explicit", "none"] if name == "model_control_mode" else None
-        limits.add_argument("--" + name.replace("_", "-"), type=kind, default=default, choices=choices,
-                            help=f"{about} (default {default})")
+        limits.add_argument(
+            "--" + name.replace("_", "-"),
+            type=kind,
+            default=default,
+            choices=choices,
+            help=f"{about} (default {default})",
+        )
     serve.set_defaults(run=_serve)
 
 
@@ -136,8 +175,12 @@ def main(argv=None):
     train.add_argument("--epochs", type=int, default=None, help="override the recipe's number of epochs")
     train.add_argument("--output", default=None, help="where to save the model (default models/RECIPE)")
     train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--plot", default=None, metavar="PNG", help="also write the loss/metric curves to this PNG "
-                       "(needs the plot extra: matplotlib)")
+    train.add_argument(
+        "--plot",
+        default=None,
+        metavar="PNG",
+        help="also write the loss/metric curves to this PNG (needs the plot extra: matplotlib)",
+    )
     train.set_defaults(run=_train)
     predict = commands.add_parser("predict", help="run a saved model on samples from a .npy file")
     predict.add_argument("model_dir")

@@ -60,8 +60,10 @@ def kernels(family):
             module = importlib.import_module(f"{package}.{family}")
         except ImportError as error:
             if _current == "numba" and "numba" in str(error):
-                raise ImportError("the numba backend needs numba (pip install numba), or switch to the "
-                                  "reference path with tm.backend.use('numpy')") from error
+                raise ImportError(
+                    "the numba backend needs numba (pip install numba), or switch to the "
+                    "reference path with tm.backend.use('numpy')"
+                ) from error
             raise
         _loaded[key] = module
     return module
@@ -86,8 +88,12 @@ def matmul_transposed(a, bt):
     Every other matrix product of the framework is np.matmul (OpenBLAS), called directly by the ops: BLAS
     measured faster than the kernel on square matrices of every size, and even a Python function choosing
     between the two cost more than it could win on small products (docs/kernels.md, "Matmul")."""
-    if _current == "numba" and a.dtype == bt.dtype and a.dtype in (np.float32, np.float64) and \
-            _kernel_wins(a.shape[0], bt.shape[0], a.shape[1], a.dtype.itemsize):
+    if (
+        _current == "numba"
+        and a.dtype == bt.dtype
+        and a.dtype in (np.float32, np.float64)
+        and _kernel_wins(a.shape[0], bt.shape[0], a.shape[1], a.dtype.itemsize)
+    ):
         return kernels("matmul").matmul_transposed(a, bt)
     return np.matmul(a, bt.T)
 
@@ -97,8 +103,7 @@ def _kernel_wins(m, n, depth, itemsize):
     for starting threads, a C of few 6 x 4 tiles (BLAS wins large outputs), and at most 64 MiB of Bt
     streamed (once per row of tiles and per row left below them) and 16 MiB of A."""
     streamed = (m // 6 + m % 6) * n * depth * itemsize
-    return (m * n * depth >= 1 << 20 and m * n <= 32768 and streamed <= 64 << 20
-            and m * depth * itemsize <= 16 << 20)
+    return m * n * depth >= 1 << 20 and m * n <= 32768 and streamed <= 64 << 20 and m * depth * itemsize <= 16 << 20
 
 
 def _prepare_numba_threads():
@@ -106,8 +111,8 @@ def _prepare_numba_threads():
 
     A parallel kernel is usually followed by a NumPy matmul on OpenBLAS's own threads. By default OpenMP
     threads busy-wait for more work for a while, taking the cores the matmul needs (measured on the cnn
-    workload's second conv layer: docs/kernels.md, "Threads"). It must be set before numba starts its thread pool (first parallel launch);
-    a value the user set wins.
+    workload's second conv layer: docs/kernels.md, "Threads"). It must be set before numba starts its thread
+    pool (first parallel launch); a value the user set wins.
     """
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
@@ -124,8 +129,10 @@ def set_num_threads(count):
 
     limit = numba.config.NUMBA_NUM_THREADS
     if count > limit:
-        raise ValueError(f"set_num_threads(): {count} threads asked for, but numba was started with "
-                         f"NUMBA_NUM_THREADS={limit}; set that environment variable before starting Python")
+        raise ValueError(
+            f"set_num_threads(): {count} threads asked for, but numba was started with "
+            f"NUMBA_NUM_THREADS={limit}; set that environment variable before starting Python"
+        )
     numba.set_num_threads(count)
 
 

@@ -8,8 +8,8 @@ import math
 import numpy as np
 
 from . import dtypes
-from .random import generator
 from .ops.arguments import sizes
+from .random import generator
 from .tensor import Tensor, make_tensor
 
 
@@ -72,8 +72,11 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False):
         raise ValueError("arange(): step must be nonzero")
     integral = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (start, end, step))
     default = dtypes.int64 if integral else dtypes.default_float
-    return _new(np.arange(start, end, step, dtype=np.float64 if not integral else np.int64).astype(default),
-                dtype, requires_grad)
+    return _new(
+        np.arange(start, end, step, dtype=np.float64 if not integral else np.int64).astype(default),
+        dtype,
+        requires_grad,
+    )
 
 
 def linspace(start, end, steps, dtype=None, requires_grad=False):
@@ -125,8 +128,10 @@ def empty_for_parameters(shape, dtype):
     if budget is not None:
         count = math.prod(shape)
         if count > budget[0]:
-            raise ValueError(f"the layers ask for a parameter of shape {tuple(shape)}, more than the "
-                             f"{budget[0]} elements left of the weights file's")
+            raise ValueError(
+                f"the layers ask for a parameter of shape {tuple(shape)}, more than the "
+                f"{budget[0]} elements left of the weights file's"
+            )
         budget[0] -= count
     return np.zeros(shape, dtype=dtype)
 

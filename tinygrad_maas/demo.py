@@ -23,7 +23,7 @@ def train_sine(steps=2000, hidden=32, lr=0.03, seed=0, report_every=None, log=pr
     y = x.sin()
     w1 = (tm.randn(1, hidden) * 1.0).requires_grad_()
     b1 = tm.zeros(hidden, requires_grad=True)
-    w2 = (tm.randn(hidden, 1) * (1 / hidden ** 0.5)).requires_grad_()
+    w2 = (tm.randn(hidden, 1) * (1 / hidden**0.5)).requires_grad_()
     b2 = tm.zeros(1, requires_grad=True)
     parameters = [w1, b1, w2, b2]
     report_every = report_every or max(steps // 10, 1)

@@ -23,8 +23,15 @@ int64 = np.dtype(np.int64)
 bool_ = np.dtype(np.bool_)
 
 # PyTorch's other names; the package exports them as tm.float, tm.double, tm.long, tm.bool, ...
-ALIASES = {"half": float16, "float": float32, "double": float64, "short": int16, "int": int32,
-           "long": int64, "bool": bool_}
+ALIASES = {
+    "half": float16,
+    "float": float32,
+    "double": float64,
+    "short": int16,
+    "int": int32,
+    "long": int64,
+    "bool": bool_,
+}
 
 default_float = float32
 

@@ -13,10 +13,12 @@ def check_allowed(tensor, op):
         if tensor.grad_fn is None:
             raise RuntimeError(
                 f"{op}: a leaf tensor that requires grad is being changed in place while gradients are "
-                "recorded; do the update inside `with tm.no_grad():` (as in `p -= lr * p.grad`)")
+                "recorded; do the update inside `with tm.no_grad():` (as in `p -= lr * p.grad`)"
+            )
         raise RuntimeError(
             f"{op}: in-place changes to a tensor that is part of the autograd graph are not supported; "
-            "compute a new tensor instead (x = x + y)")
+            "compute a new tensor instead (x = x + y)"
+        )
 
 
 def update(tensor, ufunc, other, op):
@@ -26,11 +28,15 @@ def update(tensor, ufunc, other, op):
     try:
         ufunc(tensor.data, value, out=tensor.data, casting="same_kind")
     except TypeError:
-        raise TypeError(f"{op}: the result of {np.result_type(tensor.data, value)} cannot be stored in this "
-                        f"{tensor.dtype} tensor in place") from None
+        raise TypeError(
+            f"{op}: the result of {np.result_type(tensor.data, value)} cannot be stored in this "
+            f"{tensor.dtype} tensor in place"
+        ) from None
     except ValueError as error:
-        raise ValueError(f"{op}: a value of shape {np.shape(value)} cannot update a tensor of shape "
-                         f"{tensor.shape} in place ({error})") from None
+        raise ValueError(
+            f"{op}: a value of shape {np.shape(value)} cannot update a tensor of shape "
+            f"{tensor.shape} in place ({error})"
+        ) from None
     versions.mark_written(tensor.data)
     return tensor
 
@@ -49,8 +55,10 @@ def copy(tensor, source):
     try:
         np.copyto(tensor.data, value, casting="unsafe")
     except ValueError as error:
-        raise ValueError(f"copy_(): a source of shape {np.shape(value)} cannot be copied into a tensor of "
-                         f"shape {tensor.shape} ({error})") from None
+        raise ValueError(
+            f"copy_(): a source of shape {np.shape(value)} cannot be copied into a tensor of "
+            f"shape {tensor.shape} ({error})"
+        ) from None
     versions.mark_written(tensor.data)
     return tensor
 
@@ -66,6 +74,8 @@ def assign(tensor, key, value):
     except IndexError as error:
         raise IndexError(f"index out of range for a tensor of shape {tensor.shape}: {error}") from None
     except ValueError as error:
-        raise ValueError(f"cannot assign a value of shape {np.shape(plain(value))} to a selection of a "
-                         f"tensor of shape {tensor.shape}: {error}") from None
+        raise ValueError(
+            f"cannot assign a value of shape {np.shape(plain(value))} to a selection of a "
+            f"tensor of shape {tensor.shape}: {error}"
+        ) from None
     versions.mark_written(tensor.data)

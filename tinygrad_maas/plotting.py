@@ -28,8 +28,7 @@ def plot_curves(curves, path, title=None):
         epochs = range(1, len(curves[name]) + 1)
         axis.plot(epochs, curves[name], marker="o", label=name)
         if curves.get("val_" + name):
-            axis.plot(range(1, len(curves["val_" + name]) + 1), curves["val_" + name], marker="o",
-                      label="val_" + name)
+            axis.plot(range(1, len(curves["val_" + name]) + 1), curves["val_" + name], marker="o", label="val_" + name)
         axis.set_xlabel("epoch")
         axis.set_title(name)
         axis.grid(alpha=0.3)

@@ -25,6 +25,7 @@ class ProgressBar:
     def _line(self, done, values):
         filled = int(self.width * done / max(self.total, 1))
         bar = "=" * filled + (">" if filled < self.width else "") + " " * max(self.width - filled - 1, 0)
-        shown = "  ".join(f"{name} {value:.4f}" if isinstance(value, float) else f"{name} {value}"
-                          for name, value in values.items())
+        shown = "  ".join(
+            f"{name} {value:.4f}" if isinstance(value, float) else f"{name} {value}" for name, value in values.items()
+        )
         return f"{self.prefix}[{bar}] {done}/{self.total}  {time.perf_counter() - self.start:.1f}s  {shown}"

@@ -73,8 +73,10 @@ def binary(function, left, right, op, floating=False):
     except ValueError as error:
         shapes = np.shape(plain(left)), np.shape(plain(right))
         if not broadcastable(*shapes):
-            raise ValueError(f"{op}: shapes {shapes[0]} and {shapes[1]} cannot be broadcast together "
-                             "(trailing dimensions must be equal or 1)") from None
+            raise ValueError(
+                f"{op}: shapes {shapes[0]} and {shapes[1]} cannot be broadcast together "
+                "(trailing dimensions must be equal or 1)"
+            ) from None
         raise error
 
 

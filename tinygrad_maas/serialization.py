@@ -25,8 +25,17 @@ import numpy as np
 
 from .tensor import Tensor, make_tensor
 
-_DTYPES = {"F16": np.float16, "F32": np.float32, "F64": np.float64, "I8": np.int8, "I16": np.int16,
-           "I32": np.int32, "I64": np.int64, "U8": np.uint8, "BOOL": np.bool_}
+_DTYPES = {
+    "F16": np.float16,
+    "F32": np.float32,
+    "F64": np.float64,
+    "I8": np.int8,
+    "I16": np.int16,
+    "I32": np.int32,
+    "I64": np.int64,
+    "U8": np.uint8,
+    "BOOL": np.bool_,
+}
 _CODES = {np.dtype(v): k for k, v in _DTYPES.items()}
 _STRUCTURE_KEY = "tinygrad_maas.structure"
 _MAX_HEADER = 100 * 1024 * 1024
@@ -38,8 +47,11 @@ def save(obj, path):
     structure = _encode(obj, "", tensors)
     header, offset = {}, 0
     for name, array in tensors.items():
-        header[name] = {"dtype": _CODES[array.dtype], "shape": list(array.shape),
-                        "data_offsets": [offset, offset + array.nbytes]}
+        header[name] = {
+            "dtype": _CODES[array.dtype],
+            "shape": list(array.shape),
+            "data_offsets": [offset, offset + array.nbytes],
+        }
         offset += array.nbytes
     header["__metadata__"] = {_STRUCTURE_KEY: json.dumps(structure)}
     header_bytes = json.dumps(header, separators=(",", ":")).encode("utf-8")
@@ -116,8 +128,10 @@ def _read_header(file, file_size, where):
         raise ValueError(f"{where}: not a safetensors file: only {len(prefix)} bytes (truncated?)")
     (header_size,) = struct.unpack("<Q", prefix)
     if header_size > min(file_size - 8, _MAX_HEADER):
-        raise ValueError(f"{where}: not a safetensors file or truncated: the header claims {header_size} bytes "
-                         f"but the file has {file_size - 8} after the length")
+        raise ValueError(
+            f"{where}: not a safetensors file or truncated: the header claims {header_size} bytes "
+            f"but the file has {file_size - 8} after the length"
+        )
     try:
         header = json.loads(file.read(header_size))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
@@ -143,11 +157,14 @@ def _check_entry(name, entry, data_size, where):
         raise ValueError(f"{where}: corrupt entry for tensor {name!r}: negative or non-integer shape/offsets")
     expected = math.prod(shape) * dtype.itemsize  # Python integers: a huge shape cannot wrap around
     if end - begin != expected:
-        raise ValueError(f"{where}: tensor {name!r} of shape {shape} needs {expected} bytes, its offsets give "
-                         f"{end - begin}")
+        raise ValueError(
+            f"{where}: tensor {name!r} of shape {shape} needs {expected} bytes, its offsets give {end - begin}"
+        )
     if end > data_size:
-        raise ValueError(f"{where}: truncated file: tensor {name!r} needs bytes {begin}..{end} of a data section "
-                         f"of {data_size} bytes")
+        raise ValueError(
+            f"{where}: truncated file: tensor {name!r} needs bytes {begin}..{end} of a data section "
+            f"of {data_size} bytes"
+        )
     return dtype, shape, begin, end
 
 
@@ -175,14 +192,16 @@ def _encode(obj, name, tensors):
         obj = obj.item()
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return {"value": obj}
-    raise TypeError(f"tm.save(): cannot store a {type(obj).__name__} at {name or 'the top'} (tensors, arrays, "
-                    "numbers, strings, None, and dicts/lists/tuples of them)")
+    raise TypeError(
+        f"tm.save(): cannot store a {type(obj).__name__} at {name or 'the top'} (tensors, arrays, "
+        "numbers, strings, None, and dicts/lists/tuples of them)"
+    )
 
 
 def _decode(node, tensors, where):
     if not isinstance(node, dict) or len(node) != 1:
         raise ValueError(f"{where}: corrupt structure metadata near {str(node):.100}")
-    (kind, content), = node.items()
+    ((kind, content),) = node.items()
     if kind == "tensor":
         if content not in tensors:
             raise ValueError(f"{where}: the structure refers to a tensor {content!r} the file does not hold")

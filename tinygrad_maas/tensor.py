@@ -83,8 +83,10 @@ class Tensor:
 
     def item(self):
         if self.data.size != 1:
-            raise ValueError(f"item(): only a tensor with one element can be converted to a Python number, "
-                             f"this one has shape {self.shape}")
+            raise ValueError(
+                f"item(): only a tensor with one element can be converted to a Python number, "
+                f"this one has shape {self.shape}"
+            )
         return self.data.item()
 
     def tolist(self):
@@ -103,8 +105,9 @@ class Tensor:
 
     def __bool__(self):
         if self.data.size != 1:
-            raise RuntimeError(f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
-                               "use .any() or .all()")
+            raise RuntimeError(
+                f"the truth value of a tensor with {self.data.size} elements is ambiguous; use .any() or .all()"
+            )
         return bool(self.data.item())
 
     def __array__(self, dtype=None, copy=None):
@@ -153,8 +156,10 @@ class Tensor:
         from .autograd import engine
 
         if create_graph:
-            raise NotImplementedError("create_graph=True (higher-order gradients) is not supported: "
-                                      "backward functions here compute on arrays, not on tensors")
+            raise NotImplementedError(
+                "create_graph=True (higher-order gradients) is not supported: "
+                "backward functions here compute on arrays, not on tensors"
+            )
         engine.check_differentiable(self, "backward()")
         start = engine.initial_gradient(self, gradient, "backward()")
         engine.run_backward([engine.node_of(self)], [start], retain_graph=bool(retain_graph))
@@ -165,8 +170,10 @@ class Tensor:
 
     def requires_grad_(self, requires_grad=True):
         if requires_grad and not dtypes.is_floating(self.data.dtype):
-            raise RuntimeError(f"only floating point tensors can require gradients, this one is {self.dtype}; "
-                               "convert it first with .float()")
+            raise RuntimeError(
+                f"only floating point tensors can require gradients, this one is {self.dtype}; "
+                "convert it first with .float()"
+            )
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError("requires_grad_(False) is only for leaf tensors; use .detach() on a computed one")
         self.requires_grad = bool(requires_grad)
@@ -336,7 +343,9 @@ class Tensor:
         return bool(np.allclose(self.data, _conversion.plain(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
 
     def equal(self, other):
-        return self.shape == _conversion.plain(other).shape and bool(np.array_equal(self.data, _conversion.plain(other)))
+        return self.shape == _conversion.plain(other).shape and bool(
+            np.array_equal(self.data, _conversion.plain(other))
+        )
 
     # ------------------------------------------------------------------ elementwise math
     def exp(self):
@@ -409,8 +418,12 @@ class Tensor:
         """Variance over `dim` with divisor N - correction (default 1, Bessel's correction; unbiased=False
         means correction=0)."""
         _ops.reduce.require_floating(self, "var")
-        return _ops.reduce.Var.apply(self, axes=_arguments.dims(dim, self.ndim, "var"), keepdim=keepdim,
-                                     correction=_arguments.correction(unbiased, correction))
+        return _ops.reduce.Var.apply(
+            self,
+            axes=_arguments.dims(dim, self.ndim, "var"),
+            keepdim=keepdim,
+            correction=_arguments.correction(unbiased, correction),
+        )
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         """sqrt(var): its gradient comes from composing Var and Sqrt."""
@@ -475,7 +488,7 @@ class Tensor:
 
     def unflatten(self, dim, sizes):
         axis = _arguments.dim(dim, self.ndim, "unflatten")
-        return self.reshape(self.shape[:axis] + tuple(sizes) + self.shape[axis + 1:])
+        return self.reshape(self.shape[:axis] + tuple(sizes) + self.shape[axis + 1 :])
 
     def squeeze(self, dim=None):
         """Drop size-1 dims (all of them, or those in `dim`); a named dim of another size stays (PyTorch)."""
@@ -548,8 +561,9 @@ class Tensor:
             # Like PyTorch: whole numbers print as "3.", anything else with four decimals "1.5000".
             finite = data[np.isfinite(data)] if data.dtype.kind == "f" else data
             whole = data.dtype.kind != "f" or bool(np.all(finite == np.round(finite)))
-            body = np.array2string(data, separator=", ", prefix="tensor(", precision=4,
-                                   floatmode="maxprec" if whole else "fixed")
+            body = np.array2string(
+                data, separator=", ", prefix="tensor(", precision=4, floatmode="maxprec" if whole else "fixed"
+            )
         extras = []
         if data.dtype not in (dtypes.float32, dtypes.int64, dtypes.bool_):
             extras.append(f"dtype=tm.{data.dtype}")
@@ -584,7 +598,10 @@ def make_tensor(data, grad_fn):
 
 
 # Imported last: these modules import Tensor from this one.
-from . import conversion as _conversion, inplace as _inplace, ops as _ops, promotion as _promotion  # noqa: E402
+from . import conversion as _conversion  # noqa: E402
+from . import inplace as _inplace  # noqa: E402
+from . import ops as _ops  # noqa: E402
+from . import promotion as _promotion  # noqa: E402
 from .autograd import hooks  # noqa: E402
 from .ops import arguments as _arguments  # noqa: E402
 from .ops.indexing import where  # noqa: E402,F401  (tm.where, and the free functions' old home)

@@ -13,12 +13,18 @@ RNG = np.random.default_rng(0)
 
 
 def example_4_model():
-    return keras.Sequential([
-        keras.Input(shape=(28, 28, 1)),
-        keras.layers.Conv2D(32, (3, 3), activation="relu"), keras.layers.MaxPooling2D((2, 2)),
-        keras.layers.Conv2D(64, (3, 3), activation="relu"), keras.layers.MaxPooling2D((2, 2)),
-        keras.layers.Flatten(), keras.layers.Dense(64, activation="relu"), keras.layers.Dense(10, activation="softmax"),
-    ])
+    return keras.Sequential(
+        [
+            keras.Input(shape=(28, 28, 1)),
+            keras.layers.Conv2D(32, (3, 3), activation="relu"),
+            keras.layers.MaxPooling2D((2, 2)),
+            keras.layers.Conv2D(64, (3, 3), activation="relu"),
+            keras.layers.MaxPooling2D((2, 2)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(64, activation="relu"),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
 
 
 def test_summary_parameter_counts_equal_keras():
@@ -69,12 +75,17 @@ def test_gru_equals_the_pytorch_style_gru_with_reordered_gates():
     u = 4
 
     def reorder(matrix):  # Keras z, r, h -> PyTorch r, z, n
-        return np.concatenate([matrix[..., u:2 * u], matrix[..., :u], matrix[..., 2 * u:]], axis=-1)
+        return np.concatenate([matrix[..., u : 2 * u], matrix[..., :u], matrix[..., 2 * u :]], axis=-1)
 
     twin = nn.GRU(3, 4, batch_first=True)
-    twin.load_state_dict({"weight_ih_l0": reorder(layer.kernel.data).T, "weight_hh_l0": reorder(
-        layer.recurrent_kernel.data).T, "bias_ih_l0": reorder(layer.bias.data[0]), "bias_hh_l0": reorder(
-        layer.bias.data[1])})
+    twin.load_state_dict(
+        {
+            "weight_ih_l0": reorder(layer.kernel.data).T,
+            "weight_hh_l0": reorder(layer.recurrent_kernel.data).T,
+            "bias_ih_l0": reorder(layer.bias.data[0]),
+            "bias_hh_l0": reorder(layer.bias.data[1]),
+        }
+    )
     np.testing.assert_allclose(out.data, twin(x)[0].data, rtol=1e-5, atol=1e-6)
     assert keras.layers.GRU(4)(x).shape == (2, 4)  # last step only by default
 
@@ -110,13 +121,20 @@ def test_batch_normalization_uses_keras_momentum_and_moving_statistics():
     np.testing.assert_allclose(layer.moving_mean.data, 0.01 * x.data.mean(0), rtol=1e-5)
     np.testing.assert_allclose(layer.moving_variance.data, 0.99 + 0.01 * x.data.var(0), rtol=1e-5)
     layer.eval()
-    np.testing.assert_allclose(layer(x).data, (x.data - layer.moving_mean.data) /
-                               np.sqrt(layer.moving_variance.data + 1e-3), rtol=1e-5)
+    np.testing.assert_allclose(
+        layer(x).data, (x.data - layer.moving_mean.data) / np.sqrt(layer.moving_variance.data + 1e-3), rtol=1e-5
+    )
 
 
 def test_keras_layers_have_correct_gradients():
-    model = keras.Sequential([keras.Input(shape=(5, 4, 2)), keras.layers.Conv2D(3, 2, padding="same"),
-                              keras.layers.Flatten(), keras.layers.Dense(2, activation="tanh")])
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(5, 4, 2)),
+            keras.layers.Conv2D(3, 2, padding="same"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(2, activation="tanh"),
+        ]
+    )
     model.double()
     x = tm.tensor(RNG.standard_normal((2, 5, 4, 2)), requires_grad=True)
     assert gradcheck(lambda x, *ps: model(x), (x, *model.parameters()))
@@ -132,8 +150,9 @@ def _digits():
 def test_fit_learns_and_returns_a_history():
     tm.manual_seed(0)
     x, y = _digits()
-    model = keras.Sequential([keras.layers.Dense(32, activation="relu", input_shape=(64,)),
-                              keras.layers.Dense(10, activation="softmax")])
+    model = keras.Sequential(
+        [keras.layers.Dense(32, activation="relu", input_shape=(64,)), keras.layers.Dense(10, activation="softmax")]
+    )
     model.compile(keras.optimizers.Adam(learning_rate=0.01), "sparse_categorical_crossentropy", ["accuracy"])
     history = model.fit(x, y, epochs=5, batch_size=64, validation_split=0.2, verbose=0)
     assert sorted(history.history) == ["accuracy", "loss", "val_accuracy", "val_loss"]
@@ -148,19 +167,38 @@ def test_callbacks(tmp_path):
     x, y = _digits()
     model = keras.Sequential([keras.layers.Dense(10, activation="softmax", input_shape=(64,))])
     model.compile(keras.optimizers.SGD(learning_rate=0.0), "sparse_categorical_crossentropy")  # never improves
-    history = model.fit(x, y, epochs=10, validation_split=0.2, verbose=0,
-                        callbacks=[keras.callbacks.EarlyStopping(patience=2),
-                                   keras.callbacks.ModelCheckpoint(str(tmp_path / "ckpt-{epoch}"))])
+    history = model.fit(
+        x,
+        y,
+        epochs=10,
+        validation_split=0.2,
+        verbose=0,
+        callbacks=[
+            keras.callbacks.EarlyStopping(patience=2),
+            keras.callbacks.ModelCheckpoint(str(tmp_path / "ckpt-{epoch}")),
+        ],
+    )
     assert len(history.history["loss"]) == 3  # the first epoch sets the best, two more without improvement
     assert (tmp_path / "ckpt-3" / "architecture.json").exists()  # the one saved-model format (nn/architecture.py)
     seen = []
     model.compile(keras.optimizers.SGD(learning_rate=0.1), "sparse_categorical_crossentropy")
-    model.fit(x[:64], y[:64], epochs=3, verbose=0, callbacks=[
-        keras.callbacks.LearningRateScheduler(lambda epoch, lr: seen.append(lr) or 0.1 / (epoch + 1))])
+    model.fit(
+        x[:64],
+        y[:64],
+        epochs=3,
+        verbose=0,
+        callbacks=[keras.callbacks.LearningRateScheduler(lambda epoch, lr: seen.append(lr) or 0.1 / (epoch + 1))],
+    )
     assert seen[1:] == pytest.approx([0.1, 0.05])
     model.learning_rate = 1e-12  # too small to improve val_loss by min_delta: a plateau
-    model.fit(x, y, epochs=3, validation_split=0.2, verbose=0, callbacks=[
-        keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=1)])
+    model.fit(
+        x,
+        y,
+        epochs=3,
+        validation_split=0.2,
+        verbose=0,
+        callbacks=[keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=1)],
+    )
     assert model.learning_rate == pytest.approx(0.25e-12)  # halved after epochs 2 and 3
 
 
@@ -176,8 +214,9 @@ def test_save_and_load_model(tmp_path):
 def test_a_keras_model_is_saved_in_the_one_saved_model_format(tmp_path):
     from tinygrad_maas.nn.architecture import load_model as load_saved_model
 
-    model = keras.Sequential([keras.layers.Embedding(20, 4, input_shape=(5,)), keras.layers.GRU(3),
-                              keras.layers.Dense(2)])
+    model = keras.Sequential(
+        [keras.layers.Embedding(20, 4, input_shape=(5,)), keras.layers.GRU(3), keras.layers.Dense(2)]
+    )
     model.save(str(tmp_path / "m"))
     loaded, metadata = load_saved_model(str(tmp_path / "m"))
     tokens = RNG.integers(0, 20, (3, 5))
@@ -191,8 +230,9 @@ def test_a_model_saved_as_config_json_by_earlier_versions_still_loads(tmp_path):
     model = keras.Sequential([keras.layers.Dense(3, input_shape=(4,))])
     (tmp_path / "old").mkdir()
     tm.save(model.state_dict(), tmp_path / "old" / "weights.safetensors")
-    (tmp_path / "old" / "config.json").write_text(json.dumps({"format": "tinygrad_maas.keras/1",
-                                                              "config": model.get_config()}))
+    (tmp_path / "old" / "config.json").write_text(
+        json.dumps({"format": "tinygrad_maas.keras/1", "config": model.get_config()})
+    )
     x = RNG.random((2, 4)).astype(np.float32)
     np.testing.assert_allclose(keras.models.load_model(str(tmp_path / "old")).predict(x), model.predict(x))
 
@@ -202,7 +242,7 @@ def test_a_keras_architecture_asking_for_more_than_its_weights_is_stopped_before
 
     keras.Sequential([keras.layers.Dense(3, input_shape=(4,))]).save(str(tmp_path / "m"))
     description = json.loads((tmp_path / "m" / "architecture.json").read_text())
-    description["architecture"]["layers"][0]["config"]["units"] = 10 ** 9
+    description["architecture"]["layers"][0]["config"]["units"] = 10**9
     (tmp_path / "m" / "architecture.json").write_text(json.dumps(description))
     with pytest.raises(ValueError, match="more than the 15 elements left of the weights file's"):
         keras.models.load_model(str(tmp_path / "m"))
@@ -231,8 +271,14 @@ def test_simple_rnn_equals_the_pytorch_style_rnn():
     x = _tensor(2, 5, 3)
     out = layer(x)
     twin = nn.RNN(3, 4, batch_first=True)
-    twin.load_state_dict({"weight_ih_l0": layer.kernel.data.T, "weight_hh_l0": layer.recurrent_kernel.data.T,
-                          "bias_ih_l0": layer.bias.data, "bias_hh_l0": np.zeros(4, np.float32)})
+    twin.load_state_dict(
+        {
+            "weight_ih_l0": layer.kernel.data.T,
+            "weight_hh_l0": layer.recurrent_kernel.data.T,
+            "bias_ih_l0": layer.bias.data,
+            "bias_hh_l0": np.zeros(4, np.float32),
+        }
+    )
     np.testing.assert_allclose(out.data, twin(x)[0].data, rtol=1e-5, atol=1e-6)
 
 

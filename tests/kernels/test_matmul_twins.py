@@ -6,8 +6,16 @@ import pytest
 from tinygrad_maas.kernels import matmul as numba_matmul
 from tinygrad_maas.reference import matmul as numpy_matmul
 
-SHAPES = [((1, 1), (1, 1)), ((4, 4), (4, 4)), ((5, 7), (7, 3)), ((67, 33), (33, 130)), ((3, 0), (0, 5)),
-          ((0, 4), (4, 2)), ((2, 5, 7), (7, 6)), ((3, 1, 4, 9), (2, 9, 5))]
+SHAPES = [
+    ((1, 1), (1, 1)),
+    ((4, 4), (4, 4)),
+    ((5, 7), (7, 3)),
+    ((67, 33), (33, 130)),
+    ((3, 0), (0, 5)),
+    ((0, 4), (4, 2)),
+    ((2, 5, 7), (7, 6)),
+    ((3, 1, 4, 9), (2, 9, 5)),
+]
 
 
 def assert_twins_agree(function, shape_a, shape_b, dtype, atol=(1e-4, 1e-11)):
@@ -37,8 +45,14 @@ def test_matmul_kernel_accepts_non_contiguous_inputs():
     np.testing.assert_allclose(numba_matmul.matmul(a, b_strided), a @ b_strided)
 
 
-TRANSPOSED_SHAPES = [((1, 1), (1, 1)), ((6, 5000), (75, 5000)), ((7, 300), (9, 300)), ((67, 33), (130, 33)),
-                     ((3, 0), (5, 0)), ((0, 4), (2, 4))]
+TRANSPOSED_SHAPES = [
+    ((1, 1), (1, 1)),
+    ((6, 5000), (75, 5000)),
+    ((7, 300), (9, 300)),
+    ((67, 33), (130, 33)),
+    ((3, 0), (5, 0)),
+    ((0, 4), (2, 4)),
+]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

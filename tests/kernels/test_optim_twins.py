@@ -9,8 +9,10 @@ from tinygrad_maas.reference import optim as numpy_optim
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("amsgrad, weight_decay, decoupled", [(False, 0.0, False), (True, 0.1, False),
-                                                              (False, 0.1, True), (True, 0.05, True)])
+@pytest.mark.parametrize(
+    "amsgrad, weight_decay, decoupled",
+    [(False, 0.0, False), (True, 0.1, False), (False, 0.1, True), (True, 0.05, True)],
+)
 def test_adam_step_twins_agree_over_several_steps(amsgrad, weight_decay, decoupled, dtype):
     rng = np.random.default_rng(0)
     states = []
@@ -45,8 +47,10 @@ def test_contiguous_float_parameters_take_the_numba_loops_on_the_numba_backend()
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("momentum, dampening, weight_decay, nesterov", [
-    (0.0, 0.0, 0.0, False), (0.9, 0.0, 0.0, False), (0.9, 0.3, 0.1, False), (0.8, 0.0, 0.05, True)])
+@pytest.mark.parametrize(
+    "momentum, dampening, weight_decay, nesterov",
+    [(0.0, 0.0, 0.0, False), (0.9, 0.0, 0.0, False), (0.9, 0.3, 0.1, False), (0.8, 0.0, 0.05, True)],
+)
 def test_sgd_step_twins_agree_over_several_steps(momentum, dampening, weight_decay, nesterov, dtype):
     rng = np.random.default_rng(1)
     param = rng.standard_normal((41, 3)).astype(dtype)
@@ -78,7 +82,8 @@ def test_float16_parameters_take_the_numpy_path(step):
         chosen.sgd_step(param, grad, np.empty_like(param), 0.1, 0.9, 0.0, 0.0, False, True)
         np.testing.assert_allclose(param, 0.8, rtol=1e-3)
     else:
-        chosen.adam_step(param, grad, np.zeros_like(param), np.zeros_like(param), None, 0.1, 0.9, 0.999, 1e-8,
-                         0.0, 1, False)
+        chosen.adam_step(
+            param, grad, np.zeros_like(param), np.zeros_like(param), None, 0.1, 0.9, 0.999, 1e-8, 0.0, 1, False
+        )
         np.testing.assert_allclose(param, 0.9, rtol=1e-3)
     assert param.dtype == np.float16

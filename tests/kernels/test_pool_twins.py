@@ -8,8 +8,11 @@ from tinygrad_maas.ops.pool import adaptive_windows, average_pool_windows
 from tinygrad_maas.reference import pool as numpy_pool
 
 # padded input shape, kernel, stride, dilation
-MAX_GEOMETRIES = [((2, 3, 7, 6), (2, 2), (2, 2), (1, 1)), ((1, 2, 9, 9), (3, 3), (1, 2), (2, 1)),
-                  ((3, 1, 5, 8), (1, 4), (2, 3), (1, 1))]
+MAX_GEOMETRIES = [
+    ((2, 3, 7, 6), (2, 2), (2, 2), (1, 1)),
+    ((1, 2, 9, 9), (3, 3), (1, 2), (2, 1)),
+    ((3, 1, 5, 8), (1, 4), (2, 3), (1, 1)),
+]
 
 
 def _out(size, kernel, stride, dilation):
@@ -23,15 +26,23 @@ def test_window_max_twins_agree_forward_and_backward(shape, kernel, stride, dila
     padded = rng.standard_normal(shape).astype(dtype)
     padded[0, 0, 0, :2] = 7.0  # a tie: both must pick the first maximum
     padded[-1, -1, 1, 1] = np.nan  # NaN propagates, as in PyTorch
-    geometry = (*kernel, *stride, *dilation, _out(shape[2], kernel[0], stride[0], dilation[0]),
-                _out(shape[3], kernel[1], stride[1], dilation[1]))
+    geometry = (
+        *kernel,
+        *stride,
+        *dilation,
+        _out(shape[2], kernel[0], stride[0], dilation[0]),
+        _out(shape[3], kernel[1], stride[1], dilation[1]),
+    )
     out_numpy, index_numpy = numpy_pool.window_max(padded, *geometry)
     out_numba, index_numba = numba_pool.window_max(padded, *geometry)
     np.testing.assert_array_equal(out_numba, out_numpy)
     np.testing.assert_array_equal(index_numba, index_numpy)
     grad = rng.standard_normal(out_numpy.shape).astype(dtype)
-    np.testing.assert_allclose(numba_pool.window_max_backward(grad, index_numba, shape),
-                               numpy_pool.window_max_backward(grad, index_numpy, shape), rtol=1e-6)
+    np.testing.assert_allclose(
+        numba_pool.window_max_backward(grad, index_numba, shape),
+        numpy_pool.window_max_backward(grad, index_numpy, shape),
+        rtol=1e-6,
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -46,8 +57,12 @@ def test_window_average_twins_agree_forward_and_backward(windows, dtype):
         left, right, _, columns = average_pool_windows(7, 3, 2, 1, False, 4)
     divisor = np.outer(bottom - top, right - left).astype(np.float64)
     bounds = (top, bottom, left, right)
-    np.testing.assert_allclose(numba_pool.window_average(x, *bounds, divisor),
-                               numpy_pool.window_average(x, *bounds, divisor), rtol=1e-5)
+    np.testing.assert_allclose(
+        numba_pool.window_average(x, *bounds, divisor), numpy_pool.window_average(x, *bounds, divisor), rtol=1e-5
+    )
     grad = rng.standard_normal((2, 3) + divisor.shape).astype(dtype)
-    np.testing.assert_allclose(numba_pool.window_average_backward(grad, x.shape, *bounds, divisor),
-                               numpy_pool.window_average_backward(grad, x.shape, *bounds, divisor), rtol=1e-5)
+    np.testing.assert_allclose(
+        numba_pool.window_average_backward(grad, x.shape, *bounds, divisor),
+        numpy_pool.window_average_backward(grad, x.shape, *bounds, divisor),
+        rtol=1e-5,
+    )

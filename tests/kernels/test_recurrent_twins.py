@@ -20,15 +20,23 @@ def _random(rng, dtype, *shape):
 @pytest.mark.parametrize("batch, size", [(1, 1), (3, 5), (32, 64)])
 def test_gru_cell_twins_agree(batch, size, dtype):
     rng = np.random.default_rng(0)
-    xp, hp, h_prev = _random(rng, dtype, batch, 3 * size), _random(rng, dtype, batch, 3 * size), \
-        _random(rng, dtype, batch, size)
+    xp, hp, h_prev = (
+        _random(rng, dtype, batch, 3 * size),
+        _random(rng, dtype, batch, 3 * size),
+        _random(rng, dtype, batch, size),
+    )
     results = []
     for cells in (numpy_cells, numba_cells):
-        gates, hn, h = np.empty((batch, 3 * size), dtype), np.empty((batch, size), dtype), np.empty((batch, size), dtype)
+        gates, hn, h = (
+            np.empty((batch, 3 * size), dtype),
+            np.empty((batch, size), dtype),
+            np.empty((batch, size), dtype),
+        )
         cells.gru_cell(xp, hp, h_prev, gates, hn, h)
         dxp, dhp = np.empty_like(gates), np.empty_like(gates)
-        direct = cells.gru_cell_backward(_random(np.random.default_rng(1), dtype, batch, size), gates, hn, h_prev,
-                                         dxp, dhp)
+        direct = cells.gru_cell_backward(
+            _random(np.random.default_rng(1), dtype, batch, size), gates, hn, h_prev, dxp, dhp
+        )
         results.append((h, gates, hn, dxp, dhp, direct))
     for numpy_array, numba_array in zip(*results):
         assert numba_array.dtype == dtype
@@ -39,8 +47,11 @@ def test_gru_cell_twins_agree(batch, size, dtype):
 @pytest.mark.parametrize("batch, size", [(1, 1), (3, 5), (32, 64)])
 def test_lstm_cell_twins_agree(batch, size, dtype):
     rng = np.random.default_rng(2)
-    xp, hp, c_prev = _random(rng, dtype, batch, 4 * size), _random(rng, dtype, batch, 4 * size), \
-        _random(rng, dtype, batch, size)
+    xp, hp, c_prev = (
+        _random(rng, dtype, batch, 4 * size),
+        _random(rng, dtype, batch, 4 * size),
+        _random(rng, dtype, batch, size),
+    )
     dh, dc = _random(rng, dtype, batch, size), _random(rng, dtype, batch, size)
     results = []
     for cells in (numpy_cells, numba_cells):

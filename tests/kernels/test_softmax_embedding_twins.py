@@ -3,8 +3,10 @@
 import numpy as np
 import pytest
 
-from tinygrad_maas.kernels import embedding as numba_embedding, softmax as numba_softmax
-from tinygrad_maas.reference import embedding as numpy_embedding, softmax as numpy_softmax
+from tinygrad_maas.kernels import embedding as numba_embedding
+from tinygrad_maas.kernels import softmax as numba_softmax
+from tinygrad_maas.reference import embedding as numpy_embedding
+from tinygrad_maas.reference import softmax as numpy_softmax
 
 SHAPES = [(1, 1), (7, 5), (64, 10), (3, 1000), (0, 4)]
 
@@ -23,8 +25,11 @@ def test_softmax_twins_agree(name, shape, dtype):
     y_numpy, y_numba = getattr(numpy_softmax, name)(x), getattr(numba_softmax, name)(x)
     np.testing.assert_allclose(y_numba, y_numpy, **_tolerance(dtype))
     backward = name + "_backward"
-    np.testing.assert_allclose(getattr(numba_softmax, backward)(y_numpy, grad),
-                               getattr(numpy_softmax, backward)(y_numpy, grad), **_tolerance(dtype))
+    np.testing.assert_allclose(
+        getattr(numba_softmax, backward)(y_numpy, grad),
+        getattr(numpy_softmax, backward)(y_numpy, grad),
+        **_tolerance(dtype),
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -43,7 +48,8 @@ def test_cross_entropy_twins_agree(smoothing, dtype):
     np.testing.assert_allclose(
         numba_softmax.cross_entropy_backward(logits, targets, weights, -100, smoothing, lse, row_grads),
         numpy_softmax.cross_entropy_backward(logits, targets, weights, -100, smoothing, lse, row_grads),
-        **_tolerance(dtype))
+        **_tolerance(dtype),
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

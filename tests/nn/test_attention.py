@@ -88,8 +88,7 @@ def test_padded_keys_get_zero_weight_and_weights_average_over_heads():
 
 def test_multihead_attention_parameters_are_pytorchs():
     names = {n: p.shape for n, p in nn.MultiheadAttention(8, 2).named_parameters()}
-    assert names == {"in_proj_weight": (24, 8), "in_proj_bias": (24,), "out_proj.weight": (8, 8),
-                     "out_proj.bias": (8,)}
+    assert names == {"in_proj_weight": (24, 8), "in_proj_bias": (24,), "out_proj.weight": (8, 8), "out_proj.bias": (8,)}
     assert nn.MultiheadAttention(8, 2).in_proj_bias.tolist() == [0.0] * 24
     with pytest.raises(ValueError, match="divisible by num_heads"):
         nn.MultiheadAttention(6, 4)
@@ -107,6 +106,16 @@ def test_transformer_encoder_layer_shapes_and_state_dict_keys():
     layer = nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, batch_first=True)
     assert layer(tm.randn(3, 5, 8)).shape == (3, 5, 8)
     assert list(layer.state_dict()) == [
-        "self_attn.in_proj_weight", "self_attn.in_proj_bias", "self_attn.out_proj.weight", "self_attn.out_proj.bias",
-        "linear1.weight", "linear1.bias", "linear2.weight", "linear2.bias", "norm1.weight", "norm1.bias",
-        "norm2.weight", "norm2.bias"]
+        "self_attn.in_proj_weight",
+        "self_attn.in_proj_bias",
+        "self_attn.out_proj.weight",
+        "self_attn.out_proj.bias",
+        "linear1.weight",
+        "linear1.bias",
+        "linear2.weight",
+        "linear2.bias",
+        "norm1.weight",
+        "norm1.bias",
+        "norm2.weight",
+        "norm2.bias",
+    ]

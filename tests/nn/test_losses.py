@@ -28,8 +28,12 @@ LOSSES = {
     "huber": (lambda x: F.huber_loss(x, TARGET, delta=0.5), (-2, 2)),
     "nll_weighted_ignore": (lambda x: F.nll_loss(x, CLASSES, weight=WEIGHTS), (-3, 0)),
     "bce": (lambda x: F.binary_cross_entropy(x, BINARY), (0.05, 0.95)),
-    "bce_with_logits_pos_weight": (lambda x: F.binary_cross_entropy_with_logits(
-        x, BINARY, pos_weight=tm.tensor([1.0, 2.0, 3.0], dtype=tm.float64)), (-3, 3)),
+    "bce_with_logits_pos_weight": (
+        lambda x: F.binary_cross_entropy_with_logits(
+            x, BINARY, pos_weight=tm.tensor([1.0, 2.0, 3.0], dtype=tm.float64)
+        ),
+        (-3, 3),
+    ),
 }
 
 
@@ -51,7 +55,8 @@ def test_loss_values_match_pytorch():
     assert F.huber_loss(X, Y).item() == pytest.approx(0.78125)
     assert F.binary_cross_entropy_with_logits(X, Y).item() == pytest.approx(1.1518536, rel=1e-6)
     assert F.binary_cross_entropy_with_logits(X, Y, pos_weight=tm.tensor([2.0, 3.0])).item() == pytest.approx(
-        1.9270037, rel=1e-6)
+        1.9270037, rel=1e-6
+    )
     assert F.binary_cross_entropy(X.sigmoid(), Y).item() == pytest.approx(1.1518533, rel=1e-5)
     assert F.nll_loss(X.log_softmax(1), tm.tensor([1, 0])).item() == pytest.approx(0.9141707, rel=1e-6)
 
@@ -63,7 +68,8 @@ def test_binary_cross_entropy_clamps_its_logs_at_minus_100():
 def test_loss_modules_hold_their_options():
     assert nn.MSELoss(reduction="sum")(X, Y).item() == pytest.approx(8.25)
     assert nn.CrossEntropyLoss(weight=tm.tensor([1.0, 2.0]))(X, tm.tensor([1, 0])).item() == pytest.approx(
-        F.cross_entropy(X, tm.tensor([1, 0]), weight=tm.tensor([1.0, 2.0])).item())
+        F.cross_entropy(X, tm.tensor([1, 0]), weight=tm.tensor([1.0, 2.0])).item()
+    )
     assert "weight" in dict(nn.CrossEntropyLoss(weight=tm.ones(2)).named_buffers())
     with pytest.raises(ValueError, match="reduction must be"):
         nn.MSELoss(reduction="avg")

@@ -23,8 +23,7 @@ class TwoLayer(nn.Module):
 
 def test_parameters_are_registered_in_assignment_order():
     model = TwoLayer()
-    assert [name for name, _ in model.named_parameters()] == ["hidden.weight", "hidden.bias", "out.weight",
-                                                              "out.bias"]
+    assert [name for name, _ in model.named_parameters()] == ["hidden.weight", "hidden.bias", "out.weight", "out.bias"]
     assert all(isinstance(p, nn.Parameter) and p.requires_grad for p in model.parameters())
 
 
@@ -95,11 +94,13 @@ def test_a_parameter_shared_by_two_layers_is_listed_once():
 
 def test_repr_is_pytorchs():
     model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1, bias=False))
-    assert repr(model) == ("Sequential(\n"
-                           "  (0): Linear(in_features=2, out_features=3, bias=True)\n"
-                           "  (1): ReLU()\n"
-                           "  (2): Linear(in_features=3, out_features=1, bias=False)\n"
-                           ")")
+    assert repr(model) == (
+        "Sequential(\n"
+        "  (0): Linear(in_features=2, out_features=3, bias=True)\n"
+        "  (1): ReLU()\n"
+        "  (2): Linear(in_features=3, out_features=1, bias=False)\n"
+        ")"
+    )
 
 
 def test_sequential_indexing_slicing_and_named_children():
@@ -118,8 +119,14 @@ def test_module_list_and_dict_expose_their_parameters():
             self.heads = nn.ModuleDict({"a": nn.Linear(1, 2)})
 
     names = [name for name, _ in Holder().named_parameters()]
-    assert names == ["layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias", "heads.a.weight",
-                     "heads.a.bias"]
+    assert names == [
+        "layers.0.weight",
+        "layers.0.bias",
+        "layers.1.weight",
+        "layers.1.bias",
+        "heads.a.weight",
+        "heads.a.bias",
+    ]
 
 
 def test_assignment_errors_are_clear():

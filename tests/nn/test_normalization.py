@@ -16,14 +16,18 @@ def _gradcheck(layer, shape):
     return gradcheck(lambda x, *ps: layer(x), (x, *layer.parameters()))
 
 
-@pytest.mark.parametrize("build, shape", [
-    (lambda: nn.BatchNorm1d(3), (5, 3)),
-    (lambda: nn.BatchNorm1d(3), (4, 3, 2)),
-    (lambda: nn.BatchNorm2d(2), (3, 2, 2, 3)),
-    (lambda: nn.BatchNorm2d(2, affine=False), (3, 2, 2, 3)),
-    (lambda: nn.LayerNorm(4), (3, 4)),
-    (lambda: nn.LayerNorm((2, 3)), (2, 2, 3)),
-], ids=["bn1d", "bn1d_3d", "bn2d", "bn2d_no_affine", "ln", "ln_2d"])
+@pytest.mark.parametrize(
+    "build, shape",
+    [
+        (lambda: nn.BatchNorm1d(3), (5, 3)),
+        (lambda: nn.BatchNorm1d(3), (4, 3, 2)),
+        (lambda: nn.BatchNorm2d(2), (3, 2, 2, 3)),
+        (lambda: nn.BatchNorm2d(2, affine=False), (3, 2, 2, 3)),
+        (lambda: nn.LayerNorm(4), (3, 4)),
+        (lambda: nn.LayerNorm((2, 3)), (2, 2, 3)),
+    ],
+    ids=["bn1d", "bn1d_3d", "bn2d", "bn2d_no_affine", "ln", "ln_2d"],
+)
 def test_normalization_gradients_in_training_mode(build, shape):
     assert _gradcheck(build(), shape)
 
@@ -39,14 +43,21 @@ def test_batchnorm_values_and_running_statistics_match_pytorch():
     # channel 0: [1, 3, 5], mean 3, biased var 8/3, unbiased 4; channel 1: [2, 6, 1], mean 3, 14/3, 7
     layer = nn.BatchNorm1d(2).double()
     out = layer(X)
-    np.testing.assert_allclose(out.data, [[-1.2247425750, -0.4629095539], [0.0, 1.3887286617],
-                                          [1.2247425750, -0.9258191078]], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(
+        out.data,
+        [[-1.2247425750, -0.4629095539], [0.0, 1.3887286617], [1.2247425750, -0.9258191078]],
+        rtol=1e-9,
+        atol=1e-12,
+    )
     np.testing.assert_allclose(layer.running_mean.data, [0.3, 0.3])  # 0.9 * 0 + 0.1 * 3
     np.testing.assert_allclose(layer.running_var.data, [1.3, 1.6])  # 0.9 * 1 + 0.1 * unbiased variance
     assert layer.num_batches_tracked.item() == 1
     layer.eval()
-    np.testing.assert_allclose(layer(X).data, [[0.6139382522, 1.3439638057], [2.3680475443, 4.5062315838],
-                                               [4.1221568363, 0.5533968612]], rtol=1e-9)
+    np.testing.assert_allclose(
+        layer(X).data,
+        [[0.6139382522, 1.3439638057], [2.3680475443, 4.5062315838], [4.1221568363, 0.5533968612]],
+        rtol=1e-9,
+    )
 
 
 def test_batchnorm_with_momentum_none_averages_all_batches():
@@ -73,5 +84,10 @@ def test_normalization_errors():
 
 
 def test_batchnorm_state_dict_has_pytorchs_keys():
-    assert list(nn.BatchNorm2d(4).state_dict()) == ["weight", "bias", "running_mean", "running_var",
-                                                    "num_batches_tracked"]
+    assert list(nn.BatchNorm2d(4).state_dict()) == [
+        "weight",
+        "bias",
+        "running_mean",
+        "running_var",
+        "num_batches_tracked",
+    ]

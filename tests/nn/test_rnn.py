@@ -9,9 +9,11 @@ from tinygrad_maas.autograd import gradcheck
 
 
 @pytest.mark.parametrize("cls", [nn.RNN, nn.GRU, nn.LSTM])
-@pytest.mark.parametrize("options", [{}, {"num_layers": 2, "bidirectional": True}, {"batch_first": True,
-                                                                                     "bias": False}],
-                         ids=["plain", "two_layers_bidirectional", "batch_first_no_bias"])
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"num_layers": 2, "bidirectional": True}, {"batch_first": True, "bias": False}],
+    ids=["plain", "two_layers_bidirectional", "batch_first_no_bias"],
+)
 def test_recurrent_layer_gradients(cls, options):
     tm.manual_seed(0)
     layer = cls(2, 3, **options).double()
@@ -45,8 +47,14 @@ def test_output_and_state_shapes():
 
 def test_gru_values_match_pytorch_with_fixed_weights():
     gru = nn.GRU(1, 1).double()
-    gru.load_state_dict({"weight_ih_l0": tm.tensor([[0.5], [-0.5], [1.0]]), "weight_hh_l0": tm.tensor(
-        [[0.3], [0.2], [-0.4]]), "bias_ih_l0": tm.full((3,), 0.1), "bias_hh_l0": tm.full((3,), -0.1)})
+    gru.load_state_dict(
+        {
+            "weight_ih_l0": tm.tensor([[0.5], [-0.5], [1.0]]),
+            "weight_hh_l0": tm.tensor([[0.3], [0.2], [-0.4]]),
+            "bias_ih_l0": tm.full((3,), 0.1),
+            "bias_hh_l0": tm.full((3,), -0.1),
+        }
+    )
     output, h = gru(tm.tensor([[[1.0]], [[-2.0]]], dtype=tm.float64), tm.tensor([[[0.5]]], dtype=tm.float64))
     assert output.reshape(-1).tolist() == pytest.approx([0.6303375828970575, 0.23975405564714558], rel=1e-9)
     assert h.item() == pytest.approx(0.23975405564714558, rel=1e-9)

@@ -37,8 +37,11 @@ def test_conv2d_without_bias_and_unbatched_input():
     assert F.conv2d(x, w).shape == (3, 4, 3)
 
 
-@pytest.mark.parametrize("options", [{}, {"stride": 2, "padding": 1}, {"dilation": 2, "groups": 2},
-                                     {"padding": "same"}], ids=["plain", "stride_pad", "dilation_groups", "same"])
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"stride": 2, "padding": 1}, {"dilation": 2, "groups": 2}, {"padding": "same"}],
+    ids=["plain", "stride_pad", "dilation_groups", "same"],
+)
 def test_conv1d_gradcheck(options):
     x, w, b = make((2, 4, 9), 1), make((6, 4 // options.get("groups", 1), 3), 2), make((6,), 3)
     assert gradcheck(lambda x, w, b: F.conv1d(x, w, b, **options), (x, w, b))
@@ -48,11 +51,11 @@ def test_conv2d_values_match_pytorch():
     x = tm.arange(16.0).reshape(1, 1, 4, 4)
     w = tm.ones(1, 1, 2, 2)
     assert F.conv2d(x, w).tolist() == [[[[10.0, 14.0, 18.0], [26.0, 30.0, 34.0], [42.0, 46.0, 50.0]]]]
-    assert F.conv2d(x, w, stride=2, padding=1).tolist() == [[[[0.0, 3.0, 3.0], [12.0, 30.0, 18.0],
-                                                              [12.0, 27.0, 15.0]]]]
+    assert F.conv2d(x, w, stride=2, padding=1).tolist() == [[[[0.0, 3.0, 3.0], [12.0, 30.0, 18.0], [12.0, 27.0, 15.0]]]]
     # 'same' with an even kernel pads the extra row and column at the bottom and right, as PyTorch
-    assert F.conv2d(x, w, padding="same").tolist() == [[[[10.0, 14.0, 18.0, 10.0], [26.0, 30.0, 34.0, 18.0],
-                                                         [42.0, 46.0, 50.0, 26.0], [25.0, 27.0, 29.0, 15.0]]]]
+    assert F.conv2d(x, w, padding="same").tolist() == [
+        [[[10.0, 14.0, 18.0, 10.0], [26.0, 30.0, 34.0, 18.0], [42.0, 46.0, 50.0, 26.0], [25.0, 27.0, 29.0, 15.0]]]
+    ]
 
 
 def test_conv1d_values_match_pytorch():
@@ -69,7 +72,7 @@ def test_conv2d_agrees_with_a_direct_loop():
         for o in range(3):
             for y in range(out.shape[2]):
                 for z in range(out.shape[3]):
-                    patch = x[n, :, 2 * y:2 * y + 3, z:z + 3:2]
+                    patch = x[n, :, 2 * y : 2 * y + 3, z : z + 3 : 2]
                     expected[n, o, y, z] = np.sum(patch * w[o])
     np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
 
@@ -79,16 +82,19 @@ def test_conv2d_keeps_float32():
     assert out.dtype == tm.float32
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: F.conv2d(tm.ones(1, 3, 5, 5), tm.ones(2, 2, 3, 3)), "input has 3 channels but weight"),
-    (lambda: F.conv2d(tm.ones(1, 2, 2, 2), tm.ones(1, 2, 3, 3)), "kernel reaches 3 elements"),
-    (lambda: F.conv2d(tm.ones(1, 4, 5, 5), tm.ones(3, 2, 3, 3), groups=2), "not divisible by groups"),
-    (lambda: F.conv2d(tm.ones(1, 1, 5, 5), tm.ones(1, 1, 3, 3), stride=2, padding="same"), "needs stride 1"),
-    (lambda: F.conv2d(tm.ones(1, 1, 5, 5), tm.ones(1, 1, 3, 3), tm.ones(2)), r"bias must have shape \(1,\)"),
-    (lambda: F.conv2d(tm.ones(5, 5), tm.ones(1, 1, 3, 3)), "expected a 4-D input"),
-    (lambda: F.conv2d(tm.ones(1, 1, 5, 5), tm.ones(1, 1, 3, 3), stride=0), "must be positive"),
-    (lambda: F.conv2d(tm.ones(1, 1, 5, 5), tm.ones(1, 1, 3, 3), padding="full"), "padding must be"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: F.conv2d(tm.ones(1, 3, 5, 5), tm.ones(2, 2, 3, 3)), "input has 3 channels but weight"),
+        (lambda: F.conv2d(tm.ones(1, 2, 2, 2), tm.ones(1, 2, 3, 3)), "kernel reaches 3 elements"),
+        (lambda: F.conv2d(tm.ones(1, 4, 5, 5), tm.ones(3, 2, 3, 3), groups=2), "not divisible by groups"),
+        (lambda: F.conv2d(tm.ones(1, 1, 5, 5), tm.ones(1, 1, 3, 3), stride=2, padding="same"), "needs stride 1"),
+        (lambda: F.conv2d(tm.ones(1, 1, 5, 5), tm.ones(1, 1, 3, 3), tm.ones(2)), r"bias must have shape \(1,\)"),
+        (lambda: F.conv2d(tm.ones(5, 5), tm.ones(1, 1, 3, 3)), "expected a 4-D input"),
+        (lambda: F.conv2d(tm.ones(1, 1, 5, 5), tm.ones(1, 1, 3, 3), stride=0), "must be positive"),
+        (lambda: F.conv2d(tm.ones(1, 1, 5, 5), tm.ones(1, 1, 3, 3), padding="full"), "padding must be"),
+    ],
+)
 def test_conv2d_errors_name_the_problem(call, message):
     with pytest.raises(ValueError, match=message):
         call()
@@ -97,5 +103,3 @@ def test_conv2d_errors_name_the_problem(call, message):
 def test_conv2d_refuses_mixed_dtypes():
     with pytest.raises(TypeError, match="share one floating dtype.*float32, float64"):
         F.conv2d(tm.ones(1, 1, 3, 3), tm.ones(1, 1, 2, 2, dtype=tm.float64))
-
-

@@ -55,14 +55,17 @@ def test_cross_entropy_of_huge_logits_is_finite():
     assert loss.item() == pytest.approx(2000.0)
 
 
-@pytest.mark.parametrize("call, error, message", [
-    (lambda: F.cross_entropy(tm.zeros(2, 3), tm.tensor([0, 3])), IndexError, "target 3 is out of bounds for 3"),
-    (lambda: F.cross_entropy(tm.zeros(2, 3), tm.tensor([0, -1])), IndexError, "target -1 is out of bounds"),
-    (lambda: F.cross_entropy(tm.zeros(2, 3), tm.tensor([0, 1, 2])), ValueError, r"need shape \(2,\)"),
-    (lambda: F.cross_entropy(tm.zeros(2, 3), tm.tensor([0, 1]), reduction="avg"), ValueError, "reduction"),
-    (lambda: F.cross_entropy(tm.zeros(2, 3), tm.tensor([0, 1]), weight=tm.ones(2)), ValueError, r"\(3,\)"),
-    (lambda: F.cross_entropy(tm.zeros(2, 3), tm.tensor([True, False])), TypeError, "class indices"),
-])
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: F.cross_entropy(tm.zeros(2, 3), tm.tensor([0, 3])), IndexError, "target 3 is out of bounds for 3"),
+        (lambda: F.cross_entropy(tm.zeros(2, 3), tm.tensor([0, -1])), IndexError, "target -1 is out of bounds"),
+        (lambda: F.cross_entropy(tm.zeros(2, 3), tm.tensor([0, 1, 2])), ValueError, r"need shape \(2,\)"),
+        (lambda: F.cross_entropy(tm.zeros(2, 3), tm.tensor([0, 1]), reduction="avg"), ValueError, "reduction"),
+        (lambda: F.cross_entropy(tm.zeros(2, 3), tm.tensor([0, 1]), weight=tm.ones(2)), ValueError, r"\(3,\)"),
+        (lambda: F.cross_entropy(tm.zeros(2, 3), tm.tensor([True, False])), TypeError, "class indices"),
+    ],
+)
 def test_cross_entropy_errors_name_the_problem(call, error, message):
     with pytest.raises(error, match=message):
         call()

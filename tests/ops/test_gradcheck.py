@@ -12,8 +12,15 @@ import tinygrad_maas.nn.functional as F
 from tinygrad_maas.autograd import gradcheck
 
 SHAPES = [(5, 7), (), (0, 3)]
-BROADCAST_PAIRS = [((5, 7), (5, 7)), ((5, 7), (5, 1)), ((5, 7), (7,)), ((5, 7), ()), ((3, 1, 7), (4, 1)),
-                   ((4, 1), (3, 1, 7)), ((0, 7), (7,))]
+BROADCAST_PAIRS = [
+    ((5, 7), (5, 7)),
+    ((5, 7), (5, 1)),
+    ((5, 7), (7,)),
+    ((5, 7), ()),
+    ((3, 1, 7), (4, 1)),
+    ((4, 1), (3, 1, 7)),
+    ((0, 7), (7,)),
+]
 
 
 def make(shape, low=-2.0, high=2.0, seed=0):
@@ -37,10 +44,10 @@ UNARY = {
     "relu": (lambda x: x.relu(), None),
     "clamp": (lambda x: x.clamp(-0.5, 0.7), None),
     "clamp_min_only": (lambda x: x.clamp(min=0.3), None),
-    "pow_scalar": (lambda x: x ** 3, None),
-    "pow_fractional": (lambda x: x ** 1.5, (0.1, 3.0)),
-    "pow_zero": (lambda x: x ** 0, None),
-    "scalar_pow": (lambda x: 2.0 ** x, None),
+    "pow_scalar": (lambda x: x**3, None),
+    "pow_fractional": (lambda x: x**1.5, (0.1, 3.0)),
+    "pow_zero": (lambda x: x**0, None),
+    "scalar_pow": (lambda x: 2.0**x, None),
     "rsub_scalar": (lambda x: 1.5 - x, None),
     "rdiv_scalar": (lambda x: 1.5 / x, (0.5, 3.0)),
     "square": (lambda x: x.square(), None),
@@ -66,7 +73,7 @@ BINARY = {
     "sub": lambda a, b: a - b,
     "mul": lambda a, b: a * b,
     "div": lambda a, b: a / b,
-    "pow": lambda a, b: a ** b,
+    "pow": lambda a, b: a**b,
     "maximum": lambda a, b: tm.maximum(a, b),
     "minimum": lambda a, b: tm.minimum(a, b),
     "where": lambda a, b: tm.where(a > 0, a, b),
@@ -131,9 +138,18 @@ def test_reduction_of_a_scalar(name):
     assert gradcheck(REDUCTIONS[name], make(()))
 
 
-@pytest.mark.parametrize("fn", [lambda x: x.sum(), lambda x: x.sum(0), lambda x: x.mean(1),
-                                lambda x: x.logsumexp(1), lambda x: x.softmax(1), lambda x: x.amax(1)],
-                         ids=["sum", "sum0", "mean1", "logsumexp1", "softmax1", "amax1"])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x: x.sum(),
+        lambda x: x.sum(0),
+        lambda x: x.mean(1),
+        lambda x: x.logsumexp(1),
+        lambda x: x.softmax(1),
+        lambda x: x.amax(1),
+    ],
+    ids=["sum", "sum0", "mean1", "logsumexp1", "softmax1", "amax1"],
+)
 def test_reduction_over_a_zero_size_tensor(fn):
     assert gradcheck(fn, make((0, 3)))
 
@@ -169,9 +185,11 @@ def test_shape_op(name):
     assert gradcheck(SHAPE_OPS[name], make((5, 7)))
 
 
-@pytest.mark.parametrize("fn", [lambda x: x.reshape(3, 0), lambda x: x.T, lambda x: x.flip(1),
-                                lambda x: x.repeat(2, 2), lambda x: x.unsqueeze(0)],
-                         ids=["reshape", "T", "flip", "repeat", "unsqueeze"])
+@pytest.mark.parametrize(
+    "fn",
+    [lambda x: x.reshape(3, 0), lambda x: x.T, lambda x: x.flip(1), lambda x: x.repeat(2, 2), lambda x: x.unsqueeze(0)],
+    ids=["reshape", "T", "flip", "repeat", "unsqueeze"],
+)
 def test_shape_op_on_a_zero_size_tensor(fn):
     assert gradcheck(fn, make((0, 3)))
 
@@ -249,9 +267,18 @@ def test_pad_with_negative_widths_crops():
     assert gradcheck(lambda x: F.pad(x, (-1, 2, 0, -2), value=1.5), make((5, 7)))
 
 
-MATMUL_SHAPES = [((5, 7), (7, 3)), ((7,), (7,)), ((7,), (7, 3)), ((5, 7), (7,)), ((2, 5, 7), (7, 3)),
-                 ((5, 7), (4, 7, 3)), ((3, 1, 5, 7), (2, 7, 3)), ((4,), (2, 4, 3)), ((0, 7), (7, 3)),
-                 ((5, 0), (0, 3))]
+MATMUL_SHAPES = [
+    ((5, 7), (7, 3)),
+    ((7,), (7,)),
+    ((7,), (7, 3)),
+    ((5, 7), (7,)),
+    ((2, 5, 7), (7, 3)),
+    ((5, 7), (4, 7, 3)),
+    ((3, 1, 5, 7), (2, 7, 3)),
+    ((4,), (2, 4, 3)),
+    ((0, 7), (7, 3)),
+    ((5, 0), (0, 3)),
+]
 
 
 @pytest.mark.parametrize("shapes", MATMUL_SHAPES, ids=str)

@@ -43,11 +43,14 @@ def test_a_linear_layer_on_a_leaf_input_computes_no_input_gradient():
     assert x.grad is None and w.grad is not None
 
 
-@pytest.mark.parametrize("x_shape, w_shape, b_shape, message", [
-    ((4, 3), (5, 2), None, r"input of shape \(4, 3\) cannot be multiplied .* weight of shape \(5, 2\)"),
-    ((4, 3), (3,), None, r"weight of shape \(3,\)"),
-    ((4, 3), (5, 3), (3,), r"bias must have shape \(5,\), got \(3,\)"),
-])
+@pytest.mark.parametrize(
+    "x_shape, w_shape, b_shape, message",
+    [
+        ((4, 3), (5, 2), None, r"input of shape \(4, 3\) cannot be multiplied .* weight of shape \(5, 2\)"),
+        ((4, 3), (3,), None, r"weight of shape \(3,\)"),
+        ((4, 3), (5, 3), (3,), r"bias must have shape \(5,\), got \(3,\)"),
+    ],
+)
 def test_mismatched_shapes_are_named(x_shape, w_shape, b_shape, message):
     bias = None if b_shape is None else tm.ones(*b_shape)
     with pytest.raises(ValueError, match=message):

@@ -19,8 +19,7 @@ POOL_CASES = {
     "max_dilated": lambda x: F.max_pool2d(x, 2, dilation=2, ceil_mode=True),
     "avg_2x2": lambda x: F.avg_pool2d(x, 2),
     "avg_pad_include": lambda x: F.avg_pool2d(x, 3, stride=2, padding=1),
-    "avg_pad_exclude_ceil": lambda x: F.avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=False,
-                                                   ceil_mode=True),
+    "avg_pad_exclude_ceil": lambda x: F.avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=False, ceil_mode=True),
     "avg_divisor_override": lambda x: F.avg_pool2d(x, 2, divisor_override=3),
     "adaptive_4x3": lambda x: F.adaptive_avg_pool2d(x, (4, 3)),
     "adaptive_global": lambda x: F.adaptive_avg_pool2d(x, 1),
@@ -50,8 +49,7 @@ def test_max_pool_values_match_pytorch():
 
 def test_avg_pool_values_match_pytorch():
     assert F.avg_pool2d(X, 2, padding=1).tolist() == [[[[0.25, 1.25, 1.0], [3.5, 8.5, 5.0]]]]
-    assert F.avg_pool2d(X, 2, padding=1, count_include_pad=False).tolist() == [[[[1.0, 2.5, 4.0],
-                                                                                [7.0, 8.5, 10.0]]]]
+    assert F.avg_pool2d(X, 2, padding=1, count_include_pad=False).tolist() == [[[[1.0, 2.5, 4.0], [7.0, 8.5, 10.0]]]]
     assert F.adaptive_avg_pool2d(X, (2, 3)).tolist() == [[[[3.5, 4.5, 5.5], [7.5, 8.5, 9.5]]]]
 
 
@@ -64,14 +62,17 @@ def test_max_pool_gradient_goes_to_the_first_maximum_once_per_window():
     assert y.grad.tolist() == [[[[0.0, 2.0, 0.0]]]]
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: F.max_pool2d(tm.ones(1, 1, 4, 4), 2, padding=2), "at most half the kernel"),
-    (lambda: F.max_pool2d(tm.ones(1, 1, 2, 2), 3), "too small for kernel"),
-    (lambda: F.max_pool2d(tm.ones(4, 4), 2), r"expected a \(N, C, H, W\) input"),
-    (lambda: F.max_pool2d(tm.ones(1, 1, 4, 4), 0), "kernel_size must be"),
-    (lambda: F.avg_pool2d(tm.ones(1, 1, 4, 4), 2, divisor_override=0), "divisor_override"),
-    (lambda: F.adaptive_avg_pool2d(tm.ones(1, 1, 4, 4), 0), "output_size must be"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: F.max_pool2d(tm.ones(1, 1, 4, 4), 2, padding=2), "at most half the kernel"),
+        (lambda: F.max_pool2d(tm.ones(1, 1, 2, 2), 3), "too small for kernel"),
+        (lambda: F.max_pool2d(tm.ones(4, 4), 2), r"expected a \(N, C, H, W\) input"),
+        (lambda: F.max_pool2d(tm.ones(1, 1, 4, 4), 0), "kernel_size must be"),
+        (lambda: F.avg_pool2d(tm.ones(1, 1, 4, 4), 2, divisor_override=0), "divisor_override"),
+        (lambda: F.adaptive_avg_pool2d(tm.ones(1, 1, 4, 4), 0), "output_size must be"),
+    ],
+)
 def test_pool_errors_name_the_problem(call, message):
     with pytest.raises(ValueError, match=message):
         call()

@@ -172,17 +172,20 @@ def test_comparisons_give_bool_tensors_without_grad():
     assert ((x > 1) & (x < 3)).tolist() == [False, True, False]
 
 
-@pytest.mark.parametrize("expression, dtype", [
-    (lambda: tm.tensor([1, 2]) + tm.tensor([1.0, 2.0]), tm.float32),       # int64 + float32 (NumPy: float64)
-    (lambda: tm.tensor([1, 2]) * 2.5, tm.float32),                          # int tensor, Python float
-    (lambda: tm.tensor([1, 2]) / tm.tensor([2, 2]), tm.float32),            # true division of ints
-    (lambda: tm.tensor([1, 2]) + 1, tm.int64),
-    (lambda: tm.tensor([1.0, 2.0]) + tm.tensor(1.0, dtype=tm.float64), tm.float32),  # 0-d ranks lower
-    (lambda: tm.tensor([1.0], dtype=tm.float64) + tm.tensor([1.0]), tm.float64),
-    (lambda: tm.tensor([1.0], dtype=tm.float64) * 2.0, tm.float64),
-    (lambda: tm.tensor([True]) + 1, tm.int64),
-    (lambda: tm.tensor([1, 2], dtype=tm.int32) + tm.tensor([1, 2]), tm.int64),
-])
+@pytest.mark.parametrize(
+    "expression, dtype",
+    [
+        (lambda: tm.tensor([1, 2]) + tm.tensor([1.0, 2.0]), tm.float32),  # int64 + float32 (NumPy: float64)
+        (lambda: tm.tensor([1, 2]) * 2.5, tm.float32),  # int tensor, Python float
+        (lambda: tm.tensor([1, 2]) / tm.tensor([2, 2]), tm.float32),  # true division of ints
+        (lambda: tm.tensor([1, 2]) + 1, tm.int64),
+        (lambda: tm.tensor([1.0, 2.0]) + tm.tensor(1.0, dtype=tm.float64), tm.float32),  # 0-d ranks lower
+        (lambda: tm.tensor([1.0], dtype=tm.float64) + tm.tensor([1.0]), tm.float64),
+        (lambda: tm.tensor([1.0], dtype=tm.float64) * 2.0, tm.float64),
+        (lambda: tm.tensor([True]) + 1, tm.int64),
+        (lambda: tm.tensor([1, 2], dtype=tm.int32) + tm.tensor([1, 2]), tm.int64),
+    ],
+)
 def test_type_promotion_follows_pytorch(expression, dtype):
     assert expression().dtype == dtype
 
@@ -226,7 +229,7 @@ def test_clamp_gradient_includes_the_bounds():
 
 def test_pow_gradient_at_zero_base():
     x = tm.tensor([0.0, 2.0], requires_grad=True)
-    (x ** 2).sum().backward()
+    (x**2).sum().backward()
     assert x.grad.tolist() == [0.0, 4.0]
     e = tm.tensor([2.0, 2.0], requires_grad=True)
     (tm.tensor([0.0, 2.0]) ** e).sum().backward()

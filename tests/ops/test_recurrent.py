@@ -13,8 +13,12 @@ def make(shape, seed, scale=0.5):
 
 
 def parameters(gates, inputs=3, size=4):
-    return [make((gates * size, inputs), 1), make((gates * size, size), 2), make((gates * size,), 3),
-            make((gates * size,), 4)]
+    return [
+        make((gates * size, inputs), 1),
+        make((gates * size, size), 2),
+        make((gates * size,), 3),
+        make((gates * size,), 4),
+    ]
 
 
 def test_gru_sequence_gradcheck_all_inputs():
@@ -49,14 +53,22 @@ def _fixed(values):
 
 
 def test_gru_values_match_pytorch():
-    outputs = gru_sequence(X, H0, _fixed([[0.5], [-0.5], [1.0]]), _fixed([[0.3], [0.2], [-0.4]]),
-                           _fixed([0.1] * 3), _fixed([-0.1] * 3))
+    outputs = gru_sequence(
+        X, H0, _fixed([[0.5], [-0.5], [1.0]]), _fixed([[0.3], [0.2], [-0.4]]), _fixed([0.1] * 3), _fixed([-0.1] * 3)
+    )
     assert outputs.reshape(-1).tolist() == pytest.approx([0.6303375828970575, 0.23975405564714558], rel=1e-12)
 
 
 def test_lstm_values_match_pytorch():
-    outputs, final_cell = lstm_sequence(X, H0, _fixed([[-0.5]]), _fixed([[0.5], [-0.5], [1.0], [0.2]]),
-                                        _fixed([[0.3], [0.2], [-0.4], [0.6]]), _fixed([0.1] * 4), _fixed([-0.1] * 4))
+    outputs, final_cell = lstm_sequence(
+        X,
+        H0,
+        _fixed([[-0.5]]),
+        _fixed([[0.5], [-0.5], [1.0], [0.2]]),
+        _fixed([[0.3], [0.2], [-0.4], [0.6]]),
+        _fixed([0.1] * 4),
+        _fixed([-0.1] * 4),
+    )
     assert outputs.reshape(-1).tolist() == pytest.approx([0.14401044179495948, -0.04000334231513797], rel=1e-12)
     assert final_cell.item() == pytest.approx(-0.0950262638044253, rel=1e-12)
 
@@ -68,20 +80,41 @@ def test_a_sequence_is_one_node_in_the_graph():
     assert len(tm.autograd.topological_order(outputs)) == 1 + 6  # the sequence node and six leaves
 
 
-@pytest.mark.parametrize("call, error, message", [
-    (lambda: gru_sequence(tm.zeros(5, 2, 3), tm.zeros(2, 4), tm.zeros(12, 4), tm.zeros(12, 4)), ValueError,
-     r"w_ih must have shape \(12, 3\)"),
-    (lambda: gru_sequence(tm.zeros(5, 3), tm.zeros(2, 4), tm.zeros(12, 3), tm.zeros(12, 4)), ValueError,
-     r"expected x of shape \(T, N, input_size\)"),
-    (lambda: gru_sequence(tm.zeros(5, 2, 3), tm.zeros(3, 4), tm.zeros(12, 3), tm.zeros(12, 4)), ValueError,
-     r"h0 must have shape \(2, 4\)"),
-    (lambda: gru_sequence(tm.zeros(0, 2, 3), tm.zeros(2, 4), tm.zeros(12, 3), tm.zeros(12, 4)), ValueError,
-     "the sequence is empty"),
-    (lambda: gru_sequence(tm.zeros(5, 2, 3), tm.zeros(2, 4), tm.zeros(12, 3, dtype=tm.float64), tm.zeros(12, 4)),
-     TypeError, "share one floating dtype"),
-    (lambda: lstm_sequence(tm.zeros(5, 2, 3), tm.zeros(2, 4), tm.zeros(2, 5), tm.zeros(16, 3), tm.zeros(16, 4)),
-     ValueError, "c0 must match h0"),
-])
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (
+            lambda: gru_sequence(tm.zeros(5, 2, 3), tm.zeros(2, 4), tm.zeros(12, 4), tm.zeros(12, 4)),
+            ValueError,
+            r"w_ih must have shape \(12, 3\)",
+        ),
+        (
+            lambda: gru_sequence(tm.zeros(5, 3), tm.zeros(2, 4), tm.zeros(12, 3), tm.zeros(12, 4)),
+            ValueError,
+            r"expected x of shape \(T, N, input_size\)",
+        ),
+        (
+            lambda: gru_sequence(tm.zeros(5, 2, 3), tm.zeros(3, 4), tm.zeros(12, 3), tm.zeros(12, 4)),
+            ValueError,
+            r"h0 must have shape \(2, 4\)",
+        ),
+        (
+            lambda: gru_sequence(tm.zeros(0, 2, 3), tm.zeros(2, 4), tm.zeros(12, 3), tm.zeros(12, 4)),
+            ValueError,
+            "the sequence is empty",
+        ),
+        (
+            lambda: gru_sequence(tm.zeros(5, 2, 3), tm.zeros(2, 4), tm.zeros(12, 3, dtype=tm.float64), tm.zeros(12, 4)),
+            TypeError,
+            "share one floating dtype",
+        ),
+        (
+            lambda: lstm_sequence(tm.zeros(5, 2, 3), tm.zeros(2, 4), tm.zeros(2, 5), tm.zeros(16, 3), tm.zeros(16, 4)),
+            ValueError,
+            "c0 must match h0",
+        ),
+    ],
+)
 def test_recurrent_errors_name_the_problem(call, error, message):
     with pytest.raises(error, match=message):
         call()

@@ -6,7 +6,8 @@ import pytest
 
 import tinygrad_maas as tm
 from tinygrad_maas.nn.utils import clip_grad_norm_, clip_grad_value_
-from tinygrad_maas.optim import SGD, lr_scheduler as schedules
+from tinygrad_maas.optim import SGD
+from tinygrad_maas.optim import lr_scheduler as schedules
 
 
 def _lrs(build, steps=8, metrics=None):
@@ -23,11 +24,15 @@ def _lrs(build, steps=8, metrics=None):
 
 SCHEDULES = {
     "step": (lambda o: schedules.StepLR(o, step_size=3, gamma=0.5), [0.1, 0.1, 0.05, 0.05, 0.05, 0.025, 0.025, 0.025]),
-    "multistep": (lambda o: schedules.MultiStepLR(o, milestones=[2, 5], gamma=0.1),
-                  [0.1, 0.01, 0.01, 0.01, 0.001, 0.001, 0.001, 0.001]),
-    "exponential": (lambda o: schedules.ExponentialLR(o, gamma=0.9), [0.1 * 0.9 ** k for k in range(1, 9)]),
-    "cosine": (lambda o: schedules.CosineAnnealingLR(o, T_max=4, eta_min=0.01),
-               [0.01 + 0.09 * (1 + math.cos(math.pi * k / 4)) / 2 for k in range(1, 9)]),
+    "multistep": (
+        lambda o: schedules.MultiStepLR(o, milestones=[2, 5], gamma=0.1),
+        [0.1, 0.01, 0.01, 0.01, 0.001, 0.001, 0.001, 0.001],
+    ),
+    "exponential": (lambda o: schedules.ExponentialLR(o, gamma=0.9), [0.1 * 0.9**k for k in range(1, 9)]),
+    "cosine": (
+        lambda o: schedules.CosineAnnealingLR(o, T_max=4, eta_min=0.01),
+        [0.01 + 0.09 * (1 + math.cos(math.pi * k / 4)) / 2 for k in range(1, 9)],
+    ),
     "lambda": (lambda o: schedules.LambdaLR(o, lambda epoch: 1 / (epoch + 1)), [0.1 / (k + 1) for k in range(1, 9)]),
 }
 

@@ -20,12 +20,18 @@ TRAJECTORIES = {
     "sgd_maximize": (SGD, {"lr": 0.1, "maximize": True}, [1.1, 1.21, 1.331]),
     "adam": (Adam, {"lr": 0.1}, [0.900000001, 0.8004122297, 0.7015862745]),
     "adam_weight_decay": (Adam, {"lr": 0.1, "weight_decay": 0.5}, [0.9000000007, 0.800412229, 0.7015862735]),
-    "adam_amsgrad": (Adam, {"lr": 0.1, "betas": (0.5, 0.5), "amsgrad": True}, [0.900000001, 0.8001273096,
-                                                                                 0.7010501745]),
+    "adam_amsgrad": (
+        Adam,
+        {"lr": 0.1, "betas": (0.5, 0.5), "amsgrad": True},
+        [0.900000001, 0.8001273096, 0.7010501745],
+    ),
     "adamw": (AdamW, {"lr": 0.1, "weight_decay": 0.5}, [0.850000001, 0.7082484444, 0.5749739323]),
     "adagrad": (Adagrad, {"lr": 0.1}, [0.9, 0.8331035269, 0.7804561814]),
-    "adagrad_lr_decay": (Adagrad, {"lr": 0.1, "lr_decay": 0.5, "initial_accumulator_value": 1.0},
-                         [0.9292893219, 0.8926788666, 0.8693497781]),
+    "adagrad_lr_decay": (
+        Adagrad,
+        {"lr": 0.1, "lr_decay": 0.5, "initial_accumulator_value": 1.0},
+        [0.9292893219, 0.8926788666, 0.8693497781],
+    ),
     "rmsprop": (RMSprop, {"lr": 0.01}, [0.90000001, 0.8329179753, 0.779982282]),
     "rmsprop_momentum": (RMSprop, {"lr": 0.01, "momentum": 0.9}, [0.90000001, 0.7429179843, 0.5529149532]),
     "rmsprop_centered": (RMSprop, {"lr": 0.01, "centered": True}, [0.8994962286, 0.8317593871, 0.7780684196]),
@@ -53,24 +59,33 @@ def test_reference_trajectory(name):
 def test_defaults_match_pytorch():
     p = [tm.zeros(1, requires_grad=True)]
     assert SGD(p).defaults["lr"] == 1e-3
-    assert Adam(p).defaults == {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0,
-                                "amsgrad": False, "maximize": False}
+    assert Adam(p).defaults == {
+        "lr": 1e-3,
+        "betas": (0.9, 0.999),
+        "eps": 1e-8,
+        "weight_decay": 0,
+        "amsgrad": False,
+        "maximize": False,
+    }
     assert AdamW(p).defaults["weight_decay"] == 1e-2
     assert Adagrad(p).defaults["lr"] == 1e-2 and Adagrad(p).defaults["eps"] == 1e-10
     assert RMSprop(p).defaults["alpha"] == 0.99 and RMSprop(p).defaults["lr"] == 1e-2
 
 
-@pytest.mark.parametrize("build, message", [
-    (lambda p: SGD(p, lr=-1), "Invalid learning rate: -1"),
-    (lambda p: SGD(p, lr=0.1, momentum=-0.5), "Invalid momentum value: -0.5"),
-    (lambda p: SGD(p, lr=0.1, nesterov=True), "Nesterov momentum requires a momentum and zero dampening"),
-    (lambda p: Adam(p, betas=(1.0, 0.999)), "Invalid beta parameter at index 0: 1.0"),
-    (lambda p: Adam(p, eps=-1e-8), "Invalid epsilon value"),
-    (lambda p: AdamW(p, weight_decay=-0.1), "Invalid weight decay value: -0.1"),
-    (lambda p: RMSprop(p, alpha=-0.1), "Invalid alpha value"),
-    (lambda p: SGD([], lr=0.1), "empty parameter list"),
-    (lambda p: SGD([tm.zeros(2)], lr=0.1), "does not require grad"),
-])
+@pytest.mark.parametrize(
+    "build, message",
+    [
+        (lambda p: SGD(p, lr=-1), "Invalid learning rate: -1"),
+        (lambda p: SGD(p, lr=0.1, momentum=-0.5), "Invalid momentum value: -0.5"),
+        (lambda p: SGD(p, lr=0.1, nesterov=True), "Nesterov momentum requires a momentum and zero dampening"),
+        (lambda p: Adam(p, betas=(1.0, 0.999)), "Invalid beta parameter at index 0: 1.0"),
+        (lambda p: Adam(p, eps=-1e-8), "Invalid epsilon value"),
+        (lambda p: AdamW(p, weight_decay=-0.1), "Invalid weight decay value: -0.1"),
+        (lambda p: RMSprop(p, alpha=-0.1), "Invalid alpha value"),
+        (lambda p: SGD([], lr=0.1), "empty parameter list"),
+        (lambda p: SGD([tm.zeros(2)], lr=0.1), "does not require grad"),
+    ],
+)
 def test_bad_hyper_parameters_are_refused(build, message):
     with pytest.raises(ValueError, match=message):
         build([tm.zeros(2, requires_grad=True)])

@@ -35,8 +35,16 @@ def expected(scale, x=X):
 
 
 def infer_json(data=X, name="input", datatype="FP32", shape=None):
-    return {"inputs": [{"name": name, "datatype": datatype, "shape": list(shape or data.shape),
-                        "data": np.asarray(data).reshape(-1).tolist()}]}
+    return {
+        "inputs": [
+            {
+                "name": name,
+                "datatype": datatype,
+                "shape": list(shape or data.shape),
+                "data": np.asarray(data).reshape(-1).tolist(),
+            }
+        ]
+    }
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +65,9 @@ class Server:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
-        self.server = make_server(app, settings or ServerSettings(), "127.0.0.1", self.port, "warning",
-                                  **server_options)
+        self.server = make_server(
+            app, settings or ServerSettings(), "127.0.0.1", self.port, "warning", **server_options
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
         deadline = time.time() + 20
@@ -69,8 +78,9 @@ class Server:
 
     def request(self, method, path, body=None, headers=None, token=None, timeout=30):
         data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
-        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=data, method=method,
-                                         headers=dict(headers or {}))
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}", data=data, method=method, headers=dict(headers or {})
+        )
         if token:
             request.add_header("Authorization", f"Bearer {token}")
         try:
@@ -115,6 +125,6 @@ def start_server():
 
 def metric(server, counter, model="tiny", version="2", token=None):
     text = server.request("GET", "/metrics", token=token)[2].decode()
-    line = next((l for l in text.splitlines() if l.startswith(f'{counter}{{model="{model}",version="{version}"}}')),
-                None)
+    prefix = f'{counter}{{model="{model}",version="{version}"}}'
+    line = next((row for row in text.splitlines() if row.startswith(prefix)), None)
     return int(line.split()[-1]) if line else 0

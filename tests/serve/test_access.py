@@ -19,10 +19,17 @@ TEAM, OPS, SLOW = "team-token-0123456789", "ops-token-0123456789ab", "slow-token
 @pytest.fixture
 def tokens_file(tmp_path):
     path = tmp_path / "tokens.json"
-    path.write_text(json.dumps({"tenants": {
-        "team": {"token": TEAM, "models": ["tin*"], "scopes": ["infer", "metadata"]},
-        "ops": {"token_sha256": hashlib.sha256(OPS.encode()).hexdigest(), "scopes": ["admin", "metadata"]},
-        "slow": {"token": SLOW, "rate_per_second": 2, "burst": 2, "max_in_flight": 1}}}))
+    path.write_text(
+        json.dumps(
+            {
+                "tenants": {
+                    "team": {"token": TEAM, "models": ["tin*"], "scopes": ["infer", "metadata"]},
+                    "ops": {"token_sha256": hashlib.sha256(OPS.encode()).hexdigest(), "scopes": ["admin", "metadata"]},
+                    "slow": {"token": SLOW, "rate_per_second": 2, "burst": 2, "max_in_flight": 1},
+                }
+            }
+        )
+    )
     return path
 
 
@@ -37,8 +44,9 @@ def test_401_names_the_scheme_and_any_case_of_bearer_works(tenants_server):
     status, headers, _ = tenants_server.request("GET", "/v2/models/tiny", headers={"Authorization": "Bearer wrong"})
     assert status == 401 and 'error="invalid_token"' in headers["www-authenticate"]
     for scheme in ("Bearer", "bearer", "BEARER"):
-        assert tenants_server.request("GET", "/v2/models/tiny",
-                                      headers={"Authorization": f"{scheme}  {TEAM}"})[0] == 200
+        assert (
+            tenants_server.request("GET", "/v2/models/tiny", headers={"Authorization": f"{scheme}  {TEAM}"})[0] == 200
+        )
 
 
 def test_scopes_and_models_per_tenant_are_403_when_missing(tenants_server):
@@ -62,8 +70,7 @@ def test_a_tenant_sees_and_uses_only_its_models(tmp_path, tokens_file, start_ser
     assert json.loads(server.request("GET", "/v1/models", token=TEAM)[2]) == {"models": ["tiny"]}
     status, _, body = server.request("POST", "/v2/models/secret/infer", infer_json(), token=TEAM)
     assert status == 403 and "may not use model 'secret'" in json.loads(body)["error"]
-    assert server.request("POST", "/v1/models/secret:predict", {"instances": [[[1, 2], [3, 4]]]},
-                          token=TEAM)[0] == 403
+    assert server.request("POST", "/v1/models/secret:predict", {"instances": [[[1, 2], [3, 4]]]}, token=TEAM)[0] == 403
 
 
 def test_health_the_page_and_the_api_description_need_no_token(tenants_server):
@@ -84,8 +91,9 @@ def test_a_tenant_over_its_requests_in_flight_gets_429(tenants_server, monkeypat
     predict = model.predict
     monkeypatch.setattr(model, "predict", lambda arrays: (time.sleep(0.5), predict(arrays))[1])
     answers = []
-    first = threading.Thread(target=lambda: answers.append(
-        tenants_server.request("POST", "/v2/models/tiny/infer", infer_json(), token=SLOW)))
+    first = threading.Thread(
+        target=lambda: answers.append(tenants_server.request("POST", "/v2/models/tiny/infer", infer_json(), token=SLOW))
+    )
     first.start()
     time.sleep(0.2)
     status, _, body = tenants_server.request("POST", "/v2/models/tiny/infer", infer_json(), token=SLOW)
@@ -104,13 +112,15 @@ def test_the_host_allow_list_stops_dns_rebinding_but_not_health_checks(repositor
 
 
 def test_tokens_files_are_checked_field_by_field(tmp_path):
-    cases = [({"tenants": {"a": {"token": "short"}}}, "at least 16 characters"),
-             ({"tenants": {"a": {"token": TEAM, "scopes": ["root"]}}}, "unknown scope(s) ['root']"),
-             ({"tenants": {"a": {"token": TEAM, "rate": 5}}}, "unknown field(s) ['rate']"),
-             ({"tenants": {"a": {"token": TEAM}, "b": {"token": TEAM}}}, "share a token"),
-             ({"tenants": {"a": {"token_sha256": "xyz"}}}, "64 lowercase hex digits"),
-             ({"tenants": {"a": {"token": TEAM, "max_in_flight": 0}}}, "max_in_flight must be a positive integer"),
-             ({"users": []}, "expected {\"tenants\"")]
+    cases = [
+        ({"tenants": {"a": {"token": "short"}}}, "at least 16 characters"),
+        ({"tenants": {"a": {"token": TEAM, "scopes": ["root"]}}}, "unknown scope(s) ['root']"),
+        ({"tenants": {"a": {"token": TEAM, "rate": 5}}}, "unknown field(s) ['rate']"),
+        ({"tenants": {"a": {"token": TEAM}, "b": {"token": TEAM}}}, "share a token"),
+        ({"tenants": {"a": {"token_sha256": "xyz"}}}, "64 lowercase hex digits"),
+        ({"tenants": {"a": {"token": TEAM, "max_in_flight": 0}}}, "max_in_flight must be a positive integer"),
+        ({"users": []}, 'expected {"tenants"'),
+    ]
     for document, message in cases:
         path = tmp_path / "tokens.json"
         path.write_text(json.dumps(document))
@@ -142,8 +152,9 @@ def test_serving_over_tls_with_the_servers_own_certificate(repository_root, tmp_
     certificate.private_key_and_cert_chain_pem.write_to_path(str(tmp_path / "server.pem"))
     repository = ModelRepository(str(repository_root), log=lambda line: None)
     repository.refresh()
-    server = Server(create_app(repository), ssl_certfile=str(tmp_path / "server.pem"),
-                    ssl_keyfile=str(tmp_path / "server.pem"))
+    server = Server(
+        create_app(repository), ssl_certfile=str(tmp_path / "server.pem"), ssl_keyfile=str(tmp_path / "server.pem")
+    )
     try:
         context = ssl.create_default_context()
         authority.configure_trust(context)

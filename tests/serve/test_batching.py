@@ -16,6 +16,7 @@ from tinygrad_maas.serve.metrics import Metrics
 
 class RecordingModel:
     """Doubles its input and remembers the first column of every batch it ran."""
+
     name, version = "recorder", "1"
 
     def __init__(self, delay=0.0):
@@ -111,8 +112,7 @@ def test_a_model_returning_the_wrong_number_of_rows_is_an_error_for_that_batch()
             return {"y": arrays["x"][:1]}
 
     requests = [rows(0, 1), rows(1, 1)]
-    answers, _ = run(lambda s: asyncio.gather(*(s.infer(r) for r in requests), return_exceptions=True),
-                     Truncating())
+    answers, _ = run(lambda s: asyncio.gather(*(s.infer(r) for r in requests), return_exceptions=True), Truncating())
     assert all(isinstance(a, RuntimeError) and "returned (1,) rows" in str(a) for a in answers)
 
 

@@ -83,31 +83,48 @@ def test_the_explain_endpoint_answers_saliency_and_integrated_gradients(reposito
     (explanation,) = json.loads(body)["explanations"]
     assert status == 200 and explanation["method"] == "saliency" and explanation["target"] == 2
     np.testing.assert_allclose(explanation["attributions"], weights[2].reshape(2, 2))
-    status, _, body = server.request("POST", "/v1/models/tiny/versions/1:explain", {
-        "instances": [instance, instance], "parameters": {"method": "integrated_gradients", "target": 0,
-                                                          "steps": 16, "baseline": [[1.0, 1.0], [1.0, 1.0]]}})
+    status, _, body = server.request(
+        "POST",
+        "/v1/models/tiny/versions/1:explain",
+        {
+            "instances": [instance, instance],
+            "parameters": {
+                "method": "integrated_gradients",
+                "target": 0,
+                "steps": 16,
+                "baseline": [[1.0, 1.0], [1.0, 1.0]],
+            },
+        },
+    )
     explanations = json.loads(body)["explanations"]
     assert status == 200 and len(explanations) == 2
-    np.testing.assert_allclose(explanations[0]["attributions"], (np.array(instance) - 1) * np.arange(4).reshape(2, 2),
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        explanations[0]["attributions"], (np.array(instance) - 1) * np.arange(4).reshape(2, 2), atol=1e-5
+    )
     assert abs(explanations[0]["convergence_delta"]) < 1e-4
-    assert explanations[0]["score"] - explanations[0]["baseline_score"] == pytest.approx(0 * 0 + 1 * 1 + 2 * 2 + 3 * 3, abs=1e-4)
+    assert explanations[0]["score"] - explanations[0]["baseline_score"] == pytest.approx(
+        0 * 0 + 1 * 1 + 2 * 2 + 3 * 3, abs=1e-4
+    )
 
 
-@pytest.mark.parametrize("parameters, field", [
-    ({"method": "shap"}, "parameters.method must be one of"),
-    ({"steps": 0}, "parameters.steps must be an integer from 1 to 256"),
-    ({"steps": 100000}, "parameters.steps must be an integer from 1 to 256"),
-    ({"target": 3}, "parameters.target 3 is not an output index"),
-    ({"target": -1}, "parameters.target must be a non-negative integer"),
-    ({"method": "integrated_gradients", "baseline": [1.0, 2.0]}, "parameters.baseline has shape [2]"),
-    ([], "request.parameters must be an object"),
-])
+@pytest.mark.parametrize(
+    "parameters, field",
+    [
+        ({"method": "shap"}, "parameters.method must be one of"),
+        ({"steps": 0}, "parameters.steps must be an integer from 1 to 256"),
+        ({"steps": 100000}, "parameters.steps must be an integer from 1 to 256"),
+        ({"target": 3}, "parameters.target 3 is not an output index"),
+        ({"target": -1}, "parameters.target must be a non-negative integer"),
+        ({"method": "integrated_gradients", "baseline": [1.0, 2.0]}, "parameters.baseline has shape [2]"),
+        ([], "request.parameters must be an object"),
+    ],
+)
 def test_explain_mistakes_are_400(repository_root, start_server, parameters, field):
     pytest.importorskip("uvicorn", reason="serving needs the serve extra")
     server = start_server(repository_root)
-    status, _, body = server.request("POST", "/v1/models/tiny:explain",
-                                     {"instances": [[[1.0, 2.0], [3.0, 4.0]]], "parameters": parameters})
+    status, _, body = server.request(
+        "POST", "/v1/models/tiny:explain", {"instances": [[[1.0, 2.0], [3.0, 4.0]]], "parameters": parameters}
+    )
     assert status == 400 and field in json.loads(body)["error"]
 
 

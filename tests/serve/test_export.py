@@ -34,10 +34,18 @@ def test_an_existing_version_is_never_overwritten(saved, tmp_path, capsys):
 
 def test_concurrent_exports_take_distinct_versions_without_a_traceback(saved, tmp_path):
     repository = tmp_path / "repo"
-    command = [sys.executable, "-m", "tinygrad_maas", "export", str(saved), "--repository", str(repository),
-               "--name", "m"]
-    processes = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                 for _ in range(6)]
+    command = [
+        sys.executable,
+        "-m",
+        "tinygrad_maas",
+        "export",
+        str(saved),
+        "--repository",
+        str(repository),
+        "--name",
+        "m",
+    ]
+    processes = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(6)]
     results = [(p.wait(timeout=120), p.stdout.read(), p.stderr.read()) for p in processes]
     assert all(code == 0 for code, _, _ in results), [err for _, _, err in results]
     assert not any("Traceback" in err for _, _, err in results)
@@ -68,6 +76,11 @@ def test_exported_and_saved_files_follow_the_umask(saved, tmp_path):
         os.umask(previous)
     version = tmp_path / "repo" / "m" / "1"
     assert stat.S_IMODE(os.stat(version).st_mode) == 0o755
-    for path in (version / "architecture.json", version / "weights.safetensors", tmp_path / "state.safetensors",
-                 saved / "weights.safetensors", saved / "architecture.json"):
+    for path in (
+        version / "architecture.json",
+        version / "weights.safetensors",
+        tmp_path / "state.safetensors",
+        saved / "weights.safetensors",
+        saved / "architecture.json",
+    ):
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o644, path

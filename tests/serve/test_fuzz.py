@@ -14,8 +14,10 @@ import pytest
 pytest.importorskip("uvicorn", reason="serving needs the serve extra: starlette, uvicorn")
 pytest.importorskip("schemathesis", reason='the fuzz test needs schemathesis: pip install -e ".[dev]"')
 if os.environ.get("TINYGRAD_MAAS_BACKEND", "numba") != "numba":
-    pytest.skip("the fuzz runs exercise HTTP handling, not the kernels: they run once, on the default backend",
-                allow_module_level=True)
+    pytest.skip(
+        "the fuzz runs exercise HTTP handling, not the kernels: they run once, on the default backend",
+        allow_module_level=True,
+    )
 from tests.serve.conftest import write_model  # noqa: E402
 from tinygrad_maas.serve.auth import AccessControl  # noqa: E402
 
@@ -25,11 +27,29 @@ TOKEN = "fuzz-token-0123456789"
 def fuzz(server, tmp_path, *extra, config=""):
     settings = tmp_path / "schemathesis.toml"
     settings.write_text(config)
-    command = [sys.executable, "-c", "import sys; from schemathesis.cli import schemathesis; sys.exit(schemathesis())",
-               "--config-file", str(settings), "run", f"http://127.0.0.1:{server.port}/openapi.json",
-               "--header", f"Authorization: Bearer {TOKEN}", "--checks", "not_a_server_error",
-               "--max-examples", "20", "--request-timeout", "10", "--seed", "7", "--no-color",
-               "--suppress-health-check", "all", *extra]
+    command = [
+        sys.executable,
+        "-c",
+        "import sys; from schemathesis.cli import schemathesis; sys.exit(schemathesis())",
+        "--config-file",
+        str(settings),
+        "run",
+        f"http://127.0.0.1:{server.port}/openapi.json",
+        "--header",
+        f"Authorization: Bearer {TOKEN}",
+        "--checks",
+        "not_a_server_error",
+        "--max-examples",
+        "20",
+        "--request-timeout",
+        "10",
+        "--seed",
+        "7",
+        "--no-color",
+        "--suppress-health-check",
+        "all",
+        *extra,
+    ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=tmp_path)
     return result.returncode, result.stdout + result.stderr
 
@@ -53,7 +73,12 @@ def test_fuzzing_every_endpoint_finds_no_server_error(server, tmp_path):
 
 def test_fuzzing_the_bodies_sent_to_a_real_model_finds_no_server_error(server, tmp_path):
     # model control is left out: unloading the model mid-run would make later requests a correct 503
-    code, output = fuzz(server, tmp_path, "--exclude-path-regex", "/v2/repository/models/",
-                        config='[parameters]\nmodel = "tiny"\nversion = "2"\n')
+    code, output = fuzz(
+        server,
+        tmp_path,
+        "--exclude-path-regex",
+        "/v2/repository/models/",
+        config='[parameters]\nmodel = "tiny"\nversion = "2"\n',
+    )
     assert code == 0 and " passed" in output, output[-3000:]
     assert server.request("POST", "/v2/repository/index", b"{}", token=TOKEN)[0] == 200  # still serving

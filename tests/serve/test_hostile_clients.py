@@ -48,8 +48,7 @@ def test_an_oversized_header_is_431_before_the_server_reads_it_all(repository_ro
     sock.close()
 
 
-def test_a_client_streaming_tens_of_mib_of_header_is_cut_off_and_others_are_served(repository_root,
-                                                                                   start_server):
+def test_a_client_streaming_tens_of_mib_of_header_is_cut_off_and_others_are_served(repository_root, start_server):
     server = start_server(repository_root)
     sent, outcome = [0], []
 
@@ -95,8 +94,10 @@ def test_a_connection_that_sends_nothing_is_closed(repository_root, start_server
 def test_a_body_that_never_finishes_gets_408(repository_root, start_server):
     server = start_server(repository_root, body_timeout=0.5)
     sock = connect(server)
-    sock.sendall(b"POST /v2/models/tiny/infer HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-                 b"Content-Length: 1000\r\n\r\n{\"inputs\": [")  # 12 of 1000 bytes, then a stall
+    sock.sendall(
+        b"POST /v2/models/tiny/infer HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+        b'Content-Length: 1000\r\n\r\n{"inputs": ['
+    )  # 12 of 1000 bytes, then a stall
     assert read_status(sock) == 408
     sock.close()
     assert health(server) == 200

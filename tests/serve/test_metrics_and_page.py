@@ -36,8 +36,16 @@ def test_rejections_are_counted_by_reason(tmp_path, start_server):
     from tinygrad_maas.serve.auth import AccessControl
 
     tokens = tmp_path / "tokens.json"
-    tokens.write_text(json.dumps({"tenants": {"limited": {"token": "l" * 16, "rate_per_second": 1, "burst": 1},
-                                              "ops": {"token": "o" * 16, "scopes": ["admin"]}}}))
+    tokens.write_text(
+        json.dumps(
+            {
+                "tenants": {
+                    "limited": {"token": "l" * 16, "rate_per_second": 1, "burst": 1},
+                    "ops": {"token": "o" * 16, "scopes": ["admin"]},
+                }
+            }
+        )
+    )
     write_model(tmp_path / "repo", "tiny", 1, 1.0)
     server = start_server(tmp_path / "repo", access=AccessControl.from_file(tokens))
     statuses = [server.request("GET", "/v2/models/tiny", token="l" * 16)[0] for _ in range(3)]
@@ -48,8 +56,12 @@ def test_rejections_are_counted_by_reason(tmp_path, start_server):
 
 def test_the_page_never_carries_what_a_model_file_says(tmp_path, start_server):
     root = tmp_path / "repo"
-    hostile = {"signature": {"inputs": [{"name": HOSTILE, "datatype": "FP32", "shape": [-1, 2, 2]}],
-                             "outputs": [{"name": "output", "datatype": "FP32", "shape": [-1, 3]}]}}
+    hostile = {
+        "signature": {
+            "inputs": [{"name": HOSTILE, "datatype": "FP32", "shape": [-1, 2, 2]}],
+            "outputs": [{"name": "output", "datatype": "FP32", "shape": [-1, 3]}],
+        }
+    }
     write_model(root, "evil", 1, 1.0, metadata=hostile)
     write_model(root, "tiny", 1, 1.0)
     server = start_server(root)

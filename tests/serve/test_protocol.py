@@ -30,8 +30,11 @@ def test_the_response_is_the_same_json(parser):
     outputs = {"output": np.array([[0.5, -1.0]], dtype=np.float32)}
     content, headers = encode_response("m", "1", outputs, {"output": False})
     assert headers == {"content-type": "application/json"}
-    assert protocol.json_loads(content) == {"model_name": "m", "model_version": "1", "outputs": [
-        {"name": "output", "datatype": "FP32", "shape": [1, 2], "data": [0.5, -1.0]}]}
+    assert protocol.json_loads(content) == {
+        "model_name": "m",
+        "model_version": "1",
+        "outputs": [{"name": "output", "datatype": "FP32", "shape": [1, 2], "data": [0.5, -1.0]}],
+    }
 
 
 @pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b"\xff\xfe"])

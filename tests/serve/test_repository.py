@@ -122,7 +122,9 @@ def test_a_signature_whose_sample_cannot_fit_a_request_is_refused_before_warm_up
     repository = ModelRepository(str(root), log=lambda line: None)
     repository.refresh()
     (entry,) = repository.index()
-    assert entry["state"] == "UNAVAILABLE" and "takes 40000000000 bytes, more than a request may carry" in entry["reason"]
+    assert (
+        entry["state"] == "UNAVAILABLE" and "takes 40000000000 bytes, more than a request may carry" in entry["reason"]
+    )
 
 
 def test_version_folders_must_be_canonical_positive_integers(tmp_path):
@@ -150,8 +152,12 @@ def test_a_load_failure_is_logged_once_not_at_every_poll(tmp_path):
 
 def test_a_signature_with_markup_in_a_name_is_refused(tmp_path):
     root = tmp_path / "repo"
-    hostile = {"signature": {"inputs": [{"name": "</script><script>alert(1)</script>", "datatype": "FP32",
-                                         "shape": [-1, 2, 2]}], "outputs": None}}
+    hostile = {
+        "signature": {
+            "inputs": [{"name": "</script><script>alert(1)</script>", "datatype": "FP32", "shape": [-1, 2, 2]}],
+            "outputs": None,
+        }
+    }
     write_model(root, "evil", 1, 1.0, metadata=hostile)
     repository = ModelRepository(str(root), log=lambda line: None)
     repository.refresh()

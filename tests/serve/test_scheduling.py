@@ -12,14 +12,19 @@ pytest.importorskip("uvicorn", reason="serving needs the serve extra: starlette,
 import tinygrad_maas.nn as nn  # noqa: E402
 from tinygrad_maas.nn.architecture import save_model  # noqa: E402
 
-WIDE = {"signature": {"inputs": [{"name": "input", "datatype": "FP32", "shape": [-1, -1]}],
-                      "outputs": [{"name": "output", "datatype": "FP32", "shape": [-1, -1]}]}}
+WIDE = {
+    "signature": {
+        "inputs": [{"name": "input", "datatype": "FP32", "shape": [-1, -1]}],
+        "outputs": [{"name": "output", "datatype": "FP32", "shape": [-1, -1]}],
+    }
+}
 
 
 def request(width, rows=1, start=0.0):
     data = (np.arange(rows * width, dtype=np.float32) / 10 + start).reshape(rows, width)
-    return data, {"inputs": [{"name": "input", "datatype": "FP32", "shape": [rows, width],
-                              "data": data.reshape(-1).tolist()}]}
+    return data, {
+        "inputs": [{"name": "input", "datatype": "FP32", "shape": [rows, width], "data": data.reshape(-1).tolist()}]
+    }
 
 
 def concurrently(server, path, bodies):
@@ -85,9 +90,15 @@ def test_config_json_sets_the_models_queue_and_a_bad_one_names_its_field(tmp_pat
     root = tmp_path / "configured"
     save_model(nn.Sequential(nn.Tanh()), root / "strict" / "1", metadata=WIDE)
     save_model(nn.Sequential(nn.Tanh()), root / "typo" / "1", metadata=WIDE)
-    (root / "strict" / "config.json").write_text(json.dumps({
-        "max_batch_size": 1, "dynamic_batching": {"default_queue_policy": {"max_queue_size": 1}},
-        "instance_group": [{"count": 1, "kind": "KIND_CPU"}]}))
+    (root / "strict" / "config.json").write_text(
+        json.dumps(
+            {
+                "max_batch_size": 1,
+                "dynamic_batching": {"default_queue_policy": {"max_queue_size": 1}},
+                "instance_group": [{"count": 1, "kind": "KIND_CPU"}],
+            }
+        )
+    )
     (root / "typo" / "config.json").write_text(json.dumps({"max_batch_sise": 4}))
     server = start_server(root)
     config = server.repository.resolve("strict").model.scheduler.config
@@ -113,8 +124,7 @@ def test_the_server_stops_within_its_shutdown_timeout_even_with_a_hung_model(wid
     server = start_server(wide_root, shutdown_timeout=1.0, request_timeout=30.0)
     model = server.repository.resolve("wide").model
     monkeypatch.setattr(model, "predict", lambda arrays: time.sleep(20))
-    sender = threading.Thread(target=lambda: server.request("POST", "/v2/models/wide/infer", request(3)[1],
-                                                            timeout=30))
+    sender = threading.Thread(target=lambda: server.request("POST", "/v2/models/wide/infer", request(3)[1], timeout=30))
     sender.start()
     time.sleep(0.3)
     started = time.monotonic()

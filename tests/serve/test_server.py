@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 pytest.importorskip("uvicorn", reason="serving needs the serve extra: starlette, uvicorn")
-from tests.serve.conftest import (TOKEN, X, expected, infer_json, metric, serve_repository,  # noqa: E402
-                                  write_model)
+from tests.serve.conftest import TOKEN, X, expected, infer_json, metric, serve_repository, write_model  # noqa: E402
 from tinygrad_maas.serve.auth import AccessControl  # noqa: E402
 
 
@@ -56,12 +55,20 @@ def test_nested_data_is_accepted(server):
 
 
 def test_binary_inputs_and_outputs(server):
-    header = json.dumps({"inputs": [{"name": "input", "datatype": "FP32", "shape": [1, 2, 2],
-                                     "parameters": {"binary_data_size": 16}}],
-                         "outputs": [{"name": "output", "parameters": {"binary_data": True}}]}).encode()
-    status, headers, body = server.request("POST", "/v2/models/tiny/infer", header + X.astype("<f4").tobytes(),
-                                           {"Inference-Header-Content-Length": str(len(header)),
-                                            "Content-Type": "application/octet-stream"})
+    header = json.dumps(
+        {
+            "inputs": [
+                {"name": "input", "datatype": "FP32", "shape": [1, 2, 2], "parameters": {"binary_data_size": 16}}
+            ],
+            "outputs": [{"name": "output", "parameters": {"binary_data": True}}],
+        }
+    ).encode()
+    status, headers, body = server.request(
+        "POST",
+        "/v2/models/tiny/infer",
+        header + X.astype("<f4").tobytes(),
+        {"Inference-Header-Content-Length": str(len(header)), "Content-Type": "application/octet-stream"},
+    )
     assert status == 200
     size = int({k.lower(): v for k, v in headers.items()}["inference-header-content-length"])
     answer = json.loads(body[:size])
@@ -78,14 +85,19 @@ def test_tf_serving_rest(server):
     np.testing.assert_allclose(json.loads(body)["outputs"], expected(1.0))
 
 
-@pytest.mark.parametrize("request_body, message", [
-    (infer_json(datatype="FP64"), "datatype 'FP64' does not match the model's 'FP32'"),
-    (infer_json(shape=[1, 4]), "shape [1, 4] does not match the model's [-1, 2, 2]"),
-    (infer_json(name="pixels"), "'pixels' is not an input of the model"),
-    ({"inputs": [{"name": "input", "datatype": "FP32", "shape": [2, 2, 2], "data": [1.0] * 4}]},
-     "data has 4 elements but shape [2, 2, 2] needs 8"),
-    ({"inputs": []}, "'inputs' must be a non-empty list"),
-])
+@pytest.mark.parametrize(
+    "request_body, message",
+    [
+        (infer_json(datatype="FP64"), "datatype 'FP64' does not match the model's 'FP32'"),
+        (infer_json(shape=[1, 4]), "shape [1, 4] does not match the model's [-1, 2, 2]"),
+        (infer_json(name="pixels"), "'pixels' is not an input of the model"),
+        (
+            {"inputs": [{"name": "input", "datatype": "FP32", "shape": [2, 2, 2], "data": [1.0] * 4}]},
+            "data has 4 elements but shape [2, 2, 2] needs 8",
+        ),
+        ({"inputs": []}, "'inputs' must be a non-empty list"),
+    ],
+)
 def test_bad_requests_are_400_naming_the_field(server, request_body, message):
     status, _, body = server.request("POST", "/v2/models/tiny/infer", request_body)
     assert status == 400 and message in json.loads(body)["error"]
@@ -155,8 +167,9 @@ def test_concurrent_requests_are_batched_and_each_gets_its_own_rows(repository_r
             assert status == 200
             output = json.loads(body)["outputs"][0]
             assert output["shape"] == [len(sample), 3]
-            np.testing.assert_allclose(np.reshape(output["data"], output["shape"]), sample.reshape(-1, 4) @ weights,
-                                       rtol=1e-5)
+            np.testing.assert_allclose(
+                np.reshape(output["data"], output["shape"]), sample.reshape(-1, 4) @ weights, rtol=1e-5
+            )
         executions = metric(running, "nv_inference_exec_count")
         assert executions < len(samples)  # fewer forward passes than requests
         assert metric(running, "nv_inference_count") == sum(len(s) for s in samples)
@@ -197,8 +210,9 @@ def test_the_home_page_is_static_and_the_models_it_lists_come_from_the_api(tmp_p
     from tinygrad_maas.nn.architecture import save_model
 
     root = tmp_path / "pages"
-    save_model(nn.Sequential(nn.Flatten(), nn.Linear(784, 10)), root / "digits" / "1",
-               metadata={"input_shape": [1, 28, 28]})
+    save_model(
+        nn.Sequential(nn.Flatten(), nn.Linear(784, 10)), root / "digits" / "1", metadata={"input_shape": [1, 28, 28]}
+    )
     save_model(nn.Sequential(nn.Linear(3, 2)), root / "other" / "1", metadata={"input_shape": [3]})
     running = start_server(root)
     status, headers, body = running.request("GET", "/")
@@ -215,8 +229,9 @@ def test_shutting_down_lets_an_in_flight_request_finish(repository_root):
     # a long batching delay keeps the request in flight while the server is asked to stop
     running = serve_repository(repository_root, max_batch_size=64, max_queue_delay_us=500_000)
     answers = []
-    sender = threading.Thread(target=lambda: answers.append(running.request("POST", "/v2/models/tiny/infer",
-                                                                            infer_json())))
+    sender = threading.Thread(
+        target=lambda: answers.append(running.request("POST", "/v2/models/tiny/infer", infer_json()))
+    )
     sender.start()
     time.sleep(0.2)
     running.server.should_exit = True
@@ -245,25 +260,35 @@ def test_not_ready_is_503_and_an_internal_failure_is_500(tmp_path, repository_ro
 
 
 def test_non_finite_inputs_are_400_in_json_and_binary_form(server):
-    status, _, body = server.request("POST", "/v2/models/tiny/infer",
-                                     b'{"inputs": [{"name": "input", "datatype": "FP32", "shape": [1, 2, 2], '
-                                     b'"data": [1.0, NaN, 3.0, 4.0]}]}')
+    status, _, body = server.request(
+        "POST",
+        "/v2/models/tiny/infer",
+        b'{"inputs": [{"name": "input", "datatype": "FP32", "shape": [1, 2, 2], "data": [1.0, NaN, 3.0, 4.0]}]}',
+    )
     assert status == 400 and "error" in json.loads(body)  # NaN is not JSON; the stdlib parser lets it through
-    header = json.dumps({"inputs": [{"name": "input", "datatype": "FP32", "shape": [1, 2, 2],
-                                     "parameters": {"binary_data_size": 16}}]}).encode()
+    header = json.dumps(
+        {"inputs": [{"name": "input", "datatype": "FP32", "shape": [1, 2, 2], "parameters": {"binary_data_size": 16}}]}
+    ).encode()
     values = np.array([1.0, np.inf, 3.0, 4.0], dtype="<f4").tobytes()
-    status, _, body = server.request("POST", "/v2/models/tiny/infer", header + values,
-                                     {"Inference-Header-Content-Length": str(len(header))})
+    status, _, body = server.request(
+        "POST", "/v2/models/tiny/infer", header + values, {"Inference-Header-Content-Length": str(len(header))}
+    )
     assert status == 400 and "NaN or infinite" in json.loads(body)["error"]
 
 
-@pytest.mark.parametrize("flag, value, message", [
-    ("--poll-seconds", "-1", "poll_seconds must be a positive number, got -1.0 (to stop polling, use "
-                             "model_control_mode 'none')"),
-    ("--poll-seconds", "0", "poll_seconds must be a positive number"),
-    ("--header-timeout", "0", "header_timeout must be a positive number"),
-    ("--max-queue-delay-us", "-5", "max_queue_delay_us must be a non-negative integer"),
-])
+@pytest.mark.parametrize(
+    "flag, value, message",
+    [
+        (
+            "--poll-seconds",
+            "-1",
+            "poll_seconds must be a positive number, got -1.0 (to stop polling, use model_control_mode 'none')",
+        ),
+        ("--poll-seconds", "0", "poll_seconds must be a positive number"),
+        ("--header-timeout", "0", "header_timeout must be a positive number"),
+        ("--max-queue-delay-us", "-5", "max_queue_delay_us must be a non-negative integer"),
+    ],
+)
 def test_serve_refuses_limits_that_would_busy_loop_or_never_wait(repository_root, capsys, flag, value, message):
     from tinygrad_maas.__main__ import main
 
@@ -271,8 +296,7 @@ def test_serve_refuses_limits_that_would_busy_loop_or_never_wait(repository_root
     assert message in capsys.readouterr().err
 
 
-def test_serve_refuses_a_public_address_without_access_control_from_the_command_line(repository_root, capsys,
-                                                                                      tmp_path):
+def test_serve_refuses_a_public_address_without_access_control_from_the_command_line(repository_root, capsys, tmp_path):
     from tinygrad_maas.__main__ import main
 
     assert main(["serve", "--model-repository", str(repository_root), "--host", "0.0.0.0"]) == 2

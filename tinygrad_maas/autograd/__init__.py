@@ -10,5 +10,16 @@ from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck
 from .graph import describe_graph, topological_order
 
-__all__ = ["AccumulateGrad", "Function", "GradcheckError", "describe_graph", "enable_grad", "grad",
-           "gradcheck", "is_grad_enabled", "no_grad", "set_grad_enabled", "topological_order"]
+__all__ = [
+    "AccumulateGrad",
+    "Function",
+    "GradcheckError",
+    "describe_graph",
+    "enable_grad",
+    "grad",
+    "gradcheck",
+    "is_grad_enabled",
+    "no_grad",
+    "set_grad_enabled",
+    "topological_order",
+]

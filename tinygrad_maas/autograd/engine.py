@@ -113,8 +113,7 @@ def initial_gradient(output, gradient, where):
     data = gradient.data if hasattr(gradient, "grad_fn") else np.asarray(gradient)
     if data.shape != output.data.shape:
         raise RuntimeError(
-            f"{where}: gradient has shape {data.shape} but the output has shape {output.data.shape}; "
-            "they must match"
+            f"{where}: gradient has shape {data.shape} but the output has shape {output.data.shape}; they must match"
         )
     return data.astype(output.data.dtype, copy=False)
 

@@ -31,9 +31,10 @@ import weakref
 
 import numpy as np
 
+from ..tensor import Tensor
+from ..tensor import make_tensor as _wrap
 from . import versions
 from .grad_mode import _state
-from ..tensor import Tensor, make_tensor as _wrap
 
 _ndarray = np.ndarray
 _new_object = object.__new__
@@ -44,11 +45,11 @@ class Function:
     `backward(ctx, grad)`; users call the class method `apply(*tensors, **kw)`."""
 
     # Class-level defaults, so a node only stores what differs (creating nodes is the engine's per-op cost).
-    saved_tensors = ()      # arrays saved by forward for backward; None once the engine freed them
-    needs_input_grad = ()   # one bool per input
-    next_nodes = ()         # one entry per input: the node that made it, a leaf's accumulator, or None
-    pre_hooks = None        # hooks registered on the output tensor (non-leaf `register_hook`)
-    created_at = 0          # the in-place clock when this node saved its arrays (see versions.py)
+    saved_tensors = ()  # arrays saved by forward for backward; None once the engine freed them
+    needs_input_grad = ()  # one bool per input
+    next_nodes = ()  # one entry per input: the node that made it, a leaf's accumulator, or None
+    pre_hooks = None  # hooks registered on the output tensor (non-leaf `register_hook`)
+    created_at = 0  # the in-place clock when this node saved its arrays (see versions.py)
 
     def save_for_backward(self, *arrays):
         """Keep arrays that backward needs. Everything large belongs here, so the engine can free it."""

@@ -12,8 +12,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     raises, unless allow_unused=True, when its gradient is None.
     """
     if create_graph:
-        raise NotImplementedError("create_graph=True (higher-order gradients) is not supported: "
-                                  "backward functions here compute on arrays, not on tensors")
+        raise NotImplementedError(
+            "create_graph=True (higher-order gradients) is not supported: "
+            "backward functions here compute on arrays, not on tensors"
+        )
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     if grad_outputs is None or isinstance(grad_outputs, Tensor):
@@ -22,8 +24,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         raise ValueError(f"grad(): {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
     for i, tensor in enumerate(inputs):
         if not isinstance(tensor, Tensor) or not tensor.requires_grad:
-            raise RuntimeError(f"grad(): input {i} does not require grad, so it has no gradient; "
-                               "create it with requires_grad=True")
+            raise RuntimeError(
+                f"grad(): input {i} does not require grad, so it has no gradient; create it with requires_grad=True"
+            )
     roots, starts = [], []
     for i, (output, gradient) in enumerate(zip(outputs, grad_outputs)):
         engine.check_differentiable(output, f"grad() output {i}")
@@ -35,7 +38,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     for i, tensor in enumerate(inputs):
         found = capture[engine.node_of(tensor)]
         if found is None and not allow_unused:
-            raise RuntimeError(f"grad(): input {i} was not used to compute the outputs; pass allow_unused=True "
-                               "to get None for it")
+            raise RuntimeError(
+                f"grad(): input {i} was not used to compute the outputs; pass allow_unused=True to get None for it"
+            )
         results.append(None if found is None else make_tensor(found.astype(tensor.dtype, copy=True), None))
     return tuple(results)

@@ -31,8 +31,9 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
         raise ValueError("gradcheck: no input requires grad; create the inputs with requires_grad=True")
     for i in checked:
         if inputs[i].dtype != np.float64:
-            raise TypeError(f"gradcheck: input {i} is {inputs[i].dtype}; finite differences need float64 "
-                            "inputs (use .double())")
+            raise TypeError(
+                f"gradcheck: input {i} is {inputs[i].dtype}; finite differences need float64 inputs (use .double())"
+            )
 
     outputs = _float_outputs(fn(*inputs))
     analytic = _analytic_jacobians(outputs, [inputs[i] for i in checked])
@@ -55,7 +56,8 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
             f"gradcheck failed for input {i} (shape {inputs[i].shape}), output {o} "
             f"(shape {outputs[o].shape}): d out[{_position(out_index, outputs[o].shape)}] / "
             f"d in[{_position(in_index, inputs[i].shape)}] is {a_value!r} by backward but {n_value!r} by "
-            f"finite differences (atol={atol}, rtol={rtol})")
+            f"finite differences (atol={atol}, rtol={rtol})"
+        )
     return True
 
 
@@ -76,8 +78,9 @@ def _analytic_jacobians(outputs, inputs):
         for row in range(out.data.size):
             one_hot = np.zeros(out.data.size)
             one_hot[row] = 1.0
-            grads = grad(out, inputs, grad_outputs=Tensor(one_hot.reshape(out.shape)), retain_graph=True,
-                         allow_unused=True)
+            grads = grad(
+                out, inputs, grad_outputs=Tensor(one_hot.reshape(out.shape)), retain_graph=True, allow_unused=True
+            )
             for position, g in enumerate(grads):
                 if g is not None:
                     jacobians[position][o][row] = g.data.reshape(-1)

@@ -28,8 +28,11 @@ def default_collate(samples):
     if isinstance(first, (tuple, list)):
         if any(len(sample) != len(first) for sample in samples):
             raise ValueError("default_collate(): samples of a batch have different numbers of fields")
-        return type(first)(default_collate(list(field)) for field in zip(*samples)) if isinstance(first, tuple) \
+        return (
+            type(first)(default_collate(list(field)) for field in zip(*samples))
+            if isinstance(first, tuple)
             else [default_collate(list(field)) for field in zip(*samples)]
+        )
     raise TypeError(f"default_collate(): cannot batch samples of type {type(first).__name__}")
 
 
@@ -55,7 +58,7 @@ class DataLoader:
         order = (self.generator or default_generator()).permutation(count) if self.shuffle else np.arange(count)
         direct = self.collate_fn is None and hasattr(self.dataset, "get_batch")
         for start in range(0, count, self.batch_size):
-            indices = order[start:start + self.batch_size]
+            indices = order[start : start + self.batch_size]
             if self.drop_last and len(indices) < self.batch_size:
                 return
             if direct:

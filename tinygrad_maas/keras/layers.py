@@ -22,15 +22,25 @@ import numpy as np
 from .. import nn
 from ..autograd.grad_mode import no_grad
 from ..creation import empty_for_parameters, zeros
-from ..nn import functional as F, init
+from ..nn import functional as F
+from ..nn import init
 from ..nn.rnn import gru_sequence, lstm_sequence, rnn_sequence
 from ..ops.arguments import spatial
 from ..tensor import Tensor, cat
 
 ACTIVATIONS = {
-    None: lambda x: x, "linear": lambda x: x, "relu": F.relu, "sigmoid": F.sigmoid, "tanh": F.tanh,
-    "softmax": lambda x: x.softmax(-1), "elu": F.elu, "gelu": F.gelu, "silu": F.silu, "swish": F.silu,
-    "softplus": F.softplus, "leaky_relu": lambda x: F.leaky_relu(x, 0.2),
+    None: lambda x: x,
+    "linear": lambda x: x,
+    "relu": F.relu,
+    "sigmoid": F.sigmoid,
+    "tanh": F.tanh,
+    "softmax": lambda x: x.softmax(-1),
+    "elu": F.elu,
+    "gelu": F.gelu,
+    "silu": F.silu,
+    "swish": F.silu,
+    "softplus": F.softplus,
+    "leaky_relu": lambda x: F.leaky_relu(x, 0.2),
 }
 
 
@@ -52,12 +62,14 @@ def glorot_uniform(fan_in, fan_out):
 
 def orthogonal_blocks(blocks):
     """Keras' recurrent initialiser: each gate's (units, units) block of the kernel orthogonal (nn.init)."""
+
     def fill(parameter):
         units = parameter.shape[0]
         for k in range(blocks):
             block = Tensor(np.zeros((units, units), np.float32))
-            parameter.data[:, k * units:(k + 1) * units] = init.orthogonal_(block).data
+            parameter.data[:, k * units : (k + 1) * units] = init.orthogonal_(block).data
         return parameter
+
     return fill
 
 
@@ -125,14 +137,14 @@ class Dense(Layer):
 
     def forward(self, x):
         if x.shape[-1] != self.kernel.shape[0]:
-            raise ValueError(f"{self.name}: expected inputs with last dimension {self.kernel.shape[0]}, got shape "
-                             f"{x.shape}")
+            raise ValueError(
+                f"{self.name}: expected inputs with last dimension {self.kernel.shape[0]}, got shape {x.shape}"
+            )
         y = x @ self.kernel
         return self.activation(y + self.bias if self.bias is not None else y)
 
     def get_config(self):
-        return {"name": self.name, "units": self.units, "activation": self.activation_name,
-                "use_bias": self.use_bias}
+        return {"name": self.name, "units": self.units, "activation": self.activation_name, "use_bias": self.use_bias}
 
 
 def _same_padding(size, kernel, stride):
@@ -142,8 +154,17 @@ def _same_padding(size, kernel, stride):
 
 
 class Conv2D(Layer):
-    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", activation=None, use_bias=True,
-                 input_shape=None, name=None):
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=(1, 1),
+        padding="valid",
+        activation=None,
+        use_bias=True,
+        input_shape=None,
+        name=None,
+    ):
         super().__init__(input_shape, name)
         if padding not in ("valid", "same"):
             raise ValueError(f"Conv2D: padding must be 'valid' or 'same', got {padding!r}")
@@ -155,30 +176,40 @@ class Conv2D(Layer):
 
     def build(self, input_shape):
         if len(input_shape) != 3:
-            raise ValueError(f"{self.name}: expected images (height, width, channels), got a sample shape "
-                             f"{input_shape}")
+            raise ValueError(
+                f"{self.name}: expected images (height, width, channels), got a sample shape {input_shape}"
+            )
         kh, kw = self.kernel_size
         channels = input_shape[-1]
-        self.kernel = self.add_weight("kernel", (kh, kw, channels, self.filters),
-                                      glorot_uniform(kh * kw * channels, kh * kw * self.filters))
+        self.kernel = self.add_weight(
+            "kernel", (kh, kw, channels, self.filters), glorot_uniform(kh * kw * channels, kh * kw * self.filters)
+        )
         self.bias = self.add_weight("bias", (self.filters,)) if self.use_bias else None
 
     def forward(self, x):
         if x.ndim != 4 or x.shape[-1] != self.kernel.shape[2]:
-            raise ValueError(f"{self.name}: expected (batch, height, width, {self.kernel.shape[2]}) images, got "
-                             f"shape {x.shape}")
+            raise ValueError(
+                f"{self.name}: expected (batch, height, width, {self.kernel.shape[2]}) images, got shape {x.shape}"
+            )
         images = x.permute(0, 3, 1, 2)
         if self.padding == "same":
-            (top, bottom), (left, right) = (_same_padding(n, k, s) for n, k, s in
-                                            zip(images.shape[2:], self.kernel_size, self.strides))
+            (top, bottom), (left, right) = (
+                _same_padding(n, k, s) for n, k, s in zip(images.shape[2:], self.kernel_size, self.strides)
+            )
             images = F.pad(images, (left, right, top, bottom))
         out = F.conv2d(images, self.kernel.permute(3, 2, 0, 1), self.bias, stride=self.strides)
         return self.activation(out.permute(0, 2, 3, 1))
 
     def get_config(self):
-        return {"name": self.name, "filters": self.filters, "kernel_size": list(self.kernel_size),
-                "strides": list(self.strides), "padding": self.padding, "activation": self.activation_name,
-                "use_bias": self.use_bias}
+        return {
+            "name": self.name,
+            "filters": self.filters,
+            "kernel_size": list(self.kernel_size),
+            "strides": list(self.strides),
+            "padding": self.padding,
+            "activation": self.activation_name,
+            "use_bias": self.use_bias,
+        }
 
 
 class MaxPooling2D(Layer):
@@ -195,14 +226,19 @@ class MaxPooling2D(Layer):
             raise ValueError(f"{self.name}: expected (batch, height, width, channels), got shape {x.shape}")
         images = x.permute(0, 3, 1, 2)
         if self.padding == "same":
-            (top, bottom), (left, right) = (_same_padding(n, k, s) for n, k, s in
-                                            zip(images.shape[2:], self.pool_size, self.strides))
+            (top, bottom), (left, right) = (
+                _same_padding(n, k, s) for n, k, s in zip(images.shape[2:], self.pool_size, self.strides)
+            )
             images = F.pad(images, (left, right, top, bottom), value=float("-inf"))
         return F.max_pool2d(images, self.pool_size, self.strides).permute(0, 2, 3, 1)
 
     def get_config(self):
-        return {"name": self.name, "pool_size": list(self.pool_size), "strides": list(self.strides),
-                "padding": self.padding}
+        return {
+            "name": self.name,
+            "pool_size": list(self.pool_size),
+            "strides": list(self.strides),
+            "padding": self.padding,
+        }
 
 
 class Flatten(Layer):
@@ -230,8 +266,9 @@ class Embedding(Layer):
         self.input_dim, self.output_dim = input_dim, output_dim
 
     def build(self, input_shape):
-        self.embeddings = self.add_weight("embeddings", (self.input_dim, self.output_dim),
-                                          lambda parameter: init.uniform_(parameter, -0.05, 0.05))
+        self.embeddings = self.add_weight(
+            "embeddings", (self.input_dim, self.output_dim), lambda parameter: init.uniform_(parameter, -0.05, 0.05)
+        )
 
     def forward(self, x):
         return F.embedding(x, self.embeddings)
@@ -249,12 +286,10 @@ class _Recurrent(Layer):
 
     def build(self, input_shape):
         if len(input_shape) != 2:
-            raise ValueError(f"{self.name}: expected sequences (timesteps, features), got a sample shape "
-                             f"{input_shape}")
+            raise ValueError(f"{self.name}: expected sequences (timesteps, features), got a sample shape {input_shape}")
         features, size = input_shape[-1], self.units * self.gates
         self.kernel = self.add_weight("kernel", (features, size), glorot_uniform(features, size))
-        self.recurrent_kernel = self.add_weight("recurrent_kernel", (self.units, size),
-                                                orthogonal_blocks(self.gates))
+        self.recurrent_kernel = self.add_weight("recurrent_kernel", (self.units, size), orthogonal_blocks(self.gates))
         self.bias = self.add_weight("bias", self.bias_shape, self._initial_bias)
 
     @property
@@ -285,7 +320,7 @@ class SimpleRNN(_Recurrent):
 
 def _keras_to_torch_gru(matrix, units):
     """Keras' gate blocks (z, r, h) along the last axis -> PyTorch's (r, z, n)."""
-    z, r, h = matrix[..., :units], matrix[..., units:2 * units], matrix[..., 2 * units:]
+    z, r, h = matrix[..., :units], matrix[..., units : 2 * units], matrix[..., 2 * units :]
     return cat([r, z, h], dim=-1)
 
 
@@ -302,8 +337,9 @@ class GRU(_Recurrent):
         u = self.units
         w_ih = _keras_to_torch_gru(self.kernel, u).T
         w_hh = _keras_to_torch_gru(self.recurrent_kernel, u).T
-        return gru_sequence(steps, h, w_ih, w_hh, _keras_to_torch_gru(self.bias[0], u),
-                            _keras_to_torch_gru(self.bias[1], u))
+        return gru_sequence(
+            steps, h, w_ih, w_hh, _keras_to_torch_gru(self.bias[0], u), _keras_to_torch_gru(self.bias[1], u)
+        )
 
 
 class LSTM(_Recurrent):
@@ -314,12 +350,13 @@ class LSTM(_Recurrent):
     def _initial_bias(self, bias):
         init.zeros_(bias)
         with no_grad():
-            bias.data[self.units:2 * self.units] = 1.0  # unit_forget_bias
+            bias.data[self.units : 2 * self.units] = 1.0  # unit_forget_bias
         return bias
 
     def _run(self, steps, h):
-        outputs, _ = lstm_sequence(steps, h, zeros(*h.shape, dtype=h.dtype), self.kernel.T, self.recurrent_kernel.T,
-                                   self.bias)
+        outputs, _ = lstm_sequence(
+            steps, h, zeros(*h.shape, dtype=h.dtype), self.kernel.T, self.recurrent_kernel.T, self.bias
+        )
         return outputs
 
 
@@ -349,13 +386,16 @@ class BatchNormalization(Layer):
                 self.moving_mean.mul_(self.momentum).add_(x.data.mean(axes) * (1 - self.momentum))
                 self.moving_variance.mul_(self.momentum).add_(x.data.var(axes) * (1 - self.momentum))
         else:
-            out = F.batch_norm(channels_first, self.moving_mean, self.moving_variance, self.gamma, self.beta, False,
-                               eps=self.epsilon)
+            out = F.batch_norm(
+                channels_first, self.moving_mean, self.moving_variance, self.gamma, self.beta, False, eps=self.epsilon
+            )
         return out.permute(*(order.index(axis) for axis in range(x.ndim)))
 
     def get_config(self):
         return {"name": self.name, "momentum": self.momentum, "epsilon": self.epsilon}
 
 
-LAYER_TYPES = {cls.__name__: cls for cls in (Dense, Conv2D, MaxPooling2D, Flatten, Dropout, Embedding, SimpleRNN,
-                                               GRU, LSTM, BatchNormalization)}
+LAYER_TYPES = {
+    cls.__name__: cls
+    for cls in (Dense, Conv2D, MaxPooling2D, Flatten, Dropout, Embedding, SimpleRNN, GRU, LSTM, BatchNormalization)
+}

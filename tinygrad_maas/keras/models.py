@@ -6,17 +6,18 @@ import os
 
 import numpy as np
 
-from . import training
-from .callbacks import History
-from .layers import LAYER_TYPES, InputLayer, Layer
 from .. import nn
 from ..autograd.grad_mode import no_grad
 from ..creation import from_numpy, parameter_budget
 from ..data import DataLoader, TensorDataset
-from ..nn.architecture import load_model as nn_load_model, register_architecture, save_model
+from ..nn.architecture import load_model as nn_load_model
+from ..nn.architecture import register_architecture, save_model
 from ..progress import ProgressBar
 from ..serialization import load, read_header
 from ..tensor import Tensor
+from . import training
+from .callbacks import History
+from .layers import LAYER_TYPES, InputLayer, Layer
 
 
 class Sequential(nn.Module):
@@ -52,8 +53,10 @@ class Sequential(nn.Module):
         if input_shape is not None:
             self.input_shape = tuple(input_shape)
         if self.input_shape is None:
-            raise ValueError("the model does not know its input shape yet: start with keras.Input(shape=...), "
-                             "give input_shape= to the first layer, or call it on data")
+            raise ValueError(
+                "the model does not know its input shape yet: start with keras.Input(shape=...), "
+                "give input_shape= to the first layer, or call it on data"
+            )
         integer_input = type(self._layers[0]).__name__ == "Embedding"
         sample = np.zeros((1,) + tuple(self.input_shape), dtype=np.int64 if integer_input else np.float32)
         training = self.training
@@ -73,8 +76,7 @@ class Sequential(nn.Module):
         if self.input_shape is None:
             self.input_shape = tuple(x.shape[1:])
         elif tuple(x.shape[1:]) != tuple(self.input_shape):
-            raise ValueError(f"{self.name}: expected input of shape {(None,) + tuple(self.input_shape)}, got "
-                             f"{x.shape}")
+            raise ValueError(f"{self.name}: expected input of shape {(None,) + tuple(self.input_shape)}, got {x.shape}")
         return self._forward(x)
 
     # ------------------------------------------------------------------ training
@@ -113,8 +115,18 @@ class Sequential(nn.Module):
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         return DataLoader(TensorDataset(from_numpy(x), from_numpy(y)), batch_size=batch_size, shuffle=shuffle)
 
-    def fit(self, x, y, batch_size=32, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
-            validation_data=None, shuffle=True):
+    def fit(
+        self,
+        x,
+        y,
+        batch_size=32,
+        epochs=1,
+        verbose="auto",
+        callbacks=None,
+        validation_split=0.0,
+        validation_data=None,
+        shuffle=True,
+    ):
         """Train; returns a History. validation_split takes the last fraction of x, y (before shuffling),
         as Keras does."""
         x, y = _array(x, "x"), _array(y, "y")
@@ -148,8 +160,10 @@ class Sequential(nn.Module):
                 loss = self.loss_fn(yb, output)
                 value = loss.item()
                 if not np.isfinite(value):
-                    raise FloatingPointError(f"fit(): the loss became {value} at epoch {epoch + 1}, batch {number}; "
-                                             "training stopped (lower the learning rate or check the data)")
+                    raise FloatingPointError(
+                        f"fit(): the loss became {value} at epoch {epoch + 1}, batch {number}; "
+                        "training stopped (lower the learning rate or check the data)"
+                    )
                 loss.backward()
                 self.optimizer.step()
                 seen += len(xb)
@@ -203,7 +217,7 @@ class Sequential(nn.Module):
         was_training = self.training
         with no_grad():
             self.eval()
-            outputs = [self.forward(Tensor(x[i:i + batch_size])).data for i in range(0, len(x), batch_size)]
+            outputs = [self.forward(Tensor(x[i : i + batch_size])).data for i in range(0, len(x), batch_size)]
         self.train(was_training)
         return np.concatenate(outputs)
 
@@ -216,22 +230,38 @@ class Sequential(nn.Module):
         """A table of layers, output shapes and parameter counts, as Keras prints it."""
         if self.input_shape is not None and not all(layer.built for layer in self._layers):
             self.build()
-        rows = [(f"{layer.name} ({type(layer).__name__})", str(layer.output_shape),
-                 sum(p.numel() for p in layer.parameters()) + sum(b.numel() for b in layer.buffers()))
-                for layer in self._layers]
+        rows = [
+            (
+                f"{layer.name} ({type(layer).__name__})",
+                str(layer.output_shape),
+                sum(p.numel() for p in layer.parameters()) + sum(b.numel() for b in layer.buffers()),
+            )
+            for layer in self._layers
+        ]
         trainable = sum(p.numel() for p in self.parameters())
         width = max([len(r[0]) for r in rows] + [20]) + 2
-        lines = [f'Model: "{self.name}"', "-" * (width + 40),
-                 f"{'Layer (type)':<{width}}{'Output Shape':<26}{'Param #':>12}", "=" * (width + 40)]
+        lines = [
+            f'Model: "{self.name}"',
+            "-" * (width + 40),
+            f"{'Layer (type)':<{width}}{'Output Shape':<26}{'Param #':>12}",
+            "=" * (width + 40),
+        ]
         lines += [f"{name:<{width}}{shape:<26}{count:>12,}" for name, shape, count in rows]
-        lines += ["=" * (width + 40), f"Total params: {self.count_params():,}", f"Trainable params: {trainable:,}",
-                  f"Non-trainable params: {self.count_params() - trainable:,}"]
+        lines += [
+            "=" * (width + 40),
+            f"Total params: {self.count_params():,}",
+            f"Trainable params: {trainable:,}",
+            f"Non-trainable params: {self.count_params() - trainable:,}",
+        ]
         for line in lines:
             print_fn(line)
 
     def get_config(self):
-        return {"name": self.name, "input_shape": list(self.input_shape) if self.input_shape else None,
-                "layers": [{"class_name": type(layer).__name__, "config": layer.get_config()} for layer in self._layers]}
+        return {
+            "name": self.name,
+            "input_shape": list(self.input_shape) if self.input_shape else None,
+            "layers": [{"class_name": type(layer).__name__, "config": layer.get_config()} for layer in self._layers],
+        }
 
     def architecture_config(self):
         """This model in the saved-model format's architecture.json (nn/architecture.py)."""
@@ -244,8 +274,16 @@ class Sequential(nn.Module):
         metadata = {}
         if self.input_shape is not None:
             integer_input = type(self._layers[0]).__name__ == "Embedding"
-            metadata["signature"] = {"inputs": [{"name": "input", "datatype": "INT64" if integer_input else "FP32",
-                                                 "shape": [-1] + list(self.input_shape)}], "outputs": None}
+            metadata["signature"] = {
+                "inputs": [
+                    {
+                        "name": "input",
+                        "datatype": "INT64" if integer_input else "FP32",
+                        "shape": [-1] + list(self.input_shape),
+                    }
+                ],
+                "outputs": None,
+            }
         save_model(self, filepath, metadata)
 
 
@@ -269,8 +307,9 @@ register_architecture("keras.Sequential", from_config)
 def load_model(filepath):
     """A model saved by Sequential.save (the saved-model format of nn/architecture.py; a directory with the
     config.json of earlier versions is still read)."""
-    if os.path.exists(os.path.join(filepath, "architecture.json")) or \
-            not os.path.exists(os.path.join(filepath, "config.json")):
+    if os.path.exists(os.path.join(filepath, "architecture.json")) or not os.path.exists(
+        os.path.join(filepath, "config.json")
+    ):
         model, _ = nn_load_model(filepath)
         return model.train()
     return _load_config_json(filepath)

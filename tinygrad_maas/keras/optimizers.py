@@ -9,8 +9,9 @@ def Adam(learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=Fal
 
 
 def AdamW(learning_rate=1e-3, weight_decay=4e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
-    return lambda params: optim.AdamW(params, lr=learning_rate, betas=(beta_1, beta_2), eps=epsilon,
-                                      weight_decay=weight_decay)
+    return lambda params: optim.AdamW(
+        params, lr=learning_rate, betas=(beta_1, beta_2), eps=epsilon, weight_decay=weight_decay
+    )
 
 
 def SGD(learning_rate=1e-2, momentum=0.0, nesterov=False):
@@ -18,10 +19,12 @@ def SGD(learning_rate=1e-2, momentum=0.0, nesterov=False):
 
 
 def RMSprop(learning_rate=1e-3, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False):
-    return lambda params: optim.RMSprop(params, lr=learning_rate, alpha=rho, momentum=momentum, eps=epsilon,
-                                        centered=centered)
+    return lambda params: optim.RMSprop(
+        params, lr=learning_rate, alpha=rho, momentum=momentum, eps=epsilon, centered=centered
+    )
 
 
 def Adagrad(learning_rate=1e-3, initial_accumulator_value=0.1, epsilon=1e-7):
-    return lambda params: optim.Adagrad(params, lr=learning_rate, initial_accumulator_value=initial_accumulator_value,
-                                        eps=epsilon)
+    return lambda params: optim.Adagrad(
+        params, lr=learning_rate, initial_accumulator_value=initial_accumulator_value, eps=epsilon
+    )

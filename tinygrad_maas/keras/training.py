@@ -20,8 +20,10 @@ def optimizer_factory(optimizer):
         "adamw": lambda params: optim.AdamW(params, lr=1e-3, eps=1e-7, weight_decay=4e-3),
     }
     if optimizer not in factories:
-        raise ValueError(f"unknown optimizer {optimizer!r}; choose from {sorted(factories)} or pass "
-                         "keras.optimizers.Adam(learning_rate=...)")
+        raise ValueError(
+            f"unknown optimizer {optimizer!r}; choose from {sorted(factories)} or pass "
+            "keras.optimizers.Adam(learning_rate=...)"
+        )
     return factories[optimizer]
 
 
@@ -33,8 +35,9 @@ def _check_labels(labels, classes):
         values = values.astype(np.int64)
     if values.size and (values.min() < 0 or values.max() >= classes):
         bad = int(values.min() if values.min() < 0 else values.max())
-        raise ValueError(f"label {bad} is out of range for a model with {classes} outputs (labels must be in "
-                         f"[0, {classes - 1}])")
+        raise ValueError(
+            f"label {bad} is out of range for a model with {classes} outputs (labels must be in [0, {classes - 1}])"
+        )
     return Tensor(values.reshape(-1))
 
 
@@ -63,18 +66,24 @@ def mean_absolute_error(y_true, y_pred):
     return (y_pred - y_true).abs().mean()
 
 
-LOSSES = {"sparse_categorical_crossentropy": sparse_categorical_crossentropy,
-          "categorical_crossentropy": categorical_crossentropy, "binary_crossentropy": binary_crossentropy,
-          "mse": mean_squared_error, "mean_squared_error": mean_squared_error, "mae": mean_absolute_error,
-          "mean_absolute_error": mean_absolute_error}
+LOSSES = {
+    "sparse_categorical_crossentropy": sparse_categorical_crossentropy,
+    "categorical_crossentropy": categorical_crossentropy,
+    "binary_crossentropy": binary_crossentropy,
+    "mse": mean_squared_error,
+    "mean_squared_error": mean_squared_error,
+    "mae": mean_absolute_error,
+    "mean_absolute_error": mean_absolute_error,
+}
 
 
 def loss_function(loss):
     if callable(loss) and not isinstance(loss, str):
         return loss
     if loss not in LOSSES:
-        raise ValueError(f"unknown loss {loss!r}; choose from {sorted(LOSSES)} or pass a function "
-                         "(y_true, y_pred) -> tensor")
+        raise ValueError(
+            f"unknown loss {loss!r}; choose from {sorted(LOSSES)} or pass a function (y_true, y_pred) -> tensor"
+        )
     return LOSSES[loss]
 
 
@@ -90,9 +99,13 @@ def _binary_accuracy(y_true, y_pred):
     return float(((y_pred > 0.5) == (y_true > 0.5)).mean())
 
 
-METRICS = {"sparse_categorical_accuracy": _sparse_accuracy, "categorical_accuracy": _categorical_accuracy,
-           "binary_accuracy": _binary_accuracy, "mae": lambda t, p: float(np.abs(p - t).mean()),
-           "mse": lambda t, p: float(((p - t) ** 2).mean())}
+METRICS = {
+    "sparse_categorical_accuracy": _sparse_accuracy,
+    "categorical_accuracy": _categorical_accuracy,
+    "binary_accuracy": _binary_accuracy,
+    "mae": lambda t, p: float(np.abs(p - t).mean()),
+    "mse": lambda t, p: float(((p - t) ** 2).mean()),
+}
 
 
 def metric_functions(metrics, loss):
@@ -102,12 +115,16 @@ def metric_functions(metrics, loss):
         name = metric
         if metric in ("accuracy", "acc"):
             name = "accuracy"
-            variant = {"sparse_categorical_crossentropy": "sparse_categorical_accuracy",
-                       "categorical_crossentropy": "categorical_accuracy",
-                       "binary_crossentropy": "binary_accuracy"}.get(loss if isinstance(loss, str) else "")
+            variant = {
+                "sparse_categorical_crossentropy": "sparse_categorical_accuracy",
+                "categorical_crossentropy": "categorical_accuracy",
+                "binary_crossentropy": "binary_accuracy",
+            }.get(loss if isinstance(loss, str) else "")
             if variant is None:
-                raise ValueError("metrics=['accuracy'] needs a classification loss given by name (e.g. "
-                                 "'sparse_categorical_crossentropy'); name the accuracy metric instead")
+                raise ValueError(
+                    "metrics=['accuracy'] needs a classification loss given by name (e.g. "
+                    "'sparse_categorical_crossentropy'); name the accuracy metric instead"
+                )
             function = METRICS[variant]
         elif metric in METRICS:
             function = METRICS[metric]

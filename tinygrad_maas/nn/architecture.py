@@ -12,33 +12,43 @@ import json
 import math
 import os
 
-from . import activation, conv, dropout, linear, normalization, pooling, sparse
-from .containers import Sequential
 from ..creation import parameter_budget
 from ..serialization import atomic_write, load, read_header, save
+from . import activation, conv, dropout, linear, normalization, pooling, sparse
+from .containers import Sequential
 
 MAX_ARCHITECTURE_BYTES = 1024 * 1024  # a description of layers, not weights: far below this
 
 # type name -> (class, the attributes that are its constructor arguments)
 LAYERS = {
     "Linear": (linear.Linear, ("in_features", "out_features", "bias")),
-    "Conv1d": (conv.Conv1d, ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups",
-                             "bias")),
-    "Conv2d": (conv.Conv2d, ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups",
-                             "bias")),
+    "Conv1d": (
+        conv.Conv1d,
+        ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "bias"),
+    ),
+    "Conv2d": (
+        conv.Conv2d,
+        ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "bias"),
+    ),
     "MaxPool1d": (pooling.MaxPool1d, ("kernel_size", "stride", "padding", "dilation", "ceil_mode")),
     "MaxPool2d": (pooling.MaxPool2d, ("kernel_size", "stride", "padding", "dilation", "ceil_mode")),
-    "AvgPool2d": (pooling.AvgPool2d, ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad",
-                                      "divisor_override")),
+    "AvgPool2d": (
+        pooling.AvgPool2d,
+        ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override"),
+    ),
     "AdaptiveAvgPool2d": (pooling.AdaptiveAvgPool2d, ("output_size",)),
     "Flatten": (linear.Flatten, ("start_dim", "end_dim")),
     "Unflatten": (linear.Unflatten, ("dim", "unflattened_size")),
     "Identity": (linear.Identity, ()),
     "Dropout": (dropout.Dropout, ("p",)),
-    "BatchNorm1d": (normalization.BatchNorm1d, ("num_features", "eps", "momentum", "affine", "track_running_stats",
-                                                "bias")),
-    "BatchNorm2d": (normalization.BatchNorm2d, ("num_features", "eps", "momentum", "affine", "track_running_stats",
-                                                "bias")),
+    "BatchNorm1d": (
+        normalization.BatchNorm1d,
+        ("num_features", "eps", "momentum", "affine", "track_running_stats", "bias"),
+    ),
+    "BatchNorm2d": (
+        normalization.BatchNorm2d,
+        ("num_features", "eps", "momentum", "affine", "track_running_stats", "bias"),
+    ),
     "LayerNorm": (normalization.LayerNorm, ("normalized_shape", "eps", "elementwise_affine", "bias")),
     "Embedding": (sparse.Embedding, ("num_embeddings", "embedding_dim", "padding_idx")),
     "ReLU": (activation.ReLU, ()),
@@ -64,8 +74,9 @@ def to_config(model):
         return {"type": "Sequential", "layers": [to_config(layer) for layer in model]}
     name = type(model).__name__
     if name not in LAYERS or type(model) is not LAYERS[name][0]:
-        raise TypeError(f"to_config(): {name} cannot be described as JSON; supported: Sequential of "
-                        f"{', '.join(sorted(LAYERS))}")
+        raise TypeError(
+            f"to_config(): {name} cannot be described as JSON; supported: Sequential of {', '.join(sorted(LAYERS))}"
+        )
     _, arguments = LAYERS[name]
     args = {}
     for argument in arguments:
@@ -132,7 +143,10 @@ def _sizes(value, count, what):
 def _layer_state_shapes(kind, a):
     if kind == "Linear":
         out = _size(a["out_features"], "Linear out_features")
-        return {"weight": (out, _size(a["in_features"], "Linear in_features")), **({"bias": (out,)} if a["bias"] else {})}
+        return {
+            "weight": (out, _size(a["in_features"], "Linear in_features")),
+            **({"bias": (out,)} if a["bias"] else {}),
+        }
     if kind in ("Conv1d", "Conv2d"):
         out, groups = _size(a["out_channels"], f"{kind} out_channels"), max(_size(a["groups"], f"{kind} groups"), 1)
         kernel = _sizes(a["kernel_size"], 1 if kind == "Conv1d" else 2, f"{kind} kernel_size")
@@ -148,8 +162,12 @@ def _layer_state_shapes(kind, a):
         shape = _sizes(shape, len(shape) if isinstance(shape, (list, tuple)) else 1, "LayerNorm normalized_shape")
         return {"weight": shape, **({"bias": shape} if a["bias"] else {})} if a["elementwise_affine"] else {}
     if kind == "Embedding":
-        return {"weight": (_size(a["num_embeddings"], "Embedding num_embeddings"),
-                           _size(a["embedding_dim"], "Embedding embedding_dim"))}
+        return {
+            "weight": (
+                _size(a["num_embeddings"], "Embedding num_embeddings"),
+                _size(a["embedding_dim"], "Embedding embedding_dim"),
+            )
+        }
     return {}
 
 
@@ -168,8 +186,10 @@ def _architecture_functions(architecture):
     if kind in ARCHITECTURES:
         return ARCHITECTURES[kind]
     if isinstance(kind, str) and kind.startswith("keras."):
-        raise ValueError(f"load_model(): a {kind} was saved by tinygrad_maas.keras; import tinygrad_maas.keras "
-                         "(or use keras.models.load_model) to load it")
+        raise ValueError(
+            f"load_model(): a {kind} was saved by tinygrad_maas.keras; import tinygrad_maas.keras "
+            "(or use keras.models.load_model) to load it"
+        )
     return from_config, state_shapes
 
 
@@ -210,10 +230,15 @@ def read_saved_model(directory, max_architecture_bytes=MAX_ARCHITECTURE_BYTES):
     expected = shapes(description.get("architecture")) if shapes is not None else None
     found = {name: shape for name, (_, shape) in weights.items()}
     if expected is not None and expected != found:
-        problems = [f"{name}: architecture {expected.get(name)}, weights {found.get(name)}"
-                    for name in sorted(set(expected) | set(found)) if expected.get(name) != found.get(name)]
-        raise ValueError(f"load_model(): architecture.json and weights.safetensors disagree: {'; '.join(problems[:5])}"
-                         + (f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""))
+        problems = [
+            f"{name}: architecture {expected.get(name)}, weights {found.get(name)}"
+            for name in sorted(set(expected) | set(found))
+            if expected.get(name) != found.get(name)
+        ]
+        raise ValueError(
+            f"load_model(): architecture.json and weights.safetensors disagree: {'; '.join(problems[:5])}"
+            + (f" (and {len(problems) - 5} more)" if len(problems) > 5 else "")
+        )
     return description, weights
 
 
@@ -229,5 +254,13 @@ def load_model(directory, max_architecture_bytes=MAX_ARCHITECTURE_BYTES):
     return model.eval(), metadata if isinstance(metadata, dict) else {}
 
 
-__all__ = ["LAYERS", "from_config", "load_model", "read_saved_model", "register_architecture", "save_model",
-           "state_shapes", "to_config"]
+__all__ = [
+    "LAYERS",
+    "from_config",
+    "load_model",
+    "read_saved_model",
+    "register_architecture",
+    "save_model",
+    "state_shapes",
+    "to_config",
+]

@@ -11,12 +11,13 @@ key_padding_mask (N, S), bool True = ignore that key. Gradients come from the co
 
 import numpy as np
 
-from . import functional as F, init
-from .linear import Linear
-from .module import Module, Parameter
 from .. import dtypes
 from ..creation import empty_for_parameters as _empty
 from ..tensor import Tensor
+from . import functional as F
+from . import init
+from .linear import Linear
+from .module import Module, Parameter
 
 
 class MultiheadAttention(Module):
@@ -42,8 +43,17 @@ class MultiheadAttention(Module):
             init.zeros_(self.in_proj_bias)
             init.zeros_(self.out_proj.bias)
 
-    def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
-                average_attn_weights=True, is_causal=False):
+    def forward(
+        self,
+        query,
+        key,
+        value,
+        key_padding_mask=None,
+        need_weights=True,
+        attn_mask=None,
+        average_attn_weights=True,
+        is_causal=False,
+    ):
         """Returns (attn_output, attn_weights); attn_weights is (N, L, S) averaged over heads, (N, heads, L, S)
         with average_attn_weights=False, or None with need_weights=False."""
         unbatched = query.ndim == 2
@@ -56,11 +66,15 @@ class MultiheadAttention(Module):
         length, batch, embed = query.shape
         source = key.shape[0]
         if embed != self.embed_dim or key.shape[-1] != embed or value.shape[-1] != embed:
-            raise ValueError(f"MultiheadAttention: expected embed_dim {self.embed_dim} in query, key and value, "
-                             f"got {query.shape}, {key.shape}, {value.shape}")
+            raise ValueError(
+                f"MultiheadAttention: expected embed_dim {self.embed_dim} in query, key and value, "
+                f"got {query.shape}, {key.shape}, {value.shape}"
+            )
         w = self.in_proj_weight
         b = self.in_proj_bias
-        pieces = [(w[i * embed:(i + 1) * embed], None if b is None else b[i * embed:(i + 1) * embed]) for i in range(3)]
+        pieces = [
+            (w[i * embed : (i + 1) * embed], None if b is None else b[i * embed : (i + 1) * embed]) for i in range(3)
+        ]
         q, k, v = (F.linear(x, weight, bias) for x, (weight, bias) in zip((query, key, value), pieces))
         # (L, N, E) -> (N, heads, L, head_dim)
         q, k, v = (t.reshape(t.shape[0], batch, self.num_heads, self.head_dim).permute(1, 2, 0, 3) for t in (q, k, v))
@@ -72,10 +86,13 @@ class MultiheadAttention(Module):
             scores = F._apply_attention_mask(scores, mask, allowed_is_true=False)
         if key_padding_mask is not None:
             if key_padding_mask.shape != (batch, source):
-                raise ValueError(f"MultiheadAttention: key_padding_mask must have shape {(batch, source)}, got "
-                                 f"{key_padding_mask.shape}")
-            scores = F._apply_attention_mask(scores, key_padding_mask.reshape(batch, 1, 1, source),
-                                             allowed_is_true=False)
+                raise ValueError(
+                    f"MultiheadAttention: key_padding_mask must have shape {(batch, source)}, got "
+                    f"{key_padding_mask.shape}"
+                )
+            scores = F._apply_attention_mask(
+                scores, key_padding_mask.reshape(batch, 1, 1, source), allowed_is_true=False
+            )
         weights = scores.softmax(-1)
         attended = F.dropout(weights, self.dropout, self.training) @ v  # (N, heads, L, head_dim)
         output = self.out_proj(attended.permute(2, 0, 1, 3).reshape(length, batch, embed))

@@ -1,16 +1,28 @@
 """Conv1d and Conv2d layers (the computation is F.conv1d / F.conv2d, ops/conv.py)."""
 
-from . import functional as F, init
-from .module import Module, Parameter
 from .. import dtypes
 from ..creation import empty_for_parameters as _empty
+from . import functional as F
+from . import init
+from .module import Module, Parameter
 
 
 class _ConvNd(Module):
     dims = 2
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                 bias=True, padding_mode="zeros", dtype=None):
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups=1,
+        bias=True,
+        padding_mode="zeros",
+        dtype=None,
+    ):
         super().__init__()
         if padding_mode != "zeros":
             raise NotImplementedError(f"padding_mode={padding_mode!r}: only 'zeros' is supported")
@@ -18,8 +30,10 @@ class _ConvNd(Module):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{type(self).__name__}: {name} must be a positive integer, got {value!r}")
         if in_channels % groups or out_channels % groups:
-            raise ValueError(f"{type(self).__name__}: in_channels ({in_channels}) and out_channels ({out_channels}) "
-                             f"must be divisible by groups ({groups})")
+            raise ValueError(
+                f"{type(self).__name__}: in_channels ({in_channels}) and out_channels ({out_channels}) "
+                f"must be divisible by groups ({groups})"
+            )
         as_tuple = lambda v: tuple(v) if isinstance(v, (tuple, list)) else (v,) * self.dims  # noqa: E731
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride = as_tuple(kernel_size), as_tuple(stride)

@@ -6,10 +6,11 @@ from ..ops import pool as _pool
 from ..ops.arguments import spatial
 from ..ops.conv import Conv2d, conv2d_arguments
 from ..ops.embedding import Embedding
+from ..ops.join import ConstantPad
 from ..ops.linear import Linear
 from ..ops.softmax import CrossEntropy
-from ..ops.join import ConstantPad
-from ..tensor import Tensor, where as tm_where
+from ..tensor import Tensor
+from ..tensor import where as tm_where
 
 
 def relu(input):
@@ -43,7 +44,7 @@ def gelu(input, approximate="none"):
 
         return input * 0.5 * (Erf.apply(input * (1 / np.sqrt(2))) + 1)
     if approximate == "tanh":
-        return input * 0.5 * (((input + input ** 3 * 0.044715) * np.sqrt(2 / np.pi)).tanh() + 1)
+        return input * 0.5 * (((input + input**3 * 0.044715) * np.sqrt(2 / np.pi)).tanh() + 1)
     raise ValueError(f"gelu(): approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
@@ -103,32 +104,46 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     class_dim = 1 if input.ndim > 1 else 0
     classes = input.shape[class_dim]
     if weight is not None and (not isinstance(weight, Tensor) or weight.shape != (classes,)):
-        raise ValueError(f"cross_entropy(): weight must be a tensor of shape ({classes},), got "
-                         f"{getattr(weight, 'shape', type(weight).__name__)}")
+        raise ValueError(
+            f"cross_entropy(): weight must be a tensor of shape ({classes},), got "
+            f"{getattr(weight, 'shape', type(weight).__name__)}"
+        )
     weights = np.ones(classes, dtype=input.dtype) if weight is None else weight.data.astype(input.dtype)
     if target.dtype.kind == "f":
         return _cross_entropy_with_probabilities(input, target, weights, class_dim, reduction, label_smoothing)
     if target.dtype.kind not in "iu":
-        raise TypeError(f"cross_entropy(): target must hold class indices (int64) or probabilities (float), "
-                        f"got {target.dtype}")
-    expected = input.shape[:class_dim] + input.shape[class_dim + 1:]
+        raise TypeError(
+            f"cross_entropy(): target must hold class indices (int64) or probabilities (float), got {target.dtype}"
+        )
+    expected = input.shape[:class_dim] + input.shape[class_dim + 1 :]
     if target.shape != expected:
-        raise ValueError(f"cross_entropy(): target of shape {target.shape} does not match input of shape "
-                         f"{input.shape}; class indices need shape {expected}")
+        raise ValueError(
+            f"cross_entropy(): target of shape {target.shape} does not match input of shape "
+            f"{input.shape}; class indices need shape {expected}"
+        )
     indices = target.data.astype(np.int64, copy=False)
     bad = (indices != ignore_index) & ((indices < 0) | (indices >= classes))
     if bad.any():
-        raise IndexError(f"cross_entropy(): target {int(indices[bad].flat[0])} is out of bounds for {classes} "
-                         f"classes (valid: 0..{classes - 1}, or ignore_index={ignore_index})")
-    return CrossEntropy.apply(input, targets=indices, class_weights=weights, ignore_index=int(ignore_index),
-                              smoothing=float(label_smoothing), reduction=reduction)
+        raise IndexError(
+            f"cross_entropy(): target {int(indices[bad].flat[0])} is out of bounds for {classes} "
+            f"classes (valid: 0..{classes - 1}, or ignore_index={ignore_index})"
+        )
+    return CrossEntropy.apply(
+        input,
+        targets=indices,
+        class_weights=weights,
+        ignore_index=int(ignore_index),
+        smoothing=float(label_smoothing),
+        reduction=reduction,
+    )
 
 
 def _cross_entropy_with_probabilities(input, target, weights, class_dim, reduction, smoothing):
     """loss = -sum_c w_c t_c log softmax(x)_c per element, t mixed with label smoothing; mean over elements."""
     if target.shape != input.shape:
-        raise ValueError(f"cross_entropy(): probability targets must have the input's shape {input.shape}, "
-                         f"got {target.shape}")
+        raise ValueError(
+            f"cross_entropy(): probability targets must have the input's shape {input.shape}, got {target.shape}"
+        )
     classes = input.shape[class_dim]
     mixed = target * (1 - smoothing) + smoothing / classes if smoothing else target
     shape = [1] * input.ndim
@@ -155,8 +170,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if training:
         count = input.numel() // channels
         if count <= 1:
-            raise ValueError(f"batch_norm(): expected more than 1 value per channel when training, got input of "
-                             f"shape {input.shape}")
+            raise ValueError(
+                f"batch_norm(): expected more than 1 value per channel when training, got input of shape {input.shape}"
+            )
         mean = input.mean(axes, keepdim=True)
         var = input.var(axes, keepdim=True, correction=0)
         if running_mean is not None:
@@ -182,9 +198,11 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise over the last len(normalized_shape) dims of each sample:
     y = (x - mean) / sqrt(biased var + eps) * weight + bias."""
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-    if input.shape[input.ndim - len(normalized_shape):] != normalized_shape:
-        raise ValueError(f"layer_norm(): normalized_shape {normalized_shape} does not match the last dims of "
-                         f"input shape {input.shape}")
+    if input.shape[input.ndim - len(normalized_shape) :] != normalized_shape:
+        raise ValueError(
+            f"layer_norm(): normalized_shape {normalized_shape} does not match the last dims of "
+            f"input shape {input.shape}"
+        )
     axes = tuple(range(input.ndim - len(normalized_shape), input.ndim))
     mean = input.mean(axes, keepdim=True)
     var = input.var(axes, keepdim=True, correction=0)
@@ -202,8 +220,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     (added to the scores), broadcast to (..., L, S); is_causal masks future positions."""
     length, source = query.shape[-2], key.shape[-2]
     if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
-        raise ValueError(f"scaled_dot_product_attention(): query {query.shape}, key {key.shape} and value "
-                         f"{value.shape} do not fit (need q[..., E], k[..., S, E], v[..., S, Ev])")
+        raise ValueError(
+            f"scaled_dot_product_attention(): query {query.shape}, key {key.shape} and value "
+            f"{value.shape} do not fit (need q[..., E], k[..., S, E], v[..., S, Ev])"
+        )
     scale = 1.0 / np.sqrt(query.shape[-1]) if scale is None else scale
     scores = (query @ key.transpose(-2, -1)) * scale
     if is_causal:
@@ -223,8 +243,9 @@ def _apply_attention_mask(scores, mask, allowed_is_true):
     mask = mask if isinstance(mask, Tensor) else Tensor(mask)
     if mask.dtype.kind == "b":
         blocked = ~mask if allowed_is_true else mask
-        return scores.masked_fill(blocked.expand(scores.shape) if blocked.shape != scores.shape else blocked,
-                                  float("-inf"))
+        return scores.masked_fill(
+            blocked.expand(scores.shape) if blocked.shape != scores.shape else blocked, float("-inf")
+        )
     return scores + mask.to(scores.dtype)
 
 
@@ -245,8 +266,12 @@ def _pair_with_target(input, target, op):
     if target.shape != input.shape:
         import warnings
 
-        warnings.warn(f"{op}(): target shape {target.shape} differs from input shape {input.shape}; they will be "
-                      "broadcast, which is rarely what you want", UserWarning, stacklevel=3)
+        warnings.warn(
+            f"{op}(): target shape {target.shape} differs from input shape {input.shape}; they will be "
+            "broadcast, which is rarely what you want",
+            UserWarning,
+            stacklevel=3,
+        )
     return target.to(input.dtype) if target.dtype != input.dtype else target
 
 
@@ -283,10 +308,12 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     classes = input.shape[class_dim]
     if target.dtype.kind not in "iu":
         raise TypeError(f"nll_loss(): target must hold class indices (int64), got {target.dtype}")
-    expected = input.shape[:class_dim] + input.shape[class_dim + 1:]
+    expected = input.shape[:class_dim] + input.shape[class_dim + 1 :]
     if target.shape != expected:
-        raise ValueError(f"nll_loss(): target of shape {target.shape} does not match input of shape "
-                         f"{input.shape}; class indices need shape {expected}")
+        raise ValueError(
+            f"nll_loss(): target of shape {target.shape} does not match input of shape "
+            f"{input.shape}; class indices need shape {expected}"
+        )
     indices = target.data.astype(np.int64)
     kept = indices != ignore_index
     if ((indices < 0) | (indices >= classes))[kept].any():
@@ -307,8 +334,10 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     PyTorch, so p = 0 or 1 gives a large finite loss instead of inf."""
     target = _pair_with_target(input, target, "binary_cross_entropy")
     if input.data.size and (input.data.min() < 0 or input.data.max() > 1):
-        raise ValueError("binary_cross_entropy(): input must hold probabilities in [0, 1] (apply sigmoid first, "
-                         "or use binary_cross_entropy_with_logits)")
+        raise ValueError(
+            "binary_cross_entropy(): input must hold probabilities in [0, 1] (apply sigmoid first, "
+            "or use binary_cross_entropy_with_logits)"
+        )
     losses = -(target * input.log().clamp(min=-100) + (1 - target) * (1 - input).log().clamp(min=-100))
     if weight is not None:
         losses = losses * weight
@@ -336,8 +365,10 @@ def embedding(input, weight, padding_idx=None, max_norm=None):
     if indices.dtype.kind not in "iu":
         raise TypeError(f"embedding(): indices must be an integer tensor (int64), got {indices.dtype}")
     if not isinstance(weight, Tensor) or weight.ndim != 2:
-        raise ValueError(f"embedding(): weight must be a 2-D tensor (num_embeddings, dim), got "
-                         f"{getattr(weight, 'shape', type(weight).__name__)}")
+        raise ValueError(
+            f"embedding(): weight must be a 2-D tensor (num_embeddings, dim), got "
+            f"{getattr(weight, 'shape', type(weight).__name__)}"
+        )
     rows = weight.shape[0]
     if indices.size and (indices.min() < 0 or indices.max() >= rows):
         bad = int(indices.min() if indices.min() < 0 else indices.max())
@@ -354,9 +385,11 @@ def linear(input, weight, bias=None):
     in_features) and bias (out_features,) as in PyTorch. One op: see ops/linear.py for the backward."""
     _check_same_dtype("linear", input, weight, bias)
     if weight.ndim != 2 or input.ndim < 1 or input.shape[-1] != weight.shape[1]:
-        raise ValueError(f"linear(): input of shape {input.shape} cannot be multiplied by the transpose of a weight "
-                         f"of shape {weight.shape} (expected an input (*, in_features) and a weight (out_features, "
-                         "in_features))")
+        raise ValueError(
+            f"linear(): input of shape {input.shape} cannot be multiplied by the transpose of a weight "
+            f"of shape {weight.shape} (expected an input (*, in_features) and a weight (out_features, "
+            "in_features))"
+        )
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ValueError(f"linear(): bias must have shape ({weight.shape[0]},), got {bias.shape}")
     return Linear.apply(input, weight, bias)
@@ -369,8 +402,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     unbatched = input.ndim == 3
     if unbatched:
         input = input.unsqueeze(0)
-    stride, padding, dilation = conv2d_arguments(input.shape, weight.shape, None if bias is None else bias.shape,
-                                                 stride, padding, dilation, groups)
+    stride, padding, dilation = conv2d_arguments(
+        input.shape, weight.shape, None if bias is None else bias.shape, stride, padding, dilation, groups
+    )
     out = Conv2d.apply(input, weight, bias, stride=stride, padding=padding, dilation=dilation, groups=groups)
     return out.squeeze(0) if unbatched else out
 
@@ -380,15 +414,24 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     conv2d on a height-1 image, so it shares conv2d's kernels and backward."""
     _check_same_dtype("conv1d", input, weight, bias)
     if input.ndim not in (2, 3) or weight.ndim != 3:
-        raise ValueError(f"conv1d(): expected an (N, C, L) or (C, L) input and an (O, C/groups, k) weight, got "
-                         f"shapes {input.shape} and {weight.shape}")
+        raise ValueError(
+            f"conv1d(): expected an (N, C, L) or (C, L) input and an (O, C/groups, k) weight, got "
+            f"shapes {input.shape} and {weight.shape}"
+        )
     unbatched = input.ndim == 2
     if unbatched:
         input = input.unsqueeze(0)
     one = lambda value, name, minimum=1: spatial(value, 1, name, "conv1d", minimum)  # noqa: E731
     padding = padding if isinstance(padding, str) else (0,) + one(padding, "padding", 0)
-    out = conv2d(input.unsqueeze(2), weight.unsqueeze(2), bias, (1,) + one(stride, "stride"), padding,
-                 (1,) + one(dilation, "dilation"), groups).squeeze(2)
+    out = conv2d(
+        input.unsqueeze(2),
+        weight.unsqueeze(2),
+        bias,
+        (1,) + one(stride, "stride"),
+        padding,
+        (1,) + one(dilation, "dilation"),
+        groups,
+    ).squeeze(2)
     return out.squeeze(0) if unbatched else out
 
 
@@ -398,8 +441,10 @@ def _check_same_dtype(op, input, weight, bias):
             raise TypeError(f"{op}(): {name} must be a tensor, got {type(tensor).__name__}")
     dtypes = {t.dtype for t in (input, weight, bias) if t is not None}
     if len(dtypes) > 1 or input.dtype.kind != "f":
-        raise TypeError(f"{op}(): input, weight and bias must share one floating dtype, got "
-                        f"{', '.join(str(t.dtype) for t in (input, weight, bias) if t is not None)}")
+        raise TypeError(
+            f"{op}(): input, weight and bias must share one floating dtype, got "
+            f"{', '.join(str(t.dtype) for t in (input, weight, bias) if t is not None)}"
+        )
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -408,10 +453,10 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     if return_indices:
         raise NotImplementedError("max_pool2d(return_indices=True) is not supported yet")
     x, unbatched = _batched(input, 4, "max_pool2d", "(N, C, H, W)")
-    kernel, stride, padding, dilation, out_size = _pool.pool2d_arguments(x.shape, kernel_size, stride, padding,
-                                                                         dilation, ceil_mode, "max_pool2d")
-    out = _pool.MaxPool2d.apply(x, kernel=kernel, stride=stride, padding=padding, dilation=dilation,
-                                out_size=out_size)
+    kernel, stride, padding, dilation, out_size = _pool.pool2d_arguments(
+        x.shape, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d"
+    )
+    out = _pool.MaxPool2d.apply(x, kernel=kernel, stride=stride, padding=padding, dilation=dilation, out_size=out_size)
     return out.squeeze(0) if unbatched else out
 
 
@@ -420,19 +465,27 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     if input.ndim not in (2, 3):
         raise ValueError(f"max_pool1d(): expected an (N, C, L) or (C, L) input, got shape {input.shape}")
     one = lambda value, name, minimum=1: spatial(value, 1, name, "max_pool1d", minimum)  # noqa: E731
-    out = max_pool2d(input.unsqueeze(-2), (1,) + one(kernel_size, "kernel_size"),
-                     None if stride is None else (1,) + one(stride, "stride"), (0,) + one(padding, "padding", 0),
-                     (1,) + one(dilation, "dilation"), ceil_mode, return_indices)
+    out = max_pool2d(
+        input.unsqueeze(-2),
+        (1,) + one(kernel_size, "kernel_size"),
+        None if stride is None else (1,) + one(stride, "stride"),
+        (0,) + one(padding, "padding", 0),
+        (1,) + one(dilation, "dilation"),
+        ceil_mode,
+        return_indices,
+    )
     return out.squeeze(-2)
 
 
-def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-               divisor_override=None):
+def avg_pool2d(
+    input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None
+):
     """Mean over each kernel window, as torch.nn.functional.avg_pool2d: padding counts as zeros, and
     (count_include_pad) in the divisor; divisor_override replaces the divisor."""
     x, unbatched = _batched(input, 4, "avg_pool2d", "(N, C, H, W)")
-    bounds, divisor = _pool.avg_pool2d_windows(x.shape, kernel_size, stride, padding, ceil_mode, count_include_pad,
-                                               divisor_override)
+    bounds, divisor = _pool.avg_pool2d_windows(
+        x.shape, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
+    )
     out = _pool.WindowAverage.apply(x, bounds=bounds, divisor=divisor)
     return out.squeeze(0) if unbatched else out
 
@@ -466,8 +519,10 @@ def pad(input, pad, mode="constant", value=None):
         raise TypeError(f"pad(): input must be a tensor, got {type(input).__name__}")
     pad = tuple(int(p) for p in pad)
     if len(pad) % 2 or len(pad) // 2 > input.ndim:
-        raise ValueError(f"pad(): pad must have an even length of at most 2 * ndim = {2 * input.ndim}, "
-                         f"got {pad} for shape {input.shape}")
+        raise ValueError(
+            f"pad(): pad must have an even length of at most 2 * ndim = {2 * input.ndim}, "
+            f"got {pad} for shape {input.shape}"
+        )
     widths = [(0, 0)] * input.ndim
     for i in range(len(pad) // 2):
         widths[input.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
@@ -475,15 +530,18 @@ def pad(input, pad, mode="constant", value=None):
     if mode == "constant":
         for axis, (before, after) in enumerate(widths):
             if input.shape[axis] + before + after < 0:
-                raise ValueError(f"pad(): widths {(before, after)} crop dim {axis} of size {input.shape[axis]} "
-                                 "below zero")
+                raise ValueError(
+                    f"pad(): widths {(before, after)} crop dim {axis} of size {input.shape[axis]} below zero"
+                )
         return ConstantPad.apply(input, widths=widths, value=0.0 if value is None else value)
     if mode not in ("reflect", "replicate", "circular"):
         raise ValueError(f"pad(): mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
     if value is not None:
         raise ValueError(f"pad(): value is only used by mode='constant', not {mode!r}")
-    positions = [_source_positions(n, before, after, mode, axis) for axis, (n, (before, after))
-                 in enumerate(zip(input.shape, widths))]
+    positions = [
+        _source_positions(n, before, after, mode, axis)
+        for axis, (n, (before, after)) in enumerate(zip(input.shape, widths))
+    ]
     return input[np.ix_(*positions)]
 
 
@@ -494,11 +552,11 @@ def _source_positions(size, before, after, mode, axis):
     if size == 0 and (before or after):
         raise ValueError(f"pad(): cannot {mode}-pad dim {axis} of size 0")
     if mode == "reflect" and max(before, after) >= size:
-        raise ValueError(f"pad(): reflect padding of {max(before, after)} must be smaller than the size {size} "
-                         f"of dim {axis}")
+        raise ValueError(
+            f"pad(): reflect padding of {max(before, after)} must be smaller than the size {size} of dim {axis}"
+        )
     if mode == "circular" and max(before, after) > size:
-        raise ValueError(f"pad(): circular padding of {max(before, after)} cannot exceed the size {size} of dim "
-                         f"{axis}")
+        raise ValueError(f"pad(): circular padding of {max(before, after)} cannot exceed the size {size} of dim {axis}")
     positions = np.arange(-before, size + after)
     if mode == "replicate":
         return np.clip(positions, 0, size - 1)

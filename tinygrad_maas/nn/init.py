@@ -32,7 +32,7 @@ def calculate_gain(nonlinearity, param=None):
         return math.sqrt(2.0)
     if nonlinearity == "leaky_relu":
         slope = 0.01 if param is None else param
-        return math.sqrt(2.0 / (1 + slope ** 2))
+        return math.sqrt(2.0 / (1 + slope**2))
     if nonlinearity == "selu":
         return 3.0 / 4
     raise ValueError(f"calculate_gain(): unsupported nonlinearity {nonlinearity!r}")
@@ -96,8 +96,9 @@ def orthogonal_(tensor, gain=1.0):
     the QR decomposition of a standard normal matrix (transposed when wider than tall), with the signs of
     R's diagonal folded in so the result is uniformly distributed, times gain."""
     if tensor.ndim < 2:
-        raise ValueError(f"orthogonal_(): only tensors with 2 or more dimensions are supported, got shape "
-                         f"{tensor.shape}")
+        raise ValueError(
+            f"orthogonal_(): only tensors with 2 or more dimensions are supported, got shape {tensor.shape}"
+        )
     rows = tensor.shape[0]
     columns = tensor.numel() // rows if rows else 0
     flat = generator().standard_normal((rows, columns))

@@ -1,9 +1,10 @@
 """Linear, Identity, Flatten, Unflatten."""
 
-from . import functional as F, init
-from .module import Module, Parameter
 from .. import dtypes
 from ..creation import empty_for_parameters as _empty
+from . import functional as F
+from . import init
+from .module import Module, Parameter
 
 
 class Identity(Module):
@@ -37,8 +38,7 @@ class Linear(Module):
 
     def forward(self, input):
         if input.shape[-1:] != (self.in_features,):
-            raise ValueError(f"Linear: expected input with last dimension {self.in_features}, got shape "
-                             f"{input.shape}")
+            raise ValueError(f"Linear: expected input with last dimension {self.in_features}, got shape {input.shape}")
         return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self):

@@ -53,8 +53,10 @@ class Module:
     # ------------------------------------------------------------------ registration
     def __setattr__(self, name, value):
         if "_parameters" not in self.__dict__:
-            raise AttributeError(f"cannot assign {name!r} before Module.__init__() has run: call "
-                                 "super().__init__() first in your module's __init__")
+            raise AttributeError(
+                f"cannot assign {name!r} before Module.__init__() has run: call "
+                "super().__init__() first in your module's __init__"
+            )
         if isinstance(value, Parameter):
             self._forget(name)
             self._parameters[name] = value
@@ -63,18 +65,19 @@ class Module:
             self._modules[name] = value
         elif name in self._parameters:
             if value is not None:
-                raise TypeError(f"cannot assign {type(value).__name__} as parameter {name!r} "
-                                "(nn.Parameter or None expected)")
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} as parameter {name!r} (nn.Parameter or None expected)"
+                )
             self._parameters[name] = None
         elif name in self._buffers:
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"cannot assign {type(value).__name__} as buffer {name!r} (Tensor or None "
-                                "expected)")
+                raise TypeError(f"cannot assign {type(value).__name__} as buffer {name!r} (Tensor or None expected)")
             self._buffers[name] = value
         elif name in self._modules:
             if value is not None:
-                raise TypeError(f"cannot assign {type(value).__name__} as child module {name!r} "
-                                "(Module or None expected)")
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} as child module {name!r} (Module or None expected)"
+                )
             self._modules[name] = None
         else:
             object.__setattr__(self, name, value)
@@ -102,8 +105,9 @@ class Module:
 
     def register_parameter(self, name, param):
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"register_parameter(): {name!r} must be an nn.Parameter or None, got "
-                            f"{type(param).__name__}")
+            raise TypeError(
+                f"register_parameter(): {name!r} must be an nn.Parameter or None, got {type(param).__name__}"
+            )
         self._check_name(name, "register_parameter")
         self._parameters[name] = param
 

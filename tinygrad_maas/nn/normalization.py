@@ -1,9 +1,10 @@
 """BatchNorm1d, BatchNorm2d and LayerNorm (the computation: F.batch_norm, F.layer_norm)."""
 
+from .. import dtypes
+from ..creation import empty_for_parameters as _empty
+from ..creation import tensor
 from . import functional as F
 from .module import Module, Parameter
-from .. import dtypes
-from ..creation import empty_for_parameters as _empty, tensor
 
 
 def _filled(shape, dtype, value):
@@ -15,8 +16,9 @@ def _filled(shape, dtype, value):
 class _BatchNorm(Module):
     expected_dims = (2, 3)
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, bias=True,
-                 dtype=None):
+    def __init__(
+        self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, bias=True, dtype=None
+    ):
         super().__init__()
         if isinstance(num_features, bool) or not isinstance(num_features, int) or num_features < 1:
             raise ValueError(f"{type(self).__name__}: num_features must be a positive integer, got {num_features!r}")
@@ -43,11 +45,14 @@ class _BatchNorm(Module):
 
     def forward(self, input):
         if input.ndim not in self.expected_dims:
-            raise ValueError(f"{type(self).__name__}: expected a {' or '.join(f'{d}-D' for d in self.expected_dims)} "
-                             f"input, got shape {input.shape}")
+            raise ValueError(
+                f"{type(self).__name__}: expected a {' or '.join(f'{d}-D' for d in self.expected_dims)} "
+                f"input, got shape {input.shape}"
+            )
         if input.shape[1] != self.num_features:
-            raise ValueError(f"{type(self).__name__}: expected {self.num_features} channels (dim 1), got shape "
-                             f"{input.shape}")
+            raise ValueError(
+                f"{type(self).__name__}: expected {self.num_features} channels (dim 1), got shape {input.shape}"
+            )
         momentum = self.momentum
         use_batch = self.training or not self.track_running_stats
         if self.training and self.track_running_stats:
@@ -55,14 +60,23 @@ class _BatchNorm(Module):
             if momentum is None:  # a cumulative moving average: the mean of every batch seen so far
                 momentum = 1.0 / int(self.num_batches_tracked.item())
         track = self.training and self.track_running_stats
-        return F.batch_norm(input, self.running_mean if track or not use_batch else None,
-                            self.running_var if track or not use_batch else None, self.weight, self.bias,
-                            use_batch, momentum, self.eps)
+        return F.batch_norm(
+            input,
+            self.running_mean if track or not use_batch else None,
+            self.running_var if track or not use_batch else None,
+            self.weight,
+            self.bias,
+            use_batch,
+            momentum,
+            self.eps,
+        )
 
     def extra_repr(self):
         bias = f", bias={self.bias is not None}" if self.affine else ""
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}{bias}, "
-                f"track_running_stats={self.track_running_stats}")
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}{bias}, "
+            f"track_running_stats={self.track_running_stats}"
+        )
 
 
 class BatchNorm1d(_BatchNorm):

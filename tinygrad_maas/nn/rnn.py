@@ -10,12 +10,14 @@ PyTorch state_dict loads unchanged. GRU and LSTM run each (layer, direction) as 
 
 import math
 
-from . import functional as F, init
-from .module import Module, Parameter
 from .. import dtypes
-from ..creation import empty_for_parameters as _empty, zeros
+from ..creation import empty_for_parameters as _empty
+from ..creation import zeros
 from ..ops.recurrent import gru_sequence, lstm_sequence
 from ..tensor import cat, stack
+from . import functional as F
+from . import init
+from .module import Module, Parameter
 
 
 def rnn_sequence(x, h, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh"):
@@ -34,8 +36,17 @@ def rnn_sequence(x, h, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh"):
 class _RecurrentBase(Module):
     gates = 1
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, dtype=None):
+    def __init__(
+        self,
+        input_size,
+        hidden_size,
+        num_layers=1,
+        bias=True,
+        batch_first=False,
+        dropout=0.0,
+        bidirectional=False,
+        dtype=None,
+    ):
         super().__init__()
         for name, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -48,7 +59,7 @@ class _RecurrentBase(Module):
         rows = self.gates * hidden_size
         for layer in range(num_layers):
             layer_input = input_size if layer == 0 else hidden_size * self.directions
-            for suffix in ("", "_reverse")[:self.directions]:
+            for suffix in ("", "_reverse")[: self.directions]:
                 self.register_parameter(f"weight_ih_l{layer}{suffix}", Parameter(_empty((rows, layer_input), dtype)))
                 self.register_parameter(f"weight_hh_l{layer}{suffix}", Parameter(_empty((rows, hidden_size), dtype)))
                 if bias:
@@ -84,8 +95,9 @@ class _RecurrentBase(Module):
         unbatched = input.ndim == 2
         x = input.unsqueeze(1) if unbatched else (input.transpose(0, 1) if self.batch_first else input)
         if x.shape[-1] != self.input_size:
-            raise ValueError(f"{type(self).__name__}: expected input_size {self.input_size} as the last dim, got "
-                             f"shape {input.shape}")
+            raise ValueError(
+                f"{type(self).__name__}: expected input_size {self.input_size} as the last dim, got shape {input.shape}"
+            )
         return x, unbatched
 
     def _finish(self, output, unbatched):
@@ -99,7 +111,7 @@ class _RecurrentBase(Module):
         finals = []
         for layer in range(self.num_layers):
             outputs = []
-            for direction, suffix in enumerate(("", "_reverse")[:self.directions]):
+            for direction, suffix in enumerate(("", "_reverse")[: self.directions]):
                 k = layer * self.directions + direction
                 sequence = x.flip(0) if direction else x
                 out, final = self._sequence(sequence, states[k], self._weights(layer, suffix))
@@ -137,8 +149,18 @@ class RNN(_RecurrentBase):
     """h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh) (or relu with nonlinearity="relu").
     forward(input, hx=None) -> (output, h_n)."""
 
-    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, dtype=None):
+    def __init__(
+        self,
+        input_size,
+        hidden_size,
+        num_layers=1,
+        nonlinearity="tanh",
+        bias=True,
+        batch_first=False,
+        dropout=0.0,
+        bidirectional=False,
+        dtype=None,
+    ):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype)
@@ -152,7 +174,6 @@ class RNN(_RecurrentBase):
         return self._forward_hidden_only(input, hx)
 
 
-
 class GRU(_RecurrentBase):
     """PyTorch's GRU (gates r, z, n). forward(input, hx=None) -> (output, h_n)."""
 
@@ -164,7 +185,6 @@ class GRU(_RecurrentBase):
 
     def forward(self, input, hx=None):
         return self._forward_hidden_only(input, hx)
-
 
 
 class LSTM(_RecurrentBase):

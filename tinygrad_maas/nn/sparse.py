@@ -1,10 +1,11 @@
 """Embedding: a lookup table of num_embeddings vectors of size embedding_dim."""
 
-from . import functional as F, init
-from .module import Module, Parameter
 from .. import dtypes
 from ..autograd.grad_mode import no_grad
 from ..creation import empty_for_parameters as _empty
+from . import functional as F
+from . import init
+from .module import Module, Parameter
 
 
 class Embedding(Module):

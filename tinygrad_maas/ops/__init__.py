@@ -1,4 +1,18 @@
 """Every differentiable op, one Function each, grouped by family. Start reading at binary.py."""
 
-from . import (arguments, binary, broadcast, conv, embedding, indexing, join, matmul, pool, reduce, shape,  # noqa: F401
-               recurrent, softmax, unary)
+from . import (  # noqa: F401
+    arguments,
+    binary,
+    broadcast,
+    conv,
+    embedding,
+    indexing,
+    join,
+    matmul,
+    pool,
+    recurrent,
+    reduce,
+    shape,
+    softmax,
+    unary,
+)

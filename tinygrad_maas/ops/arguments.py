@@ -28,8 +28,10 @@ def dim(dim, ndim, op):
         raise TypeError(f"{op}(): dim must be an int, got {type(dim).__name__} {dim!r}")
     size = max(ndim, 1)
     if not -size <= dim < size:
-        raise IndexError(f"{op}(): dim {dim} is out of range for a tensor with {ndim} dimension(s) "
-                         f"(expected a value in [{-size}, {size - 1}])")
+        raise IndexError(
+            f"{op}(): dim {dim} is out of range for a tensor with {ndim} dimension(s) "
+            f"(expected a value in [{-size}, {size - 1}])"
+        )
     return int(dim) % size if ndim else None
 
 
@@ -70,10 +72,11 @@ def reshape_target(shape, size, current):
     elif not unknown and known != size:
         problem = f"it holds {known} elements, not {size}"
     if problem:
-        raise RuntimeError(f"reshape(): shape {shape} is invalid for a tensor of shape {current} "
-                           f"({size} elements): {problem}")
+        raise RuntimeError(
+            f"reshape(): shape {shape} is invalid for a tensor of shape {current} ({size} elements): {problem}"
+        )
     if unknown:
-        shape = shape[:unknown[0]] + (size // known,) + shape[unknown[0] + 1:]
+        shape = shape[: unknown[0]] + (size // known,) + shape[unknown[0] + 1 :]
     return shape
 
 

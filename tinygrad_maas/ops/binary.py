@@ -27,8 +27,7 @@ class Add(Function):
     def backward(ctx, grad):
         need_a, need_b = ctx.needs_input_grad
         shape_a, shape_b = ctx.shapes
-        return (unbroadcast(grad, shape_a) if need_a else None,
-                unbroadcast(grad, shape_b) if need_b else None)
+        return (unbroadcast(grad, shape_a) if need_a else None, unbroadcast(grad, shape_b) if need_b else None)
 
 
 class Sub(Function):
@@ -43,8 +42,7 @@ class Sub(Function):
     def backward(ctx, grad):
         need_a, need_b = ctx.needs_input_grad
         shape_a, shape_b = ctx.shapes
-        return (unbroadcast(grad, shape_a) if need_a else None,
-                unbroadcast(-grad, shape_b) if need_b else None)
+        return (unbroadcast(grad, shape_a) if need_a else None, unbroadcast(-grad, shape_b) if need_b else None)
 
 
 class Mul(Function):
@@ -59,8 +57,10 @@ class Mul(Function):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        return (unbroadcast(grad * b, _shape(a)) if need_a else None,
-                unbroadcast(grad * a, _shape(b)) if need_b else None)
+        return (
+            unbroadcast(grad * b, _shape(a)) if need_a else None,
+            unbroadcast(grad * a, _shape(b)) if need_b else None,
+        )
 
 
 class Div(Function):
@@ -76,8 +76,10 @@ class Div(Function):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         grad_over_b = grad / b
-        return (unbroadcast(grad_over_b, _shape(a)) if need_a else None,
-                unbroadcast(-grad_over_b * a / b, _shape(b)) if need_b else None)
+        return (
+            unbroadcast(grad_over_b, _shape(a)) if need_a else None,
+            unbroadcast(-grad_over_b * a / b, _shape(b)) if need_b else None,
+        )
 
 
 class Pow(Function):
@@ -89,7 +91,7 @@ class Pow(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        out = a ** b
+        out = a**b
         ctx.save_for_backward(a, b, out)
         return out
 
@@ -142,5 +144,7 @@ def _select_grads(ctx, grad, a, b, share_of_a):
     """Split `grad` between a and b: a gets `share_of_a`, b the rest (maximum/minimum backward)."""
     need_a, need_b = ctx.needs_input_grad
     share_of_a = share_of_a.astype(grad.dtype, copy=False)
-    return (unbroadcast(grad * share_of_a, _shape(a)) if need_a else None,
-            unbroadcast(grad * (1 - share_of_a), _shape(b)) if need_b else None)
+    return (
+        unbroadcast(grad * share_of_a, _shape(a)) if need_a else None,
+        unbroadcast(grad * (1 - share_of_a), _shape(b)) if need_b else None,
+    )

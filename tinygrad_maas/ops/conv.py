@@ -64,7 +64,7 @@ class Conv2d(Function):
             grad_padded = backend.kernels("conv").col2im(grad_cols, ctx.padded_shape, *ctx.geometry)
             (top, bottom), (left, right) = ctx.padding
             h, w = ctx.padded_shape[2:]
-            grad_x = grad_padded[:, :, top:h - bottom, left:w - right]
+            grad_x = grad_padded[:, :, top : h - bottom, left : w - right]
         if need_bias:
             grad_bias = grad.sum(axis=(0, 2, 3))
         return grad_x, grad_weight, grad_bias
@@ -78,14 +78,17 @@ def conv2d_arguments(input_shape, weight_shape, bias_shape, stride, padding, dil
     if len(input_shape) != 4:
         raise ValueError(f"{op}(): expected a 4-D input (N, C, H, W), got shape {input_shape}")
     if len(weight_shape) != 4:
-        raise ValueError(f"{op}(): expected a 4-D weight (out_channels, in_channels/groups, kh, kw), "
-                         f"got shape {weight_shape}")
+        raise ValueError(
+            f"{op}(): expected a 4-D weight (out_channels, in_channels/groups, kh, kw), got shape {weight_shape}"
+        )
     if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
         raise ValueError(f"{op}(): groups must be a positive integer, got {groups!r}")
     channels, out_channels = input_shape[1], weight_shape[0]
     if channels != weight_shape[1] * groups:
-        raise ValueError(f"{op}(): input has {channels} channels but weight of shape {weight_shape} with "
-                         f"groups={groups} expects {weight_shape[1] * groups}")
+        raise ValueError(
+            f"{op}(): input has {channels} channels but weight of shape {weight_shape} with "
+            f"groups={groups} expects {weight_shape[1] * groups}"
+        )
     if out_channels % groups:
         raise ValueError(f"{op}(): out_channels {out_channels} is not divisible by groups={groups}")
     if bias_shape is not None and bias_shape != (out_channels,):
@@ -104,6 +107,8 @@ def conv2d_arguments(input_shape, weight_shape, bias_shape, stride, padding, dil
         padding = tuple((p, p) for p in spatial(padding, 2, "padding", op, 0))
     for axis, (size, (before, after), r) in enumerate(zip(input_shape[2:], padding, reach)):
         if size + before + after < r:
-            raise ValueError(f"{op}(): the kernel reaches {r} elements (with dilation) but the padded input is "
-                             f"only {size + before + after} along spatial dim {axis} (input shape {input_shape})")
+            raise ValueError(
+                f"{op}(): the kernel reaches {r} elements (with dilation) but the padded input is "
+                f"only {size + before + after} along spatial dim {axis} (input shape {input_shape})"
+            )
     return stride, padding, dilation

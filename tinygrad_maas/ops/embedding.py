@@ -25,7 +25,8 @@ class Embedding(Function):
         (indices,) = ctx.saved_tensors
         width = grad.shape[-1]
         grad_weight = backend.kernels("embedding").embedding_backward(
-            grad.reshape(-1, width), indices.reshape(-1), ctx.num_embeddings)
+            grad.reshape(-1, width), indices.reshape(-1), ctx.num_embeddings
+        )
         if ctx.padding_idx is not None:
             grad_weight[ctx.padding_idx] = 0
         return grad_weight

@@ -113,9 +113,11 @@ class Where(Function):
         _, need_x, need_other = ctx.needs_input_grad
         zero = np.zeros((), dtype=grad.dtype)
         shape_x, shape_other = ctx.shapes
-        return (None,
-                unbroadcast(np.where(condition, grad, zero), shape_x) if need_x else None,
-                unbroadcast(np.where(condition, zero, grad), shape_other) if need_other else None)
+        return (
+            None,
+            unbroadcast(np.where(condition, grad, zero), shape_x) if need_x else None,
+            unbroadcast(np.where(condition, zero, grad), shape_other) if need_other else None,
+        )
 
 
 def index_key(key):
@@ -152,8 +154,9 @@ def masked_fill(tensor, mask, value):
     if mask.dtype != np.bool_:
         raise TypeError(f"masked_fill(): mask must be a bool tensor, got {mask.dtype}")
     if not broadcastable(mask.shape, tensor.shape) or np.broadcast_shapes(mask.shape, tensor.shape) != tensor.shape:
-        raise ValueError(f"masked_fill(): mask of shape {mask.shape} does not broadcast to the tensor's "
-                         f"shape {tensor.shape}")
+        raise ValueError(
+            f"masked_fill(): mask of shape {mask.shape} does not broadcast to the tensor's shape {tensor.shape}"
+        )
     value = plain(value)
     if np.ndim(value) != 0:
         raise ValueError(f"masked_fill(): value must be a number or a 0-d tensor, got shape {np.shape(value)}")
@@ -167,12 +170,16 @@ def gather(tensor, dim, index):
     if index.dtype.kind not in "iu":
         raise TypeError(f"gather(): index must be an integer tensor (int64), got {index.dtype}")
     if index.ndim != tensor.ndim:
-        raise ValueError(f"gather(): index has {index.ndim} dims but the tensor has {tensor.ndim} "
-                         f"(shapes {index.shape} and {tensor.shape})")
+        raise ValueError(
+            f"gather(): index has {index.ndim} dims but the tensor has {tensor.ndim} "
+            f"(shapes {index.shape} and {tensor.shape})"
+        )
     for d, (n_index, n_self) in enumerate(zip(index.shape, tensor.shape)):
         if d != axis and n_index > n_self:
-            raise ValueError(f"gather(): index size {n_index} at dim {d} exceeds the tensor's size "
-                             f"{n_self} there (shapes {index.shape} and {tensor.shape})")
+            raise ValueError(
+                f"gather(): index size {n_index} at dim {d} exceeds the tensor's size "
+                f"{n_self} there (shapes {index.shape} and {tensor.shape})"
+            )
     if index.size and (index.min() < 0 or index.max() >= tensor.shape[axis]):
         bad = index.min() if index.min() < 0 else index.max()
         raise IndexError(f"gather(): index {bad} is out of bounds for dim {dim} with size {tensor.shape[axis]}")
@@ -189,6 +196,8 @@ def where(condition, input, other):
     input, other = promote(input, other, "where")
     shapes = condition.shape, np.shape(plain(input)), np.shape(plain(other))
     if not broadcastable(*shapes):
-        raise ValueError(f"where(): shapes {shapes[0]}, {shapes[1]} and {shapes[2]} (condition, input, other) "
-                         "cannot be broadcast together")
+        raise ValueError(
+            f"where(): shapes {shapes[0]}, {shapes[1]} and {shapes[2]} (condition, input, other) "
+            "cannot be broadcast together"
+        )
     return Where.apply(condition, input, other)

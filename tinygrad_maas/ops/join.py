@@ -69,8 +69,10 @@ def cat(tensors, dim=0):
     first = tensors[0].shape
     for i, t in enumerate(tensors):
         if t.ndim != len(first) or any(a != b for d, (a, b) in enumerate(zip(t.shape, first)) if d != axis):
-            raise ValueError(f"cat(): tensor {i} has shape {t.shape} but tensor 0 has shape {first}; sizes must "
-                             f"match except in dim {dim}")
+            raise ValueError(
+                f"cat(): tensor {i} has shape {t.shape} but tensor 0 has shape {first}; sizes must "
+                f"match except in dim {dim}"
+            )
     return Cat.apply(*tensors, axis=axis)
 
 
@@ -82,8 +84,10 @@ def stack(tensors, dim=0):
         raise IndexError(f"stack(): dim {dim} is out of range for the result's {size} dimensions")
     for i, t in enumerate(tensors):
         if t.shape != tensors[0].shape:
-            raise ValueError(f"stack(): tensor {i} has shape {t.shape} but tensor 0 has shape {tensors[0].shape}; "
-                             "stack needs equal shapes")
+            raise ValueError(
+                f"stack(): tensor {i} has shape {t.shape} but tensor 0 has shape {tensors[0].shape}; "
+                "stack needs equal shapes"
+            )
     return Stack.apply(*tensors, axis=dim % size)
 
 

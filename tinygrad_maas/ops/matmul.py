@@ -52,10 +52,14 @@ def matmul(a, b):
     inner_a = shape_a[-1]
     inner_b = shape_b[0] if b.ndim == 1 else shape_b[-2]
     if inner_a != inner_b:
-        raise ValueError(f"matmul: shapes {shape_a} and {shape_b} cannot be multiplied "
-                         f"({inner_a} columns on the left, {inner_b} rows on the right)")
+        raise ValueError(
+            f"matmul: shapes {shape_a} and {shape_b} cannot be multiplied "
+            f"({inner_a} columns on the left, {inner_b} rows on the right)"
+        )
     batch_a, batch_b = shape_a[:-2], shape_b[:-2]
     if not broadcastable(batch_a, batch_b):
-        raise ValueError(f"matmul: batch dimensions {batch_a} and {batch_b} of shapes {shape_a} and {shape_b} "
-                         "cannot be broadcast together")
+        raise ValueError(
+            f"matmul: batch dimensions {batch_a} and {batch_b} of shapes {shape_a} and {shape_b} "
+            "cannot be broadcast together"
+        )
     return MatMul.apply(a, b)

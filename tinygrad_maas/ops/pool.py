@@ -27,11 +27,14 @@ def pool2d_arguments(input_shape, kernel_size, stride, padding, dilation, ceil_m
     padding, dilation = spatial(padding, 2, "padding", op, 0), spatial(dilation, 2, "dilation", op, 1)
     if any(p > k // 2 for k, p in zip(kernel, padding)):
         raise ValueError(f"{op}(): padding {padding} must be at most half the kernel size {kernel}")
-    out_size = tuple(pooled_size(n, k, s, p, d, ceil_mode)
-                     for n, k, s, p, d in zip(input_shape[2:], kernel, stride, padding, dilation))
+    out_size = tuple(
+        pooled_size(n, k, s, p, d, ceil_mode)
+        for n, k, s, p, d in zip(input_shape[2:], kernel, stride, padding, dilation)
+    )
     if min(out_size) < 1:
-        raise ValueError(f"{op}(): input of shape {input_shape} is too small for kernel {kernel} "
-                         f"(output size {out_size})")
+        raise ValueError(
+            f"{op}(): input of shape {input_shape} is too small for kernel {kernel} (output size {out_size})"
+        )
     return kernel, stride, padding, dilation, out_size
 
 
@@ -40,10 +43,13 @@ def avg_pool2d_windows(input_shape, kernel_size, stride, padding, ceil_mode, cou
     as zeros and (count_include_pad) in the divisor; divisor_override replaces the divisor."""
     if divisor_override is not None and (isinstance(divisor_override, bool) or divisor_override <= 0):
         raise ValueError(f"avg_pool2d(): divisor_override must be a positive number, got {divisor_override!r}")
-    kernel, stride, padding, _, out_size = pool2d_arguments(input_shape, kernel_size, stride, padding, 1,
-                                                            ceil_mode, "avg_pool2d")
-    rows, columns = (average_pool_windows(n, k, s, p, ceil_mode, o)
-                     for n, k, s, p, o in zip(input_shape[2:], kernel, stride, padding, out_size))
+    kernel, stride, padding, _, out_size = pool2d_arguments(
+        input_shape, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d"
+    )
+    rows, columns = (
+        average_pool_windows(n, k, s, p, ceil_mode, o)
+        for n, k, s, p, o in zip(input_shape[2:], kernel, stride, padding, out_size)
+    )
     if divisor_override is not None:
         divisor = np.full(out_size, float(divisor_override))
     else:
@@ -86,8 +92,9 @@ class MaxPool2d(Function):
         padded = x
         if pad_h or pad_w or extra_h or extra_w:
             padded = np.pad(x, ((0, 0), (0, 0), (pad_h, extra_h), (pad_w, extra_w)), constant_values=-np.inf)
-        out, indices = backend.kernels("pool").window_max(padded, kernel_h, kernel_w, stride_h, stride_w,
-                                                          dilation_h, dilation_w, out_h, out_w)
+        out, indices = backend.kernels("pool").window_max(
+            padded, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, out_h, out_w
+        )
         ctx.save_for_backward(indices)
         ctx.padded_shape, ctx.padding, ctx.input_shape = padded.shape, padding, x.shape
         return out
@@ -97,7 +104,7 @@ class MaxPool2d(Function):
         (indices,) = ctx.saved_tensors
         grad_padded = backend.kernels("pool").window_max_backward(grad, indices, ctx.padded_shape)
         (pad_h, pad_w), (_, _, height, width) = ctx.padding, ctx.input_shape
-        return grad_padded[:, :, pad_h:pad_h + height, pad_w:pad_w + width]
+        return grad_padded[:, :, pad_h : pad_h + height, pad_w : pad_w + width]
 
 
 class WindowAverage(Function):

@@ -50,7 +50,7 @@ def _gru_input_bias(b_ih, b_hh, size):
     if b_hh is None:
         return b_ih
     bias = np.zeros_like(b_hh) if b_ih is None else b_ih.copy()
-    bias[:2 * size] += b_hh[:2 * size]
+    bias[: 2 * size] += b_hh[: 2 * size]
     return bias
 
 
@@ -72,7 +72,7 @@ class GRUSequence(Function):
         for t in range(steps):
             np.matmul(h, w_hh_t, out=hp)
             if b_hh is not None:
-                hp[:, 2 * size:] += b_hh[2 * size:]
+                hp[:, 2 * size :] += b_hh[2 * size :]
             cell(xp[t], hp, h, gates[t], hn[t], outputs[t])
             h = outputs[t]
         ctx.save_for_backward(x, h0, w_ih, w_hh, outputs, gates, hn)
@@ -152,17 +152,24 @@ def lstm_sequence(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None):
 
 def _check_recurrent(op, gates, x, h0, w_ih, w_hh, b_ih, b_hh):
     if x.ndim != 3 or h0.ndim != 2:
-        raise ValueError(f"{op}(): expected x of shape (T, N, input_size) and h0 of shape (N, hidden_size), "
-                         f"got {x.shape} and {h0.shape}")
+        raise ValueError(
+            f"{op}(): expected x of shape (T, N, input_size) and h0 of shape (N, hidden_size), "
+            f"got {x.shape} and {h0.shape}"
+        )
     steps, batch, inputs = x.shape
     size = h0.shape[1]
-    expected = {"h0": (h0, (batch, size)), "w_ih": (w_ih, (gates * size, inputs)),
-                "w_hh": (w_hh, (gates * size, size)), "b_ih": (b_ih, (gates * size,)),
-                "b_hh": (b_hh, (gates * size,))}
+    expected = {
+        "h0": (h0, (batch, size)),
+        "w_ih": (w_ih, (gates * size, inputs)),
+        "w_hh": (w_hh, (gates * size, size)),
+        "b_ih": (b_ih, (gates * size,)),
+        "b_hh": (b_hh, (gates * size,)),
+    }
     for name, (tensor, shape) in expected.items():
         if tensor is not None and tensor.shape != shape:
-            raise ValueError(f"{op}(): {name} must have shape {shape} for x {x.shape} and hidden size {size}, "
-                             f"got {tensor.shape}")
+            raise ValueError(
+                f"{op}(): {name} must have shape {shape} for x {x.shape} and hidden size {size}, got {tensor.shape}"
+            )
     kinds = {t.dtype for t in (x, h0, w_ih, w_hh, b_ih, b_hh) if t is not None}
     if len(kinds) != 1 or x.dtype.kind != "f":
         raise TypeError(f"{op}(): all tensors must share one floating dtype, got {sorted(map(str, kinds))}")

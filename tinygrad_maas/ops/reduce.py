@@ -5,13 +5,14 @@ output gradient is given back the reduced axes (size 1) and broadcast to the inp
 by the local derivative. `axes` is always a tuple of non-negative axes (see arguments.dims).
 """
 
-import numpy as np
-
 from collections import namedtuple
+
+import numpy as np
 
 from ..autograd.function import Function
 from ..tensor import make_tensor
-from .arguments import dim as _dim, dims as _dims
+from .arguments import dim as _dim
+from .arguments import dims as _dims
 
 MinMaxResult = namedtuple("MinMaxResult", ["values", "indices"])  # what max(dim) / min(dim) return
 
@@ -187,8 +188,10 @@ class LogSumExp(Function):
 
 def require_floating(tensor, op):
     if tensor.data.dtype.kind != "f":
-        raise TypeError(f"{op}(): needs a floating point tensor, got {tensor.dtype}; "
-                        "convert it with .float() or pass dtype=tm.float32")
+        raise TypeError(
+            f"{op}(): needs a floating point tensor, got {tensor.dtype}; "
+            "convert it with .float() or pass dtype=tm.float32"
+        )
 
 
 def _check_nonempty(tensor, axes, op):

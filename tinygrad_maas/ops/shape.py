@@ -7,7 +7,10 @@ unsqueeze; permute also serves transpose and T (the Tensor methods compute the t
 import numpy as np
 
 from ..autograd.function import Function
-from .arguments import dim as _dim, dims as _dims, reshape_target, sizes as _sizes
+from .arguments import dim as _dim
+from .arguments import dims as _dims
+from .arguments import reshape_target
+from .arguments import sizes as _sizes
 from .broadcast import unbroadcast
 
 
@@ -98,14 +101,16 @@ def flatten(tensor, start_dim, end_dim):
     if start > end:
         raise ValueError(f"flatten(): start_dim {start_dim} comes after end_dim {end_dim}")
     shape = tensor.shape
-    return reshape(tensor, shape[:start] + (int(np.prod(shape[start:end + 1])),) + shape[end + 1:])
+    return reshape(tensor, shape[:start] + (int(np.prod(shape[start : end + 1])),) + shape[end + 1 :])
 
 
 def unsqueeze(tensor, dim):
     size = tensor.ndim + 1
     if isinstance(dim, bool) or not isinstance(dim, int) or not -size <= dim < size:
-        raise IndexError(f"unsqueeze(): dim {dim} is out of range for a tensor with {tensor.ndim} dimension(s) "
-                         f"(expected a value in [{-size}, {size - 1}])")
+        raise IndexError(
+            f"unsqueeze(): dim {dim} is out of range for a tensor with {tensor.ndim} dimension(s) "
+            f"(expected a value in [{-size}, {size - 1}])"
+        )
     axis = dim % size
     return reshape(tensor, tensor.shape[:axis] + (1,) + tensor.shape[axis:])
 
@@ -131,22 +136,28 @@ def expand(tensor, sizes):
     """The tensor broadcast to `sizes` (-1 keeps a dim's size); only dims of size 1 may grow."""
     sizes = _sizes(sizes)
     if len(sizes) < tensor.ndim:
-        raise RuntimeError(f"expand(): the number of sizes {len(sizes)} is smaller than the tensor's "
-                           f"{tensor.ndim} dimensions (shape {tensor.shape})")
+        raise RuntimeError(
+            f"expand(): the number of sizes {len(sizes)} is smaller than the tensor's "
+            f"{tensor.ndim} dimensions (shape {tensor.shape})"
+        )
     leading = len(sizes) - tensor.ndim
     shape = tuple(tensor.shape[i - leading] if n == -1 and i >= leading else n for i, n in enumerate(sizes))
     for i, n in enumerate(tensor.shape):
         if n != 1 and n != shape[leading + i]:
-            raise RuntimeError(f"expand(): the size {n} of dim {i} (tensor shape {tensor.shape}) must be 1 "
-                               f"or match the requested size {shape[leading + i]} (sizes {tuple(sizes)})")
+            raise RuntimeError(
+                f"expand(): the size {n} of dim {i} (tensor shape {tensor.shape}) must be 1 "
+                f"or match the requested size {shape[leading + i]} (sizes {tuple(sizes)})"
+            )
     return tensor if shape == tensor.shape else Expand.apply(tensor, shape=shape)
 
 
 def repeat(tensor, repeats):
     repeats = _sizes(repeats)
     if len(repeats) < tensor.ndim:
-        raise RuntimeError(f"repeat(): {len(repeats)} repeat counts given for a tensor with {tensor.ndim} "
-                           "dimensions; give at least one per dimension")
+        raise RuntimeError(
+            f"repeat(): {len(repeats)} repeat counts given for a tensor with {tensor.ndim} "
+            "dimensions; give at least one per dimension"
+        )
     if any(r < 0 for r in repeats):
         raise ValueError(f"repeat(): repeat counts must be >= 0, got {repeats}")
     return Repeat.apply(tensor, repeats=repeats)
@@ -160,8 +171,11 @@ def split(tensor, split_size, dim):
     """Pieces of `split_size` along dim (the last may be shorter), or of the sizes in a list."""
     axis = _dim(dim, tensor.ndim, "split")
     length = tensor.shape[axis]
-    sizes = split_size if isinstance(split_size, (list, tuple)) else \
-        [min(split_size, length - start) for start in range(0, length, split_size)]
+    sizes = (
+        split_size
+        if isinstance(split_size, (list, tuple))
+        else [min(split_size, length - start) for start in range(0, length, split_size)]
+    )
     if sum(sizes) != length:
         raise ValueError(f"split(): sizes {list(sizes)} do not add up to the dim's size {length}")
     pieces, start = [], 0

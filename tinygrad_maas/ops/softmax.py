@@ -61,8 +61,7 @@ class LogSoftmax(Function):
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
         grad_rows, _ = _as_rows(grad, ctx.axis)
-        return _from_rows(backend.kernels("softmax").log_softmax_backward(y, grad_rows), ctx.axis,
-                          ctx.moved_shape)
+        return _from_rows(backend.kernels("softmax").log_softmax_backward(y, grad_rows), ctx.axis, ctx.moved_shape)
 
 
 class CrossEntropy(Function):
@@ -77,7 +76,8 @@ class CrossEntropy(Function):
         rows, moved_shape = _as_rows(logits, 1 if logits.ndim > 1 else 0)
         flat_targets = targets.reshape(-1)
         losses, target_weight, lse = backend.kernels("softmax").cross_entropy(
-            rows, flat_targets, class_weights, ignore_index, smoothing)
+            rows, flat_targets, class_weights, ignore_index, smoothing
+        )
         ctx.save_for_backward(rows, flat_targets, lse)
         ctx.settings = (class_weights, ignore_index, smoothing, reduction)
         ctx.moved_shape, ctx.logits_ndim, ctx.target_shape = moved_shape, logits.ndim, targets.shape
@@ -99,5 +99,6 @@ class CrossEntropy(Function):
             scale = grad if reduction == "sum" else grad / ctx.total_weight
             row_grads = np.full(rows.shape[0], scale, dtype=rows.dtype)
         grad_rows = backend.kernels("softmax").cross_entropy_backward(
-            rows, flat_targets, class_weights, ignore_index, smoothing, lse, row_grads)
+            rows, flat_targets, class_weights, ignore_index, smoothing, lse, row_grads
+        )
         return _from_rows(grad_rows, 1 if ctx.logits_ndim > 1 else 0, ctx.moved_shape)

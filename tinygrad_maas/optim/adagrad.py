@@ -9,15 +9,29 @@ class Adagrad(Optimizer):
     """At step t: g = g + weight_decay * p;  sum = sum + g^2;
     p = p - lr / (1 + (t - 1) * lr_decay) * g / (sqrt(sum) + eps)."""
 
-    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10, *,
-                 maximize=False):
-        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, eps=eps,
-                                      initial_accumulator_value=initial_accumulator_value, maximize=maximize))
+    def __init__(
+        self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10, *, maximize=False
+    ):
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                lr_decay=lr_decay,
+                weight_decay=weight_decay,
+                eps=eps,
+                initial_accumulator_value=initial_accumulator_value,
+                maximize=maximize,
+            ),
+        )
 
     def _validate(self, group):
-        check_non_negative(learning_rate=group["lr"], lr_decay=group["lr_decay"],
-                           weight_decay_value=group["weight_decay"], epsilon_value=group["eps"],
-                           initial_accumulator_value=group["initial_accumulator_value"])
+        check_non_negative(
+            learning_rate=group["lr"],
+            lr_decay=group["lr_decay"],
+            weight_decay_value=group["weight_decay"],
+            epsilon_value=group["eps"],
+            initial_accumulator_value=group["initial_accumulator_value"],
+        )
 
     def _update(self, param, grad, state, group):
         if not state:
@@ -36,14 +50,30 @@ class RMSprop(Optimizer):
     centered: a = alpha * a + (1 - alpha) * g and the denominator is sqrt(s - a^2) + eps, else sqrt(s) + eps
     momentum > 0: b = momentum * b + g / denominator;  p = p - lr * b;   else p = p - lr * g / denominator."""
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False, *,
-                 maximize=False):
-        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-                                      centered=centered, maximize=maximize))
+    def __init__(
+        self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False, *, maximize=False
+    ):
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                alpha=alpha,
+                eps=eps,
+                weight_decay=weight_decay,
+                momentum=momentum,
+                centered=centered,
+                maximize=maximize,
+            ),
+        )
 
     def _validate(self, group):
-        check_non_negative(learning_rate=group["lr"], epsilon_value=group["eps"], momentum_value=group["momentum"],
-                           weight_decay_value=group["weight_decay"], alpha_value=group["alpha"])
+        check_non_negative(
+            learning_rate=group["lr"],
+            epsilon_value=group["eps"],
+            momentum_value=group["momentum"],
+            weight_decay_value=group["weight_decay"],
+            alpha_value=group["alpha"],
+        )
 
     def _update(self, param, grad, state, group):
         alpha = group["alpha"]

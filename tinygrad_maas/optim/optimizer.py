@@ -87,9 +87,11 @@ class Optimizer:
     def load_state_dict(self, state_dict):
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups) or any(
-                len(saved["params"]) != len(own["params"]) for saved, own in zip(groups, self.param_groups)):
-            raise ValueError("loaded state dict has a different number of parameter groups or parameters than "
-                             "this optimizer")
+            len(saved["params"]) != len(own["params"]) for saved, own in zip(groups, self.param_groups)
+        ):
+            raise ValueError(
+                "loaded state dict has a different number of parameter groups or parameters than this optimizer"
+            )
         params = [param for group in self.param_groups for param in group["params"]]
         by_index = {}
         for saved, own in zip(groups, self.param_groups):
@@ -104,8 +106,10 @@ class Optimizer:
                 if isinstance(value, Tensor):  # as tm.load returns them
                     value = value.data
                 if isinstance(value, np.ndarray) and value.shape != param.data.shape and value.ndim:
-                    raise ValueError(f"optimizer state {name!r} has shape {value.shape} but its parameter has "
-                                     f"shape {param.data.shape}")
+                    raise ValueError(
+                        f"optimizer state {name!r} has shape {value.shape} but its parameter has "
+                        f"shape {param.data.shape}"
+                    )
                 restored[name] = np.array(value, copy=True) if isinstance(value, np.ndarray) else value
             self.state[param] = restored
         del params

@@ -13,16 +13,27 @@ class SGD(Optimizer):
         if momentum:  b = g on the first step, else b = momentum * b + (1 - dampening) * g
                       g = g + momentum * b if nesterov else b
         p = p - lr * g
+
+    as PyTorch's SGD.
     """
 
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
-                 maximize=False):
-        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                                      nesterov=nesterov, maximize=maximize))
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False):
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                momentum=momentum,
+                dampening=dampening,
+                weight_decay=weight_decay,
+                nesterov=nesterov,
+                maximize=maximize,
+            ),
+        )
 
     def _validate(self, group):
-        check_non_negative(learning_rate=group["lr"], momentum_value=group["momentum"],
-                           weight_decay_value=group["weight_decay"])
+        check_non_negative(
+            learning_rate=group["lr"], momentum_value=group["momentum"], weight_decay_value=group["weight_decay"]
+        )
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
@@ -34,6 +45,14 @@ class SGD(Optimizer):
         if first:
             buffer = state["momentum_buffer"] = np.empty_like(param)
         state_arrays = (param,) if buffer is None else (param, buffer)
-        backend.optimizer_kernels(*state_arrays).sgd_step(param, grad, buffer, group["lr"], momentum,
-                                                          group["dampening"], group["weight_decay"],
-                                                          group["nesterov"], first)
+        backend.optimizer_kernels(*state_arrays).sgd_step(
+            param,
+            grad,
+            buffer,
+            group["lr"],
+            momentum,
+            group["dampening"],
+            group["weight_decay"],
+            group["nesterov"],
+            first,
+        )

@@ -15,8 +15,10 @@ import numpy as np
 
 def _window(top, left, stride_h, stride_w, out_h, out_w):
     """The slices picking, for one kernel offset, the input element under it at every output position."""
-    return (slice(top, top + stride_h * (out_h - 1) + 1, stride_h),
-            slice(left, left + stride_w * (out_w - 1) + 1, stride_w))
+    return (
+        slice(top, top + stride_h * (out_h - 1) + 1, stride_h),
+        slice(left, left + stride_w * (out_w - 1) + 1, stride_w),
+    )
 
 
 def im2col(padded, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, out_h, out_w):

@@ -4,8 +4,7 @@ optim/adam.py, optim/sgd.py)."""
 import numpy as np
 
 
-def adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps, weight_decay, step,
-              decoupled):
+def adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps, weight_decay, step, decoupled):
     """One Adam(W) step in place on param and the moment arrays. max_exp_avg_sq is None without amsgrad."""
     if weight_decay:
         if decoupled:
@@ -20,8 +19,8 @@ def adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2
     if max_exp_avg_sq is not None:
         np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
         second = max_exp_avg_sq
-    denominator = np.sqrt(second) / np.sqrt(1 - beta2 ** step) + eps
-    param -= (lr / (1 - beta1 ** step)) * exp_avg / denominator
+    denominator = np.sqrt(second) / np.sqrt(1 - beta2**step) + eps
+    param -= (lr / (1 - beta1**step)) * exp_avg / denominator
 
 
 def sgd_step(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay, nesterov, first):

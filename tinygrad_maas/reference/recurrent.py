@@ -30,22 +30,22 @@ def gru_cell(xp, hp, h_prev, gates, hn, h):
     into h (all (N, H) arrays are the caller's, so a sequence allocates nothing per step)."""
     size = h_prev.shape[1]
     r = _sigmoid(xp[:, :size] + hp[:, :size])
-    z = _sigmoid(xp[:, size:2 * size] + hp[:, size:2 * size])
-    hn[...] = hp[:, 2 * size:]
-    n = np.tanh(xp[:, 2 * size:] + r * hn)
-    gates[:, :size], gates[:, size:2 * size], gates[:, 2 * size:] = r, z, n
+    z = _sigmoid(xp[:, size : 2 * size] + hp[:, size : 2 * size])
+    hn[...] = hp[:, 2 * size :]
+    n = np.tanh(xp[:, 2 * size :] + r * hn)
+    gates[:, :size], gates[:, size : 2 * size], gates[:, 2 * size :] = r, z, n
     h[...] = (1 - z) * n + z * h_prev
 
 
 def gru_cell_backward(dh, gates, hn, h_prev, dxp, dhp):
     """Backward of one GRU step: writes d xp and d hp (N, 3H); returns dh_prev's direct part (dh z)."""
     size = h_prev.shape[1]
-    r, z, n = gates[:, :size], gates[:, size:2 * size], gates[:, 2 * size:]
+    r, z, n = gates[:, :size], gates[:, size : 2 * size], gates[:, 2 * size :]
     da_n = dh * (1 - z) * (1 - n * n)
     da_r = da_n * hn * r * (1 - r)
     da_z = dh * (h_prev - n) * z * (1 - z)
-    dxp[:, :size], dxp[:, size:2 * size], dxp[:, 2 * size:] = da_r, da_z, da_n
-    dhp[:, :size], dhp[:, size:2 * size], dhp[:, 2 * size:] = da_r, da_z, da_n * r
+    dxp[:, :size], dxp[:, size : 2 * size], dxp[:, 2 * size :] = da_r, da_z, da_n
+    dhp[:, :size], dhp[:, size : 2 * size], dhp[:, 2 * size :] = da_r, da_z, da_n * r
     return dh * z
 
 
@@ -54,9 +54,9 @@ def lstm_cell(xp, hp, c_prev, gates, c, h):
     into h."""
     size = c_prev.shape[1]
     a = xp + hp
-    i, f = _sigmoid(a[:, :size]), _sigmoid(a[:, size:2 * size])
-    g, o = np.tanh(a[:, 2 * size:3 * size]), _sigmoid(a[:, 3 * size:])
-    gates[:, :size], gates[:, size:2 * size], gates[:, 2 * size:3 * size], gates[:, 3 * size:] = i, f, g, o
+    i, f = _sigmoid(a[:, :size]), _sigmoid(a[:, size : 2 * size])
+    g, o = np.tanh(a[:, 2 * size : 3 * size]), _sigmoid(a[:, 3 * size :])
+    gates[:, :size], gates[:, size : 2 * size], gates[:, 2 * size : 3 * size], gates[:, 3 * size :] = i, f, g, o
     c[...] = f * c_prev + i * g
     h[...] = o * np.tanh(c)
 
@@ -64,11 +64,11 @@ def lstm_cell(xp, hp, c_prev, gates, c, h):
 def lstm_cell_backward(dh, dc, gates, c_prev, c, da):
     """Backward of one LSTM step: writes the pre-activation gradient da (N, 4H); returns dc_prev."""
     size = c_prev.shape[1]
-    i, f, g, o = gates[:, :size], gates[:, size:2 * size], gates[:, 2 * size:3 * size], gates[:, 3 * size:]
+    i, f, g, o = gates[:, :size], gates[:, size : 2 * size], gates[:, 2 * size : 3 * size], gates[:, 3 * size :]
     tanh_c = np.tanh(c)
     dc_total = dc + dh * o * (1 - tanh_c * tanh_c)
     da[:, :size] = dc_total * g * i * (1 - i)
-    da[:, size:2 * size] = dc_total * c_prev * f * (1 - f)
-    da[:, 2 * size:3 * size] = dc_total * i * (1 - g * g)
-    da[:, 3 * size:] = dh * tanh_c * o * (1 - o)
+    da[:, size : 2 * size] = dc_total * c_prev * f * (1 - f)
+    da[:, 2 * size : 3 * size] = dc_total * i * (1 - g * g)
+    da[:, 3 * size :] = dh * tanh_c * o * (1 - o)
     return dc_total * f

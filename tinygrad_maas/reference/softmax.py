@@ -50,8 +50,9 @@ def cross_entropy(logits, targets, class_weights, ignore_index, smoothing):
     """Per-row losses (N,), per-row target weights (N,) and per-row logsumexp (N,) for backward."""
     shift = logits.max(axis=1, keepdims=True, initial=-np.inf)
     lse = (np.log(np.exp(logits - shift).sum(axis=1, keepdims=True)) + shift)[:, 0]
-    shares, target_weight = _class_shares(targets, class_weights, ignore_index, smoothing, logits.shape[1],
-                                          logits.dtype)
+    shares, target_weight = _class_shares(
+        targets, class_weights, ignore_index, smoothing, logits.shape[1], logits.dtype
+    )
     losses = (shares * (lse[:, None] - logits)).sum(axis=1)
     return losses, target_weight, lse
 

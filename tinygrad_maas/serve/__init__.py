@@ -12,13 +12,24 @@ imported only here. docs/serving.md tells how to run it and what each limit prot
 """
 
 
-def serve(model_repository, host="127.0.0.1", port=8000, settings=None, token=None, tokens_file=None,
-          allowed_hosts=None, log_level="info", ssl_certfile=None, ssl_keyfile=None, load_models=None):
+def serve(
+    model_repository,
+    host="127.0.0.1",
+    port=8000,
+    settings=None,
+    token=None,
+    tokens_file=None,
+    allowed_hosts=None,
+    log_level="info",
+    ssl_certfile=None,
+    ssl_keyfile=None,
+    load_models=None,
+):
     """Load and warm up the repository's models, then serve until interrupted (Ctrl-C, SIGTERM)."""
     try:
-        import uvicorn  # noqa: F401
         import httptools  # noqa: F401
         import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
     except ImportError:
         raise ImportError('serving needs the serve extra: pip install "tinygrad_maas[serve]"') from None
     from .app import create_app
@@ -32,8 +43,10 @@ def serve(model_repository, host="127.0.0.1", port=8000, settings=None, token=No
         raise ValueError("give a single token or a tokens file, not both")
     access = AccessControl.from_file(tokens_file) if tokens_file else AccessControl.from_token(token)
     if host not in HostAllowList.LOOPBACK and not access.enabled:
-        raise ValueError(f"refusing to listen on {host} without access control: give --token-file, --tokens-file "
-                         "or TINYGRAD_MAAS_TOKEN when binding a non-loopback address")
+        raise ValueError(
+            f"refusing to listen on {host} without access control: give --token-file, --tokens-file "
+            "or TINYGRAD_MAAS_TOKEN when binding a non-loopback address"
+        )
     if bool(ssl_certfile) != bool(ssl_keyfile):
         raise ValueError("TLS needs both --ssl-certfile and --ssl-keyfile")
     hosts = HostAllowList(allowed_hosts) if allowed_hosts else HostAllowList.default_for(host)
@@ -59,6 +72,7 @@ def _exit_despite_hung_models(timeout):
         if thread is not threading.current_thread() and not thread.daemon:
             thread.join(max(0.0, deadline - time.monotonic()))
             if thread.is_alive():
-                print(f"a model is still running after the shutdown timeout ({thread.name}); exiting anyway",
-                      flush=True)
+                print(
+                    f"a model is still running after the shutdown timeout ({thread.name}); exiting anyway", flush=True
+                )
                 os._exit(1)

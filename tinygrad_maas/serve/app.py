@@ -86,8 +86,9 @@ class guard:
             return error_response(problem)
         except asyncio.TimeoutError:
             context.metrics.rejected("request_timeout")
-            return error_response(ApiError(503, f"no answer within the request timeout of "
-                                                f"{context.settings.request_timeout:g} seconds"))
+            return error_response(
+                ApiError(503, f"no answer within the request timeout of {context.settings.request_timeout:g} seconds")
+            )
         except Exception as problem:  # noqa: BLE001 - the server's own failure, said as 500
             return error_response(ApiError(500, f"internal error: {type(problem).__name__}: {problem}"))
         finally:
@@ -123,8 +124,9 @@ def create_app(repository, settings=None, access=None, hosts=None):
     from . import routes_admin, routes_v1, routes_v2
 
     settings = settings or repository.settings or ServerSettings()
-    context = ServerContext(repository, settings, access or AccessControl(), hosts or HostAllowList(["*"]),
-                            repository.metrics)
+    context = ServerContext(
+        repository, settings, access or AccessControl(), hosts or HostAllowList(["*"]), repository.metrics
+    )
     routes = routes_v2.routes(context) + routes_v1.routes(context) + routes_admin.routes(context)
 
     async def not_found(scope, receive, send):

@@ -85,10 +85,14 @@ def _tenant_from(name, entry):
         if key in entry:
             value = entry[key]
             integral = key in ("max_in_flight", "priority")
-            if isinstance(value, bool) or not isinstance(value, int if integral else (int, float)) or \
-                    value < (0 if key == "priority" else 1):
-                raise ValueError(f"{where}: {key} must be a positive {'integer' if integral else 'number'}, "
-                                 f"got {value!r:.40}")
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int if integral else (int, float))
+                or value < (0 if key == "priority" else 1)
+            ):
+                raise ValueError(
+                    f"{where}: {key} must be a positive {'integer' if integral else 'number'}, got {value!r:.40}"
+                )
             fields[key] = value
     return digest, Tenant(name, **fields)
 
@@ -104,8 +108,9 @@ class AccessControl:
         """One tenant with every scope and every model (the --token-file / TINYGRAD_MAAS_TOKEN setting)."""
         if not token:
             return cls()
-        return cls({_digest(token): Tenant("default", scopes=SCOPES, rate_per_second=1e9, burst=1e9,
-                                           max_in_flight=1_000_000)})
+        return cls(
+            {_digest(token): Tenant("default", scopes=SCOPES, rate_per_second=1e9, burst=1e9, max_in_flight=1_000_000)}
+        )
 
     @classmethod
     def from_file(cls, path):
@@ -115,7 +120,7 @@ class AccessControl:
             except (json.JSONDecodeError, UnicodeDecodeError) as error:
                 raise ValueError(f"tokens file {path}: not valid JSON: {error}") from None
         if not isinstance(document, dict) or not isinstance(document.get("tenants"), dict) or not document["tenants"]:
-            raise ValueError(f"tokens file {path}: expected {{\"tenants\": {{name: {{...}}, ...}}}}")
+            raise ValueError(f'tokens file {path}: expected {{"tenants": {{name: {{...}}, ...}}}}')
         tenants = {}
         for name, entry in document["tenants"].items():
             digest, tenant = _tenant_from(name, entry)
@@ -180,10 +185,13 @@ class HostAllowList:
             return
         host = (host_header or "").strip().lower()
         if host.startswith("["):  # [::1]:8000
-            host = host[1:host.find("]")] if "]" in host else host
+            host = host[1 : host.find("]")] if "]" in host else host
         elif host.count(":") == 1:
             host = host.split(":")[0]
         if host not in self.hosts:
-            raise ApiError(400, f"Host {host_header[:100]!r} is not served here (allowed: {sorted(self.hosts)})"
-                           if host_header else "the request has no Host header")
-
+            raise ApiError(
+                400,
+                f"Host {host_header[:100]!r} is not served here (allowed: {sorted(self.hosts)})"
+                if host_header
+                else "the request has no Host header",
+            )

@@ -52,16 +52,17 @@ def batch_key(arrays):
 class Scheduler:
     def __init__(self, model, config, metrics):
         self.model, self.config, self.metrics = model, config, metrics
-        self.pending = []            # waiting jobs, sorted by Job.order = (priority, arrival number)
+        self.pending = []  # waiting jobs, sorted by Job.order = (priority, arrival number)
         self.arrivals = itertools.count()
-        self.dispatcher = None       # the task forming batches, alive only while jobs wait
-        self.slots = None            # asyncio.Semaphore(instance_count), made in the server's loop
-        self.wakeup = None           # set when a job arrives, for a batch waiting to fill
-        self.closed = None           # the reason, once retired: only requests that hold it may still submit
-        self.holders = 0             # requests between taking this model and their answer (held())
-        self.running = set()         # batches executing (futures of the worker threads)
-        self.executor = concurrent.futures.ThreadPoolExecutor(config.instance_count,
-                                                              thread_name_prefix=f"model-{model.name}")
+        self.dispatcher = None  # the task forming batches, alive only while jobs wait
+        self.slots = None  # asyncio.Semaphore(instance_count), made in the server's loop
+        self.wakeup = None  # set when a job arrives, for a batch waiting to fill
+        self.closed = None  # the reason, once retired: only requests that hold it may still submit
+        self.holders = 0  # requests between taking this model and their answer (held())
+        self.running = set()  # batches executing (futures of the worker threads)
+        self.executor = concurrent.futures.ThreadPoolExecutor(
+            config.instance_count, thread_name_prefix=f"model-{model.name}"
+        )
 
     async def infer(self, arrays, priority=0, timeout_us=None):
         """The model's outputs for one request's inputs (its rows only)."""
@@ -76,8 +77,12 @@ class Scheduler:
             raise ApiError(503, self.closed, retry_after(1))
         if len(self.pending) >= self.config.max_queue_size:
             self.metrics.rejected("queue_full")
-            raise ApiError(503, f"model {self.model.name!r} version {self.model.version} has "
-                                f"{len(self.pending)} requests waiting, its limit; retry later", retry_after(1))
+            raise ApiError(
+                503,
+                f"model {self.model.name!r} version {self.model.version} has "
+                f"{len(self.pending)} requests waiting, its limit; retry later",
+                retry_after(1),
+            )
         loop = asyncio.get_running_loop()
         if self.slots is None:
             self.slots, self.wakeup = asyncio.Semaphore(self.config.instance_count), asyncio.Event()
@@ -101,8 +106,14 @@ class Scheduler:
     def _expire(self, job, timeout_us):
         if not job.taken and not job.future.done():
             self.metrics.rejected("queue_timeout")
-            job.future.set_exception(ApiError(503, f"the request waited in the queue of model {self.model.name!r} "
-                                                   f"longer than its timeout of {timeout_us} us", retry_after(1)))
+            job.future.set_exception(
+                ApiError(
+                    503,
+                    f"the request waited in the queue of model {self.model.name!r} "
+                    f"longer than its timeout of {timeout_us} us",
+                    retry_after(1),
+                )
+            )
 
     async def _dispatch(self):
         while self.pending:
@@ -178,8 +189,13 @@ class Scheduler:
         try:
             results = work.result()
             results = [results] if batch[0].key is None else results
-            self.metrics.executed(self.model, len(batch), sum(job.rows for job in batch),
-                                  sum(started - job.queued_at for job in batch), time.perf_counter() - started)
+            self.metrics.executed(
+                self.model,
+                len(batch),
+                sum(job.rows for job in batch),
+                sum(started - job.queued_at for job in batch),
+                time.perf_counter() - started,
+            )
             for job, result in zip(batch, results):
                 if not job.future.done():
                     job.future.set_result(result)
@@ -201,7 +217,7 @@ class Scheduler:
         results, start = [], 0
         for arrays in requests:
             count = next(iter(arrays.values())).shape[0]
-            results.append({name: value[start:start + count] for name, value in outputs.items()})
+            results.append({name: value[start : start + count] for name, value in outputs.items()})
             start += count
         return results
 

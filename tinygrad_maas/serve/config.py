@@ -32,7 +32,7 @@ import os
 class ModelConfig:
     max_batch_size: int
     max_queue_delay_us: int
-    priority_levels: int = 0            # 0: one level
+    priority_levels: int = 0  # 0: one level
     default_priority_level: int = 0
     queue_timeout_us: int = 30_000_000
     allow_timeout_override: bool = True
@@ -41,8 +41,12 @@ class ModelConfig:
 
     @classmethod
     def defaults(cls, settings):
-        return cls(max_batch_size=settings.max_batch_size, max_queue_delay_us=settings.max_queue_delay_us,
-                   queue_timeout_us=settings.queue_timeout_us, max_queue_size=settings.max_queue_size)
+        return cls(
+            max_batch_size=settings.max_batch_size,
+            max_queue_delay_us=settings.max_queue_delay_us,
+            queue_timeout_us=settings.queue_timeout_us,
+            max_queue_size=settings.max_queue_size,
+        )
 
     def priority(self, requested, tenant_level=None):
         """The queue position class of a request (smaller runs first): the level it asked for (1 = highest),
@@ -54,8 +58,13 @@ class ModelConfig:
 
 
 _TOP = {"name", "max_batch_size", "dynamic_batching", "instance_group"}
-_BATCHING = {"max_queue_delay_microseconds", "priority_levels", "default_priority_level", "default_queue_policy",
-             "preferred_batch_size"}
+_BATCHING = {
+    "max_queue_delay_microseconds",
+    "priority_levels",
+    "default_priority_level",
+    "default_queue_policy",
+    "preferred_batch_size",
+}
 _POLICY = {"default_timeout_microseconds", "allow_timeout_override", "max_queue_size", "timeout_action"}
 
 
@@ -89,20 +98,23 @@ def parse_model_config(text, model_name, settings):
         changes["max_batch_size"] = max(_count(top["max_batch_size"], "max_batch_size", 0, 4096), 1)
     batching = _object(top.get("dynamic_batching", {}), "dynamic_batching", _BATCHING)
     if "max_queue_delay_microseconds" in batching:
-        changes["max_queue_delay_us"] = _count(batching["max_queue_delay_microseconds"],
-                                               "dynamic_batching.max_queue_delay_microseconds", 0, 10_000_000)
+        changes["max_queue_delay_us"] = _count(
+            batching["max_queue_delay_microseconds"], "dynamic_batching.max_queue_delay_microseconds", 0, 10_000_000
+        )
     levels = _count(batching.get("priority_levels", 0), "dynamic_batching.priority_levels", 0, 16)
     if levels:
         changes["priority_levels"] = levels
-        changes["default_priority_level"] = _count(batching.get("default_priority_level", levels),
-                                                   "dynamic_batching.default_priority_level", 1, levels)
+        changes["default_priority_level"] = _count(
+            batching.get("default_priority_level", levels), "dynamic_batching.default_priority_level", 1, levels
+        )
     policy = _object(batching.get("default_queue_policy", {}), "dynamic_batching.default_queue_policy", _POLICY)
     where = "dynamic_batching.default_queue_policy"
     if policy.get("timeout_action", "REJECT") != "REJECT":
         raise ValueError(f"{where}.timeout_action: only REJECT is supported, got {policy['timeout_action']!r:.40}")
     if policy.get("default_timeout_microseconds"):
-        changes["queue_timeout_us"] = _count(policy["default_timeout_microseconds"],
-                                             f"{where}.default_timeout_microseconds", 0, 3_600_000_000)
+        changes["queue_timeout_us"] = _count(
+            policy["default_timeout_microseconds"], f"{where}.default_timeout_microseconds", 0, 3_600_000_000
+        )
     if "allow_timeout_override" in policy:
         if not isinstance(policy["allow_timeout_override"], bool):
             raise ValueError(f"{where}.allow_timeout_override must be true or false")

@@ -59,11 +59,11 @@ def integrated_gradients(module, sample, baseline, target, steps, chunk_rows=32)
     difference = (sample - baseline).astype(np.float64)
     averaged = np.zeros(sample.shape[1:], dtype=np.float64)
     for start in range(0, steps, chunk_rows):
-        alpha = alphas[start:start + chunk_rows].reshape((-1,) + (1,) * (sample.ndim - 1))
+        alpha = alphas[start : start + chunk_rows].reshape((-1,) + (1,) * (sample.ndim - 1))
         points = (baseline + alpha * difference).astype(sample.dtype)
         scores, inputs = _scores(module, points, target)
         (gradient,) = tm.autograd.grad(scores.sum(), inputs)
-        averaged += np.tensordot(weights[start:start + chunk_rows], gradient.numpy().astype(np.float64), axes=1)
+        averaged += np.tensordot(weights[start : start + chunk_rows], gradient.numpy().astype(np.float64), axes=1)
     attributions = difference[0] * averaged
     change = predict_scores(module, sample)[target] - predict_scores(module, baseline)[target]
     return attributions[None].astype(sample.dtype), float(attributions.sum() - change)

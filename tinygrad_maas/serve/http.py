@@ -27,13 +27,15 @@ _REASONS = {408: b"Request Timeout", 431: b"Request Header Fields Too Large", 50
 
 def _plain_response(status, message):
     body = message.encode("ascii", "replace")
-    return (b"HTTP/1.1 %d %s\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: %d\r\n"
-            b"connection: close\r\n\r\n%s" % (status, _REASONS[status], len(body), body))
+    return (
+        b"HTTP/1.1 %d %s\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: %d\r\n"
+        b"connection: close\r\n\r\n%s" % (status, _REASONS[status], len(body), body)
+    )
 
 
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
-    settings = None          # a ServerSettings, set by protocol_for()
-    clients = None           # {client address: open connections}, shared by the connections of one server
+    settings = None  # a ServerSettings, set by protocol_for()
+    clients = None  # {client address: open connections}, shared by the connections of one server
 
     def connection_made(self, transport):
         super().connection_made(transport)
@@ -142,10 +144,18 @@ def make_server(app, settings, host="127.0.0.1", port=8000, log_level="info", ss
     """A uvicorn.Server running `app` with every limit of `settings` applied."""
     import uvicorn
 
-    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, http=protocol_for(settings),
-                            limit_concurrency=settings.max_connections,
-                            timeout_keep_alive=settings.keep_alive_timeout,
-                            timeout_graceful_shutdown=settings.shutdown_timeout,
-                            ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile, server_header=False,
-                            proxy_headers=False)  # X-Forwarded-For is a client's claim: limits use the socket's address
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        http=protocol_for(settings),
+        limit_concurrency=settings.max_connections,
+        timeout_keep_alive=settings.keep_alive_timeout,
+        timeout_graceful_shutdown=settings.shutdown_timeout,
+        ssl_certfile=ssl_certfile,
+        ssl_keyfile=ssl_keyfile,
+        server_header=False,
+        proxy_headers=False,
+    )  # X-Forwarded-For is a client's claim: limits use the socket's address
     return uvicorn.Server(config)

@@ -13,14 +13,22 @@ by the route guard (app.py), whichever endpoint it came through.
 
 import threading
 
-COUNTERS = ("nv_inference_request_success", "nv_inference_request_failure", "nv_inference_count",
-            "nv_inference_exec_count", "nv_inference_queue_duration_us", "nv_inference_compute_infer_duration_us")
-HELP = {"nv_inference_request_success": "Number of successful inference requests",
-        "nv_inference_request_failure": "Number of failed inference requests",
-        "nv_inference_count": "Number of inferences performed (rows)",
-        "nv_inference_exec_count": "Number of model executions (batches)",
-        "nv_inference_queue_duration_us": "Cumulative time requests waited in the batching queue, microseconds",
-        "nv_inference_compute_infer_duration_us": "Cumulative model execution time, microseconds"}
+COUNTERS = (
+    "nv_inference_request_success",
+    "nv_inference_request_failure",
+    "nv_inference_count",
+    "nv_inference_exec_count",
+    "nv_inference_queue_duration_us",
+    "nv_inference_compute_infer_duration_us",
+)
+HELP = {
+    "nv_inference_request_success": "Number of successful inference requests",
+    "nv_inference_request_failure": "Number of failed inference requests",
+    "nv_inference_count": "Number of inferences performed (rows)",
+    "nv_inference_exec_count": "Number of model executions (batches)",
+    "nv_inference_queue_duration_us": "Cumulative time requests waited in the batching queue, microseconds",
+    "nv_inference_compute_infer_duration_us": "Cumulative model execution time, microseconds",
+}
 
 
 class Metrics:
@@ -56,8 +64,12 @@ class Metrics:
                 for (name, model, version), value in sorted(self.values.items()):
                     if name == counter:
                         lines.append(f'{counter}{{model="{model}",version="{version}"}} {value}')
-            lines += ["# HELP tinygrad_maas_rejected_requests_total Requests turned away before reaching a model",
-                      "# TYPE tinygrad_maas_rejected_requests_total counter"]
-            lines += [f'tinygrad_maas_rejected_requests_total{{reason="{reason}"}} {value}'
-                      for reason, value in sorted(self.rejections.items())]
+            lines += [
+                "# HELP tinygrad_maas_rejected_requests_total Requests turned away before reaching a model",
+                "# TYPE tinygrad_maas_rejected_requests_total counter",
+            ]
+            lines += [
+                f'tinygrad_maas_rejected_requests_total{{reason="{reason}"}} {value}'
+                for reason, value in sorted(self.rejections.items())
+            ]
         return "\n".join(lines) + "\n"

@@ -28,14 +28,21 @@ def _tensor_spec(spec, where, max_sample_bytes):
         raise ValueError(f"{where}.name must be 1-64 letters, digits or '_.:-', got {name!r:.80}")
     if datatype not in DATATYPES:
         raise ValueError(f"{where}.datatype {datatype!r:.40} is not one of {sorted(DATATYPES)}")
-    if not isinstance(shape, list) or not 1 <= len(shape) <= 8 or shape[0] != -1 or \
-            not all(isinstance(n, int) and not isinstance(n, bool) and n >= -1 and n != 0 for n in shape):
-        raise ValueError(f"{where}.shape must be -1 (the batch) followed by at most 7 sizes (-1: any), got "
-                         f"{shape!r:.80}")
+    if (
+        not isinstance(shape, list)
+        or not 1 <= len(shape) <= 8
+        or shape[0] != -1
+        or not all(isinstance(n, int) and not isinstance(n, bool) and n >= -1 and n != 0 for n in shape)
+    ):
+        raise ValueError(
+            f"{where}.shape must be -1 (the batch) followed by at most 7 sizes (-1: any), got {shape!r:.80}"
+        )
     sample_bytes = math.prod(max(n, 1) for n in shape[1:]) * np.dtype(DATATYPES[datatype]).itemsize
     if sample_bytes > max_sample_bytes:
-        raise ValueError(f"{where}: one sample of shape {shape[1:]} takes {sample_bytes} bytes, more than a request "
-                         f"may carry ({max_sample_bytes})")
+        raise ValueError(
+            f"{where}: one sample of shape {shape[1:]} takes {sample_bytes} bytes, more than a request "
+            f"may carry ({max_sample_bytes})"
+        )
     return {"name": name, "datatype": datatype, "shape": shape}
 
 
@@ -83,8 +90,9 @@ class LoadedModel:
         found = {"datatype": datatype_of(output.dtype), "shape": [-1] + list(output.shape[1:])}
         if self.outputs is None:
             self.outputs = [{"name": "output", **found}]
-        elif found["datatype"] != self.outputs[0]["datatype"] or \
-                not shape_matches(found["shape"], self.outputs[0]["shape"]):
+        elif found["datatype"] != self.outputs[0]["datatype"] or not shape_matches(
+            found["shape"], self.outputs[0]["shape"]
+        ):
             raise ValueError(f"the model's output {found} does not match signature.outputs[0] {self.outputs[0]}")
 
     def predict(self, inputs):
@@ -111,7 +119,10 @@ class LoadedModel:
         baseline = options["baseline"]
         baseline = np.zeros_like(sample) if baseline is None else baseline.astype(sample.dtype).reshape(sample.shape)
         attributions, delta = explain.integrated_gradients(self.module, sample, baseline, target, options["steps"])
-        result.update(attributions=attributions[0].tolist(), steps=options["steps"],
-                      baseline_score=float(explain.predict_scores(self.module, baseline)[target]),
-                      convergence_delta=delta)
+        result.update(
+            attributions=attributions[0].tolist(),
+            steps=options["steps"],
+            baseline_score=float(explain.predict_scores(self.module, baseline)[target]),
+            convergence_delta=delta,
+        )
         return result

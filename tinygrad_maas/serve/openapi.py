@@ -8,9 +8,20 @@ from .. import __version__
 
 _NAME = {"type": "string", "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"}
 _VERSION = {"type": "string", "pattern": "^[1-9][0-9]{0,17}$"}
-_ERROR = {"description": "the problem, named", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-_COMMON_ERRORS = {"400": _ERROR, "401": _ERROR, "403": _ERROR, "404": _ERROR, "408": _ERROR, "413": _ERROR,
-                  "429": _ERROR, "503": _ERROR}
+_ERROR = {
+    "description": "the problem, named",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
+_COMMON_ERRORS = {
+    "400": _ERROR,
+    "401": _ERROR,
+    "403": _ERROR,
+    "404": _ERROR,
+    "408": _ERROR,
+    "413": _ERROR,
+    "429": _ERROR,
+    "503": _ERROR,
+}
 
 
 def _path_parameter(name, schema):
@@ -18,8 +29,11 @@ def _path_parameter(name, schema):
 
 
 def _operation(summary, responses, parameters=(), body=None, secured=True):
-    operation = {"summary": summary, "parameters": list(parameters),
-                 "responses": {**responses, **(_COMMON_ERRORS if secured else {})}}
+    operation = {
+        "summary": summary,
+        "parameters": list(parameters),
+        "responses": {**responses, **(_COMMON_ERRORS if secured else {})},
+    }
     if body is not None:
         operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
     if not secured:
@@ -37,56 +51,140 @@ def _ref(name):
 
 _SCHEMAS = {
     "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
-    "Tensor": {"type": "object", "required": ["name", "datatype", "shape"], "properties": {
-        "name": {"type": "string"}, "datatype": {"type": "string", "enum": [
-            "BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64", "FP16", "FP32", "FP64"]},
-        "shape": {"type": "array", "items": {"type": "integer"}},
-        "parameters": {"type": "object"},
-        "data": {"type": "array"}}},
-    "InferenceRequest": {"type": "object", "required": ["inputs"], "properties": {
-        "id": {"type": "string"}, "parameters": {"type": "object", "properties": {
-            "binary_data_output": {"type": "boolean"}, "priority": {"type": "integer", "minimum": 0},
-            "timeout": {"type": "integer", "minimum": 0}}},
-        "inputs": {"type": "array", "items": _ref("Tensor")},
-        "outputs": {"type": "array", "items": {"type": "object", "properties": {
-            "name": {"type": "string"}, "parameters": {"type": "object"}}}}}},
-    "InferenceResponse": {"type": "object", "required": ["model_name", "outputs"], "properties": {
-        "model_name": {"type": "string"}, "model_version": {"type": "string"}, "id": {"type": "string"},
-        "outputs": {"type": "array", "items": _ref("Tensor")}}},
-    "ModelMetadata": {"type": "object", "required": ["name", "versions", "platform", "inputs", "outputs"],
-                      "properties": {"name": {"type": "string"}, "versions": {"type": "array", "items": {"type": "string"}},
-                                     "platform": {"type": "string"},
-                                     "inputs": {"type": "array", "items": _ref("Tensor")},
-                                     "outputs": {"type": "array", "items": _ref("Tensor")}}},
-    "Rows": {"type": "object", "properties": {"instances": {"type": "array"}, "inputs": {}, "parameters": {
-        "type": "object", "properties": {"method": {"type": "string", "enum": ["saliency", "integrated_gradients"]},
-                                         "target": {"type": "integer", "minimum": 0},
-                                         "steps": {"type": "integer", "minimum": 1},
-                                         "baseline": {"type": "array"}}}}},
-    "IndexEntry": {"type": "object", "required": ["name", "state", "reason"], "properties": {
-        "name": {"type": "string"}, "version": {"type": "string"},
-        "state": {"type": "string", "enum": ["READY", "LOADING", "UNAVAILABLE"]}, "reason": {"type": "string"}}},
+    "Tensor": {
+        "type": "object",
+        "required": ["name", "datatype", "shape"],
+        "properties": {
+            "name": {"type": "string"},
+            "datatype": {
+                "type": "string",
+                "enum": [
+                    "BOOL",
+                    "UINT8",
+                    "UINT16",
+                    "UINT32",
+                    "UINT64",
+                    "INT8",
+                    "INT16",
+                    "INT32",
+                    "INT64",
+                    "FP16",
+                    "FP32",
+                    "FP64",
+                ],
+            },
+            "shape": {"type": "array", "items": {"type": "integer"}},
+            "parameters": {"type": "object"},
+            "data": {"type": "array"},
+        },
+    },
+    "InferenceRequest": {
+        "type": "object",
+        "required": ["inputs"],
+        "properties": {
+            "id": {"type": "string"},
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "binary_data_output": {"type": "boolean"},
+                    "priority": {"type": "integer", "minimum": 0},
+                    "timeout": {"type": "integer", "minimum": 0},
+                },
+            },
+            "inputs": {"type": "array", "items": _ref("Tensor")},
+            "outputs": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"name": {"type": "string"}, "parameters": {"type": "object"}},
+                },
+            },
+        },
+    },
+    "InferenceResponse": {
+        "type": "object",
+        "required": ["model_name", "outputs"],
+        "properties": {
+            "model_name": {"type": "string"},
+            "model_version": {"type": "string"},
+            "id": {"type": "string"},
+            "outputs": {"type": "array", "items": _ref("Tensor")},
+        },
+    },
+    "ModelMetadata": {
+        "type": "object",
+        "required": ["name", "versions", "platform", "inputs", "outputs"],
+        "properties": {
+            "name": {"type": "string"},
+            "versions": {"type": "array", "items": {"type": "string"}},
+            "platform": {"type": "string"},
+            "inputs": {"type": "array", "items": _ref("Tensor")},
+            "outputs": {"type": "array", "items": _ref("Tensor")},
+        },
+    },
+    "Rows": {
+        "type": "object",
+        "properties": {
+            "instances": {"type": "array"},
+            "inputs": {},
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "method": {"type": "string", "enum": ["saliency", "integrated_gradients"]},
+                    "target": {"type": "integer", "minimum": 0},
+                    "steps": {"type": "integer", "minimum": 1},
+                    "baseline": {"type": "array"},
+                },
+            },
+        },
+    },
+    "IndexEntry": {
+        "type": "object",
+        "required": ["name", "state", "reason"],
+        "properties": {
+            "name": {"type": "string"},
+            "version": {"type": "string"},
+            "state": {"type": "string", "enum": ["READY", "LOADING", "UNAVAILABLE"]},
+            "reason": {"type": "string"},
+        },
+    },
 }
 
 
 def _model_paths():
     model, version = _path_parameter("model", _NAME), _path_parameter("version", _VERSION)
     paths = {}
-    for prefix, parameters in (("/v2/models/{model}", [model]), ("/v2/models/{model}/versions/{version}",
-                                                                 [model, version])):
+    for prefix, parameters in (
+        ("/v2/models/{model}", [model]),
+        ("/v2/models/{model}/versions/{version}", [model, version]),
+    ):
         paths[prefix] = {"get": _operation("model metadata", {"200": _json(_ref("ModelMetadata"))}, parameters)}
-        paths[prefix + "/ready"] = {"get": _operation("model readiness", {"200": _json({"type": "object"})},
-                                                      parameters)}
-        paths[prefix + "/infer"] = {"post": _operation(
-            "inference (JSON; the binary extension adds raw tensor bytes after the JSON header)",
-            {"200": _json(_ref("InferenceResponse"))}, parameters, _ref("InferenceRequest"))}
-    for prefix, parameters in (("/v1/models/{model}", [model]), ("/v1/models/{model}/versions/{version}",
-                                                                 [model, version])):
-        paths[prefix + ":predict"] = {"post": _operation("TF-Serving predict", {"200": _json({"type": "object"})},
-                                                         parameters, _ref("Rows"))}
-        paths[prefix + ":explain"] = {"post": _operation(
-            "KServe v1 explain: saliency or integrated gradients",
-            {"200": _json({"type": "object", "required": ["explanations"]})}, parameters, _ref("Rows"))}
+        paths[prefix + "/ready"] = {
+            "get": _operation("model readiness", {"200": _json({"type": "object"})}, parameters)
+        }
+        paths[prefix + "/infer"] = {
+            "post": _operation(
+                "inference (JSON; the binary extension adds raw tensor bytes after the JSON header)",
+                {"200": _json(_ref("InferenceResponse"))},
+                parameters,
+                _ref("InferenceRequest"),
+            )
+        }
+    for prefix, parameters in (
+        ("/v1/models/{model}", [model]),
+        ("/v1/models/{model}/versions/{version}", [model, version]),
+    ):
+        paths[prefix + ":predict"] = {
+            "post": _operation("TF-Serving predict", {"200": _json({"type": "object"})}, parameters, _ref("Rows"))
+        }
+        paths[prefix + ":explain"] = {
+            "post": _operation(
+                "KServe v1 explain: saliency or integrated gradients",
+                {"200": _json({"type": "object", "required": ["explanations"]})},
+                parameters,
+                _ref("Rows"),
+            )
+        }
     return paths
 
 
@@ -97,26 +195,45 @@ def document(model_control=False):
         "/v2/health/live": {"get": _operation("liveness", public, secured=False)},
         "/v2/health/ready": {"get": _operation("readiness: some model version can answer", public, secured=False)},
         "/v2": {"get": _operation("server metadata", {"200": _json({"type": "object"})})},
-        "/v1/models": {"get": _operation("the models the caller may use",
-                                         {"200": _json({"type": "object", "required": ["models"]})})},
-        "/v1/models/{model}": {"get": _operation("TF-Serving model status", {"200": _json({"type": "object"})},
-                                                 [_path_parameter("model", _NAME)])},
-        "/v2/repository/index": {"post": _operation(
-            "every model version with its state and the reason for it (admin)",
-            {"200": _json({"type": "array", "items": _ref("IndexEntry")})}, (),
-            {"type": "object", "properties": {"ready": {"type": "boolean"}}})},
+        "/v1/models": {
+            "get": _operation(
+                "the models the caller may use", {"200": _json({"type": "object", "required": ["models"]})}
+            )
+        },
+        "/v1/models/{model}": {
+            "get": _operation(
+                "TF-Serving model status", {"200": _json({"type": "object"})}, [_path_parameter("model", _NAME)]
+            )
+        },
+        "/v2/repository/index": {
+            "post": _operation(
+                "every model version with its state and the reason for it (admin)",
+                {"200": _json({"type": "array", "items": _ref("IndexEntry")})},
+                (),
+                {"type": "object", "properties": {"ready": {"type": "boolean"}}},
+            )
+        },
         "/metrics": {"get": _operation("Prometheus metrics (admin)", {"200": {"description": "text exposition"}})},
         **_model_paths(),
     }
     if model_control:
         for action in ("load", "unload"):
-            paths[f"/v2/repository/models/{{model}}/{action}"] = {"post": _operation(
-                f"{action} every version of a model (admin)", {"200": _json({"type": "object"})},
-                [_path_parameter("model", _NAME)], {"type": "object"})}
-    return {"openapi": "3.0.3",
-            "info": {"title": "tinygrad_maas model server", "version": __version__,
-                     "description": "Open Inference Protocol (KServe v2), TF-Serving REST and KServe v1 explain."},
-            "paths": paths,
-            "components": {"schemas": _SCHEMAS,
-                           "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
-            "security": [{"bearer": []}]}
+            paths[f"/v2/repository/models/{{model}}/{action}"] = {
+                "post": _operation(
+                    f"{action} every version of a model (admin)",
+                    {"200": _json({"type": "object"})},
+                    [_path_parameter("model", _NAME)],
+                    {"type": "object"},
+                )
+            }
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "tinygrad_maas model server",
+            "version": __version__,
+            "description": "Open Inference Protocol (KServe v2), TF-Serving REST and KServe v1 explain.",
+        },
+        "paths": paths,
+        "components": {"schemas": _SCHEMAS, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearer": []}],
+    }

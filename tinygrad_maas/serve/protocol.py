@@ -24,14 +24,29 @@ try:  # part of the serve extra; parses requests about 10x faster than json (doc
 except ImportError:  # the stdlib parser gives the same answers, slower
     orjson = None
 
-DATATYPES = {"BOOL": np.bool_, "UINT8": np.uint8, "UINT16": np.uint16, "UINT32": np.uint32, "UINT64": np.uint64,
-             "INT8": np.int8, "INT16": np.int16, "INT32": np.int32, "INT64": np.int64, "FP16": np.float16,
-             "FP32": np.float32, "FP64": np.float64}
+DATATYPES = {
+    "BOOL": np.bool_,
+    "UINT8": np.uint8,
+    "UINT16": np.uint16,
+    "UINT32": np.uint32,
+    "UINT64": np.uint64,
+    "INT8": np.int8,
+    "INT16": np.int16,
+    "INT32": np.int32,
+    "INT64": np.int64,
+    "FP16": np.float16,
+    "FP32": np.float32,
+    "FP64": np.float64,
+}
 _NAMES = {np.dtype(v): k for k, v in DATATYPES.items()}
 # The JSON element types each datatype accepts. bool is not int here: True in FP32 data is a mistake.
 _INTEGERS = frozenset((int,))
-_JSON_TYPES = {"BOOL": frozenset((bool,)), "FP16": frozenset((int, float)), "FP32": frozenset((int, float)),
-               "FP64": frozenset((int, float))}
+_JSON_TYPES = {
+    "BOOL": frozenset((bool,)),
+    "FP16": frozenset((int, float)),
+    "FP32": frozenset((int, float)),
+    "FP64": frozenset((int, float)),
+}
 _DIGITS = re.compile(r"[0-9]{1,18}")  # ASCII only: "+5", " 5" and "٥" are not lengths
 
 
@@ -61,8 +76,11 @@ def json_numbers(name, array):
     """The array's values as a flat list for JSON. NaN and infinity have no JSON form (orjson would write
     null, the json module an invalid NaN token), so such an output is an error that says what to ask for."""
     if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
-        raise ApiError(500, f"output {name!r} contains NaN or infinite values, which JSON cannot carry; ask for it "
-                            "as binary data (parameters.binary_data: true)")
+        raise ApiError(
+            500,
+            f"output {name!r} contains NaN or infinite values, which JSON cannot carry; ask for it "
+            "as binary data (parameters.binary_data: true)",
+        )
     return array.reshape(-1).tolist()
 
 
@@ -90,8 +108,9 @@ def split_body(body, header_length):
     """(the JSON request, the binary part after it)."""
     if header_length is not None:
         if not _DIGITS.fullmatch(header_length):
-            raise ApiError(400, f"Inference-Header-Content-Length must be a decimal number of bytes, got "
-                                f"{header_length[:40]!r}")
+            raise ApiError(
+                400, f"Inference-Header-Content-Length must be a decimal number of bytes, got {header_length[:40]!r}"
+            )
         size = int(header_length)
         if size > len(body):
             raise ApiError(400, f"Inference-Header-Content-Length {size} exceeds the body's {len(body)} bytes")
@@ -142,16 +161,22 @@ def to_array(data, datatype, shape, where):
         found = np.asarray(flat)  # float64, int64, uint64 or bool: the values as sent (faster than converting)
     except OverflowError:
         found = None
-    if found is None or found.dtype.kind == "O" or (dtype.kind in "iu" and found.size and (
-            found.min() < np.iinfo(dtype).min or found.max() > np.iinfo(dtype).max)):
+    if (
+        found is None
+        or found.dtype.kind == "O"
+        or (
+            dtype.kind in "iu"
+            and found.size
+            and (found.min() < np.iinfo(dtype).min or found.max() > np.iinfo(dtype).max)
+        )
+    ):
         raise ApiError(400, f"{where}: a value does not fit datatype {datatype}")
     with np.errstate(over="ignore"):  # FP32 overflow becomes inf, reported as out of range by check_finite
         return found.astype(dtype, copy=False).reshape(shape)
 
 
 def check_shape(shape, expected, where):
-    if not isinstance(shape, list) or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0
-                                              for n in shape):
+    if not isinstance(shape, list) or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape):
         raise ApiError(400, f"{where}: shape must be a list of non-negative integers, got {shape!r:.100}")
     if not shape_matches(shape, expected):
         raise ApiError(400, f"{where}: shape {shape} does not match the model's {expected} (-1: any size)")
@@ -185,12 +210,14 @@ def _decode_input(item, position, expected, binary, offset):
     if not isinstance(name, str):
         raise ApiError(400, f"inputs[{position}].name must be a string, got {name!r:.60}")
     if name not in expected:
-        raise ApiError(400, f"inputs[{position}].name {name[:60]!r} is not an input of the model (expected "
-                            f"{sorted(expected)})")
+        raise ApiError(
+            400, f"inputs[{position}].name {name[:60]!r} is not an input of the model (expected {sorted(expected)})"
+        )
     where = f"input {name!r}"
     if datatype != expected[name]["datatype"]:
-        raise ApiError(400, f"{where}: datatype {datatype!r:.40} does not match the model's "
-                            f"{expected[name]['datatype']!r}")
+        raise ApiError(
+            400, f"{where}: datatype {datatype!r:.40} does not match the model's {expected[name]['datatype']!r}"
+        )
     check_shape(shape, expected[name]["shape"], where)
     dtype = np.dtype(DATATYPES[datatype])
     size = parameters_of(item, f"inputs[{position}]").get("binary_data_size")
@@ -245,8 +272,9 @@ def requested_outputs(request, output_names):
     for position, item in enumerate(wanted):
         name = item.get("name") if isinstance(item, dict) else None
         if not isinstance(name, str) or name not in output_names:
-            raise ApiError(400, f"outputs[{position}].name {name!r:.60} is not an output of the model "
-                                f"({sorted(output_names)})")
+            raise ApiError(
+                400, f"outputs[{position}].name {name!r:.60} is not an output of the model ({sorted(output_names)})"
+            )
         binary = parameters_of(item, f"outputs[{position}]").get("binary_data", default_binary)
         if not isinstance(binary, bool):
             raise ApiError(400, f"outputs[{position}].parameters.binary_data must be true or false")
@@ -292,5 +320,7 @@ def encode_response(model, version, outputs, binary_names, identifier=None):
     header = json_dumps(response)
     if not blobs:
         return header, {"content-type": "application/json"}
-    return header + b"".join(blobs), {"content-type": "application/octet-stream",
-                                      "inference-header-content-length": str(len(header))}
+    return header + b"".join(blobs), {
+        "content-type": "application/octet-stream",
+        "inference-header-content-length": str(len(header)),
+    }

@@ -38,12 +38,16 @@ class Quotas:
         bucket.updated = now
         if bucket.tokens < 1:
             self._reject("rate_limited")
-            raise ApiError(429, f"tenant {tenant.name!r} is over its rate of {tenant.rate_per_second:g} requests "
-                                "per second", retry_after((1 - bucket.tokens) / tenant.rate_per_second))
+            raise ApiError(
+                429,
+                f"tenant {tenant.name!r} is over its rate of {tenant.rate_per_second:g} requests per second",
+                retry_after((1 - bucket.tokens) / tenant.rate_per_second),
+            )
         if bucket.in_flight >= tenant.max_in_flight:
             self._reject("too_many_in_flight")
-            raise ApiError(429, f"tenant {tenant.name!r} has {bucket.in_flight} requests in flight, its limit",
-                           retry_after(1))
+            raise ApiError(
+                429, f"tenant {tenant.name!r} has {bucket.in_flight} requests in flight, its limit", retry_after(1)
+            )
         bucket.tokens -= 1
         bucket.in_flight += 1
         try:

@@ -48,8 +48,11 @@ def check_name(name):
 
 def check_version(version):
     if not isinstance(version, str) or not VERSION.fullmatch(version):
-        raise ApiError(400, f"invalid model version {str(version)[:40]!r}: a positive integer written plainly "
-                            "(ASCII digits, no sign, no leading zero)")
+        raise ApiError(
+            400,
+            f"invalid model version {str(version)[:40]!r}: a positive integer written plainly "
+            "(ASCII digits, no sign, no leading zero)",
+        )
     return version
 
 
@@ -71,12 +74,12 @@ class Version:
     def __init__(self, name, version, folder):
         self.name, self.version, self.folder = name, version, folder
         self.state, self.reason = LOADING, "found on disk"
-        self.model = None          # a LoadedModel while READY
-        self.signature = None      # {"inputs": [...], "outputs": [...]} once it has loaded (kept when evicted)
-        self.fingerprint = None    # of the files the last load (or failed load) saw
-        self.evicted = False       # unloaded for the memory budget: loads again on demand
+        self.model = None  # a LoadedModel while READY
+        self.signature = None  # {"inputs": [...], "outputs": [...]} once it has loaded (kept when evicted)
+        self.fingerprint = None  # of the files the last load (or failed load) saw
+        self.evicted = False  # unloaded for the memory budget: loads again on demand
         self.last_used = 0.0
-        self.loading = None        # a concurrent.futures.Future while a load runs
+        self.loading = None  # a concurrent.futures.Future while a load runs
 
     def files(self):
         return [os.path.join(self.folder, "architecture.json"), os.path.join(self.folder, "weights.safetensors")]
@@ -92,12 +95,12 @@ class ModelRepository:
         self.root = os.path.abspath(root)
         self.settings = settings or ServerSettings()
         self.metrics, self.log = metrics or Metrics(), log
-        self.versions = {}          # (name, version) -> Version
-        self.configs = {}           # name -> (fingerprint, ModelConfig or the error message)
+        self.versions = {}  # (name, version) -> Version
+        self.configs = {}  # name -> (fingerprint, ModelConfig or the error message)
         self.lock = threading.RLock()
         self.loader = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="model-loader")
         self.retire = lambda scheduler, reason: scheduler.retire(reason)  # the app runs it in its event loop
-        self.said = set()           # problems already logged (each is logged once, not at every poll)
+        self.said = set()  # problems already logged (each is logged once, not at every poll)
 
     # ------------------------------------------------------------------ following the disk
     def scan(self, names=None):
@@ -136,8 +139,9 @@ class ModelRepository:
             config_changed = self._refresh_config(name)
             for version in sorted(versions, key=int):
                 entry = self._entry(name, version, versions[version])
-                if entry.fingerprint != _fingerprint(*entry.files()) or \
-                        (config_changed and entry.state == UNAVAILABLE and not entry.evicted):
+                if entry.fingerprint != _fingerprint(*entry.files()) or (
+                    config_changed and entry.state == UNAVAILABLE and not entry.evicted
+                ):
                     self.load(entry)
                     changes.append((name, version, entry.state))
                 elif config_changed and entry.model is not None and self.config_of(name) is not None:
@@ -217,8 +221,9 @@ class ModelRepository:
         if needed > budget:
             raise ValueError(f"the model's weights take {needed} bytes, more than the memory budget of {budget}")
         with self.lock:
-            loaded = sorted((e for e in self.versions.values() if e.model is not None and e is not keep),
-                            key=lambda e: e.last_used)
+            loaded = sorted(
+                (e for e in self.versions.values() if e.model is not None and e is not keep), key=lambda e: e.last_used
+            )
             used = sum(e.model.nbytes for e in loaded)
             for victim in loaded:
                 if used + needed <= budget:
@@ -233,8 +238,10 @@ class ModelRepository:
         from .batching import Scheduler
 
         with self.lock:
-            old, entry.model.scheduler = entry.model.scheduler, Scheduler(entry.model, self.config_of(entry.name),
-                                                                          self.metrics)
+            old, entry.model.scheduler = (
+                entry.model.scheduler,
+                Scheduler(entry.model, self.config_of(entry.name), self.metrics),
+            )
             self.retire(old, "the model's config.json changed")
         self.log(f"model {entry.name} version {entry.version}: config.json applied")
 
@@ -280,8 +287,9 @@ class ModelRepository:
             return usable[-1]
         check_version(version)
         if version not in entries:
-            raise ApiError(404, f"model {name!r} has no version {version} (it has "
-                                f"{', '.join(sorted(entries, key=int))})")
+            raise ApiError(
+                404, f"model {name!r} has no version {version} (it has {', '.join(sorted(entries, key=int))})"
+            )
         return entries[version]
 
     async def acquire(self, name, version=None):
@@ -303,8 +311,9 @@ class ModelRepository:
                 return entry, model
             if version is not None:
                 break
-        raise ApiError(503, f"model {entry.name!r} version {entry.version} is unavailable: {entry.reason}",
-                       retry_after(5))
+        raise ApiError(
+            503, f"model {entry.name!r} version {entry.version} is unavailable: {entry.reason}", retry_after(5)
+        )
 
     def config_of(self, name):
         config = self.configs.get(name, (None, None))[1]
@@ -314,8 +323,11 @@ class ModelRepository:
         """Triton's repository index: every version with its state and the reason for it."""
         with self.lock:
             entries = sorted(self.versions.values(), key=lambda e: (e.name, int(e.version)))
-            return [{"name": e.name, "version": e.version, "state": e.state, "reason": e.reason}
-                    for e in entries if e.state == READY or not ready_only]
+            return [
+                {"name": e.name, "version": e.version, "state": e.state, "reason": e.reason}
+                for e in entries
+                if e.state == READY or not ready_only
+            ]
 
     def models(self):
         """{model name: [versions, ascending]} of everything the repository holds."""

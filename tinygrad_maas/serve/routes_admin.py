@@ -36,8 +36,10 @@ async def load(request, context, tenant):
     await asyncio.get_running_loop().run_in_executor(None, context.repository.refresh, {name})
     failed = [e for e in context.repository.index() if e["name"] == name and e["state"] != "READY"]
     if failed:
-        raise ApiError(400, f"model {name!r} failed to load: " + "; ".join(
-            f"version {e['version']}: {e['reason']}" for e in failed))
+        raise ApiError(
+            400,
+            f"model {name!r} failed to load: " + "; ".join(f"version {e['version']}: {e['reason']}" for e in failed),
+        )
     return json_response({})
 
 
@@ -59,8 +61,14 @@ async def page(request, context, tenant):
 
     from .page import PAGE
 
-    return HTMLResponse(PAGE, headers={"content-security-policy": "default-src 'self'; script-src 'self' "
-                                       "'unsafe-inline'; style-src 'unsafe-inline'", "x-content-type-options": "nosniff"})
+    return HTMLResponse(
+        PAGE,
+        headers={
+            "content-security-policy": "default-src 'self'; script-src 'self' "
+            "'unsafe-inline'; style-src 'unsafe-inline'",
+            "x-content-type-options": "nosniff",
+        },
+    )
 
 
 async def openapi(request, context, tenant):
@@ -80,6 +88,8 @@ def routes(context):
         route("/v2/repository/index", guard(context, repository_index, "admin"), ("POST",)),
     ]
     if context.settings.model_control_mode == "explicit":
-        found += [route("/v2/repository/models/{model}/load", guard(context, load, "admin", model), ("POST",)),
-                  route("/v2/repository/models/{model}/unload", guard(context, unload, "admin", model), ("POST",))]
+        found += [
+            route("/v2/repository/models/{model}/load", guard(context, load, "admin", model), ("POST",)),
+            route("/v2/repository/models/{model}/unload", guard(context, unload, "admin", model), ("POST",)),
+        ]
     return found

@@ -53,10 +53,23 @@ async def status(request, context, tenant):
     if not entries:
         raise ApiError(404, f"unknown model {name!r}")
     states = {"READY": "AVAILABLE", "LOADING": "LOADING", "UNAVAILABLE": "END"}
-    return json_response({"name": name, "ready": any(e.model is not None for e in entries), "model_version_status": [
-        {"version": e.version, "state": "AVAILABLE" if e.evicted else states[e.state],
-         "status": {"error_code": "OK" if e.state == "READY" or e.evicted else "UNAVAILABLE",
-                    "error_message": "" if e.state == "READY" else e.reason}} for e in entries]})
+    return json_response(
+        {
+            "name": name,
+            "ready": any(e.model is not None for e in entries),
+            "model_version_status": [
+                {
+                    "version": e.version,
+                    "state": "AVAILABLE" if e.evicted else states[e.state],
+                    "status": {
+                        "error_code": "OK" if e.state == "READY" or e.evicted else "UNAVAILABLE",
+                        "error_message": "" if e.state == "READY" else e.reason,
+                    },
+                }
+                for e in entries
+            ],
+        }
+    )
 
 
 def _instances(payload, spec):
@@ -82,13 +95,15 @@ def explain_options(payload, settings, sample_shape, datatype):
     if target is not None and (isinstance(target, bool) or not isinstance(target, int) or target < 0):
         raise ApiError(400, f"parameters.target must be a non-negative integer, got {target!r:.40}")
     if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= settings.max_explain_steps:
-        raise ApiError(400, f"parameters.steps must be an integer from 1 to {settings.max_explain_steps}, "
-                            f"got {steps!r:.40}")
+        raise ApiError(
+            400, f"parameters.steps must be an integer from 1 to {settings.max_explain_steps}, got {steps!r:.40}"
+        )
     if baseline is not None:
         baseline = nested_to_array(baseline, datatype, "parameters.baseline")
         if tuple(baseline.shape) != tuple(sample_shape):
-            raise ApiError(400, f"parameters.baseline has shape {list(baseline.shape)}, an instance has "
-                                f"{list(sample_shape)}")
+            raise ApiError(
+                400, f"parameters.baseline has shape {list(baseline.shape)}, an instance has {list(sample_shape)}"
+            )
     return {"method": method, "target": target, "steps": steps, "baseline": baseline}
 
 
@@ -118,7 +133,8 @@ async def predict_or_explain(request, context, tenant):
             raise ApiError(400, f"at most {MAX_EXPLAIN_INSTANCES} instances per explanation, got {len(array)}")
         options = explain_options(payload, context.settings, array.shape[1:], spec["datatype"])
         explanations = await scheduler.call(
-            lambda: [model.explain(array[i:i + 1], options) for i in range(len(array))], level)
+            lambda: [model.explain(array[i : i + 1], options) for i in range(len(array))], level
+        )
         return json_response({"explanations": explanations})
 
 

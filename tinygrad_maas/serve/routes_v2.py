@@ -4,8 +4,7 @@ from .. import __version__
 from .app import guard, json_response, route
 from .body import read_body
 from .errors import ApiError
-from .protocol import (decode_inputs, encode_response, request_id, requested_outputs, scheduling_parameters,
-                       split_body)
+from .protocol import decode_inputs, encode_response, request_id, requested_outputs, scheduling_parameters, split_body
 
 # Bodies above this are decoded in a worker thread, so one large request does not hold up the event loop.
 LARGE_BODY_BYTES = 64 * 1024
@@ -25,8 +24,9 @@ async def ready(request, context, tenant):
 
 
 async def server_metadata(request, context, tenant):
-    return json_response({"name": "tinygrad_maas", "version": __version__,
-                          "extensions": ["binary_tensor_data", "model_repository"]})
+    return json_response(
+        {"name": "tinygrad_maas", "version": __version__, "extensions": ["binary_tensor_data", "model_repository"]}
+    )
 
 
 async def model_metadata(request, context, tenant):
@@ -34,8 +34,14 @@ async def model_metadata(request, context, tenant):
     entry = context.repository.resolve(params["model"], params.get("version"))
     if entry.signature is None:
         raise ApiError(503, f"model {entry.name!r} version {entry.version} is unavailable: {entry.reason}")
-    return json_response({"name": entry.name, "versions": context.repository.models().get(entry.name, []),
-                          "platform": "tinygrad_maas", **entry.signature})
+    return json_response(
+        {
+            "name": entry.name,
+            "versions": context.repository.models().get(entry.name, []),
+            "platform": "tinygrad_maas",
+            **entry.signature,
+        }
+    )
 
 
 async def model_ready(request, context, tenant):
@@ -64,8 +70,9 @@ async def infer(request, context, tenant):
         body = await read_body(request, context.settings.max_body_bytes)
         header_length = request.headers.get("inference-header-content-length")
         if len(body) > LARGE_BODY_BYTES:
-            arrays, wanted, (priority, timeout), identifier = await run_in_threadpool(_decode, body, header_length,
-                                                                                      model)
+            arrays, wanted, (priority, timeout), identifier = await run_in_threadpool(
+                _decode, body, header_length, model
+            )
         else:
             arrays, wanted, (priority, timeout), identifier = _decode(body, header_length, model)
         level = scheduler.config.priority(priority, tenant.priority if tenant else None)
