@@ -122,8 +122,8 @@ class _RecurrentBase(Module):
                 x = F.dropout(x, self.dropout, True)
         return x, finals
 
-    def _forward_hidden_only(self, input, hx):
-        """forward() of the layers whose state is one tensor h (RNN, GRU): returns (output, h_n)."""
+    def forward(self, input, hx=None):
+        """The layers whose state is one tensor h (RNN, GRU; LSTM has its own): returns (output, h_n)."""
         x, unbatched = self._prepare(input)
         h0 = self._initial_state(hx if hx is None or not unbatched else hx.unsqueeze(1), x.shape[1], x.dtype)
         output, finals = self._run(x, [h0[k] for k in range(h0.shape[0])])
@@ -170,9 +170,6 @@ class RNN(_RecurrentBase):
         outputs = rnn_sequence(x, h, *weights, nonlinearity=self.nonlinearity)
         return outputs, outputs[-1]
 
-    def forward(self, input, hx=None):
-        return self._forward_hidden_only(input, hx)
-
 
 class GRU(_RecurrentBase):
     """PyTorch's GRU (gates r, z, n). forward(input, hx=None) -> (output, h_n)."""
@@ -182,9 +179,6 @@ class GRU(_RecurrentBase):
     def _sequence(self, x, h, weights):
         outputs = gru_sequence(x, h, *weights)
         return outputs, outputs[-1]
-
-    def forward(self, input, hx=None):
-        return self._forward_hidden_only(input, hx)
 
 
 class LSTM(_RecurrentBase):

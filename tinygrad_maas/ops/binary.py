@@ -112,32 +112,33 @@ class Pow(Function):
         return grad_a, grad_b
 
 
-class Maximum(Function):
+class _Select(Function):
+    """z = select(a, b) elementwise, one of the two: the gradient goes to the one selected, and half to
+    each on ties (as PyTorch). `pick` is np.maximum or np.minimum, `wins` whether a beats b."""
+
+    pick = wins = None
+
+    @classmethod
+    def forward(cls, ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return cls.pick(a, b)
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        a, b = ctx.saved_tensors
+        return _select_grads(ctx, grad, a, b, cls.wins(a, b) + 0.5 * (a == b))
+
+
+class Maximum(_Select):
     """z = max(a, b) elementwise.   dz/da = 1 where a > b, 0 where a < b, 1/2 on ties (as PyTorch)."""
 
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return np.maximum(a, b)
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, b = ctx.saved_tensors
-        return _select_grads(ctx, grad, a, b, (a > b) + 0.5 * (a == b))
+    pick, wins = staticmethod(np.maximum), staticmethod(np.greater)
 
 
-class Minimum(Function):
+class Minimum(_Select):
     """z = min(a, b) elementwise.   dz/da = 1 where a < b, 0 where a > b, 1/2 on ties (as PyTorch)."""
 
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return np.minimum(a, b)
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, b = ctx.saved_tensors
-        return _select_grads(ctx, grad, a, b, (a < b) + 0.5 * (a == b))
+    pick, wins = staticmethod(np.minimum), staticmethod(np.less)
 
 
 def _select_grads(ctx, grad, a, b, share_of_a):

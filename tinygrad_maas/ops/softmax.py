@@ -32,36 +32,39 @@ def _from_rows(rows, axis, moved_shape):
     return np.moveaxis(rows.reshape(moved_shape), -1, axis)
 
 
-class Softmax(Function):
-    @staticmethod
-    def forward(ctx, x, axis):
+class _Rowwise(Function):
+    """Softmax and log-softmax run row by row: the axis is moved last and the array seen as rows, the
+    backend's kernel `kernel` (and `kernel`_backward) runs, and the result goes back in place. Only the
+    output y is saved: both gradients are functions of y (see each op's docstring)."""
+
+    kernel = None
+
+    @classmethod
+    def forward(cls, ctx, x, axis):
         rows, ctx.moved_shape = _as_rows(x, axis)
-        y = backend.kernels("softmax").softmax(rows)
+        y = getattr(backend.kernels("softmax"), cls.kernel)(rows)
         ctx.axis = axis
         ctx.save_for_backward(y)
         return _from_rows(y, axis, ctx.moved_shape)
 
-    @staticmethod
-    def backward(ctx, grad):
+    @classmethod
+    def backward(cls, ctx, grad):
         (y,) = ctx.saved_tensors
         grad_rows, _ = _as_rows(grad, ctx.axis)
-        return _from_rows(backend.kernels("softmax").softmax_backward(y, grad_rows), ctx.axis, ctx.moved_shape)
+        backward = getattr(backend.kernels("softmax"), cls.kernel + "_backward")
+        return _from_rows(backward(y, grad_rows), ctx.axis, ctx.moved_shape)
 
 
-class LogSoftmax(Function):
-    @staticmethod
-    def forward(ctx, x, axis):
-        rows, ctx.moved_shape = _as_rows(x, axis)
-        y = backend.kernels("softmax").log_softmax(rows)
-        ctx.axis = axis
-        ctx.save_for_backward(y)
-        return _from_rows(y, axis, ctx.moved_shape)
+class Softmax(_Rowwise):
+    """y_i = exp(x_i) / sum_j exp(x_j) along the axis.   dL/dx_i = y_i * (g_i - sum_j g_j y_j)."""
 
-    @staticmethod
-    def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        grad_rows, _ = _as_rows(grad, ctx.axis)
-        return _from_rows(backend.kernels("softmax").log_softmax_backward(y, grad_rows), ctx.axis, ctx.moved_shape)
+    kernel = "softmax"
+
+
+class LogSoftmax(_Rowwise):
+    """y_i = x_i - log sum_j exp(x_j) along the axis.   dL/dx_i = g_i - exp(y_i) * sum_j g_j."""
+
+    kernel = "log_softmax"
 
 
 class CrossEntropy(Function):

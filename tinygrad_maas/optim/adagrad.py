@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .optimizer import Optimizer, check_non_negative
+from .optimizer import Optimizer, check_non_negative, hyperparameters
 
 
 class Adagrad(Optimizer):
@@ -12,17 +12,7 @@ class Adagrad(Optimizer):
     def __init__(
         self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10, *, maximize=False
     ):
-        super().__init__(
-            params,
-            dict(
-                lr=lr,
-                lr_decay=lr_decay,
-                weight_decay=weight_decay,
-                eps=eps,
-                initial_accumulator_value=initial_accumulator_value,
-                maximize=maximize,
-            ),
-        )
+        super().__init__(params, hyperparameters(locals()))
 
     def _validate(self, group):
         check_non_negative(
@@ -53,18 +43,7 @@ class RMSprop(Optimizer):
     def __init__(
         self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False, *, maximize=False
     ):
-        super().__init__(
-            params,
-            dict(
-                lr=lr,
-                alpha=alpha,
-                eps=eps,
-                weight_decay=weight_decay,
-                momentum=momentum,
-                centered=centered,
-                maximize=maximize,
-            ),
-        )
+        super().__init__(params, hyperparameters(locals()))
 
     def _validate(self, group):
         check_non_negative(

@@ -3,7 +3,7 @@
 import numpy as np
 
 from .. import backend
-from .optimizer import Optimizer, check_non_negative
+from .optimizer import Optimizer, check_non_negative, hyperparameters
 
 
 class Adam(Optimizer):
@@ -21,10 +21,7 @@ class Adam(Optimizer):
     decoupled_weight_decay = False
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *, maximize=False):
-        super().__init__(
-            params,
-            dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize),
-        )
+        super().__init__(params, hyperparameters(locals(), betas=tuple(betas)))
 
     def _validate(self, group):
         check_non_negative(

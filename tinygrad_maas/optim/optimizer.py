@@ -9,6 +9,13 @@ from ..autograd.grads import zero_grads
 from ..tensor import Tensor
 
 
+def hyperparameters(arguments, **overrides):
+    """An optimizer's defaults: the arguments its constructor was called with (pass locals()), but the
+    parameters themselves, with `overrides` replacing some (e.g. betas as a tuple)."""
+    skipped = ("self", "params", "__class__")
+    return {**{name: value for name, value in arguments.items() if name not in skipped}, **overrides}
+
+
 class Optimizer:
     """Base of every optimizer. Subclasses implement _update(param, grad, state, group) on arrays.
 

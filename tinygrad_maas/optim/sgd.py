@@ -3,7 +3,7 @@
 import numpy as np
 
 from .. import backend
-from .optimizer import Optimizer, check_non_negative
+from .optimizer import Optimizer, check_non_negative, hyperparameters
 
 
 class SGD(Optimizer):
@@ -18,17 +18,7 @@ class SGD(Optimizer):
     """
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False):
-        super().__init__(
-            params,
-            dict(
-                lr=lr,
-                momentum=momentum,
-                dampening=dampening,
-                weight_decay=weight_decay,
-                nesterov=nesterov,
-                maximize=maximize,
-            ),
-        )
+        super().__init__(params, hyperparameters(locals()))
 
     def _validate(self, group):
         check_non_negative(
