@@ -25,13 +25,14 @@ _PROBE = """
 import json, os, statistics, sys, time
 import tinygrad_maas as tm
 import tinygrad_maas.kernels as kernels
-from benchmarks import overhead_workloads as work
-from benchmarks.reference_workloads import NAMES, Framework, build
 
 here = os.path.realpath(os.getcwd())
 for module in (tm, kernels):
     if not os.path.realpath(module.__file__).startswith(here + os.sep):
         sys.exit(f"{module.__name__} is imported from {module.__file__}, not from the checkout {here}")
+
+from benchmarks import overhead_workloads as work
+from benchmarks.reference_workloads import NAMES, Framework, build
 
 
 def median_seconds(run, repeats):
