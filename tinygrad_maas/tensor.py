@@ -20,9 +20,9 @@ from . import dtypes
 class Tensor:
     __slots__ = ("data", "grad", "grad_fn", "requires_grad", "_accumulator", "_hooks", "__weakref__")
 
-    # NumPy must not treat a Tensor as an array in `ndarray + tensor`: it returns NotImplemented and Python
-    # calls Tensor.__radd__, which keeps the result in the graph.
-    __array_ufunc__ = None
+    def __array_ufunc__(self, ufunc, method, *operands, **kwargs):
+        """NumPy ufuncs on Tensors (`np.cos(t)`, `array * t`) run as Tensor ops, in the graph (ufuncs.py)."""
+        return _ufuncs.array_ufunc(ufunc, method, *operands, **kwargs)
 
     def __init__(self, data, requires_grad=False, dtype=None):
         init_slots(self, _conversion.to_array(data, dtype), None)
@@ -151,18 +151,16 @@ class Tensor:
         """Accumulate d(self)/d(leaf) * gradient into `.grad` of every leaf that requires grad.
 
         `gradient` may be omitted for a one-element tensor (it is 1). The graph's saved arrays are freed
-        afterwards unless `retain_graph=True`.
+        afterwards unless `retain_graph=True`. With `create_graph=True` each `.grad` is a tensor with a
+        graph of its own, to differentiate again (retain_graph then defaults to True, as in PyTorch).
         """
         from .autograd import engine
 
-        if create_graph:
-            raise NotImplementedError(
-                "create_graph=True (higher-order gradients) is not supported: "
-                "backward functions here compute on arrays, not on tensors"
-            )
+        if retain_graph is None:
+            retain_graph = create_graph
         engine.check_differentiable(self, "backward()")
-        start = engine.initial_gradient(self, gradient, "backward()")
-        engine.run_backward([engine.node_of(self)], [start], retain_graph=bool(retain_graph))
+        start = engine.initial_gradient(self, gradient, "backward()", create_graph)
+        engine.run_backward([engine.node_of(self)], [start], retain_graph=bool(retain_graph), create_graph=create_graph)
 
     def detach(self):
         """A new tensor sharing this one's array, outside the graph (requires_grad=False)."""
@@ -602,6 +600,7 @@ from . import conversion as _conversion  # noqa: E402
 from . import inplace as _inplace  # noqa: E402
 from . import ops as _ops  # noqa: E402
 from . import promotion as _promotion  # noqa: E402
+from . import ufuncs as _ufuncs  # noqa: E402
 from .autograd import hooks  # noqa: E402
 from .ops import arguments as _arguments  # noqa: E402
 from .ops.indexing import where  # noqa: E402,F401  (tm.where, and the free functions' old home)

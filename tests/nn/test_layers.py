@@ -9,7 +9,7 @@ import pytest
 import tinygrad_maas as tm
 import tinygrad_maas.nn as nn
 import tinygrad_maas.nn.functional as F
-from tinygrad_maas.autograd import gradcheck
+from tests.gradients import check_gradients
 
 
 def _check_layer(layer, input_shape, integer_input=None):
@@ -17,9 +17,9 @@ def _check_layer(layer, input_shape, integer_input=None):
     layer.double()
     params = list(layer.parameters())
     if integer_input is not None:
-        return gradcheck(lambda *ps: layer(integer_input), tuple(params))
+        return check_gradients(lambda *ps: layer(integer_input), tuple(params))
     x = tm.tensor(np.random.default_rng(0).standard_normal(input_shape), requires_grad=True)
-    return gradcheck(lambda x, *ps: layer(x), (x, *params))
+    return check_gradients(lambda x, *ps: layer(x), (x, *params))
 
 
 LAYERS = {

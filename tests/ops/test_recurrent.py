@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import tinygrad_maas as tm
-from tinygrad_maas.autograd import gradcheck
+from tests.gradients import check_gradients
 from tinygrad_maas.ops.recurrent import gru_sequence, lstm_sequence
 
 
@@ -23,7 +23,7 @@ def parameters(gates, inputs=3, size=4):
 
 def test_gru_sequence_gradcheck_all_inputs():
     x, h0 = make((5, 2, 3), 5, 1.0), make((2, 4), 6)
-    assert gradcheck(lambda x, h0, *w: gru_sequence(x, h0, *w), (x, h0, *parameters(3)))
+    assert check_gradients(lambda x, h0, *w: gru_sequence(x, h0, *w), (x, h0, *parameters(3)))
 
 
 def test_lstm_sequence_gradcheck_through_outputs_and_final_cell():
@@ -33,15 +33,15 @@ def test_lstm_sequence_gradcheck_through_outputs_and_final_cell():
         outputs, final_cell = lstm_sequence(x, h0, c0, *weights)
         return outputs * 2, final_cell * final_cell
 
-    assert gradcheck(run, (x, h0, c0, *parameters(4)))
+    assert check_gradients(run, (x, h0, c0, *parameters(4)))
 
 
 def test_sequences_without_biases():
     x, h0, c0 = make((3, 2, 3), 5, 1.0), make((2, 4), 6), make((2, 4), 7)
     w_ih, w_hh = make((12, 3), 1), make((12, 4), 2)
-    assert gradcheck(lambda x, w_ih, w_hh: gru_sequence(x, h0, w_ih, w_hh), (x, w_ih, w_hh))
+    assert check_gradients(lambda x, w_ih, w_hh: gru_sequence(x, h0, w_ih, w_hh), (x, w_ih, w_hh))
     w_ih, w_hh = make((16, 3), 1), make((16, 4), 2)
-    assert gradcheck(lambda x, w_ih, w_hh: lstm_sequence(x, h0, c0, w_ih, w_hh)[0], (x, w_ih, w_hh))
+    assert check_gradients(lambda x, w_ih, w_hh: lstm_sequence(x, h0, c0, w_ih, w_hh)[0], (x, w_ih, w_hh))
 
 
 X = tm.tensor([[[1.0]], [[-2.0]]], dtype=tm.float64)

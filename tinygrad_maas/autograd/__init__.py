@@ -4,10 +4,11 @@ Read in this order: function.py (what a node is), engine.py (how backward runs),
 know each op's backward is right).
 """
 
+from . import functional
 from .function import AccumulateGrad, Function
-from .functional import grad
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .gradcheck import GradcheckError, gradcheck
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .gradients import grad
 from .graph import describe_graph, topological_order
 
 __all__ = [
@@ -16,8 +17,10 @@ __all__ = [
     "GradcheckError",
     "describe_graph",
     "enable_grad",
+    "functional",
     "grad",
     "gradcheck",
+    "gradgradcheck",
     "is_grad_enabled",
     "no_grad",
     "set_grad_enabled",

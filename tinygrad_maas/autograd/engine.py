@@ -14,9 +14,10 @@ path adds the summed gradient into `leaf.grad`.
 
 import numpy as np
 
-from . import versions
+from ..tensor import make_tensor
+from . import checks, versions
 from .function import AccumulateGrad, _accumulator_of, _run_hooks
-from .grad_mode import no_grad
+from .grad_mode import set_grad_enabled
 
 
 def topological_order(roots):
@@ -46,18 +47,21 @@ def topological_order(roots):
     return order
 
 
-def run_backward(roots, root_grads, retain_graph=False, capture=None):
+def run_backward(roots, root_grads, retain_graph=False, capture=None, create_graph=False, stop_at_capture=False):
     """Propagate `root_grads` from the nodes `roots` down to the leaves.
 
     Without `capture`, leaves accumulate into `.grad` (what `Tensor.backward` does). With `capture` (a dict
     whose keys are nodes), the total gradient reaching each such node is stored in the dict instead and no
-    `.grad` is touched (what `tm.autograd.grad` does).
+    `.grad` is touched (what `tm.autograd.grad` does). With `create_graph`, the gradients are Tensors and
+    every backward runs on Tensors with grad mode on, so the gradients come with a graph of their own.
+    `stop_at_capture` goes no further than the captured nodes (partial derivatives, for replay.py).
     """
     pending = {}
     for root, grad in zip(roots, root_grads):
         pending[root] = pending[root] + grad if root in pending else grad
 
-    with no_grad():  # hooks may compute with tensors; nothing here belongs in a graph
+    # Hooks may compute with tensors: only a create_graph backward records what they do.
+    with set_grad_enabled(create_graph):
         for node in topological_order(roots):
             grad = pending.pop(node, None)
             if grad is None:  # no path from the roots carried a gradient here
@@ -67,6 +71,8 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
             if capture is not None:
                 if node in capture:
                     capture[node] = grad
+                    if stop_at_capture:
+                        continue
                 if type(node) is AccumulateGrad:
                     continue
             saved = node.saved_tensors
@@ -81,18 +87,39 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
                     "after the forward pass, so its gradient would be wrong; compute it out of place "
                     "(x = x + y) or call backward before changing it"
                 )
-            grads = node.backward(node, grad)
+            if create_graph:
+                grads = node.backward(_in_graph(node), grad)
+            else:
+                grads = node.backward(node, grad)
             if saved and not retain_graph:
                 node.saved_tensors = None  # release the arrays: the point of freeing the graph
             if type(grads) is not tuple:
                 grads = (grads,)
-            for child, child_grad in zip(node.next_nodes, grads):
+            children = node.next_nodes
+            if len(grads) != len(children):
+                raise RuntimeError(checks.count_message(node, len(grads)))
+            for i, child in enumerate(children):
+                child_grad = grads[i]
                 if child is None or child_grad is None:
                     continue
+                try:
+                    wrong = child_grad.shape != child.output_shape or child_grad.dtype != child.output_dtype
+                except AttributeError:  # not an array at all
+                    wrong = True
+                if wrong:
+                    raise RuntimeError(checks.mismatch_message(node, i, child_grad, child))
                 if child in pending:
                     pending[child] = pending[child] + child_grad
                 else:
                     pending[child] = child_grad
+
+
+def _in_graph(node):
+    """The ctx a create_graph backward runs on: the node, with its saved arrays as Tensors in the graph."""
+    view = object.__new__(type(node))
+    view.__dict__.update(node.__dict__)
+    view.saved_tensors = node.saved_in_graph()
+    return view
 
 
 def node_of(tensor):
@@ -100,8 +127,9 @@ def node_of(tensor):
     return tensor.grad_fn if tensor.grad_fn is not None else _accumulator_of(tensor)
 
 
-def initial_gradient(output, gradient, where):
-    """The gradient to start from at `output`: ones for a one-element output, else `gradient`, checked."""
+def initial_gradient(output, gradient, where, create_graph=False):
+    """The gradient to start from at `output`: ones for a one-element output, else `gradient`, checked.
+    An array, or under create_graph a Tensor (the given one, which may itself be in a graph)."""
     if gradient is None:
         if output.data.size != 1:
             raise RuntimeError(
@@ -109,13 +137,17 @@ def initial_gradient(output, gradient, where):
                 f"shape {output.data.shape}; pass gradient= (a tensor of that shape), or reduce it first "
                 "(e.g. .sum())"
             )
-        return np.ones_like(output.data)
+        start = np.ones_like(output.data)
+        return make_tensor(start, None) if create_graph else start
     data = gradient.data if hasattr(gradient, "grad_fn") else np.asarray(gradient)
     if data.shape != output.data.shape:
         raise RuntimeError(
             f"{where}: gradient has shape {data.shape} but the output has shape {output.data.shape}; they must match"
         )
-    return data.astype(output.data.dtype, copy=False)
+    if not create_graph:
+        return data.astype(output.data.dtype, copy=False)
+    start = gradient if hasattr(gradient, "grad_fn") else make_tensor(data, None)
+    return start if start.dtype == output.dtype else start.to(output.dtype)
 
 
 def check_differentiable(output, where):

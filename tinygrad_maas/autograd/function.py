@@ -25,8 +25,20 @@ saved once their backward has run.
 Two rules every op keeps: forward and backward never write into the arrays they are given (inputs,
 saved arrays, the incoming gradient may be shared or read-only views), and large arrays that backward
 needs go through save_for_backward (so they are released), not onto other ctx attributes.
+
+Higher-order gradients. A backward is written once, in operations that NumPy arrays and Tensors both
+support (arithmetic, NumPy ufuncs such as np.cos, which Tensors take through NumPy's own protocol, and the
+helpers of ops/either.py). A normal backward runs it on arrays: fast, and nothing is recorded. With
+`create_graph=True` the engine runs the same code on Tensors, so the gradient is itself computed by ops
+that record a graph, and can be differentiated again. For that the engine needs to know what each saved
+array was, and the class says so in `saved_roles`, one name per saved array: a parameter of forward (that
+input, as a Tensor in the graph), "output" (the op's result), or None (a constant: an index, a mask).
+
+    class Mul(Function):
+        saved_roles = ("a", "b")
 """
 
+import inspect
 import weakref
 
 import numpy as np
@@ -50,6 +62,8 @@ class Function:
     next_nodes = ()  # one entry per input: the node that made it, a leaf's accumulator, or None
     pre_hooks = None  # hooks registered on the output tensor (non-leaf `register_hook`)
     created_at = 0  # the in-place clock when this node saved its arrays (see versions.py)
+    output_shape = output_dtype = None  # of the op's result: the gradient that reaches this node must match
+    saved_roles = None  # what each saved array is, for create_graph (see the module docstring)
 
     def save_for_backward(self, *arrays):
         """Keep arrays that backward needs. Everything large belongs here, so the engine can free it."""
@@ -95,6 +109,8 @@ class Function:
                 nodes.append(None)
         ctx.needs_input_grad = needs
         ctx.next_nodes = nodes
+        ctx.output_shape = out.shape
+        ctx.output_dtype = out.dtype
         if ctx.saved_tensors:
             ctx.created_at = versions.clock
         return _wrap(out, ctx)
@@ -104,6 +120,33 @@ class Function:
 
     def __repr__(self):
         return f"<{self.name()}>"
+
+    def saved_in_graph(self):
+        """The saved arrays as Tensors wired into the graph (what backward sees under create_graph): an
+        input as the input itself, the output as this node's result, anything else as a constant."""
+        saved = self.saved_tensors
+        if not saved:
+            return saved
+        positions = _role_positions(type(self))
+        if len(positions) != len(saved):
+            raise RuntimeError(
+                f"{self.name()} saved {len(saved)} arrays but {type(self).__name__}.saved_roles names "
+                f"{len(positions)}: say what each saved array is, so create_graph=True can use it"
+            )
+        tensors = []
+        nodes = self.next_nodes
+        for array, position in zip(saved, positions):
+            if position == "output":
+                tensors.append(_wrap(np.asarray(array), self))
+            elif position is None:
+                tensors.append(array)  # an intermediate (an index, a mask, a buffer): a constant
+            elif position < len(nodes) and nodes[position] is not None:
+                tensors.append(_wrap(np.asarray(array), nodes[position]))
+            elif isinstance(array, _ndarray) and array.dtype.kind == "f":
+                tensors.append(_wrap(array, None))  # an input that needs no gradient: a constant Tensor
+            else:
+                tensors.append(array)  # a keyword argument (an index, a number): stays what forward saw
+        return tuple(tensors)
 
 
 class AccumulateGrad(Function):
@@ -119,23 +162,52 @@ class AccumulateGrad(Function):
     def name(self):
         return "AccumulateGrad"
 
+    @property
+    def output_shape(self):
+        return self.variable.data.shape
+
+    @property
+    def output_dtype(self):
+        return self.variable.data.dtype
+
     @staticmethod
     def backward(ctx, grad):
         leaf = ctx.variable
-        if grad.shape != leaf.data.shape:
-            raise RuntimeError(
-                f"gradient of shape {grad.shape} reached a leaf of shape {leaf.data.shape}: "
-                "an op's backward returned a gradient of the wrong shape"
-            )
         if leaf._hooks:
             grad = _run_hooks(leaf._hooks, grad)
-        if leaf.grad is None:
+        if isinstance(grad, Tensor):  # create_graph: the gradient is a Tensor in a graph; keep it so
+            leaf.grad = grad if leaf.grad is None else leaf.grad + grad
+        elif leaf.grad is None:
             # Own the array: the same gradient array may also be handed to another leaf.
             leaf.grad = _wrap(np.array(grad, dtype=leaf.data.dtype, copy=True), None)
+        elif leaf.grad.grad_fn is not None:  # the last backward had create_graph=True: do not write into it
+            leaf.grad = _wrap(leaf.grad.data + grad, None)
         else:
             # In place, as PyTorch does: a reference to `leaf.grad` taken earlier sees the sum.
             np.add(leaf.grad.data, grad, out=leaf.grad.data, casting="unsafe")
         return ()
+
+
+def _role_positions(cls):
+    """saved_roles as positions: an input's index among forward's parameters, "output", or None."""
+    positions = cls.__dict__.get("_role_positions")
+    if positions is None:
+        if cls.saved_roles is None:
+            raise NotImplementedError(
+                f"{cls.__name__} does not support create_graph=True: it does not declare saved_roles"
+            )
+        parameters = list(inspect.signature(cls.forward).parameters)[1:]  # after ctx
+        positions = tuple(
+            role if role in ("output", None) else _parameter_index(cls, parameters, role) for role in cls.saved_roles
+        )
+        cls._role_positions = positions
+    return positions
+
+
+def _parameter_index(cls, parameters, role):
+    if role not in parameters:
+        raise TypeError(f"{cls.__name__}.saved_roles names {role!r}, which is not a parameter of its forward")
+    return parameters.index(role)
 
 
 def _accumulator_of(leaf):
@@ -150,9 +222,14 @@ def _accumulator_of(leaf):
 
 
 def _run_hooks(hooks, grad):
-    """Call each hook with the gradient as a Tensor; a hook that returns a tensor replaces it."""
+    """Call each hook with the gradient as a Tensor; a hook that returns a tensor replaces it.
+    (Under create_graph the gradient already is a Tensor in the graph, and stays one.)"""
+    in_graph = isinstance(grad, Tensor)
     for hook in hooks:
-        replaced = hook(_wrap(grad, None))
+        replaced = hook(grad if in_graph else _wrap(grad, None))
         if replaced is not None:
-            grad = replaced.data if isinstance(replaced, Tensor) else np.asarray(replaced)
+            if in_graph:
+                grad = replaced if isinstance(replaced, Tensor) else _wrap(np.asarray(replaced), None)
+            else:
+                grad = replaced.data if isinstance(replaced, Tensor) else np.asarray(replaced)
     return grad

@@ -1,45 +1,185 @@
-"""`tm.autograd.grad`: gradients of outputs with respect to chosen inputs, returned instead of accumulated."""
+"""Derivatives of whole functions, with PyTorch's names: vjp, jvp, jacobian, hessian, hvp, vhp.
+
+Each takes `func` (tensors in, a tensor or a tuple of tensors out) and `inputs` (a tensor or a tuple), and
+builds on `grad`:
+
+    vjp(f, x, v)  = v^T J            one backward pass
+    jvp(f, x, v)  = J v              two: g(u) = J^T u is linear in u, so d<g(u), v>/du = J v  (the
+                                     "double-vjp trick": forward mode from reverse mode, needs create_graph)
+    jacobian(f, x) = J               one backward per output element
+    hessian(f, x)  = d^2 f / dx^2    the Jacobian of the gradient (create_graph)
+    vhp(f, x, v)   = v^T H           grad of <grad f, v>: two backward passes, never the whole H
+    hvp(f, x, v)   = H v             the same numbers: H is symmetric for a twice-differentiable f
+
+The inputs are not changed: each function differentiates with respect to fresh tensors sharing their
+values (or, with create_graph=True and an input that requires grad, a view that keeps it in the graph, so
+the result can be differentiated again). Results are outside any graph unless create_graph=True. With
+strict=True, an input that some output does not depend on raises instead of giving zeros.
+"""
+
+import numpy as np
 
 from ..tensor import Tensor, make_tensor
-from . import engine
+from .grad_mode import enable_grad
+from .gradients import grad
+from .replay import Identity
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
-    """Return d(outputs)/d(inputs) as a tuple of tensors, one per input; no `.grad` is changed.
+def vjp(func, inputs, v=None, create_graph=False, strict=False):
+    """(func(inputs), v^T J): the vector-Jacobian product, what one backward pass computes."""
+    inputs, single_input = _tuple(inputs, "inputs")
+    with enable_grad():
+        xs = _differentiable(inputs, create_graph)
+        outputs, single_output = _tuple(func(*xs), "func's output")
+        vs = _vectors(v, outputs, "v")
+        grads = _grads(outputs, xs, vs, create_graph, strict, "vjp")
+    return _result(outputs, single_output, create_graph), _result(grads, single_input, create_graph)
 
-    outputs and inputs may be single tensors or sequences; grad_outputs gives the gradient to start from
-    at each output (needed for outputs with more than one element). An input that no output depends on
-    raises, unless allow_unused=True, when its gradient is None.
-    """
-    if create_graph:
-        raise NotImplementedError(
-            "create_graph=True (higher-order gradients) is not supported: "
-            "backward functions here compute on arrays, not on tensors"
+
+def jvp(func, inputs, v=None, create_graph=False, strict=False):
+    """(func(inputs), J v): the Jacobian-vector product (a directional derivative), by the double-vjp trick."""
+    inputs, single_input = _tuple(inputs, "inputs")
+    with enable_grad():
+        xs = _differentiable(inputs, create_graph)
+        outputs, single_output = _tuple(func(*xs), "func's output")
+        vs = _vectors(v, xs, "v")
+        dummies = [make_tensor(np.zeros_like(out.data), None).requires_grad_() for out in outputs]
+        transposed = _grads(outputs, xs, dummies, True, strict, "jvp")  # J^T u, linear in u
+        pairs = [(g, x) for g, x in zip(transposed, vs) if g.requires_grad]
+        products = grad(
+            [g for g, _ in pairs], dummies, [x for _, x in pairs], create_graph=create_graph, allow_unused=True
         )
-    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-    if grad_outputs is None or isinstance(grad_outputs, Tensor):
-        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
-    if len(grad_outputs) != len(outputs):
-        raise ValueError(f"grad(): {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
-    for i, tensor in enumerate(inputs):
-        if not isinstance(tensor, Tensor) or not tensor.requires_grad:
-            raise RuntimeError(
-                f"grad(): input {i} does not require grad, so it has no gradient; create it with requires_grad=True"
-            )
-    roots, starts = [], []
-    for i, (output, gradient) in enumerate(zip(outputs, grad_outputs)):
-        engine.check_differentiable(output, f"grad() output {i}")
-        roots.append(engine.node_of(output))
-        starts.append(engine.initial_gradient(output, gradient, f"grad() output {i}"))
-    capture = {engine.node_of(tensor): None for tensor in inputs}
-    engine.run_backward(roots, starts, retain_graph=bool(retain_graph), capture=capture)
+        products = [_zeros_for(p, out) for p, out in zip(products, outputs)]
+    return _result(outputs, single_output, create_graph), _result(products, single_output, create_graph)
+
+
+def jacobian(func, inputs, create_graph=False, strict=False):
+    """d func / d inputs: shape output.shape + input.shape; for several inputs (or outputs) a tuple (of
+    tuples), indexed [output][input], as PyTorch."""
+    inputs, single_input = _tuple(inputs, "inputs")
+    with enable_grad():
+        xs = _differentiable(inputs, create_graph)
+        outputs, single_output = _tuple(func(*xs), "func's output")
+        rows = []
+        for out in outputs:
+            blocks = [[] for _ in xs]
+            for index in range(out.data.size):
+                one_hot = np.zeros(out.data.size, dtype=out.dtype)
+                one_hot[index] = 1
+                start = make_tensor(one_hot.reshape(out.shape), None)
+                for block, g in zip(blocks, _grads([out], xs, [start], create_graph, strict, "jacobian")):
+                    block.append(g)
+            rows.append(tuple(_jacobian_block(block, out, x) for block, x in zip(blocks, xs)))
+    rows = [_result(row, single_input, create_graph) for row in rows]
+    return rows[0] if single_output else tuple(rows)
+
+
+def hessian(func, inputs, create_graph=False, strict=False):
+    """d^2 func / d inputs^2 of a function with one output element: shape input.shape + input.shape (for
+    several inputs a tuple of tuples [i][j] = d^2 f / dx_i dx_j): the Jacobian of the gradient."""
+    _, single_input = _tuple(inputs, "inputs")
+
+    def gradient(*xs):
+        out = _scalar(func(*xs), "hessian")
+        gradients = _grads([out], list(xs), [None], True, strict, "hessian")
+        return gradients[0] if single_input else tuple(gradients)
+
+    return jacobian(gradient, inputs, create_graph=create_graph, strict=strict)
+
+
+def vhp(func, inputs, v=None, create_graph=False, strict=False):
+    """(func(inputs), v^T H) for a function with one output element: two backward passes, no H."""
+    inputs, single_input = _tuple(inputs, "inputs")
+    with enable_grad():
+        xs = _differentiable(inputs, create_graph)
+        out = _scalar(func(*xs), "vhp")
+        vs = _vectors(v, xs, "v")
+        gradients = _grads([out], xs, [None], True, strict, "vhp")
+        pairs = [(g, x) for g, x in zip(gradients, vs) if g.requires_grad]
+        products = grad([g for g, _ in pairs], xs, [x for _, x in pairs], create_graph=create_graph, allow_unused=True)
+        products = [_zeros_for(p, x) for p, x in zip(products, xs)]
+    return _result([out], True, create_graph), _result(products, single_input, create_graph)
+
+
+def hvp(func, inputs, v=None, create_graph=False, strict=False):
+    """(func(inputs), H v): equal to vhp, because the Hessian of a twice-differentiable function is symmetric."""
+    return vhp(func, inputs, v, create_graph=create_graph, strict=strict)
+
+
+def _tuple(value, what):
+    if isinstance(value, Tensor):
+        return [value], True
+    if isinstance(value, (tuple, list)) and all(isinstance(item, Tensor) for item in value):
+        return list(value), False
+    raise TypeError(f"{what} must be a Tensor or a tuple of Tensors, got {type(value).__name__}")
+
+
+def _differentiable(inputs, create_graph):
+    """Stand-ins for the inputs: fresh leaves, or (create_graph and in a graph) views that stay in it."""
+    stand_ins = []
+    for i, x in enumerate(inputs):
+        if x.dtype.kind != "f":
+            raise TypeError(f"input {i} is {x.dtype}: only floating point tensors can be differentiated")
+        if create_graph and x.requires_grad:
+            stand_ins.append(Identity.apply(x))
+        else:
+            stand_ins.append(make_tensor(x.data, None).requires_grad_())
+    return stand_ins
+
+
+def _vectors(v, like, name):
+    """The vectors v, one per tensor in `like`, checked; v may be omitted when each has one element."""
+    if v is None:
+        if any(t.data.size != 1 for t in like):
+            raise RuntimeError(f"{name} must be given: it can be omitted only when every tensor has one element")
+        return [make_tensor(np.ones_like(t.data), None) for t in like]
+    vs, _ = _tuple(v, name)
+    if len(vs) != len(like):
+        raise RuntimeError(f"{name} has {len(vs)} tensors but {len(like)} are expected")
+    for i, (vector, t) in enumerate(zip(vs, like)):
+        if vector.shape != t.shape:
+            raise RuntimeError(f"{name}[{i}] has shape {vector.shape} but must have shape {t.shape}")
+    return vs
+
+
+def _grads(outputs, xs, vectors, create_graph, strict, op):
+    """grad, with an input no output depends on given zeros (or, strict, an error naming it)."""
+    live = [(out, v) for out, v in zip(outputs, vectors) if out.requires_grad]
+    if not live:
+        found = [None] * len(xs)
+    else:
+        outs, starts = [o for o, _ in live], [v for _, v in live]
+        found = grad(outs, xs, starts, retain_graph=True, create_graph=create_graph, allow_unused=True)
     results = []
-    for i, tensor in enumerate(inputs):
-        found = capture[engine.node_of(tensor)]
-        if found is None and not allow_unused:
-            raise RuntimeError(
-                f"grad(): input {i} was not used to compute the outputs; pass allow_unused=True to get None for it"
-            )
-        results.append(None if found is None else make_tensor(found.astype(tensor.dtype, copy=True), None))
-    return tuple(results)
+    for i, (g, x) in enumerate(zip(found, xs)):
+        if g is None and strict:
+            raise RuntimeError(f"{op}(strict=True): the output does not depend on input {i}")
+        results.append(_zeros_for(g, x))
+    return results
+
+
+def _zeros_for(g, like):
+    return make_tensor(np.zeros_like(like.data), None) if g is None else g
+
+
+def _scalar(result, op):
+    outputs, _ = _tuple(result, "func's output")
+    if len(outputs) != 1 or outputs[0].data.size != 1:
+        shapes = [tuple(o.shape) for o in outputs]
+        raise RuntimeError(f"{op}(): func must return a tensor with one element, got shape(s) {shapes}")
+    return outputs[0]
+
+
+def _jacobian_block(rows, out, x):
+    """Stack per-output-element gradients into a block of shape out.shape + x.shape."""
+    from ..ops.join import stack
+
+    if not rows:
+        return make_tensor(np.zeros(out.shape + x.shape, dtype=x.dtype), None)
+    return stack(rows).reshape(out.shape + x.shape)
+
+
+def _result(tensors, single, create_graph):
+    if not create_graph:
+        tensors = [make_tensor(t.data, None) for t in tensors]
+    return tensors[0] if single else tuple(tensors)

@@ -10,8 +10,7 @@ difference quotient is accurate to about 1e-9, far inside the tolerance, so a wr
 import numpy as np
 
 from ..tensor import Tensor
-from .functional import grad
-from .grad_mode import no_grad
+from .gradients import grad
 
 
 class GradcheckError(AssertionError):
@@ -61,6 +60,36 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
     return True
 
 
+def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
+    """Check second-order gradients: gradcheck of the function that computes fn's gradients.
+
+    That function takes the inputs and an upstream gradient v for each output (random float64, or
+    `grad_outputs`), and returns the vector-Jacobian products v^T J computed by backward with
+    create_graph=True. Its own backward is then a gradient of a gradient (Hessian-vector products for the
+    inputs, J itself for v), which gradcheck compares with finite differences of the first-order
+    gradients. Returns True, or raises GradcheckError.
+    """
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    outputs = _float_outputs(fn(*inputs))
+    if grad_outputs is None:
+        rng = np.random.default_rng(seed)
+        grad_outputs = [Tensor(rng.standard_normal(out.shape), requires_grad=True) for out in outputs]
+    else:
+        grad_outputs = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs)
+    count = len(inputs)
+
+    def first_order(*arguments):
+        pairs = [
+            (out, v) for out, v in zip(_float_outputs(fn(*arguments[:count])), arguments[count:]) if out.requires_grad
+        ]
+        outs, vectors = [out for out, _ in pairs], [v for _, v in pairs]
+        grads = grad(outs, [arguments[i] for i in checked], vectors, create_graph=True, allow_unused=True)
+        return tuple(g for g in grads if g is not None)
+
+    return gradcheck(first_order, inputs + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol)
+
+
 def _float_outputs(result):
     results = result if isinstance(result, (tuple, list)) else (result,)
     outputs = [r for r in results if isinstance(r, Tensor) and r.dtype.kind == "f"]
@@ -90,22 +119,21 @@ def _analytic_jacobians(outputs, inputs):
 def _numeric_jacobians(fn, inputs, checked, output_sizes, eps):
     """Central differences: nudge each element of each checked input by +-eps and watch every output."""
     jacobians = []
-    with no_grad():
-        for i in checked:
-            tensor = inputs[i]
-            tensor.data = np.ascontiguousarray(tensor.data)  # so that the flat view below writes into it
-            flat = tensor.data.reshape(-1)
-            columns = [np.zeros((size, flat.size)) for size in output_sizes]
-            for element in range(flat.size):
-                original = flat[element]
-                flat[element] = original + eps
-                plus = [out.data.reshape(-1).copy() for out in _float_outputs(fn(*inputs))]  # outputs may be views
-                flat[element] = original - eps
-                minus = [out.data.reshape(-1).copy() for out in _float_outputs(fn(*inputs))]
-                flat[element] = original
-                for column, p, m in zip(columns, plus, minus):
-                    column[:, element] = (p - m) / (2 * eps)
-            jacobians.append(columns)
+    for i in checked:  # with grad mode on: fn may differentiate inside (a gradient penalty, a MAML step)
+        tensor = inputs[i]
+        tensor.data = np.array(tensor.data, order="C")  # so that the flat view below writes into it (0-d stays 0-d)
+        flat = tensor.data.reshape(-1)
+        columns = [np.zeros((size, flat.size)) for size in output_sizes]
+        for element in range(flat.size):
+            original = flat[element]
+            flat[element] = original + eps
+            plus = [out.data.reshape(-1).copy() for out in _float_outputs(fn(*inputs))]  # outputs may be views
+            flat[element] = original - eps
+            minus = [out.data.reshape(-1).copy() for out in _float_outputs(fn(*inputs))]
+            flat[element] = original
+            for column, p, m in zip(columns, plus, minus):
+                column[:, element] = (p - m) / (2 * eps)
+        jacobians.append(columns)
     return jacobians
 
 

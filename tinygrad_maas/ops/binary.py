@@ -8,6 +8,7 @@ is a constant (a Python number) or does not require grad gets None.
 import numpy as np
 
 from ..autograd.function import Function
+from . import either
 from .broadcast import unbroadcast
 
 
@@ -48,6 +49,8 @@ class Sub(Function):
 class Mul(Function):
     """z = a * b.   dz/da = b, dz/db = a."""
 
+    saved_roles = ("a", "b")
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -65,6 +68,8 @@ class Mul(Function):
 
 class Div(Function):
     """z = a / b.   dz/da = 1 / b, dz/db = -a / b^2 = -z / b."""
+
+    saved_roles = ("a", "b")
 
     @staticmethod
     def forward(ctx, a, b):
@@ -89,6 +94,8 @@ class Pow(Function):
     at a == 0 where b * a^(b-1) would be 0 * inf.
     """
 
+    saved_roles = ("a", "b", "output")
+
     @staticmethod
     def forward(ctx, a, b):
         out = a**b
@@ -101,13 +108,14 @@ class Pow(Function):
         need_a, need_b = ctx.needs_input_grad
         grad_a = grad_b = None
         if need_a:
-            if np.ndim(b) == 0 and b == 0:
-                grad_a = np.zeros_like(a)
+            if np.ndim(b) == 0 and either.value(b) == 0:
+                grad_a = either.zeros_like(a)
             else:
                 grad_a = unbroadcast(grad * b * a ** (b - 1), _shape(a))
         if need_b:
+            is_zero = either.value(a) == 0
             with np.errstate(divide="ignore", invalid="ignore"):
-                log_a = np.where(a == 0, 0, np.log(np.where(a == 0, 1, a)))
+                log_a = either.where(is_zero, 0, np.log(either.where(is_zero, 1, a)))
             grad_b = unbroadcast(grad * out * log_a, _shape(b))
         return grad_a, grad_b
 
@@ -117,6 +125,7 @@ class _Select(Function):
     each on ties (as PyTorch). `pick` is np.maximum or np.minimum, `wins` whether a beats b."""
 
     pick = wins = None
+    saved_roles = ("a", "b")
 
     @classmethod
     def forward(cls, ctx, a, b):
@@ -126,7 +135,8 @@ class _Select(Function):
     @classmethod
     def backward(cls, ctx, grad):
         a, b = ctx.saved_tensors
-        return _select_grads(ctx, grad, a, b, cls.wins(a, b) + 0.5 * (a == b))
+        values_a, values_b = either.value(a), either.value(b)  # which one wins is a constant
+        return _select_grads(ctx, grad, a, b, cls.wins(values_a, values_b) + 0.5 * (values_a == values_b))
 
 
 class Maximum(_Select):
@@ -144,7 +154,7 @@ class Minimum(_Select):
 def _select_grads(ctx, grad, a, b, share_of_a):
     """Split `grad` between a and b: a gets `share_of_a`, b the rest (maximum/minimum backward)."""
     need_a, need_b = ctx.needs_input_grad
-    share_of_a = share_of_a.astype(grad.dtype, copy=False)
+    share_of_a = share_of_a.astype(grad.dtype, copy=False)  # an array: grad.dtype is NumPy's on a Tensor too
     return (
         unbroadcast(grad * share_of_a, _shape(a)) if need_a else None,
         unbroadcast(grad * (1 - share_of_a), _shape(b)) if need_b else None,

@@ -4,6 +4,8 @@ When NumPy broadcasts an input of shape (5, 1) against (5, 7), each input elemen
 gradient is the sum of the 7 output gradients it fed. In general, the gradient of a broadcast input is the
 output gradient summed over (a) the leading axes broadcasting added and (b) the axes where the input had
 size 1 and the output did not.
+
+It works on arrays and, for create_graph=True, on Tensors (ops/either.py).
 """
 
 
@@ -20,5 +22,8 @@ def unbroadcast(grad, shape):
         leading + i for i, size in enumerate(shape) if size == 1 and grad.shape[leading + i] != 1
     )
     if axes:
-        grad = grad.sum(axis=axes, keepdims=True)
-    return grad.reshape(shape)  # drops the leading axes, now all of size 1
+        grad = either.sum_axes(grad, axes, keepdims=True)
+    return either.reshape(grad, shape)  # drops the leading axes, now all of size 1
+
+
+from . import either  # noqa: E402  (imported last: either imports the ops that import this module)

@@ -19,10 +19,19 @@ import numpy as np
 
 from .. import backend
 from ..autograd.function import Function
+from . import either
 from .arguments import spatial
 
 
 class Conv2d(Function):
+    """out = W * x + b (cross-correlation) by im2col and a GEMM; the gradients in the module docstring.
+
+    On Tensors (create_graph) the same formulas run with recorded ops (`in_graph`): im2col and col2im,
+    each linear with constant coefficients and the other's transpose, become one LinearMap op each.
+    """
+
+    saved_roles = (None, None, "x", "weight")
+
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
         (pad_top, pad_bottom), (pad_left, pad_right) = padding
@@ -44,13 +53,15 @@ class Conv2d(Function):
             out = out + bias.reshape(1, -1, 1, 1)  # also makes the result contiguous
         else:
             out = np.ascontiguousarray(out)
-        ctx.save_for_backward(cols, weight_g)
+        ctx.save_for_backward(cols, weight_g, x, weight)  # x and weight only for create_graph: no copies
         ctx.geometry, ctx.padded_shape, ctx.padding, ctx.weight_shape = geometry, padded.shape, padding, weight.shape
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        cols, weight_g = ctx.saved_tensors
+        cols, weight_g, x, weight = ctx.saved_tensors
+        if either.is_tensor(grad):
+            return Conv2d.in_graph(ctx, grad, x, weight)
         need_x, need_weight, need_bias = ctx.needs_input_grad
         groups, out_per_group = weight_g.shape[:2]
         # (N, O, Ho, Wo) -> (G, O/G, N*Ho*Wo): the layout of the forward's product
@@ -68,6 +79,40 @@ class Conv2d(Function):
         if need_bias:
             grad_bias = grad.sum(axis=(0, 2, 3))
         return grad_x, grad_weight, grad_bias
+
+    @staticmethod
+    def in_graph(ctx, grad, x, weight):
+        need_x, need_weight, need_bias = ctx.needs_input_grad
+        out_channels = ctx.weight_shape[0]
+        groups = out_channels // ctx.saved_tensors[1].shape[1]
+        grad_g = either.reshape(either.transpose(grad, (1, 0, 2, 3)), (groups, out_channels // groups, -1))
+        (top, bottom), (left, right) = ctx.padding
+        grad_x = grad_weight = grad_bias = None
+        if need_weight:
+            padded = either.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
+            cols = either.linear(padded, ctx, Conv2d.im2col, Conv2d.col2im)
+            cols = either.reshape(cols, (groups, -1, cols.shape[-1]))
+            grad_weight = either.reshape(grad_g @ either.swapaxes(cols, -1, -2), ctx.weight_shape)
+        if need_x:
+            weight_g = either.reshape(weight, (groups, out_channels // groups, -1))
+            grad_cols = either.swapaxes(weight_g, -1, -2) @ grad_g
+            grad_cols = either.reshape(grad_cols, (-1, grad_cols.shape[-1]))
+            grad_padded = either.linear(grad_cols, ctx, Conv2d.col2im, Conv2d.im2col)
+            h, w = ctx.padded_shape[2:]
+            grad_x = grad_padded[:, :, top : h - bottom, left : w - right]
+        if need_bias:
+            grad_bias = either.sum_axes(grad, (0, 2, 3))
+        return grad_x, grad_weight, grad_bias
+
+    @staticmethod
+    def im2col(ctx, padded):
+        """Every receptive field of the padded input as a column: (C*kh*kw, N*Ho*Wo)."""
+        return backend.kernels("conv").im2col(np.ascontiguousarray(padded), *ctx.geometry)
+
+    @staticmethod
+    def col2im(ctx, cols):
+        """The transpose of im2col: each column summed back into the positions it was read from."""
+        return backend.kernels("conv").col2im(np.ascontiguousarray(cols), ctx.padded_shape, *ctx.geometry)
 
 
 def conv2d_arguments(input_shape, weight_shape, bias_shape, stride, padding, dilation, groups, op="conv2d"):

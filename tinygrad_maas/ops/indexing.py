@@ -12,6 +12,7 @@ from ..autograd.function import Function
 from ..conversion import plain
 from ..promotion import broadcastable, promote
 from ..tensor import Tensor, make_tensor
+from . import either
 from .arguments import dim as _dim
 from .broadcast import unbroadcast
 
@@ -19,8 +20,10 @@ from .broadcast import unbroadcast
 class Index(Function):
     """y = x[key] for a NumPy key (ints, slices, None, Ellipsis, integer or boolean arrays).
 
-    dL/dx = zeros with dL/dy scattered back to the selected positions, summed over repeats.
+    dL/dx = zeros with dL/dy scattered back to the selected positions, summed over repeats (IndexAdd).
     """
+
+    saved_roles = ("key",)
 
     @staticmethod
     def forward(ctx, x, key):
@@ -30,13 +33,58 @@ class Index(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        grad_x = np.zeros(ctx.shape, dtype=grad.dtype)
         (key,) = ctx.saved_tensors
-        if _is_basic(key):  # slices and ints select each element at most once: plain assignment
-            grad_x[key] = grad
-        else:
-            np.add.at(grad_x, _without_boolean_arrays(key), grad)
-        return grad_x
+        return either.scatter_add(grad, key, ctx.shape)
+
+
+class IndexAdd(Function):
+    """y = zeros(shape) with g added at [key] (summed over repeated indices): Index's backward as an op.
+
+    It is the transpose of indexing (<x[key], g> = <x, y>), so dL/dg = dL/dy[key]: Index and IndexAdd are
+    each other's backward, which is what a gradient of a gradient through indexing needs.
+    """
+
+    saved_roles = ()
+
+    @staticmethod
+    def forward(ctx, grad, key, shape):
+        ctx.key = key
+        return scatter_add_array(grad, key, shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad[ctx.key]
+
+
+def scatter_add_array(grad, key, shape):
+    """zeros(shape) with grad added at [key], in NumPy."""
+    grad_x = np.zeros(shape, dtype=grad.dtype)
+    if _is_basic(key):  # slices and ints select each element at most once: plain assignment
+        grad_x[key] = grad
+    else:
+        np.add.at(grad_x, _without_boolean_arrays(key), grad)
+    return grad_x
+
+
+class LinearMap(Function):
+    """y = M g for a linear map M with constant coefficients, given as `apply(source, g)` and its transpose
+    `transpose(source, v)` = M^T v (`source` holds the coefficients: a pool's windows, saved indices).
+
+    dL/dg = M^T dL/dy, itself a LinearMap with the pair swapped: so pooling and embedding backwards can be
+    differentiated again, to any order.
+    """
+
+    saved_roles = ()
+
+    @staticmethod
+    def forward(ctx, grad, source, apply, transpose):
+        ctx.pair = source, apply, transpose
+        return apply(source, grad)
+
+    @staticmethod
+    def backward(ctx, grad):
+        source, apply, transpose = ctx.pair
+        return either.linear(grad, source, transpose, apply)
 
 
 def _is_basic(key):
@@ -62,6 +110,8 @@ class Gather(Function):
     dL/dx[index[i][j][k]][j][k] += dL/dout[i][j][k]: a scatter-add of the gradient through the same index.
     """
 
+    saved_roles = ("index",)
+
     @staticmethod
     def forward(ctx, x, dim, index):
         # PyTorch lets index be smaller than x along the other dims: use only that corner of x.
@@ -73,15 +123,15 @@ class Gather(Function):
     @staticmethod
     def backward(ctx, grad):
         (index,) = ctx.saved_tensors
-        grad_x = np.zeros(ctx.shape, dtype=grad.dtype)
         positions = list(np.ogrid[tuple(slice(0, n) for n in index.shape)])
         positions[ctx.dim] = index
-        np.add.at(grad_x, tuple(positions), grad)
-        return grad_x
+        return either.scatter_add(grad, tuple(positions), ctx.shape)
 
 
 class MaskedFill(Function):
     """y = value where mask, x elsewhere (mask broadcasts to x).   dL/dx = dL/dy where not mask, else 0."""
+
+    saved_roles = ("mask",)
 
     @staticmethod
     def forward(ctx, x, mask, value):
@@ -101,6 +151,8 @@ class Where(Function):
     down to its input's shape.
     """
 
+    saved_roles = ("condition",)
+
     @staticmethod
     def forward(ctx, condition, x, other):
         ctx.save_for_backward(condition)
@@ -115,8 +167,8 @@ class Where(Function):
         shape_x, shape_other = ctx.shapes
         return (
             None,
-            unbroadcast(np.where(condition, grad, zero), shape_x) if need_x else None,
-            unbroadcast(np.where(condition, zero, grad), shape_other) if need_other else None,
+            unbroadcast(either.where(condition, grad, zero), shape_x) if need_x else None,
+            unbroadcast(either.where(condition, zero, grad), shape_other) if need_other else None,
         )
 
 

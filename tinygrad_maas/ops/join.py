@@ -9,6 +9,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd.function import Function
 from ..tensor import Tensor
+from . import either
 from .arguments import dim as _dim
 
 
@@ -23,7 +24,7 @@ class Cat(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return tuple(np.split(grad, ctx.boundaries, axis=ctx.axis))
+        return tuple(either.split(grad, ctx.boundaries, ctx.axis))
 
 
 class Stack(Function):
@@ -36,7 +37,7 @@ class Stack(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return tuple(np.moveaxis(grad, ctx.axis, 0))
+        return tuple(either.moveaxis(grad, ctx.axis, 0))
 
 
 class ConstantPad(Function):
@@ -57,7 +58,7 @@ class ConstantPad(Function):
     def backward(ctx, grad):
         inner = grad[tuple(slice(max(lo, 0), n - max(hi, 0)) for (lo, hi), n in zip(ctx.widths, grad.shape))]
         restored = [(max(-lo, 0), max(-hi, 0)) for lo, hi in ctx.widths]
-        return np.pad(inner, restored, mode="constant")
+        return either.pad(inner, restored)
 
 
 def cat(tensors, dim=0):

@@ -17,9 +17,14 @@ ops (a few microseconds each, docs/benchmarks.md).
 import numpy as np
 
 from ..autograd.function import Function
+from . import either
 
 
 class Linear(Function):
+    """y = x W^T + b.   dL/dx = G W,  dL/dW = G^T X,  dL/db = sum_r G[r]  (see the module docstring)."""
+
+    saved_roles = ("x", "weight")
+
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
@@ -33,8 +38,8 @@ class Linear(Function):
         x, weight = ctx.saved_tensors
         need_x, need_weight, need_bias = ctx.needs_input_grad
         out_features, in_features = weight.shape
-        rows = grad.reshape(-1, out_features)  # G: (m, out)
-        grad_x = np.matmul(grad, weight) if need_x else None
-        grad_weight = np.matmul(rows.T, x.reshape(-1, in_features)) if need_weight else None
-        grad_bias = rows.sum(axis=0) if need_bias else None
+        rows = either.reshape(grad, (-1, out_features))  # G: (m, out)
+        grad_x = grad @ weight if need_x else None
+        grad_weight = rows.T @ either.reshape(x, (-1, in_features)) if need_weight else None
+        grad_bias = either.sum_axes(rows, (0,)) if need_bias else None
         return grad_x, grad_weight, grad_bias

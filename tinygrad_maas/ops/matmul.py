@@ -13,10 +13,15 @@ import numpy as np
 from ..autograd.function import Function
 from ..promotion import broadcastable, promote
 from ..tensor import Tensor
+from . import either
 from .broadcast import unbroadcast
 
 
 class MatMul(Function):
+    """C = A @ B.   dL/dA = dL/dC @ B^T,  dL/dB = A^T @ dL/dC  (summed over broadcast batch axes)."""
+
+    saved_roles = ("a", "b")
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -30,14 +35,14 @@ class MatMul(Function):
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
         if b.ndim == 1:  # restore the column axis first: for vector @ vector, grad is 0-d
-            grad = np.expand_dims(grad, -1)
+            grad = either.expand_dims(grad, (-1,))
         if a.ndim == 1:
-            grad = np.expand_dims(grad, -2)
+            grad = either.expand_dims(grad, (-2,))
         grad_a = grad_b = None
         if need_a:
-            grad_a = unbroadcast(np.matmul(grad, np.swapaxes(b2, -1, -2)), a2.shape).reshape(a.shape)
+            grad_a = either.reshape(unbroadcast(grad @ either.swapaxes(b2, -1, -2), a2.shape), a.shape)
         if need_b:
-            grad_b = unbroadcast(np.matmul(np.swapaxes(a2, -1, -2), grad), b2.shape).reshape(b.shape)
+            grad_b = either.reshape(unbroadcast(either.swapaxes(a2, -1, -2) @ grad, b2.shape), b.shape)
         return grad_a, grad_b
 
 

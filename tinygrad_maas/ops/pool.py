@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd.function import Function
+from . import either
 from .arguments import spatial
 
 
@@ -80,6 +81,11 @@ def pooled_size(size, kernel, stride, padding, dilation, ceil_mode):
 
 
 class MaxPool2d(Function):
+    """y = max of each window.   dL/dx = the output gradient sent to each window's maximum (summed where
+    windows overlap): linear in the gradient, with the positions of the maxima as constant coefficients."""
+
+    saved_roles = (None,)
+
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, dilation, out_size):
         (kernel_h, kernel_w), (stride_h, stride_w) = kernel, stride
@@ -101,14 +107,32 @@ class MaxPool2d(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        return either.linear(grad, ctx, MaxPool2d.to_maxima, MaxPool2d.from_maxima)
+
+    @staticmethod
+    def to_maxima(ctx, grad):
+        """Each output gradient added at its window's maximum, in the input's shape."""
         (indices,) = ctx.saved_tensors
         grad_padded = backend.kernels("pool").window_max_backward(grad, indices, ctx.padded_shape)
         (pad_h, pad_w), (_, _, height, width) = ctx.padding, ctx.input_shape
         return grad_padded[:, :, pad_h : pad_h + height, pad_w : pad_w + width]
 
+    @staticmethod
+    def from_maxima(ctx, values):
+        """The transpose of to_maxima: read each window's maximum position from an input-shaped array."""
+        (indices,) = ctx.saved_tensors
+        (pad_h, pad_w), (n, c, height, width) = ctx.padding, ctx.input_shape
+        padded = np.zeros(ctx.padded_shape, dtype=values.dtype)
+        padded[:, :, pad_h : pad_h + height, pad_w : pad_w + width] = values
+        planes = padded.reshape(n * c, -1)
+        return np.take_along_axis(planes, indices.reshape(n * c, -1), axis=1).reshape(indices.shape)
+
 
 class WindowAverage(Function):
-    """y[y, x] = sum of x over rows starts_h[y]:ends_h[y], columns starts_w[x]:ends_w[x], / divisor[y, x]."""
+    """y[y, x] = sum of x over rows starts_h[y]:ends_h[y], columns starts_w[x]:ends_w[x], / divisor[y, x].
+
+    dL/dx[i, j] = sum over the windows holding (i, j) of dL/dy / divisor: linear, the transpose of forward.
+    """
 
     @staticmethod
     def forward(ctx, x, bounds, divisor):
@@ -117,7 +141,17 @@ class WindowAverage(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        return either.linear(grad, ctx, WindowAverage.spread, WindowAverage.average)
+
+    @staticmethod
+    def spread(ctx, grad):
+        """dL/dx: each output gradient divided by its divisor and added over its window."""
         return backend.kernels("pool").window_average_backward(grad, ctx.input_shape, *ctx.bounds, ctx.divisor)
+
+    @staticmethod
+    def average(ctx, values):
+        """The transpose of spread: the window averages themselves (this op's forward)."""
+        return backend.kernels("pool").window_average(values, *ctx.bounds, ctx.divisor)
 
 
 def average_pool_windows(size, kernel, stride, padding, ceil_mode, out):

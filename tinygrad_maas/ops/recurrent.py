@@ -10,13 +10,17 @@ backward: for t from last to first:
           db_ih = sum dXP,  db_hh = sum dHP,  dX = dXP W_ih
 
 Gate order and weight layout are PyTorch's (GRU: r, z, n; LSTM: i, f, g, o), so nn.GRU / nn.LSTM can
-hold PyTorch's weight_ih_l0 etc. unchanged. The cell kernels come from the backend.
+hold PyTorch's weight_ih_l0 etc. unchanged. The cell kernels come from the backend. Under create_graph the
+gradients come from each op's `definition` (one cell per step in Tensor ops) replayed (autograd/replay.py).
 """
 
 import numpy as np
 
 from .. import backend
 from ..autograd.function import Function
+from ..autograd.replay import gradients_by_replay
+from . import either
+from .join import stack
 
 
 def _input_projection(x, w_ih, bias):
@@ -57,6 +61,8 @@ def _gru_input_bias(b_ih, b_hh, size):
 class GRUSequence(Function):
     """outputs[t] = h_t for t = 1..T, from x (T, N, I), h0 (N, H), w_ih (3H, I), w_hh (3H, H), b_ih, b_hh."""
 
+    saved_roles = ("x", "h0", "w_ih", "w_hh", None, None, None, "b_ih", "b_hh")
+
     @staticmethod
     def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh):
         cell = backend.kernels("recurrent").gru_cell
@@ -75,12 +81,14 @@ class GRUSequence(Function):
                 hp[:, 2 * size :] += b_hh[2 * size :]
             cell(xp[t], hp, h, gates[t], hn[t], outputs[t])
             h = outputs[t]
-        ctx.save_for_backward(x, h0, w_ih, w_hh, outputs, gates, hn)
+        ctx.save_for_backward(x, h0, w_ih, w_hh, outputs, gates, hn, b_ih, b_hh)
         return outputs
 
     @staticmethod
     def backward(ctx, grad):
-        x, h0, w_ih, w_hh, outputs, gates, hn = ctx.saved_tensors
+        x, h0, w_ih, w_hh, outputs, gates, hn, b_ih, b_hh = ctx.saved_tensors
+        if either.is_tensor(grad):
+            return gradients_by_replay(ctx, grad, GRUSequence.definition, (x, h0, w_ih, w_hh, b_ih, b_hh))
         cell_backward = backend.kernels("recurrent").gru_cell_backward
         previous_h = np.concatenate([h0[None], outputs[:-1]])
         dxp, dhp = np.empty_like(gates), np.empty_like(gates)
@@ -91,11 +99,29 @@ class GRUSequence(Function):
         grad_x, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh = _weight_grads(dxp, dhp, x, previous_h, w_ih)
         return grad_x, dh, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh
 
+    @staticmethod
+    def definition(x, h0, w_ih, w_hh, b_ih, b_hh):
+        """The GRU in Tensor ops, one step at a time (PyTorch's equations):
+        r = s(x W_ir + b_ir + h W_hr + b_hr), z = s(x W_iz + b_iz + h W_hz + b_hz),
+        n = tanh(x W_in + b_in + r (h W_hn + b_hn)), h' = (1 - z) n + z h."""
+        size = h0.shape[1]
+        h, outputs = h0, []
+        for t in range(x.shape[0]):
+            xp, hp = _affine(x[t], w_ih, b_ih), _affine(h, w_hh, b_hh)
+            r = (xp[:, :size] + hp[:, :size]).sigmoid()
+            z = (xp[:, size : 2 * size] + hp[:, size : 2 * size]).sigmoid()
+            n = (xp[:, 2 * size :] + r * hp[:, 2 * size :]).tanh()
+            h = (1 - z) * n + z * h
+            outputs.append(h)
+        return stack(outputs)
+
 
 class LSTMSequence(Function):
     """outputs[0, t] = h_t and outputs[1, t] = c_t (shape (2, T, N, H)), from x (T, N, I), h0, c0 (N, H),
     w_ih (4H, I), w_hh (4H, H), b_ih, b_hh. Every h and every c is an output, so a loss on c_T (or any c_t)
     differentiates too; the (2, T, N, H) layout keeps each step's h and c contiguous."""
+
+    saved_roles = ("x", "h0", "c0", "w_ih", "w_hh", None, None, "b_ih", "b_hh")
 
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
@@ -113,12 +139,14 @@ class LSTMSequence(Function):
             np.matmul(h, w_hh_t, out=hp)
             cell(xp[t], hp, c, gates[t], cs[t], hs[t])
             h, c = hs[t], cs[t]
-        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, outputs, gates)
+        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, outputs, gates, b_ih, b_hh)
         return outputs
 
     @staticmethod
     def backward(ctx, grad):
-        x, h0, c0, w_ih, w_hh, outputs, gates = ctx.saved_tensors
+        x, h0, c0, w_ih, w_hh, outputs, gates, b_ih, b_hh = ctx.saved_tensors
+        if either.is_tensor(grad):
+            return gradients_by_replay(ctx, grad, LSTMSequence.definition, (x, h0, c0, w_ih, w_hh, b_ih, b_hh))
         cell_backward = backend.kernels("recurrent").lstm_cell_backward
         hs, cs = outputs
         grad_h, grad_c = grad
@@ -131,6 +159,28 @@ class LSTMSequence(Function):
             dh = da[t] @ w_hh
         grad_x, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh = _weight_grads(da, da, x, previous_h, w_ih)
         return grad_x, dh, dc, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh
+
+    @staticmethod
+    def definition(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
+        """The LSTM in Tensor ops, one step at a time (PyTorch's equations): with a = x W_ih^T + b_ih +
+        h W_hh^T + b_hh split into i, f, g, o: c' = s(f) c + s(i) tanh(g), h' = s(o) tanh(c')."""
+        size = h0.shape[1]
+        h, c, hs, cs = h0, c0, [], []
+        for t in range(x.shape[0]):
+            a = _affine(x[t], w_ih, b_ih) + _affine(h, w_hh, b_hh)
+            i, f = a[:, :size].sigmoid(), a[:, size : 2 * size].sigmoid()
+            g, o = a[:, 2 * size : 3 * size].tanh(), a[:, 3 * size :].sigmoid()
+            c = f * c + i * g
+            h = o * c.tanh()
+            hs.append(h)
+            cs.append(c)
+        return stack([stack(hs), stack(cs)])
+
+
+def _affine(x, weight, bias):
+    """x W^T + b in Tensor ops (b may be None)."""
+    out = x @ weight.T
+    return out if bias is None else out + bias
 
 
 def gru_sequence(x, h0, w_ih, w_hh, b_ih=None, b_hh=None):

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..tensor import make_tensor
+from . import either
 from .arguments import dim as _dim
 from .arguments import dims as _dims
 
@@ -19,7 +20,7 @@ MinMaxResult = namedtuple("MinMaxResult", ["values", "indices"])  # what max(dim
 
 def _restore_axes(grad, axes, keepdim):
     """Give a reduced gradient its reduced axes back with size 1, so it broadcasts against the input."""
-    return grad if keepdim or not axes else np.expand_dims(grad, axes)
+    return grad if keepdim or not axes else either.expand_dims(grad, axes)
 
 
 def _count(shape, axes):
@@ -36,7 +37,7 @@ class Sum(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return np.broadcast_to(_restore_axes(grad, ctx.axes, ctx.keepdim), ctx.shape)
+        return either.broadcast_to(_restore_axes(grad, ctx.axes, ctx.keepdim), ctx.shape)
 
 
 class Mean(Function):
@@ -51,30 +52,35 @@ class Mean(Function):
     def backward(ctx, grad):
         count = _count(ctx.shape, ctx.axes)
         scaled = _restore_axes(grad, ctx.axes, ctx.keepdim) / max(count, 1)
-        return np.broadcast_to(scaled, ctx.shape).astype(grad.dtype, copy=False)
+        return either.cast(either.broadcast_to(scaled, ctx.shape), grad.dtype)
 
 
 class Var(Function):
     """y = sum_i (x_i - mean)^2 / (N - correction).
 
     dy/dx_i = 2 (x_i - mean) / (N - correction). (The mean's own dependence on x_i cancels: the deviations
-    sum to zero.) correction=1 is Bessel's unbiased estimate, PyTorch's default.
+    sum to zero.) correction=1 is Bessel's unbiased estimate, PyTorch's default. backward computes the
+    deviations again from x rather than saving them: then, under create_graph, they depend on x.
     """
+
+    saved_roles = ("x",)
 
     @staticmethod
     def forward(ctx, x, axes, correction=1, keepdim=False):
         ctx.axes, ctx.keepdim = axes, keepdim
         centered = x - x.mean(axis=axes, keepdims=True)
-        ctx.divisor = _count(x.shape, axes) - correction
-        ctx.save_for_backward(centered)
+        ctx.count = _count(x.shape, axes)
+        ctx.divisor = ctx.count - correction
+        ctx.save_for_backward(x)
         with np.errstate(divide="ignore", invalid="ignore"):  # N <= correction gives inf/nan, as PyTorch
             return (centered * centered).sum(axis=axes, keepdims=keepdim) / x.dtype.type(ctx.divisor)
 
     @staticmethod
     def backward(ctx, grad):
-        (centered,) = ctx.saved_tensors
+        (x,) = ctx.saved_tensors
         with np.errstate(divide="ignore", invalid="ignore"):
-            scale = 2 / centered.dtype.type(ctx.divisor)
+            centered = x - either.sum_axes(x, ctx.axes, keepdims=True) / max(ctx.count, 1)
+            scale = 2 / x.dtype.type(ctx.divisor)
         return _restore_axes(grad, ctx.axes, ctx.keepdim) * (scale * centered)
 
 
@@ -82,8 +88,11 @@ class Prod(Function):
     """y = prod_i x_i over one axis (or all).   dy/dx_i = prod_{j != i} x_j.
 
     Not y / x_i: that divides by zero when some x_i = 0. The product of the others is the product of
-    everything before i times everything after i: two exclusive cumulative products.
+    everything before i times everything after i: two exclusive cumulative products. (On Tensors, for
+    create_graph, each product of the others is a Prod of its own, so it has a gradient too.)
     """
+
+    saved_roles = ("x",)
 
     @staticmethod
     def forward(ctx, x, axis, keepdim=False):
@@ -106,11 +115,33 @@ class Prod(Function):
 
 def _product_of_others(x, axis):
     """For each element, the product of all other elements along `axis`."""
+    if either.is_tensor(x):
+        return _product_of_others_tensor(x, axis)
+    if x.shape[axis] == 0:  # nothing to multiply: an empty gradient
+        return np.zeros_like(x)
     ones = np.ones_like(np.take(x, [0], axis=axis))
     before = np.cumprod(np.concatenate([ones, np.delete(x, -1, axis=axis)], axis=axis), axis=axis)
     reversed_x = np.flip(x, axis=axis)
     after = np.cumprod(np.concatenate([ones, np.delete(reversed_x, -1, axis=axis)], axis=axis), axis=axis)
     return before * np.flip(after, axis=axis)
+
+
+def _product_of_others_tensor(x, axis):
+    """The same as recorded ops: for each position i along `axis`, the product of x without slice i."""
+    n = x.shape[axis]
+    if n == 0:
+        return x * 0
+    others = []
+    for i in range(n):
+        rest = np.array([j for j in range(n) if j != i], dtype=np.int64)
+        others.append(x[(slice(None),) * axis + (rest,)].prod(axis, keepdim=True))
+    return _join().cat(others, axis)
+
+
+def _join():
+    from . import join
+
+    return join
 
 
 class AMax(Function):
@@ -120,6 +151,7 @@ class AMax(Function):
     """
 
     reduce = staticmethod(np.amax)
+    saved_roles = ("x", None)
 
     @classmethod
     def forward(cls, ctx, x, axes, keepdim=False):
@@ -131,7 +163,7 @@ class AMax(Function):
     @staticmethod
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
-        is_extreme = x == out
+        is_extreme = either.value(x) == out  # which elements are extreme is a constant
         share = is_extreme / is_extreme.sum(axis=ctx.axes, keepdims=True)
         return _restore_axes(grad, ctx.axes, ctx.keepdim) * share.astype(grad.dtype, copy=False)
 
@@ -149,6 +181,8 @@ class TakeAlongDim(Function):
     `indices` has x's shape with size 1 along `axis` (keepdims form).
     """
 
+    saved_roles = ("indices",)
+
     @staticmethod
     def forward(ctx, x, indices, axis, keepdim=False):
         ctx.shape, ctx.axis, ctx.keepdim = x.shape, axis, keepdim
@@ -159,9 +193,9 @@ class TakeAlongDim(Function):
     @staticmethod
     def backward(ctx, grad):
         (indices,) = ctx.saved_tensors
-        grad_x = np.zeros(ctx.shape, dtype=grad.dtype)
-        np.put_along_axis(grad_x, indices, _restore_axes(grad, (ctx.axis,), ctx.keepdim), axis=ctx.axis)
-        return grad_x
+        positions = list(np.ogrid[tuple(slice(0, n) for n in indices.shape)])
+        positions[ctx.axis] = indices
+        return either.scatter_add(_restore_axes(grad, (ctx.axis,), ctx.keepdim), tuple(positions), ctx.shape)
 
 
 class LogSumExp(Function):
@@ -170,6 +204,8 @@ class LogSumExp(Function):
     Computed as m + log sum_i e^{x_i - m} with m = max x, so no exp overflows.
     """
 
+    saved_roles = ("x", "output")
+
     @staticmethod
     def forward(ctx, x, axes, keepdim=False):
         shift = np.amax(x, axis=axes, keepdims=True, initial=-np.inf)
@@ -177,13 +213,15 @@ class LogSumExp(Function):
         with np.errstate(divide="ignore"):
             out = np.log(np.exp(x - shift).sum(axis=axes, keepdims=True)) + shift
         ctx.axes, ctx.keepdim = axes, keepdim
-        ctx.save_for_backward(x, out)
-        return out if keepdim else np.squeeze(out, axis=axes)
+        result = out if keepdim else np.squeeze(out, axis=axes)
+        ctx.save_for_backward(x, result)
+        return result
 
     @staticmethod
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
-        return _restore_axes(grad, ctx.axes, ctx.keepdim) * np.exp(x - out)
+        restore = ctx.axes, ctx.keepdim
+        return _restore_axes(grad, *restore) * np.exp(x - _restore_axes(out, *restore))
 
 
 def require_floating(tensor, op):

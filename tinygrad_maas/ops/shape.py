@@ -7,6 +7,7 @@ unsqueeze; permute also serves transpose and T (the Tensor methods compute the t
 import numpy as np
 
 from ..autograd.function import Function
+from . import either
 from .arguments import dim as _dim
 from .arguments import dims as _dims
 from .arguments import reshape_target
@@ -24,7 +25,7 @@ class Reshape(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.reshape(ctx.input_shape)
+        return either.reshape(grad, ctx.input_shape)
 
 
 class Permute(Function):
@@ -37,7 +38,7 @@ class Permute(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return np.transpose(grad, np.argsort(ctx.dims))
+        return either.transpose(grad, tuple(np.argsort(ctx.dims)))
 
 
 class Expand(Function):
@@ -71,8 +72,8 @@ class Repeat(Function):
         split = []
         for tiles, size in zip(ctx.repeats, ctx.padded_shape):
             split += [tiles, size]
-        summed = grad.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
-        return summed.reshape(ctx.input_shape)
+        summed = either.sum_axes(either.reshape(grad, split), tuple(range(0, len(split), 2)))
+        return either.reshape(summed, ctx.input_shape)
 
 
 class Flip(Function):
@@ -85,7 +86,7 @@ class Flip(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return np.flip(grad, ctx.axes)
+        return either.flip(grad, ctx.axes)
 
 
 def reshape(tensor, shape):

@@ -16,6 +16,8 @@ import numpy as np
 
 from .. import backend
 from ..autograd.function import Function
+from ..reference.softmax import class_shares
+from . import either
 
 
 def _as_rows(x, axis):
@@ -28,31 +30,37 @@ def _as_rows(x, axis):
 
 def _from_rows(rows, axis, moved_shape):
     if moved_shape is None:
-        return rows.reshape(())
-    return np.moveaxis(rows.reshape(moved_shape), -1, axis)
+        return either.reshape(rows, ())
+    return either.moveaxis(either.reshape(rows, moved_shape), -1, axis)
 
 
 class _Rowwise(Function):
     """Softmax and log-softmax run row by row: the axis is moved last and the array seen as rows, the
     backend's kernel `kernel` (and `kernel`_backward) runs, and the result goes back in place. Only the
-    output y is saved: both gradients are functions of y (see each op's docstring)."""
+    output y is saved (as rows for the kernel, and as the result, a view of the same memory, for
+    create_graph): both gradients are functions of y (see each op's docstring). On Tensors the backward is
+    the formula itself (`in_graph`), written with recorded ops."""
 
     kernel = None
+    saved_roles = (None, "output")
 
     @classmethod
     def forward(cls, ctx, x, axis):
         rows, ctx.moved_shape = _as_rows(x, axis)
         y = getattr(backend.kernels("softmax"), cls.kernel)(rows)
         ctx.axis = axis
-        ctx.save_for_backward(y)
-        return _from_rows(y, axis, ctx.moved_shape)
+        result = _from_rows(y, axis, ctx.moved_shape)
+        ctx.save_for_backward(y, result)
+        return result
 
     @classmethod
     def backward(cls, ctx, grad):
-        (y,) = ctx.saved_tensors
+        y_rows, y = ctx.saved_tensors
+        if either.is_tensor(grad):
+            return cls.in_graph(y, grad, ctx.axis)
         grad_rows, _ = _as_rows(grad, ctx.axis)
         backward = getattr(backend.kernels("softmax"), cls.kernel + "_backward")
-        return _from_rows(backward(y, grad_rows), ctx.axis, ctx.moved_shape)
+        return _from_rows(backward(y_rows, grad_rows), ctx.axis, ctx.moved_shape)
 
 
 class Softmax(_Rowwise):
@@ -60,11 +68,21 @@ class Softmax(_Rowwise):
 
     kernel = "softmax"
 
+    @staticmethod
+    def in_graph(y, grad, axis):
+        axes = () if y.ndim == 0 else (axis,)
+        return y * (grad - either.sum_axes(grad * y, axes, keepdims=True))
+
 
 class LogSoftmax(_Rowwise):
     """y_i = x_i - log sum_j exp(x_j) along the axis.   dL/dx_i = g_i - exp(y_i) * sum_j g_j."""
 
     kernel = "log_softmax"
+
+    @staticmethod
+    def in_graph(y, grad, axis):
+        axes = () if y.ndim == 0 else (axis,)
+        return grad - np.exp(y) * either.sum_axes(grad, axes, keepdims=True)
 
 
 class CrossEntropy(Function):
@@ -72,7 +90,12 @@ class CrossEntropy(Function):
 
     reduction "none" gives the per-element losses; "sum" their sum; "mean" their sum divided by the sum of
     the target classes' weights over the non-ignored elements (PyTorch's weighted mean).
+
+    dloss_r/dlogits_r = softmax(logits_r) sum_c a_rc - a_r (module docstring): on Tensors (create_graph)
+    that formula is written with recorded ops (`in_graph`), so its softmax has a gradient too.
     """
+
+    saved_roles = (None, None, None, "logits")
 
     @staticmethod
     def forward(ctx, logits, targets, class_weights, ignore_index, smoothing, reduction):
@@ -81,7 +104,7 @@ class CrossEntropy(Function):
         losses, target_weight, lse = backend.kernels("softmax").cross_entropy(
             rows, flat_targets, class_weights, ignore_index, smoothing
         )
-        ctx.save_for_backward(rows, flat_targets, lse)
+        ctx.save_for_backward(rows, flat_targets, lse, logits)
         ctx.settings = (class_weights, ignore_index, smoothing, reduction)
         ctx.moved_shape, ctx.logits_ndim, ctx.target_shape = moved_shape, logits.ndim, targets.shape
         if reduction == "none":
@@ -94,7 +117,9 @@ class CrossEntropy(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        rows, flat_targets, lse = ctx.saved_tensors
+        rows, flat_targets, lse, logits = ctx.saved_tensors
+        if either.is_tensor(grad):
+            return CrossEntropy.in_graph(ctx, grad, logits, flat_targets)
         class_weights, ignore_index, smoothing, reduction = ctx.settings
         if reduction == "none":
             row_grads = np.ascontiguousarray(np.broadcast_to(grad, ctx.target_shape)).reshape(-1)
@@ -105,3 +130,26 @@ class CrossEntropy(Function):
             rows, flat_targets, class_weights, ignore_index, smoothing, lse, row_grads
         )
         return _from_rows(grad_rows, 1 if ctx.logits_ndim > 1 else 0, ctx.moved_shape)
+
+    @staticmethod
+    def in_graph(ctx, grad, logits, flat_targets):
+        class_weights, ignore_index, smoothing, reduction = ctx.settings
+        axis = 1 if ctx.logits_ndim > 1 else 0
+        rows, _ = _as_rows_in_graph(logits, axis)
+        shares, _ = class_shares(flat_targets, class_weights, ignore_index, smoothing, rows.shape[1], rows.dtype)
+        if reduction == "none":
+            row_grads = either.reshape(either.broadcast_to(grad, ctx.target_shape), (-1,))
+        else:
+            scale = grad if reduction == "sum" else grad / ctx.total_weight
+            row_grads = either.broadcast_to(either.reshape(scale, (1,)), (rows.shape[0],))
+        probabilities = Softmax.apply(rows, axis=1)
+        grad_rows = (probabilities * shares.sum(axis=1, keepdims=True) - shares) * either.reshape(row_grads, (-1, 1))
+        return _from_rows(grad_rows, axis, ctx.moved_shape)
+
+
+def _as_rows_in_graph(x, axis):
+    """_as_rows for a Tensor: recorded moveaxis and reshape."""
+    if x.ndim == 0:
+        return either.reshape(x, (1, 1)), None
+    moved = either.moveaxis(x, axis, -1)
+    return either.reshape(moved, (-1, moved.shape[-1])), moved.shape

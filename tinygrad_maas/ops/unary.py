@@ -6,6 +6,7 @@ Where f'(x) is cheaper from the output than from the input (exp, tanh, sigmoid, 
 import numpy as np
 
 from ..autograd.function import Function
+from . import either
 
 
 class Neg(Function):
@@ -23,6 +24,8 @@ class Neg(Function):
 class Exp(Function):
     """y = e^x.   dy/dx = e^x = y."""
 
+    saved_roles = ("output",)
+
     @staticmethod
     def forward(ctx, x):
         y = np.exp(x)
@@ -37,6 +40,8 @@ class Exp(Function):
 
 class Log(Function):
     """y = ln(x).   dy/dx = 1 / x.   (ln 0 = -inf and ln of a negative number = nan, silently, as in PyTorch.)"""
+
+    saved_roles = ("x",)
 
     @staticmethod
     def forward(ctx, x):
@@ -54,6 +59,8 @@ class Log(Function):
 class Sqrt(Function):
     """y = sqrt(x).   dy/dx = 1 / (2 sqrt(x)) = 1 / (2y)."""
 
+    saved_roles = ("output",)
+
     @staticmethod
     def forward(ctx, x):
         y = np.sqrt(x)
@@ -69,6 +76,8 @@ class Sqrt(Function):
 class Abs(Function):
     """y = |x|.   dy/dx = sign(x), taken as 0 at x = 0 (as PyTorch)."""
 
+    saved_roles = ("x",)
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -82,6 +91,8 @@ class Abs(Function):
 
 class Sin(Function):
     """y = sin(x).   dy/dx = cos(x)."""
+
+    saved_roles = ("x",)
 
     @staticmethod
     def forward(ctx, x):
@@ -97,6 +108,8 @@ class Sin(Function):
 class Cos(Function):
     """y = cos(x).   dy/dx = -sin(x)."""
 
+    saved_roles = ("x",)
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -110,6 +123,8 @@ class Cos(Function):
 
 class Tanh(Function):
     """y = tanh(x).   dy/dx = 1 - tanh(x)^2 = 1 - y^2."""
+
+    saved_roles = ("output",)
 
     @staticmethod
     def forward(ctx, x):
@@ -129,6 +144,8 @@ class Sigmoid(Function):
     Computed as (1 + tanh(x/2)) / 2, the same function written so that no exp overflows for large |x|.
     """
 
+    saved_roles = ("output",)
+
     @staticmethod
     def forward(ctx, x):
         y = 0.5 * (1 + np.tanh(0.5 * x))
@@ -143,6 +160,8 @@ class Sigmoid(Function):
 
 class Relu(Function):
     """y = max(x, 0).   dy/dx = 1 where x > 0, else 0 (0 at x = 0, as PyTorch)."""
+
+    saved_roles = ("output",)
 
     @staticmethod
     def forward(ctx, x):
@@ -159,6 +178,8 @@ class Relu(Function):
 class Clamp(Function):
     """y = min(max(x, min), max).   dy/dx = 1 where min <= x <= max, else 0 (bounds inclusive, as PyTorch)."""
 
+    saved_roles = ("x",)
+
     @staticmethod
     def forward(ctx, x, min=None, max=None):
         ctx.save_for_backward(x)
@@ -168,6 +189,7 @@ class Clamp(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
+        x = either.value(x)  # the mask is a constant, also under create_graph
         low, high = ctx.bounds
         inside = np.ones(x.shape, dtype=bool)
         if low is not None:
@@ -184,18 +206,21 @@ class Softplus(Function):
     does not overflow for large z.
     """
 
+    saved_roles = ("x",)
+
     @staticmethod
     def forward(ctx, x, beta=1.0, threshold=20.0):
         scaled = x * beta
-        ctx.save_for_backward(scaled)
-        ctx.threshold = threshold
+        ctx.save_for_backward(x)
+        ctx.beta, ctx.threshold = beta, threshold
         return np.where(scaled > threshold, x, np.logaddexp(0, scaled) / beta).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
-        (scaled,) = ctx.saved_tensors
-        slope = np.where(scaled > ctx.threshold, 1, 0.5 * (1 + np.tanh(0.5 * scaled)))
-        return (grad * slope).astype(grad.dtype, copy=False)
+        (x,) = ctx.saved_tensors
+        scaled = x * ctx.beta
+        slope = either.where(either.value(scaled) > ctx.threshold, 1, 0.5 * (1 + np.tanh(0.5 * scaled)))
+        return either.cast(grad * slope, grad.dtype)
 
 
 class Erf(Function):
@@ -203,6 +228,8 @@ class Erf(Function):
 
     NumPy has no erf: the values come from the backend (math.erf per element, in numba or in Python).
     """
+
+    saved_roles = ("x",)
 
     @staticmethod
     def forward(ctx, x):
@@ -227,4 +254,4 @@ class ToDtype(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.astype(ctx.input_dtype, copy=False)
+        return either.cast(grad, ctx.input_dtype)

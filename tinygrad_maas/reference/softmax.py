@@ -33,7 +33,7 @@ def log_softmax_backward(y, grad):
     return grad - np.exp(y) * grad.sum(axis=1, keepdims=True)
 
 
-def _class_shares(targets, class_weights, ignore_index, smoothing, n_classes, dtype):
+def class_shares(targets, class_weights, ignore_index, smoothing, n_classes, dtype):
     """a[r, c] of the docstring, zero on ignored rows; and each row's weight w_t (0 if ignored)."""
     rows = np.arange(targets.shape[0])
     kept = targets != ignore_index
@@ -50,15 +50,13 @@ def cross_entropy(logits, targets, class_weights, ignore_index, smoothing):
     """Per-row losses (N,), per-row target weights (N,) and per-row logsumexp (N,) for backward."""
     shift = logits.max(axis=1, keepdims=True, initial=-np.inf)
     lse = (np.log(np.exp(logits - shift).sum(axis=1, keepdims=True)) + shift)[:, 0]
-    shares, target_weight = _class_shares(
-        targets, class_weights, ignore_index, smoothing, logits.shape[1], logits.dtype
-    )
+    shares, target_weight = class_shares(targets, class_weights, ignore_index, smoothing, logits.shape[1], logits.dtype)
     losses = (shares * (lse[:, None] - logits)).sum(axis=1)
     return losses, target_weight, lse
 
 
 def cross_entropy_backward(logits, targets, class_weights, ignore_index, smoothing, lse, row_grads):
     """dL/dlogits for per-row upstream gradients row_grads (N,)."""
-    shares, _ = _class_shares(targets, class_weights, ignore_index, smoothing, logits.shape[1], logits.dtype)
+    shares, _ = class_shares(targets, class_weights, ignore_index, smoothing, logits.shape[1], logits.dtype)
     probabilities = np.exp(logits - lse[:, None])
     return (probabilities * shares.sum(axis=1, keepdims=True) - shares) * row_grads[:, None]
