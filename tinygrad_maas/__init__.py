@@ -40,6 +40,7 @@ from .tensor import MinMaxResult, Tensor, cat, matmul, stack, where  # first: th
 
 # isort: split
 from . import autograd, backend, data, nn, ops, optim, plotting
+from . import profiler as _profiler
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import get_num_threads, set_num_threads
 from .creation import (
@@ -60,10 +61,14 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .profiler import profile
 from .random import manual_seed
 from .serialization import load, save
 
 __version__ = "0.1.0"
+
+if _profiler.debug_level():  # TINYGRAD_MAAS_DEBUG=1: profile the whole program (profiler.py)
+    _profiler._profile_the_program(_profiler.debug_level())
 
 _memory.tune_allocator()  # reuse freed memory instead of mapping fresh pages every step (see memory.py)
 

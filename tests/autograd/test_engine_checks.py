@@ -92,3 +92,25 @@ def test_a_correct_backward_passes_the_checks():
     a, s = inputs()
     with_backward(right).apply(a, s).sum().backward()
     assert a.grad.tolist() == [[2.0, 2.0, 2.0]] and s.grad.item() == 6.0
+
+
+def test_every_op_has_its_derivation_in_its_own_docstring():
+    """A learner reads an op's class and finds its rule there: some dL/dx, dy/dx or dz/da."""
+    import re
+
+    import tinygrad_maas.ops  # noqa: F401  (every op class defined)
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    ops = [
+        c for c in subclasses(Function) if c.__module__.startswith("tinygrad_maas.") and not c.__name__.startswith("_")
+    ]
+    missing = [
+        c.__name__
+        for c in ops
+        if c.__name__ != "AccumulateGrad" and not re.search(r"d[\w]*/d", c.__dict__.get("__doc__") or "")
+    ]
+    assert len(ops) > 40 and missing == []

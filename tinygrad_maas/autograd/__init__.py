@@ -5,11 +5,13 @@ know each op's backward is right).
 """
 
 from . import functional
+from .dot import render, to_dot
 from .function import AccumulateGrad, Function
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .gradients import grad
 from .graph import describe_graph, topological_order
+from .trace import trace
 
 __all__ = [
     "AccumulateGrad",
@@ -24,5 +26,8 @@ __all__ = [
     "is_grad_enabled",
     "no_grad",
     "set_grad_enabled",
+    "render",
+    "to_dot",
     "topological_order",
+    "trace",
 ]

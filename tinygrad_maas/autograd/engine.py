@@ -15,7 +15,7 @@ path adds the summed gradient into `leaf.grad`.
 import numpy as np
 
 from ..tensor import make_tensor
-from . import checks, versions
+from . import checks, observe, versions
 from .function import AccumulateGrad, _accumulator_of, _run_hooks
 from .grad_mode import set_grad_enabled
 
@@ -48,6 +48,14 @@ def topological_order(roots):
 
 
 def run_backward(roots, root_grads, retain_graph=False, capture=None, create_graph=False, stop_at_capture=False):
+    """Propagate `root_grads` from `roots` (see _propagate); timed as a whole when tm.profile watches."""
+    arguments = (roots, root_grads, retain_graph, capture, create_graph, stop_at_capture)
+    if observe.listeners:
+        return observe.observed_engine(_propagate, arguments)
+    return _propagate(*arguments)
+
+
+def _propagate(roots, root_grads, retain_graph, capture, create_graph, stop_at_capture):
     """Propagate `root_grads` from the nodes `roots` down to the leaves.
 
     Without `capture`, leaves accumulate into `.grad` (what `Tensor.backward` does). With `capture` (a dict
@@ -60,6 +68,7 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None, create_gra
     for root, grad in zip(roots, root_grads):
         pending[root] = pending[root] + grad if root in pending else grad
 
+    watched = observe.listeners  # tm.profile or tm.autograd.trace (autograd/observe.py); usually empty
     # Hooks may compute with tensors: only a create_graph backward records what they do.
     with set_grad_enabled(create_graph):
         for node in topological_order(roots):
@@ -87,10 +96,11 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None, create_gra
                     "after the forward pass, so its gradient would be wrong; compute it out of place "
                     "(x = x + y) or call backward before changing it"
                 )
-            if create_graph:
-                grads = node.backward(_in_graph(node), grad)
+            ctx = _in_graph(node) if create_graph else node
+            if watched:
+                grads = observe.observed_backward(node, ctx, grad)
             else:
-                grads = node.backward(node, grad)
+                grads = node.backward(ctx, grad)
             if saved and not retain_graph:
                 node.saved_tensors = None  # release the arrays: the point of freeing the graph
             if type(grads) is not tuple:

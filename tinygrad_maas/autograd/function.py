@@ -45,7 +45,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from ..tensor import make_tensor as _wrap
-from . import versions
+from . import observe, versions
 from .grad_mode import _state
 
 _ndarray = np.ndarray
@@ -84,6 +84,8 @@ class Function:
         Inputs may be Tensors or constants (Python numbers, arrays), which never receive a gradient.
         This is the hot path of every op (about a microsecond of Python per call), hence the plain loops.
         """
+        if observe.listeners:  # tm.profile or tm.autograd.trace is watching
+            return observe.observed_apply(cls, inputs, kwargs)
         ctx = _new_object(cls)
         arrays = []
         any_requires_grad = False

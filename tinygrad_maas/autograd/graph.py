@@ -11,10 +11,11 @@ def topological_order(tensor):
 
 
 def describe_graph(tensor):
-    """One line per node, in the order backward runs them: its number, its name, the numbers of the
-    nodes its inputs came from, and how many arrays it saved for backward (or "freed" after backward).
+    """One line per node, in the order backward runs them: its number, its name, the shape and dtype of
+    what it produced, the numbers of the nodes its inputs came from, and how many arrays it saved for
+    backward (or "freed" after backward).
 
-        0 MulBackward      <- 1, 1   saved 2 arrays
+        0 MulBackward      (2,) float32      <- 1, 1   saved 2 arrays
         1 AccumulateGrad   into tensor([1., 2.], requires_grad=True)
     """
     order = topological_order(tensor)
@@ -27,5 +28,6 @@ def describe_graph(tensor):
         inputs = ", ".join("-" if n is None else str(number[n]) for n in node.next_nodes)
         saved = node.saved_tensors
         count = "freed" if saved is None else f"saved {len(saved)} array{'s' * (len(saved) != 1)}" if saved else ""
-        lines.append(f"{i} {node.name():<16} <- {inputs:<7} {count}".rstrip())
+        made = f"{tuple(node.output_shape)} {node.output_dtype}"
+        lines.append(f"{i} {node.name():<16} {made:<17} <- {inputs:<7} {count}".rstrip())
     return "\n".join(lines)

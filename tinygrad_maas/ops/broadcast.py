@@ -22,8 +22,11 @@ def unbroadcast(grad, shape):
         leading + i for i, size in enumerate(shape) if size == 1 and grad.shape[leading + i] != 1
     )
     if axes:
+        if observe.listeners:  # tm.autograd.trace shows each reduction
+            observe.note_unbroadcast(grad.shape, shape, axes)
         grad = either.sum_axes(grad, axes, keepdims=True)
     return either.reshape(grad, shape)  # drops the leading axes, now all of size 1
 
 
+from ..autograd import observe  # noqa: E402
 from . import either  # noqa: E402  (imported last: either imports the ops that import this module)

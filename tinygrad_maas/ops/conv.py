@@ -24,7 +24,11 @@ from .arguments import spatial
 
 
 class Conv2d(Function):
-    """out = W * x + b (cross-correlation) by im2col and a GEMM; the gradients in the module docstring.
+    """out = W * x + b (cross-correlation): cols = im2col(pad(x)), out = W_g @ cols + b.
+
+    With G = dL/dout laid out as (groups, O/G, N*Ho*Wo):
+        dL/dW_g = G @ cols^T        dL/dx = unpad(col2im(W_g^T @ G))        dL/db = sum of G over n, y, x
+    (col2im is im2col's transpose: it sums each column's gradient back where the column was read from.)
 
     On Tensors (create_graph) the same formulas run with recorded ops (`in_graph`): im2col and col2im,
     each linear with constant coefficients and the other's transpose, become one LinearMap op each.

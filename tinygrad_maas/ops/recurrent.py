@@ -59,7 +59,13 @@ def _gru_input_bias(b_ih, b_hh, size):
 
 
 class GRUSequence(Function):
-    """outputs[t] = h_t for t = 1..T, from x (T, N, I), h0 (N, H), w_ih (3H, I), w_hh (3H, H), b_ih, b_hh."""
+    """outputs[t] = h_t for t = 1..T, from x (T, N, I), h0 (N, H), w_ih (3H, I), w_hh (3H, H), b_ih, b_hh.
+
+    Backpropagation through time, last step first (the cell's own derivative: reference/recurrent.py):
+        dXP[t], dHP[t] = cell_backward(dL/dh_t)     dL/dh_{t-1} = (direct part) + dHP[t] W_hh
+        dL/dW_ih = sum_t dXP[t]^T x_t    dL/dW_hh = sum_t dHP[t]^T h_{t-1}    dL/dx = dXP W_ih
+        dL/db_ih = sum dXP,  dL/db_hh = sum dHP,  dL/dh0 = the gradient that reaches step 0
+    """
 
     saved_roles = ("x", "h0", "w_ih", "w_hh", None, None, None, "b_ih", "b_hh")
 
@@ -119,7 +125,13 @@ class GRUSequence(Function):
 class LSTMSequence(Function):
     """outputs[0, t] = h_t and outputs[1, t] = c_t (shape (2, T, N, H)), from x (T, N, I), h0, c0 (N, H),
     w_ih (4H, I), w_hh (4H, H), b_ih, b_hh. Every h and every c is an output, so a loss on c_T (or any c_t)
-    differentiates too; the (2, T, N, H) layout keeps each step's h and c contiguous."""
+    differentiates too; the (2, T, N, H) layout keeps each step's h and c contiguous.
+
+    Backpropagation through time, last step first: with a_t the gate pre-activations (XP[t] + h W_hh^T),
+        dA[t], dL/dc_{t-1} = cell_backward(dL/dh_t, dL/dc_t)      dL/dh_{t-1} = dA[t] W_hh
+        dL/dW_ih = sum_t dA[t]^T x_t    dL/dW_hh = sum_t dA[t]^T h_{t-1}    dL/dx = dA W_ih
+        dL/db_ih = dL/db_hh = sum dA    (both biases are added to every gate)
+    """
 
     saved_roles = ("x", "h0", "c0", "w_ih", "w_hh", None, None, "b_ih", "b_hh")
 
