@@ -50,6 +50,7 @@ from .grad_mode import _state
 
 _ndarray = np.ndarray
 _new_object = object.__new__
+_watchers = observe.listeners  # the same list, changed in place
 
 
 class Function:
@@ -84,7 +85,7 @@ class Function:
         Inputs may be Tensors or constants (Python numbers, arrays), which never receive a gradient.
         This is the hot path of every op (about a microsecond of Python per call), hence the plain loops.
         """
-        if observe.listeners:  # tm.profile or tm.autograd.trace is watching
+        if _watchers:  # tm.profile or tm.autograd.trace is watching (observe.listeners)
             return observe.observed_apply(cls, inputs, kwargs)
         ctx = _new_object(cls)
         arrays = []

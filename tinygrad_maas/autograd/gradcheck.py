@@ -54,7 +54,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
         raise GradcheckError(
             f"gradcheck failed for input {i} (shape {inputs[i].shape}), output {o} "
             f"(shape {outputs[o].shape}): d out[{_position(out_index, outputs[o].shape)}] / "
-            f"d in[{_position(in_index, inputs[i].shape)}] is {a_value!r} by backward but {n_value!r} by "
+            f"d in[{_position(in_index, inputs[i].shape)}] is {float(a_value)!r} by backward but {float(n_value)!r} by "
             f"finite differences (atol={atol}, rtol={rtol})"
         )
     return True

@@ -104,7 +104,7 @@ def summary(value):
     array = np.asarray(getattr(value, "data", value))
     shape = tuple(array.shape)
     if array.size <= 6:
-        numbers = np.array2string(array, precision=4, suppress_small=True, separator=", ")
+        numbers = np.array2string(array, precision=4, suppress_small=True, separator=", ").replace("\n", "")
         return f"shape {shape} {numbers}"
     norm = float(np.sqrt(np.sum(np.square(array, dtype=np.float64))))
     return f"shape {shape}, mean {float(array.mean()):.4g}, norm {norm:.4g}"
