@@ -113,9 +113,7 @@ def _propagate(roots, root_grads, retain_graph, capture, create_graph, stop_at_c
                 if child is None or child_grad is None:
                     continue
                 try:
-                    expected = child.output_dtype
-                    dtype = child_grad.dtype
-                    wrong = child_grad.shape != child.output_shape or (dtype is not expected and dtype != expected)
+                    wrong = (child_grad.shape, child_grad.dtype) != child.output_spec
                 except AttributeError:  # not an array at all
                     wrong = True
                 if wrong:

@@ -63,7 +63,7 @@ class Function:
     next_nodes = ()  # one entry per input: the node that made it, a leaf's accumulator, or None
     pre_hooks = None  # hooks registered on the output tensor (non-leaf `register_hook`)
     created_at = 0  # the in-place clock when this node saved its arrays (see versions.py)
-    output_shape = output_dtype = None  # of the op's result: the gradient that reaches this node must match
+    output_spec = None  # (shape, dtype) of the op's result: the gradient that reaches this node must match
     saved_roles = None  # what each saved array is, for create_graph (see the module docstring)
 
     def save_for_backward(self, *arrays):
@@ -112,8 +112,7 @@ class Function:
                 nodes.append(None)
         ctx.needs_input_grad = needs
         ctx.next_nodes = nodes
-        ctx.output_shape = out.shape
-        ctx.output_dtype = out.dtype
+        ctx.output_spec = out.shape, out.dtype
         if ctx.saved_tensors:
             ctx.created_at = versions.clock
         return _wrap(out, ctx)
@@ -123,6 +122,14 @@ class Function:
 
     def __repr__(self):
         return f"<{self.name()}>"
+
+    @property
+    def output_shape(self):
+        return self.output_spec[0]
+
+    @property
+    def output_dtype(self):
+        return self.output_spec[1]
 
     def saved_in_graph(self):
         """The saved arrays as Tensors wired into the graph (what backward sees under create_graph): an
@@ -166,12 +173,8 @@ class AccumulateGrad(Function):
         return "AccumulateGrad"
 
     @property
-    def output_shape(self):
-        return self.variable.data.shape
-
-    @property
-    def output_dtype(self):
-        return self.variable.data.dtype
+    def output_spec(self):
+        return self.variable.data.shape, self.variable.data.dtype
 
     @staticmethod
     def backward(ctx, grad):
