@@ -199,3 +199,12 @@ def test_an_op_that_does_not_declare_its_saved_arrays_says_so_under_create_graph
     assert x.grad.tolist() == [12.0]
     with pytest.raises(NotImplementedError, match="Cube does not support create_graph=True: .*saved_roles"):
         tm.autograd.grad(Cube.apply(x).sum(), x, create_graph=True)
+
+
+def test_a_cast_passes_second_derivatives_through():
+    """float64 -> float32 -> float64 loses precision, so no finite differences: d^2(x^2)/dx^2 = 2 exactly."""
+    x = double([1.5, -0.5])
+    (first,) = tm.autograd.grad((x.float().double() ** 2).sum(), x, create_graph=True)
+    (second,) = tm.autograd.grad(first.sum(), x)
+    assert first.dtype == tm.float64 and np.allclose(first.tolist(), [3.0, -1.0])
+    assert second.tolist() == [2.0, 2.0]
