@@ -2,9 +2,28 @@
 
 A backward must return one gradient per input of forward (None for an input that needs none), each with
 the shape and dtype of its input: d loss / d input has one entry per element of the input. The engine
-checks both after every backward, because a gradient of the wrong shape would otherwise broadcast silently
-into a wrong answer several nodes later.
+checks both after the backward of every Function written outside the framework's own ops (yours: see
+Function.engine_checks), because a gradient of the wrong shape would otherwise broadcast silently into a
+wrong answer several nodes later. The framework's ops skip the check: their gradchecks test every one of
+them, and checking each edge of every backward costs several percent of the per-op overhead.
 """
+
+
+def verify(node, grads):
+    """Raise if `grads` (what node's backward returned) has the wrong count, or a gradient the wrong
+    shape or dtype for its input."""
+    children = node.next_nodes
+    if len(grads) != len(children):
+        raise RuntimeError(count_message(node, len(grads)))
+    for index, (child, grad) in enumerate(zip(children, grads)):
+        if child is None or grad is None:
+            continue
+        try:
+            wrong = grad.shape != child.output_shape or grad.dtype != child.output_dtype
+        except AttributeError:  # not an array at all
+            wrong = True
+        if wrong:
+            raise RuntimeError(mismatch_message(node, index, grad, child))
 
 
 def count_message(node, returned):

@@ -68,7 +68,9 @@ def _propagate(roots, root_grads, retain_graph, capture, create_graph, stop_at_c
     for root, grad in zip(roots, root_grads):
         pending[root] = pending[root] + grad if root in pending else grad
 
-    watched = observe.listeners  # tm.profile or tm.autograd.trace (autograd/observe.py); usually empty
+    # The plain first-order path runs node.backward(node, grad) and nothing else; create_graph (backward on
+    # Tensors) and someone watching (tm.profile, tm.autograd.trace: autograd/observe.py) take _run_special.
+    special = create_graph or bool(observe.listeners)
     # Hooks may compute with tensors: only a create_graph backward records what they do.
     with set_grad_enabled(create_graph):
         for node in topological_order(roots):
@@ -96,32 +98,31 @@ def _propagate(roots, root_grads, retain_graph, capture, create_graph, stop_at_c
                     "after the forward pass, so its gradient would be wrong; compute it out of place "
                     "(x = x + y) or call backward before changing it"
                 )
-            ctx = _in_graph(node) if create_graph else node
-            if watched:
-                grads = observe.observed_backward(node, ctx, grad)
+            if special:
+                grads = _run_special(node, grad, create_graph)
             else:
-                grads = node.backward(ctx, grad)
+                grads = node.backward(node, grad)
             if saved and not retain_graph:
                 node.saved_tensors = None  # release the arrays: the point of freeing the graph
             if type(grads) is not tuple:
                 grads = (grads,)
-            children = node.next_nodes
-            if len(grads) != len(children):
-                raise RuntimeError(checks.count_message(node, len(grads)))
-            for i, child in enumerate(children):
-                child_grad = grads[i]
+            if node.engine_checks:  # a Function written outside the framework's ops: check what it returned
+                checks.verify(node, grads)
+            for child, child_grad in zip(node.next_nodes, grads):
                 if child is None or child_grad is None:
                     continue
-                try:
-                    wrong = (child_grad.shape, child_grad.dtype) != child.output_spec
-                except AttributeError:  # not an array at all
-                    wrong = True
-                if wrong:
-                    raise RuntimeError(checks.mismatch_message(node, i, child_grad, child))
                 if child in pending:
                     pending[child] = pending[child] + child_grad
                 else:
                     pending[child] = child_grad
+
+
+def _run_special(node, grad, create_graph):
+    """node's backward on Tensors (create_graph) and/or timed for a watcher."""
+    ctx = _in_graph(node) if create_graph else node
+    if observe.listeners:
+        return observe.observed_backward(node, ctx, grad)
+    return node.backward(ctx, grad)
 
 
 def _in_graph(node):
