@@ -6,7 +6,11 @@
 Each round starts one fresh process per checkout, one after the other (so each runs alone, and a noisy
 neighbour that comes and goes touches both sides of a round alike); a process times the overhead chain of
 benchmarks/overhead_workloads.py and a training step of each workload, medians over its repetitions. The
-table gives each side's median over rounds and the median of the per-round ratios after / before.
+table gives each side's median over rounds, the median of the per-round ratios after / before, and each
+side's fastest process with their ratio. On a shared machine whose processes land in a fast or a slow mode
+(the same checkout measured 7 and 13 us per op from one process to the next) a round can pair a fast
+process with a slow one, so its ratio says little; the fastest processes of each side compare like with
+like, and agree with the median ratio when the machine is quiet.
 
 A checkout imports `tinygrad_maas.kernels` from wherever the project is installed unless its own kernels/
 is linked into it: `ln -s ../kernels /tmp/before/tinygrad_maas/kernels`. The probe refuses to time a
@@ -82,14 +86,21 @@ def main(argv=None):
         f"{platform.processor() or platform.machine()}, Python {platform.python_version()}, "
         f"{args.rounds} rounds, each checkout alone in a fresh process; medians"
     )
-    print("| measure | before | after | after / before (median of per-round ratios) | ratio range |")
-    print("|---|---|---|---|---|")
+    print(
+        "| measure | before | after | after / before (median of per-round ratios) | ratio range "
+        "| fastest before | fastest after | ratio of fastest |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for measure in rounds[0][0]:
         before = statistics.median(b[measure] for b, _ in rounds)
         after = statistics.median(a[measure] for _, a in rounds)
         ratios = [a[measure] / b[measure] for b, a in rounds]
         spread = f"{min(ratios):.2f}-{max(ratios):.2f}"
-        print(f"| {measure} | {before:.2f} | {after:.2f} | {statistics.median(ratios):.3f} | {spread} |")
+        fastest_before, fastest_after = min(b[measure] for b, _ in rounds), min(a[measure] for _, a in rounds)
+        print(
+            f"| {measure} | {before:.2f} | {after:.2f} | {statistics.median(ratios):.3f} | {spread} "
+            f"| {fastest_before:.2f} | {fastest_after:.2f} | {fastest_after / fastest_before:.3f} |"
+        )
 
 
 if __name__ == "__main__":

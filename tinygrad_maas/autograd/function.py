@@ -59,6 +59,7 @@ class Function:
 
     # Class-level defaults, so a node only stores what differs (creating nodes is the engine's per-op cost).
     saved_tensors = ()  # arrays saved by forward for backward; None once the engine freed them
+    needs_input_grad = ()  # one bool per input: does it need a gradient? (a shared tuple, see _needs_for)
     next_nodes = ()  # one entry per input: the node that made it, a leaf's accumulator, or None
     pre_hooks = None  # hooks registered on the output tensor (non-leaf `register_hook`)
     created_at = 0  # the in-place clock when this node saved its arrays (see versions.py)
@@ -110,12 +111,17 @@ class Function:
         if not (any_requires_grad and _state.enabled):
             return _wrap(out, None)
         nodes = []
+        pattern = 1  # which inputs need a gradient, as bits after a leading 1: (True, False) is 0b110
         for x in inputs:
             if isinstance(x, Tensor) and x.requires_grad:
                 nodes.append(x.grad_fn or _accumulator_of(x))
+                pattern = 2 * pattern + 1
             else:
                 nodes.append(None)
+                pattern *= 2
         ctx.next_nodes = nodes
+        needs = _NEEDS.get(pattern)
+        ctx.needs_input_grad = needs if needs is not None else _needs_for(pattern)
         ctx.output_shape = out.shape
         ctx.output_dtype = out.dtype
         if ctx.saved_tensors:
@@ -127,11 +133,6 @@ class Function:
 
     def __repr__(self):
         return f"<{self.name()}>"
-
-    @property
-    def needs_input_grad(self):
-        """One bool per input of forward: does it need a gradient? (Its node is None when it does not.)"""
-        return [node is not None for node in self.next_nodes]
 
     def saved_in_graph(self):
         """The saved arrays as Tensors wired into the graph (what backward sees under create_graph): an
@@ -203,6 +204,18 @@ class AccumulateGrad(Function):
             # In place, as PyTorch does: a reference to `leaf.grad` taken earlier sees the sum.
             np.add(leaf.grad.data, grad, out=leaf.grad.data, casting="unsafe")
         return ()
+
+
+_NEEDS = {}  # needs_input_grad tuples by pattern, shared by every node: creating none keeps the GC idle
+
+
+def _needs_for(pattern):
+    """The needs_input_grad tuple of a bit pattern (see Function.apply), made once per pattern."""
+    bits = bin(pattern)[3:]  # drop "0b" and the leading 1
+    needs = tuple(bit == "1" for bit in bits)
+    if len(needs) <= 16:
+        _NEEDS[pattern] = needs
+    return needs
 
 
 def _role_positions(cls):
