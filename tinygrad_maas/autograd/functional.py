@@ -27,39 +27,28 @@ from .replay import Identity
 
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), v^T J): the vector-Jacobian product, what one backward pass computes."""
-    inputs, single_input = _tuple(inputs, "inputs")
     with enable_grad():
-        xs = _differentiable(inputs, create_graph)
-        outputs, single_output = _tuple(func(*xs), "func's output")
-        vs = _vectors(v, outputs, "v")
-        grads = _grads(outputs, xs, vs, create_graph, strict, "vjp")
+        xs, outputs, single_input, single_output = _evaluate(func, inputs, create_graph)
+        grads = _grads(outputs, xs, _vectors(v, outputs, "v"), create_graph, strict, "vjp")
     return _result(outputs, single_output, create_graph), _result(grads, single_input, create_graph)
 
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), J v): the Jacobian-vector product (a directional derivative), by the double-vjp trick."""
-    inputs, single_input = _tuple(inputs, "inputs")
     with enable_grad():
-        xs = _differentiable(inputs, create_graph)
-        outputs, single_output = _tuple(func(*xs), "func's output")
+        xs, outputs, _, single_output = _evaluate(func, inputs, create_graph)
         vs = _vectors(v, xs, "v")
         dummies = [make_tensor(np.zeros_like(out.data), None).requires_grad_() for out in outputs]
         transposed = _grads(outputs, xs, dummies, True, strict, "jvp")  # J^T u, linear in u
-        pairs = [(g, x) for g, x in zip(transposed, vs) if g.requires_grad]
-        products = grad(
-            [g for g, _ in pairs], dummies, [x for _, x in pairs], create_graph=create_graph, allow_unused=True
-        )
-        products = [_zeros_for(p, out) for p, out in zip(products, outputs)]
+        products = _grads(transposed, dummies, vs, create_graph, False, "jvp")  # d <J^T u, v> / du = J v
     return _result(outputs, single_output, create_graph), _result(products, single_output, create_graph)
 
 
 def jacobian(func, inputs, create_graph=False, strict=False):
     """d func / d inputs: shape output.shape + input.shape; for several inputs (or outputs) a tuple (of
     tuples), indexed [output][input], as PyTorch."""
-    inputs, single_input = _tuple(inputs, "inputs")
     with enable_grad():
-        xs = _differentiable(inputs, create_graph)
-        outputs, single_output = _tuple(func(*xs), "func's output")
+        xs, outputs, single_input, single_output = _evaluate(func, inputs, create_graph)
         rows = []
         for out in outputs:
             blocks = [[] for _ in xs]
@@ -89,21 +78,25 @@ def hessian(func, inputs, create_graph=False, strict=False):
 
 def vhp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), v^T H) for a function with one output element: two backward passes, no H."""
-    inputs, single_input = _tuple(inputs, "inputs")
     with enable_grad():
-        xs = _differentiable(inputs, create_graph)
-        out = _scalar(func(*xs), "vhp")
-        vs = _vectors(v, xs, "v")
+        xs, outputs, single_input, _ = _evaluate(func, inputs, create_graph)
+        out = _scalar(outputs, "vhp")
         gradients = _grads([out], xs, [None], True, strict, "vhp")
-        pairs = [(g, x) for g, x in zip(gradients, vs) if g.requires_grad]
-        products = grad([g for g, _ in pairs], xs, [x for _, x in pairs], create_graph=create_graph, allow_unused=True)
-        products = [_zeros_for(p, x) for p, x in zip(products, xs)]
+        products = _grads(gradients, xs, _vectors(v, xs, "v"), create_graph, False, "vhp")  # d <g, v> / dx
     return _result([out], True, create_graph), _result(products, single_input, create_graph)
 
 
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), H v): equal to vhp, because the Hessian of a twice-differentiable function is symmetric."""
     return vhp(func, inputs, v, create_graph=create_graph, strict=strict)
+
+
+def _evaluate(func, inputs, create_graph):
+    """(stand-ins for the inputs, func's outputs, one input?, one output?), inside enable_grad."""
+    inputs, single_input = _tuple(inputs, "inputs")
+    xs = _differentiable(inputs, create_graph)
+    outputs, single_output = _tuple(func(*xs), "func's output")
+    return xs, outputs, single_input, single_output
 
 
 def _tuple(value, what):
