@@ -152,10 +152,12 @@ class Minimum(_Select):
 
 
 def _select_grads(ctx, grad, a, b, share_of_a):
-    """Split `grad` between a and b: a gets `share_of_a`, b the rest (maximum/minimum backward)."""
+    """Split `grad` between a and b: a gets `share_of_a`, b the rest (maximum/minimum backward). The side
+    that lost gets 0 by selection, not by multiplying: 0 even where the upstream gradient is inf or nan."""
     need_a, need_b = ctx.needs_input_grad
     share_of_a = share_of_a.astype(grad.dtype, copy=False)  # an array: grad.dtype is NumPy's on a Tensor too
-    return (
-        unbroadcast(grad * share_of_a, _shape(a)) if need_a else None,
-        unbroadcast(grad * (1 - share_of_a), _shape(b)) if need_b else None,
-    )
+    with np.errstate(invalid="ignore"):  # inf * 0 where the other side won: computed, then not selected
+        return (
+            unbroadcast(either.keep(share_of_a != 0, grad * share_of_a), _shape(a)) if need_a else None,
+            unbroadcast(either.keep(share_of_a != 1, grad * (1 - share_of_a)), _shape(b)) if need_b else None,
+        )

@@ -85,6 +85,16 @@ def where(condition, a, b):
     return _indexing.where(np.asarray(condition), a, b)
 
 
+def keep(mask, grad):
+    """grad where `mask` (an array) holds, 0 elsewhere: the backward of every op that passes some elements
+    and blocks others (relu, clamp, maximum, masked_fill). Selecting instead of multiplying by the 0/1 mask
+    keeps a blocked element at 0 when the upstream gradient there is infinite or nan (inf * 0 would be nan),
+    as PyTorch does."""
+    if not isinstance(grad, Tensor):
+        return np.where(mask, grad, np.zeros((), dtype=grad.dtype))
+    return _indexing.where(np.asarray(mask), grad, 0.0)
+
+
 def cast(x, dtype):
     if not isinstance(x, Tensor):
         return x.astype(dtype, copy=False)

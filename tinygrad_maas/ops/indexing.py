@@ -141,7 +141,7 @@ class MaskedFill(Function):
     @staticmethod
     def backward(ctx, grad):
         (mask,) = ctx.saved_tensors
-        return grad * ~mask
+        return either.keep(~mask, grad)
 
 
 class Where(Function):

@@ -165,7 +165,8 @@ class AMax(Function):
         x, out = ctx.saved_tensors
         is_extreme = either.value(x) == out  # which elements are extreme is a constant
         share = is_extreme / is_extreme.sum(axis=ctx.axes, keepdims=True)
-        return _restore_axes(grad, ctx.axes, ctx.keepdim) * share.astype(grad.dtype, copy=False)
+        with np.errstate(invalid="ignore"):  # inf * 0 is nan here, as in PyTorch, and silently so
+            return _restore_axes(grad, ctx.axes, ctx.keepdim) * share.astype(grad.dtype, copy=False)
 
 
 class AMin(AMax):

@@ -159,7 +159,8 @@ class Sigmoid(Function):
 
 
 class Relu(Function):
-    """y = max(x, 0).   dy/dx = 1 where x > 0, else 0 (0 at x = 0, as PyTorch)."""
+    """y = max(x, 0).   dy/dx = 1 where x > 0, else 0 (0 at x = 0, as PyTorch); the upstream gradient is
+    selected, not multiplied by the mask, so a blocked element stays 0 even under an infinite gradient."""
 
     saved_roles = ("output",)
 
@@ -172,7 +173,7 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return grad * (y > 0)
+        return either.keep(either.value(y) > 0, grad)
 
 
 class Clamp(Function):
@@ -196,7 +197,7 @@ class Clamp(Function):
             inside &= x >= low
         if high is not None:
             inside &= x <= high
-        return grad * inside
+        return either.keep(inside, grad)
 
 
 class Softplus(Function):
