@@ -53,16 +53,35 @@ def categorical_crossentropy(y_true, y_pred):
     return -(y_true * y_pred.clamp(_EPSILON, 1 - _EPSILON).log()).sum(-1).mean()
 
 
+def same_rank(y_true, y_pred, what):
+    """Labels and predictions lined up as Keras lines them up (squeeze_or_expand_to_same_rank): when one has
+    one more axis, of size 1, it is dropped, so labels (N,) meet predictions (N, 1) element by element
+    instead of broadcasting to an (N, N) matrix. Shapes that still differ are a mistake, named."""
+    labels, predictions = y_true, y_pred
+    if y_pred.ndim == y_true.ndim + 1 and y_pred.shape[-1] == 1:
+        predictions = y_pred.reshape(y_pred.shape[:-1])
+    elif y_true.ndim == y_pred.ndim + 1 and y_true.shape[-1] == 1:
+        labels = y_true.reshape(y_true.shape[:-1])
+    if tuple(labels.shape) != tuple(predictions.shape):
+        raise ValueError(
+            f"{what}: labels of shape {tuple(y_true.shape)} do not match predictions of shape {tuple(y_pred.shape)}"
+        )
+    return labels, predictions
+
+
 def binary_crossentropy(y_true, y_pred):
+    y_true, y_pred = same_rank(y_true, y_pred, "binary_crossentropy")
     p = y_pred.clamp(_EPSILON, 1 - _EPSILON)
     return -(y_true * p.log() + (1 - y_true) * (1 - p).log()).mean()
 
 
 def mean_squared_error(y_true, y_pred):
+    y_true, y_pred = same_rank(y_true, y_pred, "mean_squared_error")
     return ((y_pred - y_true) ** 2).mean()
 
 
 def mean_absolute_error(y_true, y_pred):
+    y_true, y_pred = same_rank(y_true, y_pred, "mean_absolute_error")
     return (y_pred - y_true).abs().mean()
 
 
@@ -96,15 +115,26 @@ def _categorical_accuracy(y_true, y_pred):
 
 
 def _binary_accuracy(y_true, y_pred):
+    y_true, y_pred = same_rank(y_true, y_pred, "binary_accuracy")
     return float(((y_pred > 0.5) == (y_true > 0.5)).mean())
+
+
+def _mean_absolute_error(y_true, y_pred):
+    y_true, y_pred = same_rank(y_true, y_pred, "mae")
+    return float(np.abs(y_pred - y_true).mean())
+
+
+def _mean_squared_error(y_true, y_pred):
+    y_true, y_pred = same_rank(y_true, y_pred, "mse")
+    return float(((y_pred - y_true) ** 2).mean())
 
 
 METRICS = {
     "sparse_categorical_accuracy": _sparse_accuracy,
     "categorical_accuracy": _categorical_accuracy,
     "binary_accuracy": _binary_accuracy,
-    "mae": lambda t, p: float(np.abs(p - t).mean()),
-    "mse": lambda t, p: float(((p - t) ** 2).mean()),
+    "mae": _mean_absolute_error,
+    "mse": _mean_squared_error,
 }
 
 
