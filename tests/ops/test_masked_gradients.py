@@ -52,3 +52,20 @@ def test_leaky_relu_passes_both_sides_scaled():
 def test_amax_multiplies_as_pytorch_does():
     """amax shares the gradient by a multiplication in PyTorch too: inf * 0 is nan there as well."""
     assert same(gradients(lambda x: x.amax(), [1.0, 3.0], upstream=inf), [[nan, inf]])
+
+
+def test_sigmoid_keeps_its_relative_precision_in_the_negative_tail():
+    """PyTorch 2.13: sigmoid(-40) = 4.24835413113866e-18 in float32, and its gradient the same. At -100
+    the true value, 3.72e-44, is a float32 subnormal: we give 3.78e-44, PyTorch rounds to 0."""
+    x = tm.tensor([-40.0, -100.0, 0.0, 30.0], requires_grad=True)
+    y = x.sigmoid()
+    y.sum().backward()
+    assert np.allclose(y.tolist(), [4.24835413113866e-18, 3.783505853677006e-44, 0.5, 1.0], rtol=1e-6, atol=0)
+    assert np.allclose(x.grad.tolist(), [4.24835413113866e-18, 3.783505853677006e-44, 0.25, 0.0], rtol=1e-6, atol=0)
+    assert y.dtype == tm.float32
+
+
+def test_softplus_gradient_keeps_the_same_precision():
+    x = tm.tensor([-40.0, -100.0], dtype=tm.float64, requires_grad=True)
+    tm.nn.functional.softplus(x).sum().backward()
+    assert np.allclose(x.grad.tolist(), [4.248354255291589e-18, 3.7200759760208356e-44], rtol=1e-9, atol=0)
