@@ -389,7 +389,11 @@ class Tensor:
         """Limit each element to [min, max]; a bound may be None. Gradient 1 inside (bounds included)."""
         if min is None and max is None:
             raise ValueError("clamp(): at least one of min and max must be given")
-        return _ops.unary.Clamp.apply(self, min=_conversion.plain(min), max=_conversion.plain(max))
+        low, high = _conversion.plain(min), _conversion.plain(max)
+        float_bound = any(np.asarray(b).dtype.kind == "f" for b in (low, high) if b is not None)
+        # An integer tensor clamped to float bounds becomes the default float dtype, as in PyTorch.
+        source = self.to(dtypes.default_float) if self.dtype.kind in "biu" and float_bound else self
+        return _ops.unary.Clamp.apply(source, min=low, max=high)
 
     clip = clamp
 
@@ -424,8 +428,8 @@ class Tensor:
         )
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        """sqrt(var): its gradient comes from composing Var and Sqrt."""
-        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+        """sqrt(var), with PyTorch's gradient 0 where the spread is 0 (ops/reduce.py, StdFromVariance)."""
+        return _ops.reduce.StdFromVariance.apply(self.var(dim, unbiased, keepdim, correction=correction))
 
     def prod(self, dim=None, keepdim=False):
         axis = None if dim is None else _arguments.dim(dim, self.ndim, "prod")

@@ -325,7 +325,10 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     picked = input.gather(class_dim, Tensor(np.expand_dims(safe, class_dim))).squeeze(class_dim)
     losses = -picked * Tensor(row_weights)
     if reduction == "mean":
-        return losses.sum() / float(row_weights.sum())
+        total = float(row_weights.sum())
+        if total == 0:  # every target ignored: the mean of nothing is nan, and no element gets a gradient
+            return losses.sum() + Tensor(np.array(np.nan, dtype=input.dtype))
+        return losses.sum() / total
     return _reduce(losses, reduction, "nll_loss")
 
 

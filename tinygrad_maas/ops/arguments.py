@@ -36,8 +36,9 @@ def dim(dim, ndim, op):
 
 
 def dims(dim_or_dims, ndim, op):
-    """None (every axis), one dim, or a tuple/list of dims as a sorted tuple of distinct axes."""
-    if dim_or_dims is None:
+    """None (every axis), one dim, or a tuple/list of dims as a sorted tuple of distinct axes. An empty
+    tuple or list also means every axis, as in PyTorch (x.sum(dim=()) is the sum of everything)."""
+    if dim_or_dims is None or (isinstance(dim_or_dims, (tuple, list)) and not dim_or_dims):
         return tuple(range(ndim))
     given = dim_or_dims if isinstance(dim_or_dims, (tuple, list)) else (dim_or_dims,)
     axes = tuple(sorted(a for a in (dim(d, ndim, op) for d in given) if a is not None))

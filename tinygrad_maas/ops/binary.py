@@ -98,7 +98,8 @@ class Pow(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        out = a**b
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** -1 = inf, (-1) ** 0.5 = nan: silently
+            out = a**b
         ctx.save_for_backward(a, b, out)
         return out
 
@@ -111,7 +112,8 @@ class Pow(Function):
             if np.ndim(b) == 0 and either.value(b) == 0:
                 grad_a = either.zeros_like(a)
             else:
-                grad_a = unbroadcast(grad * b * a ** (b - 1), _shape(a))
+                with np.errstate(divide="ignore", invalid="ignore"):  # sqrt's slope at 0 is inf, silently
+                    grad_a = unbroadcast(grad * b * a ** (b - 1), _shape(a))
         if need_b:
             is_zero = either.value(a) == 0
             with np.errstate(divide="ignore", invalid="ignore"):

@@ -180,7 +180,7 @@ def index_key(key):
         if isinstance(part, Tensor):
             part = part.data
         elif isinstance(part, list):
-            part = np.asarray(part)
+            part = np.asarray(part) if part else np.zeros(0, dtype=np.int64)  # x[[]]: nothing, selected
         if isinstance(part, np.ndarray):
             if part.dtype.kind not in "biu":
                 raise IndexError(f"tensors used as indices must be integer or bool, got {part.dtype}")

@@ -84,6 +84,28 @@ class Var(Function):
         return _restore_axes(grad, ctx.axes, ctx.keepdim) * (scale * centered)
 
 
+class StdFromVariance(Function):
+    """s = sqrt(v), the standard deviation from the variance.   ds/dv = 1 / (2 s), and 0 where s = 0.
+
+    Not Sqrt: at v = 0 (all elements equal) sqrt's derivative is infinite, and inf times the variance's
+    zero derivative would be nan. PyTorch's std gives 0 there; so do we.
+    """
+
+    saved_roles = ("output",)
+
+    @staticmethod
+    def forward(ctx, v):
+        s = np.sqrt(v)
+        ctx.save_for_backward(s)
+        return s
+
+    @staticmethod
+    def backward(ctx, grad):
+        (s,) = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return either.keep(either.value(s) != 0, grad / (2 * s))
+
+
 class Prod(Function):
     """y = prod_i x_i over one axis (or all).   dy/dx_i = prod_{j != i} x_j.
 

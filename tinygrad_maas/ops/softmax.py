@@ -124,8 +124,7 @@ class CrossEntropy(Function):
         if reduction == "none":
             row_grads = np.ascontiguousarray(np.broadcast_to(grad, ctx.target_shape)).reshape(-1)
         else:
-            scale = grad if reduction == "sum" else grad / ctx.total_weight
-            row_grads = np.full(rows.shape[0], scale, dtype=rows.dtype)
+            row_grads = np.full(rows.shape[0], _scale(grad, reduction, ctx), dtype=rows.dtype)
         grad_rows = backend.kernels("softmax").cross_entropy_backward(
             rows, flat_targets, class_weights, ignore_index, smoothing, lse, row_grads
         )
@@ -140,11 +139,21 @@ class CrossEntropy(Function):
         if reduction == "none":
             row_grads = either.reshape(either.broadcast_to(grad, ctx.target_shape), (-1,))
         else:
-            scale = grad if reduction == "sum" else grad / ctx.total_weight
+            scale = _scale(grad, reduction, ctx)
             row_grads = either.broadcast_to(either.reshape(scale, (1,)), (rows.shape[0],))
         probabilities = Softmax.apply(rows, axis=1)
         grad_rows = (probabilities * shares.sum(axis=1, keepdims=True) - shares) * either.reshape(row_grads, (-1, 1))
         return _from_rows(grad_rows, axis, ctx.moved_shape)
+
+
+def _scale(grad, reduction, ctx):
+    """What each row's loss gradient is multiplied by: 1 for "sum", 1 / (the summed target weights) for
+    "mean"; 0 when every target was ignored (the loss is nan, as PyTorch's, but no logit gets a gradient)."""
+    if reduction == "sum":
+        return grad
+    if ctx.total_weight == 0:
+        return either.zeros_like(grad)
+    return grad / ctx.total_weight
 
 
 def _as_rows_in_graph(x, axis):
