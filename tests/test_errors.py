@@ -140,3 +140,18 @@ def test_in_place_on_a_graph_tensor_is_refused():
     y = tm.ones(2, requires_grad=True) * 2
     with pytest.raises(RuntimeError, match="part of the autograd graph"):
         y += 1
+
+
+def test_tensor_with_sizes_instead_of_data_says_what_to_call():
+    with pytest.raises(TypeError, match=r"requires_grad must be True or False, got 3; .*tm.zeros\(2, 3\)"):
+        tm.Tensor(2, 3)
+
+
+def test_load_state_dict_of_a_list_or_a_module_names_what_it_expects():
+    layer = tm.nn.Linear(2, 2)
+    with pytest.raises(
+        TypeError, match="expects a dict of dotted names to tensors, as state_dict\\(\\) returns, got list"
+    ):
+        layer.load_state_dict([1, 2])
+    with pytest.raises(TypeError, match=r"got Linear \(pass module.state_dict\(\)\)"):
+        layer.load_state_dict(tm.nn.Linear(2, 2))

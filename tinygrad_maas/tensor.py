@@ -25,6 +25,12 @@ class Tensor:
         return _ufuncs.array_ufunc(ufunc, method, *operands, **kwargs)
 
     def __init__(self, data, requires_grad=False, dtype=None):
+        if not isinstance(requires_grad, bool):  # tm.Tensor(2, 3), PyTorch's legacy "sizes" constructor
+            raise TypeError(
+                f"Tensor(data, requires_grad=False, dtype=None): requires_grad must be True or False, got "
+                f"{requires_grad!r}; for a tensor of a given shape (PyTorch's legacy torch.Tensor(2, 3)) use "
+                "tm.zeros(2, 3), tm.ones(2, 3) or tm.randn(2, 3)"
+            )
         init_slots(self, _conversion.to_array(data, dtype), None)
         if requires_grad:
             self.requires_grad_(True)

@@ -6,6 +6,7 @@ register_buffer. Everything else (state_dict, train/eval, zero_grad, casting) wa
 """
 
 from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -267,6 +268,12 @@ class Module:
         buffers. strict=True raises a RuntimeError listing every missing, unexpected and mis-shaped key;
         strict=False loads what matches and returns (missing_keys, unexpected_keys). A shape mismatch is an
         error either way, as in PyTorch."""
+        if not isinstance(state_dict, Mapping):
+            hint = " (pass module.state_dict())" if isinstance(state_dict, Module) else ""
+            raise TypeError(
+                f"load_state_dict() expects a dict of dotted names to tensors, as state_dict() returns, got "
+                f"{type(state_dict).__name__}{hint}"
+            )
         own = self.state_dict(keep_vars=True)
         missing = [key for key in own if key not in state_dict]
         unexpected = [key for key in state_dict if key not in own]
