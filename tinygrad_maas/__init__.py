@@ -91,7 +91,8 @@ def _module_twin(name):
     return twin
 
 
-_TWINS = """exp log sqrt rsqrt abs sin cos tanh sigmoid relu clamp clip square reciprocal sign neg
+_TWINS = """exp log log1p expm1 floor ceil round clone sqrt rsqrt abs sin cos tanh sigmoid relu clamp clip
+    square reciprocal sign neg
     sum mean var std prod max min amax amin argmax argmin logsumexp softmax log_softmax
     reshape transpose permute squeeze unsqueeze flatten unflatten repeat flip chunk split
     masked_fill gather add sub mul div pow maximum minimum

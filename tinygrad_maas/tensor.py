@@ -385,6 +385,36 @@ class Tensor:
     def square(self):
         return self * self
 
+    def log1p(self):
+        return _ops.unary.Log1p.apply(self._floating())
+
+    def expm1(self):
+        return _ops.unary.Expm1.apply(self._floating())
+
+    def floor(self):
+        return self if self.dtype.kind in "biu" else _ops.unary.Step.apply(self, rounding=np.floor)
+
+    def ceil(self):
+        return self if self.dtype.kind in "biu" else _ops.unary.Step.apply(self, rounding=np.ceil)
+
+    def round(self, decimals=0):
+        """Round half to even (as PyTorch and NumPy), to `decimals` places."""
+        if self.dtype.kind in "biu" and decimals >= 0:
+            return self
+        return _ops.unary.Step.apply(self, rounding=lambda x: np.round(x, decimals))
+
+    def clone(self):
+        """A copy with its own memory, in the graph (its gradient flows back to this tensor)."""
+        return _ops.unary.Clone.apply(self)
+
+    def contiguous(self):
+        """This tensor, or a copy laid out row-major in memory when it is not."""
+        return self if self.data.flags.c_contiguous else self.clone()
+
+    def cpu(self):
+        """This tensor: every tensor lives in the CPU's memory here."""
+        return self
+
     def reciprocal(self):
         return 1 / self
 

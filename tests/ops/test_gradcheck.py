@@ -51,6 +51,9 @@ UNARY = {
     "rsub_scalar": (lambda x: 1.5 - x, None),
     "rdiv_scalar": (lambda x: 1.5 / x, (0.5, 3.0)),
     "square": (lambda x: x.square(), None),
+    "log1p": (lambda x: x.log1p(), (-0.5, 2.0)),
+    "expm1": (lambda x: x.expm1(), None),
+    "clone": (lambda x: x.clone() * x, None),
     "float32_roundtrip": (lambda x: x.float().double() * 1.0, None),
 }
 

@@ -48,6 +48,26 @@ def gelu(input, approximate="none"):
     raise ValueError(f"gelu(): approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
+def logsigmoid(input):
+    """log(sigmoid(x)) = -softplus(-x), without the log of a number that rounded to 0 (logsigmoid(-100) is
+    -100, not -inf).   d/dx = 1 - sigmoid(x) = sigmoid(-x)."""
+    return -softplus(-input, beta=1.0, threshold=float("inf"))
+
+
+def one_hot(tensor, num_classes=-1):
+    """An int64 tensor of shape tensor.shape + (num_classes,): 1 at each class index, 0 elsewhere.
+    num_classes=-1 takes the largest index + 1."""
+    indices = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"one_hot(): needs a tensor of class indices (int64), got {indices.dtype}")
+    if indices.size and indices.min() < 0:
+        raise ValueError(f"one_hot(): class values must be non-negative, got {int(indices.min())}")
+    classes = (int(indices.max()) + 1 if indices.size else 0) if num_classes == -1 else num_classes
+    if indices.size and indices.max() >= classes:
+        raise ValueError(f"one_hot(): class value {int(indices.max())} is not smaller than num_classes={classes}")
+    return Tensor(np.eye(classes, dtype=np.int64)[indices.astype(np.int64)])
+
+
 def silu(input):
     """x * sigmoid(x) (also called swish); its gradient comes from the product rule."""
     return input * input.sigmoid()
@@ -296,6 +316,16 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
     size = difference.abs()
     losses = tm_where(size < delta, difference * difference * 0.5, (size - 0.5 * delta) * delta)
     return _reduce(losses, reduction, "huber_loss")
+
+
+def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (d = input - target): Huber's loss divided by
+    beta, so it tends to the L1 loss as beta -> 0 (beta = 0 is the L1 loss)."""
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss(): beta must be non-negative, got {beta}")
+    if beta == 0:
+        return l1_loss(input, target, reduction=reduction)
+    return huber_loss(input, target, reduction=reduction, delta=beta) / beta
 
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):

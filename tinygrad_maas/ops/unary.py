@@ -56,6 +56,66 @@ class Log(Function):
             return grad / x
 
 
+class Log1p(Function):
+    """y = ln(1 + x), accurate for small x.   dy/dx = 1 / (1 + x)."""
+
+    saved_roles = ("x",)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(divide="ignore", invalid="ignore"):  # log1p(-1) = -inf, below it nan, as PyTorch
+            return np.log1p(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return grad / (1 + x)
+
+
+class Expm1(Function):
+    """y = e^x - 1, accurate for small x.   dy/dx = e^x = y + 1."""
+
+    saved_roles = ("output",)
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.expm1(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * (y + 1)
+
+
+class Clone(Function):
+    """y = a copy of x (its own memory).   dy/dx = 1."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+class Step(Function):
+    """y = floor(x), ceil(x) or round(x) (`rounding`): a step function.   dy/dx = 0 (everywhere it exists;
+    PyTorch's gradient is 0 at the steps too)."""
+
+    @staticmethod
+    def forward(ctx, x, rounding):
+        return rounding(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return either.zeros_like(grad)
+
+
 class Sqrt(Function):
     """y = sqrt(x).   dy/dx = 1 / (2 sqrt(x)) = 1 / (2y)."""
 
