@@ -61,6 +61,7 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .device import accelerator, backends, cuda, device
 from .profiler import profile
 from .random import manual_seed
 from .serialization import load, save

@@ -54,7 +54,7 @@ class Tensor:
 
     @property
     def device(self):
-        return "cpu"
+        return _device.CPU
 
     def dim(self):
         return self.data.ndim
@@ -119,11 +119,24 @@ class Tensor:
     def __array__(self, dtype=None, copy=None):
         return self.data if dtype is None else self.data.astype(dtype)
 
-    def to(self, dtype):
-        """A tensor of `dtype` (itself when it already is). Float-to-float casts are differentiable;
-        a cast to an integer or bool type gives a tensor outside the graph, as in PyTorch."""
-        if isinstance(dtype, str) and dtype == "cpu":
-            return self
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False):
+        """PyTorch's to(): to(dtype), to(device), to(device, dtype), to(other_tensor), keywords too. The
+        device must be the CPU (device.py). A tensor of `dtype` (itself when it already is, unless
+        copy=True); float-to-float casts are differentiable, a cast to an integer or bool type gives a
+        tensor outside the graph, as in PyTorch."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif _device.is_device(arg):
+                device = arg
+            else:
+                dtype = arg
+        if device is not None:
+            _device.require_cpu(device, "to")
+        result = self if dtype is None else self._cast(dtype)
+        return result.clone() if copy and result is self else result
+
+    def _cast(self, dtype):
         dtype = dtypes.to_dtype(dtype)
         if dtype == self.data.dtype:
             return self
@@ -637,6 +650,7 @@ def make_tensor(data, grad_fn):
 
 # Imported last: these modules import Tensor from this one.
 from . import conversion as _conversion  # noqa: E402
+from . import device as _device  # noqa: E402
 from . import inplace as _inplace  # noqa: E402
 from . import ops as _ops  # noqa: E402
 from . import promotion as _promotion  # noqa: E402

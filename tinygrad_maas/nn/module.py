@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from .. import device as _device
 from .. import dtypes
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor, init_slots
@@ -226,10 +227,20 @@ class Module:
         return self
 
     # ------------------------------------------------------------------ dtype
-    def to(self, dtype):
-        """Cast every floating parameter and buffer to `dtype` in place (the module keeps its Parameter
-        objects, so an optimizer built earlier still holds them)."""
-        if isinstance(dtype, str) and dtype == "cpu":
+    def to(self, *args, dtype=None, device=None, non_blocking=False):
+        """PyTorch's Module.to(): to(device), to(dtype), to(device, dtype), keywords too; the device must be
+        the CPU. Casts every floating parameter and buffer to `dtype` in place (the module keeps its
+        Parameter objects, so an optimizer built earlier still holds them)."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif _device.is_device(arg):
+                device = arg
+            else:
+                dtype = arg
+        if device is not None:
+            _device.require_cpu(device, "Module.to")
+        if dtype is None:
             return self
         dtype = dtypes.to_dtype(dtype)
         if not dtypes.is_floating(dtype):
