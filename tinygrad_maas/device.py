@@ -55,6 +55,21 @@ def is_device(value):
     return isinstance(value, device) or (isinstance(value, str) and value.partition(":")[0] in _TYPES)
 
 
+def to_arguments(args, dtype, device, op):
+    """The dtype of a `.to(*args, dtype=, device=)` call (None: keep it), after checking its device: each
+    positional argument is a device, a tensor (its dtype) or a dtype, as PyTorch reads them."""
+    for arg in args:
+        if is_device(arg):
+            device = arg
+        elif hasattr(arg, "grad_fn"):  # a tensor: take its dtype
+            dtype = arg.dtype
+        else:
+            dtype = arg
+    if device is not None:
+        require_cpu(device, op)
+    return dtype
+
+
 def require_cpu(where, op):
     """Accept the CPU; refuse any other device with an error that says what is available."""
     if device(where).type != "cpu":

@@ -124,15 +124,7 @@ class Tensor:
         device must be the CPU (device.py). A tensor of `dtype` (itself when it already is, unless
         copy=True); float-to-float casts are differentiable, a cast to an integer or bool type gives a
         tensor outside the graph, as in PyTorch."""
-        for arg in args:
-            if isinstance(arg, Tensor):
-                dtype = arg.dtype
-            elif _device.is_device(arg):
-                device = arg
-            else:
-                dtype = arg
-        if device is not None:
-            _device.require_cpu(device, "to")
+        dtype = _device.to_arguments(args, dtype, device, "to")
         result = self if dtype is None else self._cast(dtype)
         return result.clone() if copy and result is self else result
 

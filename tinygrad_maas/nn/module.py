@@ -231,15 +231,7 @@ class Module:
         """PyTorch's Module.to(): to(device), to(dtype), to(device, dtype), keywords too; the device must be
         the CPU. Casts every floating parameter and buffer to `dtype` in place (the module keeps its
         Parameter objects, so an optimizer built earlier still holds them)."""
-        for arg in args:
-            if isinstance(arg, Tensor):
-                dtype = arg.dtype
-            elif _device.is_device(arg):
-                device = arg
-            else:
-                dtype = arg
-        if device is not None:
-            _device.require_cpu(device, "Module.to")
+        dtype = _device.to_arguments(args, dtype, device, "Module.to")
         if dtype is None:
             return self
         dtype = dtypes.to_dtype(dtype)
