@@ -23,7 +23,7 @@ def test_both_backends_give_the_same_conv2d_forward_and_backward(restore_backend
         X, W = tm.tensor(x, requires_grad=True), tm.tensor(w, requires_grad=True)
         out = F.conv2d(X, W, stride=2, padding=1)
         (out * out).sum().backward()
-        results[name] = (out.data, X.grad.data, W.grad.data)
+        results[name] = (out.array, X.grad.array, W.grad.array)
     for numba_array, numpy_array in zip(*results.values()):
         np.testing.assert_allclose(numba_array, numpy_array, rtol=1e-5, atol=1e-5)
 
@@ -46,7 +46,7 @@ def test_a_conv2d_weight_gradient_through_the_kernel_matches_the_numpy_backend(r
         tm.backend.use(name)
         W = tm.tensor(w, requires_grad=True)
         F.conv2d(tm.tensor(x), W).square().sum().backward()
-        grads[name] = W.grad.data
+        grads[name] = W.grad.array
     tolerance = {"rtol": 1e-4, "atol": 1e-2} if dtype == np.float32 else {"rtol": 1e-10, "atol": 1e-9}
     np.testing.assert_allclose(grads["numba"], grads["numpy"], **tolerance)
 

@@ -27,9 +27,9 @@ def test_a_binary_op_has_numpys_broadcast_shape_and_gradients_of_its_inputs_shap
     # Each element of a is used (output size / a size) times, twice (a*b and +a) with b = 1.
     size = int(np.prod(shapes.result_shape))
     if a.numel():
-        assert np.all(a.grad.data == 2 * size // a.numel())
+        assert np.all(a.grad.array == 2 * size // a.numel())
     if b.numel():
-        assert np.all(b.grad.data == size // b.numel())
+        assert np.all(b.grad.array == size // b.numel())
 
 
 @given(shape_pairs, st.integers(0, 2**32 - 1))

@@ -95,4 +95,4 @@ def test_training_with_a_dataloader():
             optimizer.zero_grad()
             tm.nn.functional.mse_loss(model(xb), yb).backward()
             optimizer.step()
-    np.testing.assert_allclose(model.weight.data, [[1.0, -2.0, 0.5]], atol=0.01)
+    np.testing.assert_allclose(model.weight.array, [[1.0, -2.0, 0.5]], atol=0.01)

@@ -19,7 +19,7 @@ def test_a_model_state_dict_round_trips(tmp_path):
     restored = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2))
     restored.load_state_dict(tm.load(path))
     for (name, a), (_, b) in zip(model.state_dict().items(), restored.state_dict().items()):
-        assert a.dtype == b.dtype and np.array_equal(a.data, b.data), name
+        assert a.dtype == b.dtype and np.array_equal(a.array, b.array), name
     assert restored[1].num_batches_tracked.dtype == tm.int64
 
 
@@ -48,7 +48,7 @@ def test_an_optimizer_state_dict_round_trips(tmp_path):
     (p * p).sum().backward()
     optimizer.step()
     tm.save(optimizer.state_dict(), tmp_path / "optimizer.safetensors")
-    q = tm.tensor(p.data.copy(), requires_grad=True)
+    q = tm.tensor(p.array.copy(), requires_grad=True)
     other = tm.optim.Adam([q], lr=0.1)
     other.load_state_dict(tm.load(tmp_path / "optimizer.safetensors"))
     assert other.state[q]["step"] == 1 and isinstance(other.state[q]["exp_avg"], np.ndarray)

@@ -28,7 +28,7 @@ def test_from_numpy_shares_memory():
     t = tm.from_numpy(array)
     array[0] = 99
     assert t.tolist() == [99.0, 2.0]
-    assert t.data is array  # Tensor.data is the ndarray itself
+    assert t.array is array  # Tensor.array is the ndarray itself
 
 
 def test_lists_may_hold_zero_dim_tensors():

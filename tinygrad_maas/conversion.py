@@ -12,7 +12,7 @@ def to_array(data, dtype=None):
     bools -> bool; an ndarray keeps its dtype unless `dtype` is given. Always a copy."""
     dtype = dtypes.to_dtype(dtype)
     if isinstance(data, Tensor):
-        array = data.data.copy()
+        array = data.array.copy()
     elif isinstance(data, np.ndarray):
         array = data.copy()
     elif isinstance(data, np.generic):
@@ -37,7 +37,7 @@ def to_array(data, dtype=None):
 def _unwrap_nested(data):
     """Lists may contain 0-d tensors (e.g. [t.sum(), 1.0]); replace them by their values."""
     if isinstance(data, Tensor):
-        return data.data
+        return data.array
     if isinstance(data, (list, tuple)):
         return [_unwrap_nested(item) for item in data]
     return data
@@ -46,7 +46,7 @@ def _unwrap_nested(data):
 def plain(value):
     """The NumPy value of a Tensor, array or number used as a constant (no gradient flows into it)."""
     if isinstance(value, Tensor):
-        return value.data
+        return value.array
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, (list, tuple)):

@@ -26,10 +26,10 @@ def update(tensor, ufunc, other, op):
     check_allowed(tensor, op)
     value = plain(other)
     try:
-        ufunc(tensor.data, value, out=tensor.data, casting="same_kind")
+        ufunc(tensor.array, value, out=tensor.array, casting="same_kind")
     except TypeError:
         raise TypeError(
-            f"{op}: the result of {np.result_type(tensor.data, value)} cannot be stored in this "
+            f"{op}: the result of {np.result_type(tensor.array, value)} cannot be stored in this "
             f"{tensor.dtype} tensor in place"
         ) from None
     except ValueError as error:
@@ -37,14 +37,14 @@ def update(tensor, ufunc, other, op):
             f"{op}: a value of shape {np.shape(value)} cannot update a tensor of shape "
             f"{tensor.shape} in place ({error})"
         ) from None
-    versions.mark_written(tensor.data)
+    versions.mark_written(tensor.array)
     return tensor
 
 
 def fill(tensor, value):
     check_allowed(tensor, "fill_")
-    tensor.data[...] = plain(value)
-    versions.mark_written(tensor.data)
+    tensor.array[...] = plain(value)
+    versions.mark_written(tensor.array)
     return tensor
 
 
@@ -53,13 +53,13 @@ def copy(tensor, source):
     check_allowed(tensor, "copy_")
     value = plain(source)
     try:
-        np.copyto(tensor.data, value, casting="unsafe")
+        np.copyto(tensor.array, value, casting="unsafe")
     except ValueError as error:
         raise ValueError(
             f"copy_(): a source of shape {np.shape(value)} cannot be copied into a tensor of "
             f"shape {tensor.shape} ({error})"
         ) from None
-    versions.mark_written(tensor.data)
+    versions.mark_written(tensor.array)
     return tensor
 
 
@@ -70,7 +70,7 @@ def assign(tensor, key, value):
     check_allowed(tensor, "item assignment")
     key = index_key(key)
     try:
-        tensor.data[key] = plain(value)
+        tensor.array[key] = plain(value)
     except IndexError as error:
         raise IndexError(f"index out of range for a tensor of shape {tensor.shape}: {error}") from None
     except ValueError as error:
@@ -78,4 +78,4 @@ def assign(tensor, key, value):
             f"cannot assign a value of shape {np.shape(plain(value))} to a selection of a "
             f"tensor of shape {tensor.shape}: {error}"
         ) from None
-    versions.mark_written(tensor.data)
+    versions.mark_written(tensor.array)

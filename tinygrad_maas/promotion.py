@@ -25,22 +25,22 @@ def as_operand(value, op):
 def promote(left, right, op, floating=False):
     """Cast the operands to PyTorch's result dtype; Python numbers become cached 0-d arrays of it."""
     if isinstance(left, Tensor):  # fast paths: nothing to convert (most calls)
-        kind = left.data.dtype.kind
+        kind = left.array.dtype.kind
         if isinstance(right, Tensor):
-            if left.data.dtype == right.data.dtype and (kind == "f" or not floating):
+            if left.array.dtype == right.array.dtype and (kind == "f" or not floating):
                 return left, right
         elif type(right) is float and kind == "f":
-            return left, scalar_array(right, left.data.dtype)
+            return left, scalar_array(right, left.array.dtype)
     left, right = as_operand(left, op), as_operand(right, op)
     left_is_tensor, right_is_tensor = isinstance(left, Tensor), isinstance(right, Tensor)
     if left_is_tensor and right_is_tensor:
-        dtype = left.data.dtype
-        if dtype != right.data.dtype:
-            dtype = dtypes.promote_tensors(left.data, right.data)
+        dtype = left.array.dtype
+        if dtype != right.array.dtype:
+            dtype = dtypes.promote_tensors(left.array, right.array)
     elif left_is_tensor:
-        dtype = dtypes.promote_with_scalar(left.data.dtype, right)
+        dtype = dtypes.promote_with_scalar(left.array.dtype, right)
     else:
-        dtype = dtypes.promote_with_scalar(right.data.dtype, left)
+        dtype = dtypes.promote_with_scalar(right.array.dtype, left)
     if floating and dtype.kind != "f":
         dtype = dtypes.default_float  # true division of integers gives float32, as in PyTorch
     left = left.to(dtype) if left_is_tensor else scalar_array(left, dtype)

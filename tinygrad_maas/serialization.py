@@ -171,7 +171,7 @@ def _check_entry(name, entry, data_size, where):
 def _encode(obj, name, tensors):
     """The JSON tree of obj; tensors and arrays go into `tensors` under their dotted path."""
     if isinstance(obj, (Tensor, np.ndarray)):
-        array = obj.data if isinstance(obj, Tensor) else obj
+        array = obj.array if isinstance(obj, Tensor) else obj
         if array.dtype not in _CODES:
             raise TypeError(f"tm.save(): cannot store {name or 'the tensor'} of dtype {array.dtype}")
         key = name or "tensor"

@@ -9,7 +9,7 @@ checks of the op's arguments), and every other job has a module named for it:
     autograd/hooks.py  gradient hooks                            ops/*.py       matmul, cat, stack, where, ...
 
 Methods follow PyTorch's names, arguments and semantics. One deliberate difference, for learners:
-`Tensor.data` is the underlying `np.ndarray`.
+`Tensor.array` is the underlying `np.ndarray`.
 """
 
 import numpy as np
@@ -18,7 +18,7 @@ from . import dtypes
 
 
 class Tensor:
-    __slots__ = ("data", "grad", "grad_fn", "requires_grad", "_accumulator", "_hooks", "__weakref__")
+    __slots__ = ("array", "grad", "grad_fn", "requires_grad", "_accumulator", "_hooks", "__weakref__")
 
     def __array_ufunc__(self, ufunc, method, *operands, **kwargs):
         """NumPy ufuncs on Tensors (`np.cos(t)`, `array * t`) run as Tensor ops, in the graph (ufuncs.py)."""
@@ -37,16 +37,28 @@ class Tensor:
 
     # ------------------------------------------------------------------ attributes
     @property
+    def data(self):
+        """PyTorch's `.data`: a tensor sharing this one's memory, outside the graph (requires_grad=False).
+        Writing into it (`p.data.add_(...)`, `p.data.copy_(x)`) changes this tensor without autograd
+        seeing it, as in PyTorch; `.detach()` is the same view. The NumPy array is `.array`."""
+        return Tensor._constant(self.array)
+
+    @data.setter
+    def data(self, value):
+        """`t.data = other` makes `t` hold `other`'s values (its memory, any shape), as in PyTorch."""
+        self.array = value.array if isinstance(value, Tensor) else np.asarray(value)
+
+    @property
     def shape(self):
-        return self.data.shape
+        return self.array.shape
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def is_leaf(self):
@@ -57,25 +69,25 @@ class Tensor:
         return _device.CPU
 
     def dim(self):
-        return self.data.ndim
+        return self.array.ndim
 
     def size(self, dim=None):
         if dim is None:
-            return self.data.shape
-        return self.data.shape[_arguments.dim(dim, self.ndim, "size")] if self.ndim else 1
+            return self.array.shape
+        return self.array.shape[_arguments.dim(dim, self.ndim, "size")] if self.ndim else 1
 
     def numel(self):
-        return self.data.size
+        return self.array.size
 
     def __len__(self):
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self.array.shape[0]
 
     def __iter__(self):
         if self.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self.array.shape[0]))
 
     def __hash__(self):  # identity, as PyTorch: == is elementwise, so tensors hash by id
         return id(self)
@@ -85,18 +97,18 @@ class Tensor:
         """The array itself (shares memory). Like PyTorch, refused while the tensor requires grad."""
         if self.requires_grad:
             raise RuntimeError("Can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()")
-        return self.data
+        return self.array
 
     def item(self):
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError(
                 f"item(): only a tensor with one element can be converted to a Python number, "
                 f"this one has shape {self.shape}"
             )
-        return self.data.item()
+        return self.array.item()
 
     def tolist(self):
-        return self.data.tolist()
+        return self.array.tolist()
 
     def __float__(self):
         return float(self.item())
@@ -110,14 +122,14 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self):
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise RuntimeError(
-                f"the truth value of a tensor with {self.data.size} elements is ambiguous; use .any() or .all()"
+                f"the truth value of a tensor with {self.array.size} elements is ambiguous; use .any() or .all()"
             )
-        return bool(self.data.item())
+        return bool(self.array.item())
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        return self.array if dtype is None else self.array.astype(dtype)
 
     def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False):
         """PyTorch's to(): to(dtype), to(device), to(device, dtype), to(other_tensor), keywords too. The
@@ -130,11 +142,11 @@ class Tensor:
 
     def _cast(self, dtype):
         dtype = dtypes.to_dtype(dtype)
-        if dtype == self.data.dtype:
+        if dtype == self.array.dtype:
             return self
         if dtypes.is_floating(dtype):
             return _ops.unary.ToDtype.apply(self, dtype=dtype)
-        return Tensor._constant(self.data.astype(dtype))
+        return Tensor._constant(self.array.astype(dtype))
 
     def float(self):
         return self.to(dtypes.float32)
@@ -175,10 +187,10 @@ class Tensor:
 
     def detach(self):
         """A new tensor sharing this one's array, outside the graph (requires_grad=False)."""
-        return Tensor._constant(self.data)
+        return Tensor._constant(self.array)
 
     def requires_grad_(self, requires_grad=True):
-        if requires_grad and not dtypes.is_floating(self.data.dtype):
+        if requires_grad and not dtypes.is_floating(self.array.dtype):
             raise RuntimeError(
                 f"only floating point tensors can require gradients, this one is {self.dtype}; "
                 "convert it first with .float()"
@@ -246,7 +258,15 @@ class Tensor:
     def __abs__(self):
         return self.abs()
 
-    add, sub, mul, div, pow = __add__, __sub__, __mul__, __truediv__, __pow__
+    def add(self, other, *, alpha=1):
+        """self + alpha * other."""
+        return self + (other if alpha == 1 else other * alpha)
+
+    def sub(self, other, *, alpha=1):
+        """self - alpha * other."""
+        return self - (other if alpha == 1 else other * alpha)
+
+    mul, div, pow = __mul__, __truediv__, __pow__
     subtract, multiply, divide = sub, mul, div
 
     def neg(self):
@@ -274,11 +294,12 @@ class Tensor:
     def __itruediv__(self, other):
         return _inplace.update(self, np.true_divide, other, "/=")
 
-    def add_(self, other):
-        return _inplace.update(self, np.add, other, "add_")
+    def add_(self, other, *, alpha=1):
+        """self += alpha * other, in place (PyTorch's add_: `p.data.add_(p.grad, alpha=-lr)`)."""
+        return _inplace.update(self, np.add, _scaled(other, alpha), "add_")
 
-    def sub_(self, other):
-        return _inplace.update(self, np.subtract, other, "sub_")
+    def sub_(self, other, *, alpha=1):
+        return _inplace.update(self, np.subtract, _scaled(other, alpha), "sub_")
 
     def mul_(self, other):
         return _inplace.update(self, np.multiply, other, "mul_")
@@ -320,7 +341,7 @@ class Tensor:
     def __invert__(self):
         if self.dtype.kind not in "biu":
             raise TypeError(f"~ (logical not) needs a bool or integer tensor, got {self.dtype}")
-        return Tensor._constant(~self.data)
+        return Tensor._constant(~self.array)
 
     def __and__(self, other):
         return _promotion.compare(np.bitwise_and, self, other)
@@ -332,28 +353,28 @@ class Tensor:
         return _promotion.compare(np.bitwise_xor, self, other)
 
     def logical_not(self):
-        return Tensor._constant(np.logical_not(self.data))
+        return Tensor._constant(np.logical_not(self.array))
 
     def any(self, dim=None, keepdim=False):
         axes = _arguments.dims(dim, self.ndim, "any")
-        return Tensor._constant(np.asarray(self.data.any(axis=axes, keepdims=keepdim)))
+        return Tensor._constant(np.asarray(self.array.any(axis=axes, keepdims=keepdim)))
 
     def all(self, dim=None, keepdim=False):
         axes = _arguments.dims(dim, self.ndim, "all")
-        return Tensor._constant(np.asarray(self.data.all(axis=axes, keepdims=keepdim)))
+        return Tensor._constant(np.asarray(self.array.all(axis=axes, keepdims=keepdim)))
 
     def isnan(self):
-        return Tensor._constant(np.isnan(self.data))
+        return Tensor._constant(np.isnan(self.array))
 
     def isfinite(self):
-        return Tensor._constant(np.isfinite(self.data))
+        return Tensor._constant(np.isfinite(self.array))
 
     def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-        return bool(np.allclose(self.data, _conversion.plain(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+        return bool(np.allclose(self.array, _conversion.plain(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
 
     def equal(self, other):
         return self.shape == _conversion.plain(other).shape and bool(
-            np.array_equal(self.data, _conversion.plain(other))
+            np.array_equal(self.array, _conversion.plain(other))
         )
 
     # ------------------------------------------------------------------ elementwise math
@@ -414,7 +435,7 @@ class Tensor:
 
     def contiguous(self):
         """This tensor, or a copy laid out row-major in memory when it is not."""
-        return self if self.data.flags.c_contiguous else self.clone()
+        return self if self.array.flags.c_contiguous else self.clone()
 
     def cpu(self):
         """This tensor: every tensor lives in the CPU's memory here."""
@@ -424,7 +445,7 @@ class Tensor:
         return 1 / self
 
     def sign(self):
-        return Tensor._constant(np.sign(self.data))
+        return Tensor._constant(np.sign(self.array))
 
     def clamp(self, min=None, max=None):
         """Limit each element to [min, max]; a bound may be None. Gradient 1 inside (bounds included)."""
@@ -443,7 +464,7 @@ class Tensor:
 
     def _floating(self):
         """This tensor as a floating one: integer and bool tensors are promoted to float32 (PyTorch)."""
-        return self if self.data.dtype.kind == "f" else self.to(dtypes.default_float)
+        return self if self.array.dtype.kind == "f" else self.to(dtypes.default_float)
 
     # ------------------------------------------------------------------ reductions
     def sum(self, dim=None, keepdim=False, dtype=None):
@@ -597,7 +618,7 @@ class Tensor:
 
     # ------------------------------------------------------------------ printing
     def __repr__(self):
-        data = self.data
+        data = self.array
         if data.size == 0 and data.ndim > 1:
             body = f"[], size={data.shape}"
         else:
@@ -623,9 +644,14 @@ class Tensor:
         return make_tensor(array, None)
 
 
+def _scaled(other, alpha):
+    """alpha * other for the in-place updates, as an array (the update stays outside the graph)."""
+    return _conversion.plain(other) if alpha == 1 else np.multiply(_conversion.plain(other), alpha)
+
+
 def init_slots(tensor, data, grad_fn):
     """Set every slot of a new Tensor (also used by nn.Parameter, which is a Tensor)."""
-    tensor.data = data
+    tensor.array = data
     tensor.grad = None
     tensor.grad_fn = grad_fn
     tensor.requires_grad = grad_fn is not None

@@ -130,7 +130,7 @@ def test_detach_returns_a_tensor_outside_the_graph_sharing_memory():
     y = (x * 2).detach()
     assert not y.requires_grad and y.grad_fn is None
     z = x * 2
-    assert np.shares_memory(z.detach().data, z.data)
+    assert np.shares_memory(z.detach().array, z.array)
 
 
 def test_hook_on_a_leaf_sees_the_total_gradient_and_can_replace_it():

@@ -62,10 +62,10 @@ def test_no_grad_restores_the_mode_after_an_exception():
 def test_hand_written_sgd_step_updates_the_leaf_in_place():
     w = tm.tensor([1.0, -2.0], requires_grad=True)
     (w * w).sum().backward()
-    array_before = w.data
+    array_before = w.array
     with tm.no_grad():
         w -= 0.1 * w.grad
-    assert w.data is array_before  # same array, as PyTorch updates the same storage
+    assert w.array is array_before  # same array, as PyTorch updates the same storage
     assert w.tolist() == pytest.approx([0.8, -1.6])
     assert w.requires_grad and w.is_leaf
 

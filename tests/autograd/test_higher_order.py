@@ -63,7 +63,7 @@ def test_hvp_of_a_small_mlp_equals_the_finite_difference_of_gradients():
     eps = 1e-6
     plus, minus = gradient_at(w1 + eps * v1, w2 + eps * v2), gradient_at(w1 - eps * v1, w2 - eps * v2)
     for product, p, m in zip((hv1, hv2), plus, minus):
-        assert np.allclose(product.data, (p.data - m.data) / (2 * eps), rtol=1e-6, atol=1e-7)
+        assert np.allclose(product.array, (p.array - m.array) / (2 * eps), rtol=1e-6, atol=1e-7)
 
 
 def test_hessian_of_a_quadratic_form_is_the_symmetric_part_of_its_matrix():
@@ -79,10 +79,10 @@ def test_jacobian_jvp_and_vjp_agree():
     def f(t):
         return t.exp() * t.sum()
 
-    jacobian = AF.jacobian(f, x).data
-    assert np.allclose(AF.jvp(f, x, v)[1].data, jacobian @ v.data)
-    assert np.allclose(AF.vjp(f, x, v)[1].data, v.data @ jacobian)
-    expected = np.diag(np.exp(x.data)) * x.data.sum() + np.exp(x.data)[:, None]
+    jacobian = AF.jacobian(f, x).array
+    assert np.allclose(AF.jvp(f, x, v)[1].array, jacobian @ v.array)
+    assert np.allclose(AF.vjp(f, x, v)[1].array, v.array @ jacobian)
+    expected = np.diag(np.exp(x.array)) * x.array.sum() + np.exp(x.array)[:, None]
     assert np.allclose(jacobian, expected)
 
 

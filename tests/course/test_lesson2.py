@@ -26,8 +26,8 @@ def test_the_gradient_of_a_broadcast_input_is_the_sum_of_what_it_fed(big, small)
     weights = rng.standard_normal(np.broadcast_shapes(big, small))
     ((a + b) * tm.tensor(weights)).sum().backward()
     assert b.grad.shape == small
-    assert np.allclose(b.grad.data, unbroadcast(weights, small))
-    assert np.isclose(b.grad.data.sum(), weights.sum())  # every output element fed from b exactly once
+    assert np.allclose(b.grad.array, unbroadcast(weights, small))
+    assert np.isclose(b.grad.array.sum(), weights.sum())  # every output element fed from b exactly once
 
 
 def test_unbroadcast_keeps_size_one_axes_and_drops_added_ones():

@@ -35,4 +35,4 @@ def test_conv2d_is_the_kernel_matrix_times_im2col():
     x, w = rng.standard_normal((1, 2, 5, 5)), rng.standard_normal((4, 2, 3, 3))
     cols = backend.kernels("conv").im2col(x, 3, 3, 1, 1, 1, 1, 3, 3)
     by_hand = (w.reshape(4, -1) @ cols).reshape(4, 3, 3)
-    assert np.allclose(tm.nn.functional.conv2d(tm.tensor(x), tm.tensor(w)).data[0], by_hand)
+    assert np.allclose(tm.nn.functional.conv2d(tm.tensor(x), tm.tensor(w)).array[0], by_hand)

@@ -22,10 +22,10 @@ def test_exercise_newton_reaches_the_minimum_in_a_few_steps():
 
     w = tm.tensor([1.0, -0.5], dtype=tm.float64)
     for _ in range(6):
-        gradient = AF.vjp(f, w)[1].data
-        hessian = AF.hessian(f, w).data
-        w = tm.tensor(w.data - np.linalg.solve(hessian, gradient))
-    assert np.allclose(w.data, 0.0, atol=1e-10)
+        gradient = AF.vjp(f, w)[1].array
+        hessian = AF.hessian(f, w).array
+        w = tm.tensor(w.array - np.linalg.solve(hessian, gradient))
+    assert np.allclose(w.array, 0.0, atol=1e-10)
 
 
 def test_hvp_equals_the_finite_difference_of_gradients():
@@ -33,7 +33,7 @@ def test_hvp_equals_the_finite_difference_of_gradients():
         return (w.sin() * w.pow(2)).sum()
 
     w, v = np.array([0.3, -1.2, 2.0]), np.array([1.0, 0.5, -0.25])
-    product = AF.hvp(f, tm.tensor(w), tm.tensor(v))[1].data
+    product = AF.hvp(f, tm.tensor(w), tm.tensor(v))[1].array
     eps = 1e-6
-    plus, minus = (AF.vjp(f, tm.tensor(w + s * eps * v))[1].data for s in (1, -1))
+    plus, minus = (AF.vjp(f, tm.tensor(w + s * eps * v))[1].array for s in (1, -1))
     assert np.allclose(product, (plus - minus) / (2 * eps), atol=1e-7)

@@ -46,8 +46,8 @@ def test_dense_equals_linear_with_the_transposed_kernel():
     x = _tensor(3, 5)
     out = dense(x)
     linear = nn.Linear(5, 4)
-    linear.load_state_dict({"weight": dense.kernel.data.T, "bias": dense.bias.data})
-    np.testing.assert_allclose(out.data, linear(x).data, rtol=1e-6, atol=1e-6)
+    linear.load_state_dict({"weight": dense.kernel.array.T, "bias": dense.bias.array})
+    np.testing.assert_allclose(out.array, linear(x).array, rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize("strides, padding", [((1, 1), "valid"), ((2, 2), "same"), ((1, 2), "same")])
@@ -56,14 +56,14 @@ def test_conv2d_channels_last_equals_conv2d_channels_first(strides, padding):
     x = _tensor(2, 7, 6, 3)
     out = conv(x)
     twin = nn.Conv2d(3, 4, 3, stride=strides)
-    twin.load_state_dict({"weight": conv.kernel.data.transpose(3, 2, 0, 1), "bias": conv.bias.data})
+    twin.load_state_dict({"weight": conv.kernel.array.transpose(3, 2, 0, 1), "bias": conv.bias.array})
     images = x.permute(0, 3, 1, 2)
     if padding == "same":  # TensorFlow's rule: output ceil(n / stride), extra padding at the end
         pads = [max((-(-n // s) - 1) * s + 3 - n, 0) for n, s in zip((7, 6), strides)]
         images = nn.functional.pad(images, (pads[1] // 2, pads[1] - pads[1] // 2, pads[0] // 2, pads[0] - pads[0] // 2))
     expected = twin(images).permute(0, 2, 3, 1)
     assert out.shape == expected.shape
-    np.testing.assert_allclose(out.data, expected.data, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(out.array, expected.array, rtol=1e-5, atol=1e-5)
     if padding == "same":
         assert out.shape[1:3] == tuple(-(-n // s) for n, s in zip((7, 6), strides))
 
@@ -80,13 +80,13 @@ def test_gru_equals_the_pytorch_style_gru_with_reordered_gates():
     twin = nn.GRU(3, 4, batch_first=True)
     twin.load_state_dict(
         {
-            "weight_ih_l0": reorder(layer.kernel.data).T,
-            "weight_hh_l0": reorder(layer.recurrent_kernel.data).T,
-            "bias_ih_l0": reorder(layer.bias.data[0]),
-            "bias_hh_l0": reorder(layer.bias.data[1]),
+            "weight_ih_l0": reorder(layer.kernel.array).T,
+            "weight_hh_l0": reorder(layer.recurrent_kernel.array).T,
+            "bias_ih_l0": reorder(layer.bias.array[0]),
+            "bias_hh_l0": reorder(layer.bias.array[1]),
         }
     )
-    np.testing.assert_allclose(out.data, twin(x)[0].data, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out.array, twin(x)[0].array, rtol=1e-5, atol=1e-6)
     assert keras.layers.GRU(4)(x).shape == (2, 4)  # last step only by default
 
 
@@ -94,12 +94,12 @@ def test_lstm_equals_the_pytorch_style_lstm_and_starts_with_forget_bias_one():
     layer = keras.layers.LSTM(3)
     x = _tensor(2, 4, 5)
     out = layer(x)
-    assert layer.bias.data[3:6].tolist() == [1.0, 1.0, 1.0]
+    assert layer.bias.array[3:6].tolist() == [1.0, 1.0, 1.0]
     twin = nn.LSTM(5, 3, batch_first=True, bias=False)
-    twin.load_state_dict({"weight_ih_l0": layer.kernel.data.T, "weight_hh_l0": layer.recurrent_kernel.data.T})
+    twin.load_state_dict({"weight_ih_l0": layer.kernel.array.T, "weight_hh_l0": layer.recurrent_kernel.array.T})
     expected, _ = twin(x + 0)  # bias folded in below
-    layer.bias.data[...] = 0
-    np.testing.assert_allclose(layer(x).data, expected.data[:, -1], rtol=1e-5, atol=1e-6)
+    layer.bias.array[...] = 0
+    np.testing.assert_allclose(layer(x).array, expected.array[:, -1], rtol=1e-5, atol=1e-6)
     assert out.shape == (2, 3)
 
 
@@ -107,22 +107,22 @@ def test_embedding_and_pooling_equal_their_twins():
     embedding = keras.layers.Embedding(10, 3)
     tokens = tm.tensor([[1, 2, 2], [9, 0, 1]])
     out = embedding(tokens)
-    np.testing.assert_array_equal(out.data, embedding.embeddings.data[tokens.data])
-    assert np.abs(embedding.embeddings.data).max() <= 0.05
+    np.testing.assert_array_equal(out.array, embedding.embeddings.array[tokens.array])
+    assert np.abs(embedding.embeddings.array).max() <= 0.05
     x = _tensor(2, 6, 4, 3)
     pooled = keras.layers.MaxPooling2D((2, 2))(x)
-    np.testing.assert_array_equal(pooled.data, nn.MaxPool2d(2)(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1).data)
+    np.testing.assert_array_equal(pooled.array, nn.MaxPool2d(2)(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1).array)
 
 
 def test_batch_normalization_uses_keras_momentum_and_moving_statistics():
     layer = keras.layers.BatchNormalization()
     x = _tensor(8, 3)
     layer(x)
-    np.testing.assert_allclose(layer.moving_mean.data, 0.01 * x.data.mean(0), rtol=1e-5)
-    np.testing.assert_allclose(layer.moving_variance.data, 0.99 + 0.01 * x.data.var(0), rtol=1e-5)
+    np.testing.assert_allclose(layer.moving_mean.array, 0.01 * x.array.mean(0), rtol=1e-5)
+    np.testing.assert_allclose(layer.moving_variance.array, 0.99 + 0.01 * x.array.var(0), rtol=1e-5)
     layer.eval()
     np.testing.assert_allclose(
-        layer(x).data, (x.data - layer.moving_mean.data) / np.sqrt(layer.moving_variance.data + 1e-3), rtol=1e-5
+        layer(x).array, (x.array - layer.moving_mean.array) / np.sqrt(layer.moving_variance.array + 1e-3), rtol=1e-5
     )
 
 
@@ -273,13 +273,13 @@ def test_simple_rnn_equals_the_pytorch_style_rnn():
     twin = nn.RNN(3, 4, batch_first=True)
     twin.load_state_dict(
         {
-            "weight_ih_l0": layer.kernel.data.T,
-            "weight_hh_l0": layer.recurrent_kernel.data.T,
-            "bias_ih_l0": layer.bias.data,
+            "weight_ih_l0": layer.kernel.array.T,
+            "weight_hh_l0": layer.recurrent_kernel.array.T,
+            "bias_ih_l0": layer.bias.array,
             "bias_hh_l0": np.zeros(4, np.float32),
         }
     )
-    np.testing.assert_allclose(out.data, twin(x)[0].data, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out.array, twin(x)[0].array, rtol=1e-5, atol=1e-6)
 
 
 def test_history_plot_writes_a_png(tmp_path):

@@ -43,7 +43,7 @@ def test_a_saved_model_reproduces_its_outputs(tmp_path):
     save_model(model, tmp_path / "m", metadata={"note": "test"})
     loaded, metadata = load_model(tmp_path / "m")
     assert metadata == {"note": "test"} and not loaded.training
-    np.testing.assert_array_equal(loaded(x).data, model(x).data)
+    np.testing.assert_array_equal(loaded(x).array, model(x).array)
     assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["architecture.json", "weights.safetensors"]
 
 

@@ -40,14 +40,14 @@ def test_scaled_dot_product_attention_gradient_and_causal_mask():
     x = make(1, 4, 3)
     assert check_gradients(lambda x: F.scaled_dot_product_attention(x, x, x, is_causal=True), x)
     out = F.scaled_dot_product_attention(x, x, x, is_causal=True)
-    np.testing.assert_allclose(out.data[0, 0], x.data[0, 0])  # the first position sees only itself
+    np.testing.assert_allclose(out.array[0, 0], x.array[0, 0])  # the first position sees only itself
 
 
 def _identity_attention(embed):
     attention = nn.MultiheadAttention(embed, 1).double()
     with tm.no_grad():
-        attention.in_proj_weight.data[...] = np.vstack([np.eye(embed)] * 3)
-        attention.out_proj.weight.data[...] = np.eye(embed)
+        attention.in_proj_weight.array[...] = np.vstack([np.eye(embed)] * 3)
+        attention.out_proj.weight.array[...] = np.eye(embed)
     return attention
 
 
@@ -57,8 +57,8 @@ def test_multihead_attention_values_with_identity_projections():
     output, weights = attention(x, x, x)
     scores = np.array([[1.0, 0.0], [0.0, 1.0]]) / math.sqrt(2)
     expected = np.exp(scores) / np.exp(scores).sum(1, keepdims=True)
-    np.testing.assert_allclose(weights.data[0], expected)
-    np.testing.assert_allclose(output.data[:, 0], expected @ np.eye(2))
+    np.testing.assert_allclose(weights.array[0], expected)
+    np.testing.assert_allclose(output.array[:, 0], expected @ np.eye(2))
 
 
 def test_multihead_attention_gradients_with_masks():
@@ -80,7 +80,7 @@ def test_padded_keys_get_zero_weight_and_weights_average_over_heads():
     x = tm.randn(2, 3, 4)
     _, weights = attention(x, x, x, key_padding_mask=tm.tensor([[False, False, True], [False] * 3]))
     assert weights.shape == (2, 3, 3)
-    assert np.all(weights.data[0, :, 2] == 0)
+    assert np.all(weights.array[0, :, 2] == 0)
     _, per_head = attention(x, x, x, average_attn_weights=False)
     assert per_head.shape == (2, 2, 3, 3)
     assert attention(x, x, x, need_weights=False)[1] is None

@@ -56,12 +56,12 @@ def test_rounding_is_half_to_even_and_has_gradient_zero():
 def test_clone_copies_and_stays_in_the_graph_contiguous_and_cpu_return_views_when_they_can():
     x = tm.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
     copy = x.clone()
-    assert copy.data is not x.data and not np.shares_memory(copy.data, x.data)
+    assert copy.array is not x.array and not np.shares_memory(copy.array, x.array)
     (copy * 3).sum().backward()
     assert x.grad.tolist() == [[3.0, 3.0], [3.0, 3.0]]
     assert x.contiguous() is x and x.cpu() is x
     transposed = x.T.contiguous()
-    assert transposed.data.flags.c_contiguous and transposed.tolist() == [[1.0, 3.0], [2.0, 4.0]]
+    assert transposed.array.flags.c_contiguous and transposed.tolist() == [[1.0, 3.0], [2.0, 4.0]]
 
 
 def test_log1p_and_expm1_are_accurate_near_zero_and_promote_integers():

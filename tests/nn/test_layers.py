@@ -64,20 +64,20 @@ def test_linear_and_conv_initialisation_follow_pytorch_bounds():
     linear = nn.Linear(100, 50)
     bound = 1 / math.sqrt(100)
     assert linear.weight.shape == (50, 100) and linear.bias.shape == (50,)
-    assert np.abs(linear.weight.data).max() <= bound and np.abs(linear.weight.data).max() > 0.9 * bound
-    assert np.abs(linear.bias.data).max() <= bound
+    assert np.abs(linear.weight.array).max() <= bound and np.abs(linear.weight.array).max() > 0.9 * bound
+    assert np.abs(linear.bias.array).max() <= bound
     conv = nn.Conv2d(8, 16, 3)
     fan_in = 8 * 3 * 3
     assert conv.weight.shape == (16, 8, 3, 3)
-    assert np.abs(conv.weight.data).max() <= 1 / math.sqrt(fan_in)
+    assert np.abs(conv.weight.array).max() <= 1 / math.sqrt(fan_in)
     assert linear.weight.dtype == tm.float32
 
 
 def test_embedding_init_and_padding_row():
     tm.manual_seed(0)
     embedding = nn.Embedding(1000, 16, padding_idx=3)
-    assert embedding.weight.data[3].tolist() == [0.0] * 16
-    assert abs(embedding.weight.data.std() - 1.0) < 0.05  # N(0, 1), as PyTorch
+    assert embedding.weight.array[3].tolist() == [0.0] * 16
+    assert abs(embedding.weight.array.std() - 1.0) < 0.05  # N(0, 1), as PyTorch
     assert embedding(tm.tensor([[3, 4]])).shape == (1, 2, 16)
 
 
@@ -85,9 +85,9 @@ def test_dropout_scales_kept_elements_in_training_and_is_the_identity_in_eval():
     tm.manual_seed(0)
     layer = nn.Dropout(0.25)
     out = layer(tm.ones(10000))
-    kept = out.data[out.data != 0]
+    kept = out.array[out.array != 0]
     assert np.allclose(kept, 1 / 0.75)
-    assert abs((out.data == 0).mean() - 0.25) < 0.02
+    assert abs((out.array == 0).mean() - 0.25) < 0.02
     layer.eval()
     assert layer(tm.ones(3)).tolist() == [1.0, 1.0, 1.0]
 
@@ -143,4 +143,4 @@ def test_a_tiny_cnn_tells_vertical_from_horizontal_bars():
         optimizer.zero_grad()
         F.cross_entropy(model(x), y).backward()
         optimizer.step()
-    assert (model(x).argmax(dim=1).data == labels).mean() == 1.0
+    assert (model(x).argmax(dim=1).array == labels).mean() == 1.0

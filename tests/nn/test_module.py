@@ -33,7 +33,7 @@ def test_state_dict_holds_parameters_and_persistent_buffers_only():
     assert list(model.state_dict()) == ["steps", "hidden.weight", "hidden.bias", "out.weight", "out.bias"]
     state = model.state_dict()
     assert not state["hidden.weight"].requires_grad
-    assert np.shares_memory(state["hidden.weight"].data, model.hidden.weight.data)
+    assert np.shares_memory(state["hidden.weight"].array, model.hidden.weight.array)
 
 
 def test_load_state_dict_copies_values_in_place():
@@ -42,7 +42,7 @@ def test_load_state_dict_copies_values_in_place():
     result = target.load_state_dict(source.state_dict())
     assert result.missing_keys == [] and result.unexpected_keys == []
     assert target.hidden.weight is weight_object  # same Parameter: an optimizer holding it keeps working
-    np.testing.assert_array_equal(target.hidden.weight.data, source.hidden.weight.data)
+    np.testing.assert_array_equal(target.hidden.weight.array, source.hidden.weight.array)
 
 
 def test_load_state_dict_reports_every_problem_at_once():

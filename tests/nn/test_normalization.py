@@ -34,7 +34,7 @@ def test_normalization_gradients_in_training_mode(build, shape):
 
 def test_batchnorm_eval_mode_gradient_uses_the_running_statistics():
     layer = nn.BatchNorm1d(3)
-    layer.running_mean.data[:] = [0.5, -1.0, 2.0]
+    layer.running_mean.array[:] = [0.5, -1.0, 2.0]
     layer.eval()
     assert _gradcheck(layer, (4, 3))
 
@@ -44,17 +44,17 @@ def test_batchnorm_values_and_running_statistics_match_pytorch():
     layer = nn.BatchNorm1d(2).double()
     out = layer(X)
     np.testing.assert_allclose(
-        out.data,
+        out.array,
         [[-1.2247425750, -0.4629095539], [0.0, 1.3887286617], [1.2247425750, -0.9258191078]],
         rtol=1e-9,
         atol=1e-12,
     )
-    np.testing.assert_allclose(layer.running_mean.data, [0.3, 0.3])  # 0.9 * 0 + 0.1 * 3
-    np.testing.assert_allclose(layer.running_var.data, [1.3, 1.6])  # 0.9 * 1 + 0.1 * unbiased variance
+    np.testing.assert_allclose(layer.running_mean.array, [0.3, 0.3])  # 0.9 * 0 + 0.1 * 3
+    np.testing.assert_allclose(layer.running_var.array, [1.3, 1.6])  # 0.9 * 1 + 0.1 * unbiased variance
     assert layer.num_batches_tracked.item() == 1
     layer.eval()
     np.testing.assert_allclose(
-        layer(X).data,
+        layer(X).array,
         [[0.6139382522, 1.3439638057], [2.3680475443, 4.5062315838], [4.1221568363, 0.5533968612]],
         rtol=1e-9,
     )
@@ -69,7 +69,7 @@ def test_batchnorm_with_momentum_none_averages_all_batches():
 
 def test_layernorm_values_match_pytorch():
     out = nn.LayerNorm(3).double()(tm.tensor([[1.0, 2.0, 4.0]], dtype=tm.float64))
-    np.testing.assert_allclose(out.data, [[-1.0690415315, -0.2672603829, 1.3363019143]], rtol=1e-9)
+    np.testing.assert_allclose(out.array, [[-1.0690415315, -0.2672603829, 1.3363019143]], rtol=1e-9)
 
 
 def test_normalization_errors():

@@ -63,8 +63,8 @@ def test_gru_values_match_pytorch_with_fixed_weights():
 def test_the_final_state_of_the_reverse_direction_is_its_output_at_time_zero():
     lstm = nn.LSTM(2, 3, bidirectional=True)
     output, (h, _) = lstm(tm.randn(5, 1, 2))
-    np.testing.assert_allclose(h.data[1], output.data[0, :, 3:], rtol=1e-6)
-    np.testing.assert_allclose(h.data[0], output.data[-1, :, :3], rtol=1e-6)
+    np.testing.assert_allclose(h.array[1], output.array[0, :, 3:], rtol=1e-6)
+    np.testing.assert_allclose(h.array[0], output.array[-1, :, :3], rtol=1e-6)
 
 
 def test_initial_state_is_used():

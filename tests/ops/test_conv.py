@@ -66,7 +66,7 @@ def test_conv1d_values_match_pytorch():
 def test_conv2d_agrees_with_a_direct_loop():
     rng = np.random.default_rng(5)
     x, w = rng.standard_normal((2, 2, 6, 7)), rng.standard_normal((3, 2, 3, 2))
-    out = F.conv2d(tm.tensor(x), tm.tensor(w), stride=(2, 1), dilation=(1, 2)).data
+    out = F.conv2d(tm.tensor(x), tm.tensor(w), stride=(2, 1), dilation=(1, 2)).array
     expected = np.zeros(out.shape)
     for n in range(2):
         for o in range(3):

@@ -18,8 +18,8 @@ INPUT_SHAPES = [(4, 3), (3,), (2, 4, 3), (0, 3)]
 @pytest.mark.parametrize("shape", INPUT_SHAPES, ids=str)
 def test_linear_matches_the_formula(shape):
     x, w, b = make(shape, 1), make((5, 3), 2), make((5,), 3)
-    np.testing.assert_allclose(F.linear(x, w, b).data, x.data @ w.data.T + b.data)
-    np.testing.assert_allclose(F.linear(x, w).data, x.data @ w.data.T)
+    np.testing.assert_allclose(F.linear(x, w, b).array, x.array @ w.array.T + b.array)
+    np.testing.assert_allclose(F.linear(x, w).array, x.array @ w.array.T)
 
 
 @pytest.mark.parametrize("shape", INPUT_SHAPES, ids=str)
@@ -33,8 +33,8 @@ def test_the_weight_gradient_comes_back_in_the_weights_own_layout():
     # x @ W.T would hand back a transposed (strided) view; fused optimizers walk gradients as flat arrays
     x, w = make((6, 3), 1), make((5, 3), 2)
     F.linear(x, w).sum().backward()
-    assert w.grad.data.flags.c_contiguous
-    np.testing.assert_allclose(w.grad.data, np.ones((6, 5)).T @ x.data)
+    assert w.grad.array.flags.c_contiguous
+    np.testing.assert_allclose(w.grad.array, np.ones((6, 5)).T @ x.array)
 
 
 def test_a_linear_layer_on_a_leaf_input_computes_no_input_gradient():

@@ -115,7 +115,7 @@ def test_state_dict_round_trip_continues_the_same_trajectory():
         first.zero_grad()
         (p * p * 0.5).sum().backward()
         first.step()
-    q = tm.tensor(p.data.copy(), requires_grad=True)
+    q = tm.tensor(p.array.copy(), requires_grad=True)
     second = Adam([q], lr=0.5)
     second.load_state_dict(first.state_dict())
     for optimizer, param in ((first, p), (second, q)):

@@ -24,8 +24,8 @@ def write_model(root, name, version, scale, metadata=None):
     tm.manual_seed(int(version))
     model = nn.Sequential(nn.Flatten(), nn.Linear(4, 3))
     with tm.no_grad():
-        model[1].weight.data[...] = np.arange(12, dtype=np.float32).reshape(3, 4) * scale
-        model[1].bias.data[...] = 0
+        model[1].weight.array[...] = np.arange(12, dtype=np.float32).reshape(3, 4) * scale
+        model[1].bias.array[...] = 0
     save_model(model, root / name / str(version), metadata=metadata or {"input_shape": [2, 2]})
     return model
 

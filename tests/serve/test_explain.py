@@ -16,8 +16,8 @@ WEIGHTS = np.arange(12, dtype=np.float32).reshape(3, 4) - 5
 def linear_model():
     model = nn.Sequential(nn.Flatten(), nn.Linear(4, 3)).eval()
     with tm.no_grad():
-        model[1].weight.data[...] = WEIGHTS
-        model[1].bias.data[...] = [1, 2, 3]
+        model[1].weight.array[...] = WEIGHTS
+        model[1].bias.array[...] = [1, 2, 3]
     return model
 
 

@@ -45,7 +45,7 @@ def _node_attributes(node, labels, reaching):
         leaf = node.variable
         rows = [labels.get(id(leaf), "leaf"), f"{tuple(leaf.shape)} {leaf.dtype}"]
         if leaf.grad is not None:
-            rows.append(f"grad {_shape_and_norm(leaf.grad.data)}")
+            rows.append(f"grad {_shape_and_norm(leaf.grad.array)}")
         shape = "ellipse"
     else:
         name = labels.get(id(node))
@@ -65,10 +65,10 @@ def _shape_and_norm(array):
 def _gradients_reaching(tensor, order):
     """The gradient that reaches every node in a backward from `tensor` (ones for one element), no .grad
     touched: a capture of every node."""
-    if tensor.data.size != 1:
+    if tensor.array.size != 1:
         raise ValueError(f"to_dot(gradients=True): needs a tensor with one element, got shape {tensor.shape}")
     capture = {node: None for node in order}
-    engine.run_backward([tensor.grad_fn], [np.ones_like(tensor.data)], retain_graph=True, capture=capture)
+    engine.run_backward([tensor.grad_fn], [np.ones_like(tensor.array)], retain_graph=True, capture=capture)
     return {node: grad for node, grad in capture.items() if grad is not None}
 
 

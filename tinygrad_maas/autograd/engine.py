@@ -142,21 +142,21 @@ def initial_gradient(output, gradient, where, create_graph=False):
     """The gradient to start from at `output`: ones for a one-element output, else `gradient`, checked.
     An array, or under create_graph a Tensor (the given one, which may itself be in a graph)."""
     if gradient is None:
-        if output.data.size != 1:
+        if output.array.size != 1:
             raise RuntimeError(
                 f"{where}: grad can be implicitly created only for scalar outputs, but the output has "
-                f"shape {output.data.shape}; pass gradient= (a tensor of that shape), or reduce it first "
+                f"shape {output.array.shape}; pass gradient= (a tensor of that shape), or reduce it first "
                 "(e.g. .sum())"
             )
-        start = np.ones_like(output.data)
+        start = np.ones_like(output.array)
         return make_tensor(start, None) if create_graph else start
-    data = gradient.data if hasattr(gradient, "grad_fn") else np.asarray(gradient)
-    if data.shape != output.data.shape:
+    data = gradient.array if hasattr(gradient, "grad_fn") else np.asarray(gradient)
+    if data.shape != output.array.shape:
         raise RuntimeError(
-            f"{where}: gradient has shape {data.shape} but the output has shape {output.data.shape}; they must match"
+            f"{where}: gradient has shape {data.shape} but the output has shape {output.array.shape}; they must match"
         )
     if not create_graph:
-        return data.astype(output.data.dtype, copy=False)
+        return data.astype(output.array.dtype, copy=False)
     start = gradient if hasattr(gradient, "grad_fn") else make_tensor(data, None)
     return start if start.dtype == output.dtype else start.to(output.dtype)
 

@@ -100,7 +100,7 @@ class Function:
         any_requires_grad = False
         for x in inputs:
             if isinstance(x, Tensor):
-                arrays.append(x.data)
+                arrays.append(x.array)
                 if x.requires_grad:
                     any_requires_grad = True
             else:
@@ -177,18 +177,18 @@ class AccumulateGrad(Function):
 
     @property
     def output_shape(self):
-        return self.variable.data.shape
+        return self.variable.array.shape
 
     @property
     def output_dtype(self):
-        return self.variable.data.dtype
+        return self.variable.array.dtype
 
     @staticmethod
     def backward(ctx, grad):
         leaf = ctx.variable
-        if grad.shape != leaf.data.shape:  # the last line of defence for the framework's own ops
+        if grad.shape != leaf.array.shape:  # the last line of defence for the framework's own ops
             raise RuntimeError(
-                f"gradient of shape {grad.shape} reached a leaf of shape {leaf.data.shape}: "
+                f"gradient of shape {grad.shape} reached a leaf of shape {leaf.array.shape}: "
                 "an op's backward returned a gradient of the wrong shape"
             )
         if leaf._hooks:
@@ -197,12 +197,12 @@ class AccumulateGrad(Function):
             leaf.grad = grad if leaf.grad is None else leaf.grad + grad
         elif leaf.grad is None:
             # Own the array: the same gradient array may also be handed to another leaf.
-            leaf.grad = _wrap(np.array(grad, dtype=leaf.data.dtype, copy=True), None)
+            leaf.grad = _wrap(np.array(grad, dtype=leaf.array.dtype, copy=True), None)
         elif leaf.grad.grad_fn is not None:  # the last backward had create_graph=True: do not write into it
-            leaf.grad = _wrap(leaf.grad.data + grad, None)
+            leaf.grad = _wrap(leaf.grad.array + grad, None)
         else:
             # In place, as PyTorch does: a reference to `leaf.grad` taken earlier sees the sum.
-            np.add(leaf.grad.data, grad, out=leaf.grad.data, casting="unsafe")
+            np.add(leaf.grad.array, grad, out=leaf.grad.array, casting="unsafe")
         return ()
 
 
@@ -261,5 +261,5 @@ def _run_hooks(hooks, grad):
             if in_graph:
                 grad = replaced if isinstance(replaced, Tensor) else _wrap(np.asarray(replaced), None)
             else:
-                grad = replaced.data if isinstance(replaced, Tensor) else np.asarray(replaced)
+                grad = replaced.array if isinstance(replaced, Tensor) else np.asarray(replaced)
     return grad

@@ -38,7 +38,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     with enable_grad():
         xs, outputs, _, single_output = _evaluate(func, inputs, create_graph)
         vs = _vectors(v, xs, "v")
-        dummies = [make_tensor(np.zeros_like(out.data), None).requires_grad_() for out in outputs]
+        dummies = [make_tensor(np.zeros_like(out.array), None).requires_grad_() for out in outputs]
         transposed = _grads(outputs, xs, dummies, True, strict, "jvp")  # J^T u, linear in u
         products = _grads(transposed, dummies, vs, create_graph, False, "jvp")  # d <J^T u, v> / du = J v
     return _result(outputs, single_output, create_graph), _result(products, single_output, create_graph)
@@ -52,8 +52,8 @@ def jacobian(func, inputs, create_graph=False, strict=False):
         rows = []
         for out in outputs:
             blocks = [[] for _ in xs]
-            for index in range(out.data.size):
-                one_hot = np.zeros(out.data.size, dtype=out.dtype)
+            for index in range(out.array.size):
+                one_hot = np.zeros(out.array.size, dtype=out.dtype)
                 one_hot[index] = 1
                 start = make_tensor(one_hot.reshape(out.shape), None)
                 for block, g in zip(blocks, _grads([out], xs, [start], create_graph, strict, "jacobian")):
@@ -116,16 +116,16 @@ def _differentiable(inputs, create_graph):
         if create_graph and x.requires_grad:
             stand_ins.append(Identity.apply(x))
         else:
-            stand_ins.append(make_tensor(x.data, None).requires_grad_())
+            stand_ins.append(make_tensor(x.array, None).requires_grad_())
     return stand_ins
 
 
 def _vectors(v, like, name):
     """The vectors v, one per tensor in `like`, checked; v may be omitted when each has one element."""
     if v is None:
-        if any(t.data.size != 1 for t in like):
+        if any(t.array.size != 1 for t in like):
             raise RuntimeError(f"{name} must be given: it can be omitted only when every tensor has one element")
-        return [make_tensor(np.ones_like(t.data), None) for t in like]
+        return [make_tensor(np.ones_like(t.array), None) for t in like]
     vs, _ = _tuple(v, name)
     if len(vs) != len(like):
         raise RuntimeError(f"{name} has {len(vs)} tensors but {len(like)} are expected")
@@ -152,12 +152,12 @@ def _grads(outputs, xs, vectors, create_graph, strict, op):
 
 
 def _zeros_for(g, like):
-    return make_tensor(np.zeros_like(like.data), None) if g is None else g
+    return make_tensor(np.zeros_like(like.array), None) if g is None else g
 
 
 def _scalar(result, op):
     outputs, _ = _tuple(result, "func's output")
-    if len(outputs) != 1 or outputs[0].data.size != 1:
+    if len(outputs) != 1 or outputs[0].array.size != 1:
         shapes = [tuple(o.shape) for o in outputs]
         raise RuntimeError(f"{op}(): func must return a tensor with one element, got shape(s) {shapes}")
     return outputs[0]
@@ -174,5 +174,5 @@ def _jacobian_block(rows, out, x):
 
 def _result(tensors, single, create_graph):
     if not create_graph:
-        tensors = [make_tensor(t.data, None) for t in tensors]
+        tensors = [make_tensor(t.array, None) for t in tensors]
     return tensors[0] if single else tuple(tensors)

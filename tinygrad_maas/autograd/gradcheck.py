@@ -36,7 +36,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
 
     outputs = _float_outputs(fn(*inputs))
     analytic = _analytic_jacobians(outputs, [inputs[i] for i in checked])
-    numeric = _numeric_jacobians(fn, inputs, checked, [out.data.size for out in outputs], eps)
+    numeric = _numeric_jacobians(fn, inputs, checked, [out.array.size for out in outputs], eps)
 
     worst = None  # (excess over tolerance, input, output, flat Jacobian index)
     for position, i in enumerate(checked):
@@ -50,7 +50,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
         _, i, o, flat = worst
         position = checked.index(i)
         a_value, n_value = analytic[position][o].flat[flat], numeric[position][o].flat[flat]
-        out_index, in_index = np.unravel_index(flat, (outputs[o].data.size, inputs[i].data.size))
+        out_index, in_index = np.unravel_index(flat, (outputs[o].array.size, inputs[i].array.size))
         raise GradcheckError(
             f"gradcheck failed for input {i} (shape {inputs[i].shape}), output {o} "
             f"(shape {outputs[o].shape}): d out[{_position(out_index, outputs[o].shape)}] / "
@@ -100,19 +100,19 @@ def _float_outputs(result):
 
 def _analytic_jacobians(outputs, inputs):
     """jacobians[input][output] is an array (output.size, input.size), built one output element at a time."""
-    jacobians = [[np.zeros((out.data.size, x.data.size)) for out in outputs] for x in inputs]
+    jacobians = [[np.zeros((out.array.size, x.array.size)) for out in outputs] for x in inputs]
     for o, out in enumerate(outputs):
         if not out.requires_grad:
             continue  # the output does not depend on any input: its Jacobian rows are zero
-        for row in range(out.data.size):
-            one_hot = np.zeros(out.data.size)
+        for row in range(out.array.size):
+            one_hot = np.zeros(out.array.size)
             one_hot[row] = 1.0
             grads = grad(
                 out, inputs, grad_outputs=Tensor(one_hot.reshape(out.shape)), retain_graph=True, allow_unused=True
             )
             for position, g in enumerate(grads):
                 if g is not None:
-                    jacobians[position][o][row] = g.data.reshape(-1)
+                    jacobians[position][o][row] = g.array.reshape(-1)
     return jacobians
 
 
@@ -121,15 +121,15 @@ def _numeric_jacobians(fn, inputs, checked, output_sizes, eps):
     jacobians = []
     for i in checked:  # with grad mode on: fn may differentiate inside (a gradient penalty, a MAML step)
         tensor = inputs[i]
-        tensor.data = np.array(tensor.data, order="C")  # so that the flat view below writes into it (0-d stays 0-d)
-        flat = tensor.data.reshape(-1)
+        tensor.array = np.array(tensor.array, order="C")  # so that the flat view below writes into it (0-d stays 0-d)
+        flat = tensor.array.reshape(-1)
         columns = [np.zeros((size, flat.size)) for size in output_sizes]
         for element in range(flat.size):
             original = flat[element]
             flat[element] = original + eps
-            plus = [out.data.reshape(-1).copy() for out in _float_outputs(fn(*inputs))]  # outputs may be views
+            plus = [out.array.reshape(-1).copy() for out in _float_outputs(fn(*inputs))]  # outputs may be views
             flat[element] = original - eps
-            minus = [out.data.reshape(-1).copy() for out in _float_outputs(fn(*inputs))]
+            minus = [out.array.reshape(-1).copy() for out in _float_outputs(fn(*inputs))]
             flat[element] = original
             for column, p, m in zip(columns, plus, minus):
                 column[:, element] = (p - m) / (2 * eps)

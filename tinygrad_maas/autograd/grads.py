@@ -9,4 +9,4 @@ def zero_grads(parameters, set_to_none=True):
             if set_to_none:
                 parameter.grad = None
             else:
-                parameter.grad.data[...] = 0
+                parameter.grad.array[...] = 0

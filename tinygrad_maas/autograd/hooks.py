@@ -45,6 +45,6 @@ def retain_grad(tensor):
         kept = this()
         if kept is not None:
             # A copy: the engine's gradient arrays may be read-only broadcast views or shared.
-            kept.grad = make_tensor(np.array(grad.data) if kept.grad is None else kept.grad.data + grad.data, None)
+            kept.grad = make_tensor(np.array(grad.array) if kept.grad is None else kept.grad.array + grad.array, None)
 
     register_hook(tensor, store)

@@ -41,7 +41,7 @@ class TensorDataset(Dataset):
     def get_batch(self, indices):
         """The batch for these indices, already collated: one fancy-index per tensor instead of stacking
         len(indices) rows one by one (what the DataLoader uses when a dataset offers it)."""
-        return tuple(Tensor._constant(t.data[indices]) for t in self.tensors)
+        return tuple(Tensor._constant(t.array[indices]) for t in self.tensors)
 
 
 class Subset(Dataset):

@@ -66,7 +66,7 @@ class EarlyStopping(Callback):
         if self.best is None or self.improved(current + self.sign * self.min_delta, self.best):
             self.best, self.wait = current, 0
             if self.restore_best_weights:
-                self.best_weights = {k: v.data.copy() for k, v in self.model.state_dict().items()}
+                self.best_weights = {k: v.array.copy() for k, v in self.model.state_dict().items()}
         else:
             self.wait += 1
             if self.wait >= self.patience:

@@ -67,7 +67,7 @@ def orthogonal_blocks(blocks):
         units = parameter.shape[0]
         for k in range(blocks):
             block = Tensor(np.zeros((units, units), np.float32))
-            parameter.data[:, k * units : (k + 1) * units] = init.orthogonal_(block).data
+            parameter.array[:, k * units : (k + 1) * units] = init.orthogonal_(block).array
         return parameter
 
     return fill
@@ -350,7 +350,7 @@ class LSTM(_Recurrent):
     def _initial_bias(self, bias):
         init.zeros_(bias)
         with no_grad():
-            bias.data[self.units : 2 * self.units] = 1.0  # unit_forget_bias
+            bias.array[self.units : 2 * self.units] = 1.0  # unit_forget_bias
         return bias
 
     def _run(self, steps, h):
@@ -383,8 +383,8 @@ class BatchNormalization(Layer):
             out = F.batch_norm(channels_first, None, None, self.gamma, self.beta, True, eps=self.epsilon)
             with no_grad():
                 axes = tuple(range(x.ndim - 1))
-                self.moving_mean.mul_(self.momentum).add_(x.data.mean(axes) * (1 - self.momentum))
-                self.moving_variance.mul_(self.momentum).add_(x.data.var(axes) * (1 - self.momentum))
+                self.moving_mean.mul_(self.momentum).add_(x.array.mean(axes) * (1 - self.momentum))
+                self.moving_variance.mul_(self.momentum).add_(x.array.var(axes) * (1 - self.momentum))
         else:
             out = F.batch_norm(
                 channels_first, self.moving_mean, self.moving_variance, self.gamma, self.beta, False, eps=self.epsilon

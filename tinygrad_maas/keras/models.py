@@ -167,7 +167,7 @@ class Sequential(nn.Module):
                 loss.backward()
                 self.optimizer.step()
                 seen += len(xb)
-                logs = {"loss": value, **self._metrics(yb.data, output.data)}
+                logs = {"loss": value, **self._metrics(yb.array, output.array)}
                 for name, metric in logs.items():
                     totals[name] = totals.get(name, 0.0) + metric * len(xb)
                 if bar:
@@ -201,7 +201,7 @@ class Sequential(nn.Module):
             self.eval()
             for xb, yb in self._loader(x, y, batch_size, False):
                 output = self.forward(xb)
-                values = {"loss": self.loss_fn(yb, output).item(), **self._metrics(yb.data, output.data)}
+                values = {"loss": self.loss_fn(yb, output).item(), **self._metrics(yb.array, output.array)}
                 for name, value in values.items():
                     totals[name] = totals.get(name, 0.0) + value * len(xb)
         self.train(was_training)  # leave the mode as the caller had it
@@ -217,7 +217,7 @@ class Sequential(nn.Module):
         was_training = self.training
         with no_grad():
             self.eval()
-            outputs = [self.forward(Tensor(x[i : i + batch_size])).data for i in range(0, len(x), batch_size)]
+            outputs = [self.forward(Tensor(x[i : i + batch_size])).array for i in range(0, len(x), batch_size)]
         self.train(was_training)
         return np.concatenate(outputs)
 
@@ -333,7 +333,7 @@ def _load_config_json(filepath):
 
 
 def _array(values, name):
-    array = values.data if isinstance(values, Tensor) else np.asarray(values)
+    array = values.array if isinstance(values, Tensor) else np.asarray(values)
     if array.dtype == np.float64:
         array = array.astype(np.float32)
     if array.dtype.kind not in "biuf":

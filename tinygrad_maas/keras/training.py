@@ -28,7 +28,7 @@ def optimizer_factory(optimizer):
 
 
 def _check_labels(labels, classes):
-    values = labels.data
+    values = labels.array
     if values.dtype.kind not in "iu":
         if not np.all(values == np.round(values)):
             raise ValueError("sparse labels must be integer class indices")

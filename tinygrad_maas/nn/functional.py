@@ -57,7 +57,7 @@ def logsigmoid(input):
 def one_hot(tensor, num_classes=-1):
     """An int64 tensor of shape tensor.shape + (num_classes,): 1 at each class index, 0 elsewhere.
     num_classes=-1 takes the largest index + 1."""
-    indices = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    indices = tensor.array if isinstance(tensor, Tensor) else np.asarray(tensor)
     if indices.dtype.kind not in "iu":
         raise TypeError(f"one_hot(): needs a tensor of class indices (int64), got {indices.dtype}")
     if indices.size and indices.min() < 0:
@@ -128,7 +128,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
             f"cross_entropy(): weight must be a tensor of shape ({classes},), got "
             f"{getattr(weight, 'shape', type(weight).__name__)}"
         )
-    weights = np.ones(classes, dtype=input.dtype) if weight is None else weight.data.astype(input.dtype)
+    weights = np.ones(classes, dtype=input.dtype) if weight is None else weight.array.astype(input.dtype)
     if target.dtype.kind == "f":
         return _cross_entropy_with_probabilities(input, target, weights, class_dim, reduction, label_smoothing)
     if target.dtype.kind not in "iu":
@@ -141,7 +141,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
             f"cross_entropy(): target of shape {target.shape} does not match input of shape "
             f"{input.shape}; class indices need shape {expected}"
         )
-    indices = target.data.astype(np.int64, copy=False)
+    indices = target.array.astype(np.int64, copy=False)
     bad = (indices != ignore_index) & ((indices < 0) | (indices >= classes))
     if bad.any():
         raise IndexError(
@@ -344,13 +344,13 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
             f"nll_loss(): target of shape {target.shape} does not match input of shape "
             f"{input.shape}; class indices need shape {expected}"
         )
-    indices = target.data.astype(np.int64)
+    indices = target.array.astype(np.int64)
     kept = indices != ignore_index
     if ((indices < 0) | (indices >= classes))[kept].any():
         bad = int(indices[kept & ((indices < 0) | (indices >= classes))].flat[0])
         raise IndexError(f"nll_loss(): target {bad} is out of bounds for {classes} classes")
     safe = np.where(kept, indices, 0)
-    class_weights = np.ones(classes, input.dtype) if weight is None else weight.data.astype(input.dtype)
+    class_weights = np.ones(classes, input.dtype) if weight is None else weight.array.astype(input.dtype)
     row_weights = np.where(kept, class_weights[safe], 0).astype(input.dtype)
     picked = input.gather(class_dim, Tensor(np.expand_dims(safe, class_dim))).squeeze(class_dim)
     losses = -picked * Tensor(row_weights)
@@ -366,7 +366,7 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     """-(t log p + (1 - t) log(1 - p)) for probabilities p in [0, 1]; each log is clamped at -100, as
     PyTorch, so p = 0 or 1 gives a large finite loss instead of inf."""
     target = _pair_with_target(input, target, "binary_cross_entropy")
-    if input.data.size and (input.data.min() < 0 or input.data.max() > 1):
+    if input.array.size and (input.array.min() < 0 or input.array.max() > 1):
         raise ValueError(
             "binary_cross_entropy(): input must hold probabilities in [0, 1] (apply sigmoid first, "
             "or use binary_cross_entropy_with_logits)"
@@ -394,7 +394,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None):
     input.shape + (dim,). Rows at padding_idx receive no gradient."""
     if max_norm is not None:
         raise NotImplementedError("embedding(max_norm=...) is not supported")
-    indices = input.data if isinstance(input, Tensor) else np.asarray(input)
+    indices = input.array if isinstance(input, Tensor) else np.asarray(input)
     if indices.dtype.kind not in "iu":
         raise TypeError(f"embedding(): indices must be an integer tensor (int64), got {indices.dtype}")
     if not isinstance(weight, Tensor) or weight.ndim != 2:

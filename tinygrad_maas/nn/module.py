@@ -30,7 +30,7 @@ class Parameter(Tensor):
         if data is None:
             array = np.empty((0,), dtype=dtypes.default_float)
         elif isinstance(data, Tensor):
-            array = data.data
+            array = data.array
         else:
             array = np.asarray(data)
         dtypes.check_supported(array.dtype, "Parameter")
@@ -240,9 +240,9 @@ class Module:
         with no_grad():
             for tensor in list(self.parameters()) + list(self.buffers()):
                 if tensor.dtype.kind == "f":
-                    tensor.data = tensor.data.astype(dtype)
+                    tensor.array = tensor.array.astype(dtype)
                     if tensor.grad is not None:
-                        tensor.grad.data = tensor.grad.data.astype(dtype)
+                        tensor.grad.array = tensor.grad.array.astype(dtype)
         return self
 
     def float(self):
@@ -300,7 +300,7 @@ class Module:
             for key, target in own.items():
                 if key in state_dict:
                     value = state_dict[key]
-                    target.copy_(value.data if isinstance(value, Tensor) else np.asarray(value))
+                    target.copy_(value.array if isinstance(value, Tensor) else np.asarray(value))
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ printing

@@ -56,7 +56,7 @@ class _BatchNorm(Module):
         momentum = self.momentum
         use_batch = self.training or not self.track_running_stats
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked.array += 1
             if momentum is None:  # a cumulative moving average: the mean of every batch seen so far
                 momentum = 1.0 / int(self.num_batches_tracked.item())
         track = self.training and self.track_running_stats

@@ -23,9 +23,9 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         return make_tensor(np.asarray(0.0, dtype=np.float32), None)
     norm_type = float(norm_type)
     if math.isinf(norm_type):
-        total = max(float(np.abs(g.data).max()) if g.data.size else 0.0 for g in grads)
+        total = max(float(np.abs(g.array).max()) if g.array.size else 0.0 for g in grads)
     else:
-        total = sum(float((np.abs(g.data) ** norm_type).sum()) for g in grads) ** (1.0 / norm_type)
+        total = sum(float((np.abs(g.array) ** norm_type).sum()) for g in grads) ** (1.0 / norm_type)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(
             f"clip_grad_norm_(): the total norm of order {norm_type} of the gradients is {total}; "
@@ -34,11 +34,11 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     coefficient = max_norm / (total + 1e-6)
     if coefficient < 1:
         for g in grads:
-            g.data *= coefficient
-    return make_tensor(np.asarray(total, dtype=grads[0].data.dtype), None)
+            g.array *= coefficient
+    return make_tensor(np.asarray(total, dtype=grads[0].array.dtype), None)
 
 
 def clip_grad_value_(parameters, clip_value):
     """Clamp every gradient element into [-clip_value, clip_value], in place."""
     for g in _grads(parameters):
-        np.clip(g.data, -clip_value, clip_value, out=g.data)
+        np.clip(g.array, -clip_value, clip_value, out=g.array)

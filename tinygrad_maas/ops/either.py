@@ -18,7 +18,7 @@ def is_tensor(x):
 
 def value(x):
     """The NumPy array (or number) behind x: for masks and indices, which carry no gradient."""
-    return x.data if is_tensor(x) else x
+    return x.array if is_tensor(x) else x
 
 
 def sum_axes(x, axes, keepdims=False):

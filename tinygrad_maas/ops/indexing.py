@@ -178,7 +178,7 @@ def index_key(key):
     converted = []
     for part in parts:
         if isinstance(part, Tensor):
-            part = part.data
+            part = part.array
         elif isinstance(part, list):
             part = np.asarray(part) if part else np.zeros(0, dtype=np.int64)  # x[[]]: nothing, selected
         if isinstance(part, np.ndarray):

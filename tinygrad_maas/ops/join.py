@@ -100,5 +100,5 @@ def _same_dtype_tensors(tensors, op):
     dtype = tensors[0].dtype
     for t in tensors[1:]:
         if t.dtype != dtype:
-            dtype = dtypes.promote_tensors(np.empty((1,), dtype), t.data)
+            dtype = dtypes.promote_tensors(np.empty((1,), dtype), t.array)
     return [t.to(dtype) for t in tensors]

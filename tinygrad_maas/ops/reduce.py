@@ -248,7 +248,7 @@ class LogSumExp(Function):
 
 
 def require_floating(tensor, op):
-    if tensor.data.dtype.kind != "f":
+    if tensor.array.dtype.kind != "f":
         raise TypeError(
             f"{op}(): needs a floating point tensor, got {tensor.dtype}; "
             "convert it with .float() or pass dtype=tm.float32"
@@ -256,7 +256,7 @@ def require_floating(tensor, op):
 
 
 def _check_nonempty(tensor, axes, op):
-    if any(tensor.shape[a] == 0 for a in axes) or (tensor.data.size == 0 and not axes):
+    if any(tensor.shape[a] == 0 for a in axes) or (tensor.array.size == 0 and not axes):
         raise IndexError(f"{op}(): cannot reduce over a dimension of size 0 (tensor shape {tensor.shape})")
 
 
@@ -273,7 +273,7 @@ def extreme_along(tensor, pick, dim, keepdim, op):
     if axis is None:  # a 0-d tensor: itself, at index 0
         return MinMaxResult(tensor, make_tensor(np.zeros((), dtype=np.int64), None))
     _check_nonempty(tensor, (axis,), op)
-    indices = np.asarray(pick(tensor.data, axis=axis, keepdims=True), dtype=np.int64)
+    indices = np.asarray(pick(tensor.array, axis=axis, keepdims=True), dtype=np.int64)
     values = TakeAlongDim.apply(tensor, indices=indices, axis=axis, keepdim=keepdim)
     return MinMaxResult(values, make_tensor(indices if keepdim else np.squeeze(indices, axis=axis), None))
 
@@ -282,10 +282,10 @@ def arg_extreme(tensor, pick, dim, keepdim, op):
     """argmax / argmin: the index of the extreme element, over everything or along one dim."""
     if dim is None:
         _check_nonempty(tensor, (), op)
-        index = np.asarray(pick(tensor.data), dtype=np.int64)
+        index = np.asarray(pick(tensor.array), dtype=np.int64)
         return make_tensor(index.reshape((1,) * tensor.ndim) if keepdim else index, None)
     axis = _dim(dim, tensor.ndim, op)
     if axis is None:
         return make_tensor(np.zeros((), dtype=np.int64), None)
     _check_nonempty(tensor, (axis,), op)
-    return make_tensor(np.asarray(pick(tensor.data, axis=axis, keepdims=keepdim), dtype=np.int64), None)
+    return make_tensor(np.asarray(pick(tensor.array, axis=axis, keepdims=keepdim), dtype=np.int64), None)

@@ -91,8 +91,8 @@ class Flip(Function):
 
 def reshape(tensor, shape):
     """The tensor in `shape` (one -1 inferred); itself when the shape does not change."""
-    new_shape = reshape_target(_sizes(shape), tensor.data.size, tensor.shape)
-    return tensor if new_shape == tensor.data.shape else Reshape.apply(tensor, shape=new_shape)
+    new_shape = reshape_target(_sizes(shape), tensor.array.size, tensor.shape)
+    return tensor if new_shape == tensor.array.shape else Reshape.apply(tensor, shape=new_shape)
 
 
 def flatten(tensor, start_dim, end_dim):

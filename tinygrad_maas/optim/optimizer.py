@@ -65,12 +65,12 @@ class Optimizer:
             for param in group["params"]:
                 if param.grad is None:
                     continue
-                grad = param.grad.data
-                if grad.shape != param.data.shape:
-                    raise RuntimeError(f"gradient of shape {grad.shape} for a parameter of shape {param.data.shape}")
+                grad = param.grad.array
+                if grad.shape != param.array.shape:
+                    raise RuntimeError(f"gradient of shape {grad.shape} for a parameter of shape {param.array.shape}")
                 state = self.state.setdefault(param, {})
-                self._update(param.data, -grad if group.get("maximize") else grad, state, group)
-                versions.mark_written(param.data)  # a graph that saved this parameter is now stale
+                self._update(param.array, -grad if group.get("maximize") else grad, state, group)
+                versions.mark_written(param.array)  # a graph that saved this parameter is now stale
         return loss
 
     def _update(self, param, grad, state, group):
@@ -111,11 +111,11 @@ class Optimizer:
             restored = {}
             for name, value in values.items():
                 if isinstance(value, Tensor):  # as tm.load returns them
-                    value = value.data
-                if isinstance(value, np.ndarray) and value.shape != param.data.shape and value.ndim:
+                    value = value.array
+                if isinstance(value, np.ndarray) and value.shape != param.array.shape and value.ndim:
                     raise ValueError(
                         f"optimizer state {name!r} has shape {value.shape} but its parameter has "
-                        f"shape {param.data.shape}"
+                        f"shape {param.array.shape}"
                     )
                 restored[name] = np.array(value, copy=True) if isinstance(value, np.ndarray) else value
             self.state[param] = restored
