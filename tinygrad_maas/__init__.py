@@ -12,6 +12,8 @@ import importlib.util as _importlib_util
 import os as _os
 import sys as _sys
 
+import numpy as _np
+
 
 def _map_source_checkout_kernels():
     """Make the top-level kernels/ folder importable as tinygrad_maas.kernels in a source checkout.
@@ -42,13 +44,16 @@ from .tensor import MinMaxResult, Tensor, cat, matmul, stack, where  # first: th
 from . import autograd, backend, data, nn, ops, optim, plotting
 from . import profiler as _profiler
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd.grad_mode import inference_mode
 from .backend import get_num_threads, set_num_threads
 from .creation import (
     arange,
+    as_tensor,
     eye,
     from_numpy,
     full,
     full_like,
+    is_tensor,
     linspace,
     ones,
     ones_like,
@@ -57,13 +62,15 @@ from .creation import (
     randint,
     randn,
     randn_like,
+    randperm,
     tensor,
     zeros,
     zeros_like,
 )
 from .device import accelerator, backends, cuda, device
+from .ops.einsum import einsum
 from .profiler import profile
-from .random import manual_seed
+from .random import Generator, initial_seed, manual_seed, seed
 from .serialization import load, save
 
 __version__ = "0.1.0"
@@ -93,9 +100,27 @@ def _module_twin(name):
 
 
 _TWINS = """exp log log1p expm1 floor ceil round clone sqrt rsqrt abs sin cos tanh sigmoid relu clamp clip
-    square reciprocal sign neg
+    square reciprocal sign neg floor_divide remainder
     sum mean var std prod max min amax amin argmax argmin logsumexp softmax log_softmax
     reshape transpose permute squeeze unsqueeze flatten unflatten repeat flip chunk split
-    masked_fill gather add sub mul div pow maximum minimum
+    masked_fill gather index_select narrow scatter scatter_add add sub mul div pow maximum minimum
+    mm bmm norm cumsum sort argsort topk unique
     eq ne lt le gt ge logical_not isnan isfinite allclose equal any all detach numel""".split()
 globals().update({name: _module_twin(name) for name in _TWINS})
+
+
+def bincount(input, weights=None, minlength=0):
+    """How often each value 0, 1, ... occurs in a 1-D tensor of non-negative integers (int64), or the sum of
+    `weights` at each value (float). No gradient, as in PyTorch."""
+    values = input.array if isinstance(input, Tensor) else None
+    if values is None or values.ndim != 1 or values.dtype.kind not in "iu":
+        raise TypeError(f"bincount(): input must be a 1-D integer tensor, got {getattr(input, 'shape', input)!r}")
+    if values.size and values.min() < 0:
+        raise ValueError(f"bincount(): input must be non-negative, got {values.min()}")
+    if weights is not None:
+        weights = weights.array if isinstance(weights, Tensor) else _np.asarray(weights)
+        if weights.shape != values.shape:
+            raise ValueError(f"bincount(): weights of shape {weights.shape} must match the input's {values.shape}")
+    counts = _np.bincount(values, weights=weights, minlength=minlength)
+    dtype = int64 if weights is None else (weights.dtype if weights.dtype.kind == "f" else float64)
+    return tensor(counts, dtype=dtype)

@@ -8,8 +8,9 @@ import math
 import numpy as np
 
 from . import dtypes
+from .device import require_cpu
 from .ops.arguments import sizes
-from .random import generator
+from .random import generator as generator_of
 from .tensor import Tensor, make_tensor
 
 
@@ -92,24 +93,48 @@ def eye(n, m=None, dtype=None, requires_grad=False):
 def rand(*size, dtype=None, requires_grad=False):
     """Uniform on [0, 1), from the generator seeded by tm.manual_seed."""
     dtype = dtypes.to_dtype(dtype) or dtypes.default_float
-    return _new(generator().random(sizes(size), dtype=dtype), None, requires_grad)
+    return _new(generator_of().random(sizes(size), dtype=dtype), None, requires_grad)
 
 
 def randn(*size, dtype=None, requires_grad=False):
     """Standard normal, from the generator seeded by tm.manual_seed."""
     dtype = dtypes.to_dtype(dtype) or dtypes.default_float
-    return _new(generator().standard_normal(sizes(size), dtype=dtype), None, requires_grad)
+    return _new(generator_of().standard_normal(sizes(size), dtype=dtype), None, requires_grad)
 
 
 def randint(low=0, high=None, size=None, dtype=None):
     """Integers uniform on [low, high): randint(high, size) or randint(low, high, size); int64."""
     if size is None:  # randint(high, size)
         low, high, size = 0, low, high
+    elif high is None:  # randint(high, size=...)
+        low, high = 0, low
     if high is None or size is None:
         raise TypeError("randint(): give high and size, e.g. randint(10, (3,)) or randint(2, 10, (3,))")
     if high <= low:
         raise ValueError(f"randint(): high ({high}) must be greater than low ({low})")
-    return _new(generator().integers(low, high, sizes((size,))), dtype, False)
+    return _new(generator_of().integers(low, high, sizes((size,))), dtype, False)
+
+
+def randperm(n, generator=None, dtype=None, requires_grad=False):
+    """A random permutation of 0 .. n-1 (int64), drawn from `generator` or the default one."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"randperm(): n must be a non-negative integer, got {n!r}")
+    return _new(generator_of(generator).permutation(int(n)), dtype, requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """A tensor sharing memory with `data` when it is a tensor or an ndarray of the wanted dtype (no
+    copy, as PyTorch), else a new tensor from it."""
+    require_cpu(device or "cpu", "as_tensor")
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.to(dtype)
+    if isinstance(data, np.ndarray) and (dtype is None or dtypes.to_dtype(dtype) == data.dtype):
+        return from_numpy(data)
+    return tensor(data, dtype=dtype)
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
 
 
 def rand_like(input, dtype=None):

@@ -73,6 +73,34 @@ def to_dtype(dtype):
     return check_supported(resolved, "dtype")
 
 
+_LEGACY_NAMES = {
+    float16: "HalfTensor",
+    float32: "FloatTensor",
+    float64: "DoubleTensor",
+    uint8: "ByteTensor",
+    int8: "CharTensor",
+    int16: "ShortTensor",
+    int32: "IntTensor",
+    int64: "LongTensor",
+    bool_: "BoolTensor",
+}
+
+
+def legacy_name(dtype):
+    """PyTorch's legacy type name of a dtype: float32 -> "FloatTensor" (what tensor.type() returns)."""
+    return _LEGACY_NAMES[np.dtype(dtype)]
+
+
+def from_legacy_name(name):
+    """The dtype of "torch.FloatTensor", "tm.LongTensor", "FloatTensor" (tensor.type(name)); other strings
+    are read as dtype names ("float64")."""
+    short = name.rsplit(".", 1)[-1]
+    for dtype, legacy in _LEGACY_NAMES.items():
+        if legacy == short:
+            return dtype
+    return to_dtype(name)
+
+
 def scalar_dtype(value):
     """The dtype PyTorch gives a Python number when it decides the result type: bool, int64 or float32."""
     if isinstance(value, (bool, np.bool_)):

@@ -94,3 +94,16 @@ def compare(ufunc, left, right):
     if not broadcastable(np.shape(a), np.shape(b)):
         raise ValueError(f"{ufunc.__name__}: shapes {np.shape(a)} and {np.shape(b)} cannot be broadcast together")
     return make_tensor(np.asarray(ufunc(a, b)), None)
+
+
+def piecewise_constant(ufunc, left, right, op):
+    """An arithmetic op whose result is a step function of its operands (floor division): PyTorch's
+    result dtype, outside the graph (PyTorch has no gradient for it either)."""
+    left, right = promote(left, right, op)
+    a, b = plain(left), plain(right)
+    if not broadcastable(np.shape(a), np.shape(b)):
+        raise ValueError(f"{op}: shapes {np.shape(a)} and {np.shape(b)} cannot be broadcast together")
+    if np.asarray(a).dtype.kind in "iu" and np.any(np.asarray(b) == 0):
+        raise ZeroDivisionError(f"{op}: integer division by zero")
+    with np.errstate(divide="ignore", invalid="ignore"):  # float x // 0 is inf or nan, silently (PyTorch)
+        return make_tensor(np.asarray(ufunc(a, b)), None)

@@ -169,6 +169,31 @@ class Tensor:
     def type_as(self, other):
         return self.to(other.dtype)
 
+    def type(self, dtype=None):
+        """type(): the type's name ("tm.FloatTensor"); type(dtype) casts, also from PyTorch's legacy names
+        ("torch.FloatTensor", "torch.LongTensor")."""
+        if dtype is None:
+            return "tm." + dtypes.legacy_name(self.dtype)
+        return self.to(dtypes.from_legacy_name(dtype) if isinstance(dtype, str) else dtype)
+
+    def new_tensor(self, data, dtype=None, requires_grad=False):
+        """A new tensor from `data` (copied), with this tensor's dtype unless `dtype` is given."""
+        return Tensor(data, requires_grad=requires_grad, dtype=self.dtype if dtype is None else dtype)
+
+    def new_zeros(self, *size, dtype=None, requires_grad=False):
+        return self.new_full(_arguments.sizes(size), 0, dtype=dtype, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, requires_grad=False):
+        return self.new_full(_arguments.sizes(size), 1, dtype=dtype, requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, requires_grad=False):
+        return self.new_full(_arguments.sizes(size), 0, dtype=dtype, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, requires_grad=False):
+        """A tensor of `size` filled with `fill_value`, with this tensor's dtype unless `dtype` is given."""
+        array = np.full(_arguments.sizes((size,)), fill_value, dtype=dtypes.to_dtype(dtype) or self.dtype)
+        return Tensor(array, requires_grad=requires_grad)
+
     # ------------------------------------------------------------------ autograd
     def backward(self, gradient=None, retain_graph=None, create_graph=False):
         """Accumulate d(self)/d(leaf) * gradient into `.grad` of every leaf that requires grad.
@@ -266,8 +291,45 @@ class Tensor:
         """self - alpha * other."""
         return self - (other if alpha == 1 else other * alpha)
 
-    mul, div, pow = __mul__, __truediv__, __pow__
-    subtract, multiply, divide = sub, mul, div
+    mul, pow = __mul__, __pow__
+    subtract, multiply, divide = sub, mul, __truediv__
+
+    def div(self, other, *, rounding_mode=None):
+        """self / other; rounding_mode "floor" is self // other, "trunc" rounds toward zero (no gradient)."""
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode == "floor":
+            return self // other
+        if rounding_mode == "trunc":
+            return _promotion.piecewise_constant(_trunc_divide, self, other, "div")
+        raise ValueError(f"div(): rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
+
+    def __floordiv__(self, other):
+        """floor(self / other), PyTorch's result dtype; a step function, so outside the graph."""
+        return _promotion.piecewise_constant(np.floor_divide, self, other, "floor_divide")
+
+    def __rfloordiv__(self, other):
+        return _promotion.piecewise_constant(np.floor_divide, other, self, "floor_divide")
+
+    def __mod__(self, other):
+        """self - floor(self / other) * other: the sign of `other`, as Python's % and PyTorch's remainder."""
+        return _promotion.binary(_ops.binary.Remainder, self, other, "remainder")
+
+    def __rmod__(self, other):
+        return _promotion.binary(_ops.binary.Remainder, other, self, "remainder")
+
+    floor_divide, remainder = __floordiv__, __mod__
+
+    def __format__(self, spec):
+        """format(t, "+.2f") and f"{loss:.4f}" format the number of a one-element tensor."""
+        if self.array.size == 1:
+            return format(self.item(), spec)
+        if spec:
+            raise TypeError(
+                f"format spec {spec!r} needs a tensor with one element, this one has shape {self.shape}; "
+                "format its .tolist() or its elements"
+            )
+        return str(self)
 
     def neg(self):
         return -self
@@ -280,6 +342,14 @@ class Tensor:
 
     def matmul(self, other):
         return _ops.matmul.matmul(self, other)
+
+    def mm(self, other):
+        """Matrix product of two 2-D tensors (matmul without broadcasting)."""
+        return _ops.matmul.matmul(_require_ndim(self, 2, "mm"), _require_ndim(other, 2, "mm"))
+
+    def bmm(self, other):
+        """Batched matrix product of two 3-D tensors (b, n, m) @ (b, m, p)."""
+        return _ops.matmul.matmul(_require_ndim(self, 3, "bmm"), _require_ndim(other, 3, "bmm"))
 
     # in place: only outside the graph (inplace.py)
     def __iadd__(self, other):
@@ -490,8 +560,8 @@ class Tensor:
         )
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        """sqrt(var), with PyTorch's gradient 0 where the spread is 0 (ops/reduce.py, StdFromVariance)."""
-        return _ops.reduce.StdFromVariance.apply(self.var(dim, unbiased, keepdim, correction=correction))
+        """sqrt(var), with PyTorch's gradient 0 where the spread is 0 (ops/reduce.py, Root)."""
+        return _ops.reduce.Root.apply(self.var(dim, unbiased, keepdim, correction=correction), n=2)
 
     def prod(self, dim=None, keepdim=False):
         axis = None if dim is None else _arguments.dim(dim, self.ndim, "prod")
@@ -525,6 +595,25 @@ class Tensor:
 
     def argmin(self, dim=None, keepdim=False):
         return _ops.reduce.arg_extreme(self, np.argmin, dim, keepdim, "argmin")
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        """The p-norm (default Euclidean) over `dim` or every element (ops/reduce.py, norm)."""
+        return _ops.reduce.norm(self, p, dim, keepdim, dtype)
+
+    def cumsum(self, dim, dtype=None):
+        return _ops.cumulative.cumsum(self, dim, dtype)
+
+    def sort(self, dim=-1, descending=False, stable=False):
+        return _ops.sorting.sort(self, dim, descending, stable)
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return _ops.sorting.argsort(self, dim, descending, stable)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        return _ops.sorting.topk(self, k, dim, largest, sorted)
+
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+        return _ops.sorting.unique(self, sorted, return_inverse, return_counts, dim)
 
     def logsumexp(self, dim, keepdim=False):
         axes = _arguments.dims(dim, self.ndim, "logsumexp")
@@ -616,6 +705,52 @@ class Tensor:
         """out[i][j] = self[index[i][j]][j] for dim 0, self[i][index[i][j]] for dim 1 (and so on)."""
         return _ops.indexing.gather(self, dim, index)
 
+    def index_select(self, dim, index):
+        """The slices at `index` (a 1-D integer tensor) along `dim`."""
+        index = _conversion.plain(index)
+        if np.ndim(index) > 1 or np.asarray(index).dtype.kind not in "iu":
+            raise TypeError(
+                f"index_select(): index must be a 1-D integer tensor, got {np.asarray(index).dtype} "
+                f"of shape {np.shape(index)}"
+            )
+        axis = _arguments.dim(dim, self.ndim, "index_select") or 0
+        return self[(slice(None),) * axis + (np.asarray(index).reshape(-1),)]
+
+    def narrow(self, dim, start, length):
+        """The `length` elements from `start` along `dim` (a view in PyTorch, a selection here)."""
+        axis = _arguments.dim(dim, self.ndim, "narrow")
+        size = self.shape[axis]
+        start = int(start) + (size if int(start) < 0 else 0)
+        if not (0 <= start <= size and 0 <= length <= size - start):
+            raise IndexError(f"narrow(): start {start} and length {length} exceed dim {dim} of size {size}")
+        return self[(slice(None),) * axis + (slice(start, start + length),)]
+
+    def scatter(self, dim, index, src=None, *, value=None, reduce=None):
+        """A copy with src's elements (or `value`) written at `index` along `dim`: out[index[i][j]][j] =
+        src[i][j] for dim 0. Differentiable in self and src."""
+        return _ops.indexing.scatter(self, dim, index, src, value, reduce)
+
+    def scatter_add(self, dim, index, src):
+        """A copy with src's elements added at `index` along `dim` (repeats accumulate)."""
+        return _ops.indexing.scatter(self, dim, index, src, add=True, op="scatter_add")
+
+    def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
+        return self.copy_(self.detach().scatter(dim, index, _detached(src), value=value, reduce=reduce))
+
+    def scatter_add_(self, dim, index, src):
+        return self.copy_(self.detach().scatter_add(dim, index, _detached(src)))
+
+    def index_fill_(self, dim, index, value):
+        axis = _arguments.dim(dim, self.ndim, "index_fill_") or 0
+        self[(slice(None),) * axis + (_conversion.plain(index),)] = value
+        return self
+
+    def masked_fill_(self, mask, value):
+        return self.copy_(self.detach().masked_fill(mask, value))
+
+    def clamp_(self, min=None, max=None):
+        return self.copy_(self.detach().clamp(min, max))
+
     # ------------------------------------------------------------------ printing
     def __repr__(self):
         data = self.array
@@ -642,6 +777,21 @@ class Tensor:
     def _constant(array):
         """A tensor outside any graph around an array (no copy)."""
         return make_tensor(array, None)
+
+
+def _require_ndim(tensor, ndim, op):
+    if not isinstance(tensor, Tensor) or tensor.ndim != ndim:
+        shape = tensor.shape if isinstance(tensor, Tensor) else type(tensor).__name__
+        raise ValueError(f"{op}(): expects {ndim}-D tensors, got {shape}")
+    return tensor
+
+
+def _detached(value):
+    return value.detach() if isinstance(value, Tensor) else value
+
+
+def _trunc_divide(a, b):
+    return np.trunc(np.true_divide(a, b)).astype(np.result_type(a, b))
 
 
 def _scaled(other, alpha):

@@ -82,3 +82,18 @@ class enable_grad(_GradModeContext):
     """Turn recording back on inside a `no_grad` block or function."""
 
     mode = True
+
+
+class inference_mode(_GradModeContext):
+    """PyTorch's inference_mode: no_grad for inference (`with tm.inference_mode():`, or as a decorator
+    with or without parentheses). `inference_mode(False)` records as usual. Tensors made inside can be
+    used in a graph later here (PyTorch forbids that; nothing here needs it forbidden)."""
+
+    def __new__(cls, mode=True):
+        if callable(mode):  # @tm.inference_mode without parentheses
+            return cls()(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode=True):
+        super().__init__()
+        self.mode = not mode

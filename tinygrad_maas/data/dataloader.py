@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ..random import generator as default_generator
+from ..random import generator as numpy_generator
 from ..tensor import Tensor, stack
 
 
@@ -55,7 +55,7 @@ class DataLoader:
 
     def __iter__(self):
         count = len(self.dataset)
-        order = (self.generator or default_generator()).permutation(count) if self.shuffle else np.arange(count)
+        order = numpy_generator(self.generator).permutation(count) if self.shuffle else np.arange(count)
         direct = self.collate_fn is None and hasattr(self.dataset, "get_batch")
         for start in range(0, count, self.batch_size):
             indices = order[start : start + self.batch_size]

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from ..random import generator as default_generator
+from ..random import generator as numpy_generator
 from ..tensor import Tensor
 
 
@@ -80,7 +80,7 @@ def random_split(dataset, lengths, generator=None):
         raise ValueError(
             f"random_split(): lengths {list(lengths)} sum to {sum(lengths)}, but the dataset has {total} samples"
         )
-    order = (generator or default_generator()).permutation(total)
+    order = numpy_generator(generator).permutation(total)
     subsets, start = [], 0
     for length in lengths:
         subsets.append(Subset(dataset, order[start : start + length].tolist()))

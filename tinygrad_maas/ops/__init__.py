@@ -5,6 +5,8 @@ from . import (  # noqa: F401
     binary,
     broadcast,
     conv,
+    cumulative,
+    einsum,
     embedding,
     indexing,
     join,
@@ -14,5 +16,6 @@ from . import (  # noqa: F401
     reduce,
     shape,
     softmax,
+    sorting,
     unary,
 )

@@ -122,6 +122,34 @@ class Pow(Function):
         return grad_a, grad_b
 
 
+class Remainder(Function):
+    """z = a mod b = a - floor(a / b) * b, with the sign of b (Python's %, PyTorch's remainder).
+
+    Between the jumps floor(a / b) is a constant q, so dz/da = 1 and dz/db = -q.
+    """
+
+    saved_roles = ("a", "b")
+
+    @staticmethod
+    def forward(ctx, a, b):
+        if np.asarray(a).dtype.kind in "iu" and np.any(np.asarray(b) == 0):
+            raise ZeroDivisionError("remainder: integer modulo by zero")
+        ctx.save_for_backward(a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):  # x % 0.0 is nan, silently (PyTorch)
+            return np.remainder(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        with np.errstate(divide="ignore", invalid="ignore"):
+            quotient = np.floor_divide(either.value(a), either.value(b))
+        return (
+            unbroadcast(grad, _shape(a)) if need_a else None,
+            unbroadcast(-grad * quotient, _shape(b)) if need_b else None,
+        )
+
+
 class _Select(Function):
     """z = select(a, b) elementwise, one of the two: the gradient goes to the one selected, and half to
     each on ties (as PyTorch). `pick` is np.maximum or np.minimum, `wins` whether a beats b."""

@@ -215,27 +215,113 @@ def masked_fill(tensor, mask, value):
     return MaskedFill.apply(tensor, mask=mask, value=value)
 
 
-def gather(tensor, dim, index):
-    """out[i][j] = tensor[index[i][j]][j] for dim 0, tensor[i][index[i][j]] for dim 1 (and so on)."""
-    axis = _dim(dim, tensor.ndim, "gather")
+def _index_along(tensor, dim, index, op, source=None):
+    """(axis, index as int64) for gather/scatter, checked as PyTorch checks them: an integer index with the
+    tensor's number of dims, no larger than the tensor (and than `source`) along the other dims, and every
+    entry in range along `dim`."""
+    axis = _dim(dim, tensor.ndim, op)
     index = plain(index)
-    if index.dtype.kind not in "iu":
-        raise TypeError(f"gather(): index must be an integer tensor (int64), got {index.dtype}")
+    if not isinstance(index, np.ndarray) or index.dtype.kind not in "iu":
+        raise TypeError(f"{op}(): index must be an integer tensor (int64), got {getattr(index, 'dtype', index)!r}")
     if index.ndim != tensor.ndim:
         raise ValueError(
-            f"gather(): index has {index.ndim} dims but the tensor has {tensor.ndim} "
+            f"{op}(): index has {index.ndim} dims but the tensor has {tensor.ndim} "
             f"(shapes {index.shape} and {tensor.shape})"
         )
     for d, (n_index, n_self) in enumerate(zip(index.shape, tensor.shape)):
         if d != axis and n_index > n_self:
             raise ValueError(
-                f"gather(): index size {n_index} at dim {d} exceeds the tensor's size "
+                f"{op}(): index size {n_index} at dim {d} exceeds the tensor's size "
                 f"{n_self} there (shapes {index.shape} and {tensor.shape})"
             )
-    if index.size and (index.min() < 0 or index.max() >= tensor.shape[axis]):
+    if source is not None and (source.ndim != index.ndim or any(i > n for i, n in zip(index.shape, source.shape))):
+        raise ValueError(
+            f"{op}(): src of shape {source.shape} must have the index's number of dims and be at least as "
+            f"large as the index (shape {index.shape}) in every dim"
+        )
+    if index.size and (index.min() < 0 or index.max() >= max(tensor.shape[axis] if tensor.ndim else 1, 1)):
         bad = index.min() if index.min() < 0 else index.max()
-        raise IndexError(f"gather(): index {bad} is out of bounds for dim {dim} with size {tensor.shape[axis]}")
-    return Gather.apply(tensor, dim=axis, index=index.astype(np.int64, copy=False))
+        size = tensor.shape[axis] if tensor.ndim else 1
+        raise IndexError(f"{op}(): index {bad} is out of bounds for dim {dim} with size {size}")
+    return axis, index.astype(np.int64, copy=False)
+
+
+def gather(tensor, dim, index):
+    """out[i][j] = tensor[index[i][j]][j] for dim 0, tensor[i][index[i][j]] for dim 1 (and so on)."""
+    axis, index = _index_along(tensor, dim, index, "gather")
+    return Gather.apply(tensor, dim=axis, index=index)
+
+
+def _positions(index, axis):
+    """The full NumPy key that `index` along `axis` stands for: out[.., index[i, j], ..] at each (i, j)."""
+    positions = list(np.ogrid[tuple(slice(0, n) for n in index.shape)])
+    positions[axis] = index
+    return tuple(positions)
+
+
+class Scatter(Function):
+    """y = x, then y[index[i][j]][j] = src[i][j] for dim 0 (the index replaces the coordinate along `dim`).
+
+    dL/dx = dL/dy where nothing was written, 0 where src overwrote x;  dL/dsrc[i][j] = dL/dy[index[i][j]][j]
+    (a gather of the gradient through the same index). With `add=True` (scatter_add) y = x plus src added
+    at the positions, summed over repeats, and dL/dx = dL/dy. With repeated positions and add=False the
+    last write wins here; PyTorch leaves that order undefined.
+    """
+
+    saved_roles = ("index",)
+
+    @staticmethod
+    def forward(ctx, x, src, index, dim, add):
+        corner = tuple(slice(0, n) for n in index.shape)
+        positions = _positions(index, dim)
+        ctx.dim, ctx.add, ctx.src_shape = dim, add, np.shape(src)
+        ctx.save_for_backward(index)
+        out = x.copy()
+        values = src[corner] if np.ndim(src) else np.broadcast_to(src, index.shape)
+        if add:
+            np.add.at(out, positions, values)
+        else:
+            out[positions] = values
+            ctx.written = np.zeros(x.shape, dtype=bool)
+            ctx.written[positions] = True
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (index,) = ctx.saved_tensors
+        need_x, need_src = ctx.needs_input_grad
+        grad_x = None
+        if need_x:
+            grad_x = grad if ctx.add else either.keep(~ctx.written, grad)
+        grad_src = None
+        if need_src:
+            picked = (
+                Gather.apply(grad, dim=ctx.dim, index=index)
+                if either.is_tensor(grad)
+                else (np.take_along_axis(grad, index, axis=ctx.dim))
+            )
+            widths = [(0, n - i) for n, i in zip(ctx.src_shape, index.shape)]
+            grad_src = either.pad(picked, widths) if any(w for _, w in widths) else picked
+        return grad_x, grad_src
+
+
+def scatter(tensor, dim, index, src=None, value=None, reduce=None, add=False, op="scatter"):
+    """PyTorch's scatter(dim, index, src), scatter(dim, index, value=v) and scatter_add(dim, index, src)."""
+    if reduce is not None:
+        raise NotImplementedError(f"{op}(): reduce={reduce!r} is not supported; use scatter_add for 'add'")
+    if tensor.ndim == 0:
+        raise ValueError(f"{op}(): needs a tensor with at least one dim, got a 0-d tensor")
+    if isinstance(src, Tensor):
+        if src.dtype != tensor.dtype:
+            raise TypeError(f"{op}(): src has dtype {src.dtype} but the tensor has {tensor.dtype}; they must match")
+        axis, index = _index_along(tensor, dim, index, op, source=src)
+    else:
+        number = plain(value if src is None else src)
+        if number is None or np.ndim(number) != 0:
+            raise TypeError(f"{op}(): give src as a tensor, or value as a number; got {number!r:.60}")
+        axis, index = _index_along(tensor, dim, index, op)
+        src = np.asarray(number, dtype=tensor.dtype)
+    return Scatter.apply(tensor, src, index=index, dim=axis, add=add)
 
 
 def where(condition, input, other):

@@ -84,26 +84,53 @@ class Var(Function):
         return _restore_axes(grad, ctx.axes, ctx.keepdim) * (scale * centered)
 
 
-class StdFromVariance(Function):
-    """s = sqrt(v), the standard deviation from the variance.   ds/dv = 1 / (2 s), and 0 where s = 0.
+class Root(Function):
+    """y = s^(1/n) for s >= 0: the standard deviation from the variance (n = 2), a p-norm from the sum of
+    |x|^p (n = p).   dy/ds = y / (n s), and 0 where y = 0.
 
-    Not Sqrt: at v = 0 (all elements equal) sqrt's derivative is infinite, and inf times the variance's
-    zero derivative would be nan. PyTorch's std gives 0 there; so do we.
+    Not s ** (1/n): at s = 0 (all elements equal, or a zero vector) that derivative is infinite, and inf
+    times the sum's zero derivative would be nan. PyTorch's std and norm give 0 there; so do we.
     """
 
-    saved_roles = ("output",)
+    saved_roles = ("s", "output")
 
     @staticmethod
-    def forward(ctx, v):
-        s = np.sqrt(v)
-        ctx.save_for_backward(s)
-        return s
+    def forward(ctx, s, n):
+        y = np.sqrt(s) if n == 2 else s ** (1.0 / n)
+        ctx.n = n
+        ctx.save_for_backward(s, y)
+        return y
 
     @staticmethod
     def backward(ctx, grad):
-        (s,) = ctx.saved_tensors
+        s, y = ctx.saved_tensors
         with np.errstate(divide="ignore", invalid="ignore"):
-            return either.keep(either.value(s) != 0, grad / (2 * s))
+            return either.keep(either.value(y) != 0, grad * y / (ctx.n * s))
+
+
+class AbsPow(Function):
+    """y = |x|^p, the terms of a p-norm.   dy/dx = p |x|^(p-1) sign(x), and 0 where x = 0.
+
+    At x = 0 the slope is 0 for p > 1 and infinite for p < 1; PyTorch's norms take 0 there for every p,
+    so a zero element passes no gradient (and no nan) whatever p is.
+    """
+
+    saved_roles = ("x",)
+
+    @staticmethod
+    def forward(ctx, x, p):
+        ctx.p = p
+        ctx.save_for_backward(x)
+        return np.abs(x) ** p
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        plain = either.value(x)
+        nonzero = plain != 0
+        with np.errstate(divide="ignore", invalid="ignore"):  # inf * 0 at x = 0, dropped by keep
+            slope = ctx.p * AbsPow.apply(x, p=ctx.p - 1) if either.is_tensor(x) else ctx.p * np.abs(x) ** (ctx.p - 1)
+            return either.keep(nonzero, grad * slope * np.sign(plain))
 
 
 class Prod(Function):
@@ -289,3 +316,25 @@ def arg_extreme(tensor, pick, dim, keepdim, op):
         return make_tensor(np.zeros((), dtype=np.int64), None)
     _check_nonempty(tensor, (axis,), op)
     return make_tensor(np.asarray(pick(tensor.array, axis=axis, keepdims=keepdim), dtype=np.int64), None)
+
+
+def norm(tensor, p="fro", dim=None, keepdim=False, dtype=None):
+    """The p-norm over `dim` (None: every element): (sum |x|^p)^(1/p); "fro" and 2 are the Euclidean norm,
+    inf / -inf the largest / smallest |x|, 0 the number of non-zero elements (no gradient). The gradient
+    at a zero vector is 0, as in PyTorch."""
+    source = tensor if dtype is None else tensor.to(dtype)
+    require_floating(source, "norm")
+    axes = _dims(dim, tensor.ndim, "norm")
+    if p in ("fro", 2, 2.0):
+        return Root.apply(Sum.apply(source * source, axes=axes, keepdim=keepdim), n=2)
+    if p in (np.inf, -np.inf):
+        extreme_of = AMax if p > 0 else AMin
+        return extreme(source.abs(), extreme_of, dim, keepdim, "norm")
+    if p == 0:
+        count = np.count_nonzero(source.array, axis=axes, keepdims=keepdim)
+        return make_tensor(np.asarray(count, dtype=source.dtype), None)
+    if p == 1:
+        return Sum.apply(source.abs(), axes=axes, keepdim=keepdim)
+    if isinstance(p, str) or not np.isscalar(p):
+        raise ValueError(f"norm(): p must be a number, inf or 'fro', got {p!r}")
+    return Root.apply(Sum.apply(AbsPow.apply(source, p=float(p)), axes=axes, keepdim=keepdim), n=float(p))
