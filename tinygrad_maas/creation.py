@@ -145,6 +145,13 @@ def randn_like(input, dtype=None):
     return randn(input.shape, dtype=dtype or input.dtype)
 
 
+def parameter_dtype(device, dtype, layer):
+    """The dtype of a layer's parameters from PyTorch's factory arguments (device=, dtype=): the CPU only,
+    float32 by default."""
+    require_cpu("cpu" if device is None else device, layer)
+    return dtypes.to_dtype(dtype) or dtypes.default_float
+
+
 def empty_for_parameters(shape, dtype):
     """Storage for a layer's parameter or buffer before its init fills it (zeros: never uninitialised
     memory). Inside `parameter_budget(n)` at most n elements in all may be made, so a model built from a

@@ -5,13 +5,19 @@ from .module import Module
 
 
 class ReLU(Module):
+    def __init__(self, inplace=False):
+        """`inplace` is accepted; the result is a new tensor (F.relu explains why)."""
+        super().__init__()
+        self.inplace = inplace
+
     def forward(self, input):
         return F.relu(input)
 
 
 class LeakyReLU(Module):
-    def __init__(self, negative_slope=0.01):
+    def __init__(self, negative_slope=0.01, inplace=False):
         super().__init__()
+        self.inplace = inplace
         self.negative_slope = negative_slope
 
     def forward(self, input):
@@ -22,8 +28,9 @@ class LeakyReLU(Module):
 
 
 class ELU(Module):
-    def __init__(self, alpha=1.0):
+    def __init__(self, alpha=1.0, inplace=False):
         super().__init__()
+        self.inplace = inplace
         self.alpha = alpha
 
     def forward(self, input):
@@ -46,6 +53,10 @@ class GELU(Module):
 
 
 class SiLU(Module):
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
     def forward(self, input):
         return F.silu(input)
 

@@ -11,8 +11,8 @@ key_padding_mask (N, S), bool True = ignore that key. Gradients come from the co
 
 import numpy as np
 
-from .. import dtypes
 from ..creation import empty_for_parameters as _empty
+from ..creation import parameter_dtype
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -21,11 +21,11 @@ from .module import Module, Parameter
 
 
 class MultiheadAttention(Module):
-    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, batch_first=False, dtype=None):
+    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, *, batch_first=False, device=None, dtype=None):
         super().__init__()
         if embed_dim % num_heads:
             raise ValueError(f"MultiheadAttention: embed_dim {embed_dim} must be divisible by num_heads {num_heads}")
-        dtype = dtypes.to_dtype(dtype) or dtypes.default_float
+        dtype = parameter_dtype(device, dtype, "MultiheadAttention")
         self.embed_dim, self.num_heads, self.head_dim = embed_dim, num_heads, embed_dim // num_heads
         self.dropout, self.batch_first = dropout, batch_first
         self.in_proj_weight = Parameter(_empty((3 * embed_dim, embed_dim), dtype))

@@ -1,4 +1,6 @@
-"""Functional forms of the ops, as in `torch.nn.functional`. More arrive with the layers (issue 4)."""
+"""Functional forms of the ops, as in `torch.nn.functional`."""
+
+import warnings
 
 import numpy as np
 
@@ -13,7 +15,9 @@ from ..tensor import Tensor
 from ..tensor import where as tm_where
 
 
-def relu(input):
+def relu(input, inplace=False):
+    """max(x, 0). `inplace=True` is accepted and computes a new tensor: in-place changes inside a graph
+    are refused here (README, differences from PyTorch), and the result is the same."""
     return input.relu()
 
 
@@ -25,13 +29,13 @@ def tanh(input):
     return input.tanh()
 
 
-def leaky_relu(input, negative_slope=0.01):
+def leaky_relu(input, negative_slope=0.01, inplace=False):
     """x where x > 0, else negative_slope * x. Gradient 1 or negative_slope (negative_slope at 0, as
     PyTorch)."""
     return input.where(input > 0, input * negative_slope)
 
 
-def elu(input, alpha=1.0):
+def elu(input, alpha=1.0, inplace=False):
     """x where x > 0, else alpha (e^x - 1). Gradient 1 or alpha e^x."""
     return input.where(input > 0, (input.clamp(max=0).exp() - 1) * alpha)
 
@@ -68,7 +72,7 @@ def one_hot(tensor, num_classes=-1):
     return Tensor(np.eye(classes, dtype=np.int64)[indices.astype(np.int64)])
 
 
-def silu(input):
+def silu(input, inplace=False):
     """x * sigmoid(x) (also called swish); its gradient comes from the product rule."""
     return input * input.sigmoid()
 
@@ -82,18 +86,50 @@ def softplus(input, beta=1.0, threshold=20.0):
     return Softplus.apply(input, beta=beta, threshold=threshold)
 
 
-def dropout(input, p=0.5, training=True):
+def dropout(input, p=0.5, training=True, inplace=False):
     """Zero each element with probability p and scale the rest by 1 / (1 - p), so the expected value is
     unchanged; the identity when not training. The mask comes from the generator of tm.manual_seed."""
+    return _dropout(input, p, training, input.shape, "dropout")
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels: one draw per (sample, channel) of an (N, C, H, W) input, scaled by 1 / (1 - p).
+    As PyTorch, a 3-D input is read as (N, C, L) and a 2-D one as (N, C), each with a warning."""
+    if input.ndim not in (3, 4):
+        warnings.warn(
+            f"dropout2d: received a {input.ndim}-D input; dropout2d is for (N, C, H, W) inputs. As PyTorch, "
+            "each element of an (N, C) input is dropped on its own; use dropout for that",
+            stacklevel=2,
+        )
+    elif input.ndim == 3:
+        warnings.warn(
+            "dropout2d: received a 3-D input, read as (N, C, L) with channel-wise dropout as PyTorch does; "
+            "use dropout1d for that",
+            stacklevel=2,
+        )
+    if input.ndim < 2:
+        raise ValueError(f"dropout2d(): needs an input with a channel dim, got shape {input.shape}")
+    return _dropout(input, p, training, input.shape[:2] + (1,) * (input.ndim - 2), "dropout2d")
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of an (N, C, L) or (C, L) input: one draw per channel, scaled by 1 / (1 - p)."""
+    if input.ndim not in (2, 3):
+        raise ValueError(f"dropout1d(): expected an (N, C, L) or (C, L) input, got shape {input.shape}")
+    channels = input.shape[: input.ndim - 1]
+    return _dropout(input, p, training, channels + (1,), "dropout1d")
+
+
+def _dropout(input, p, training, mask_shape, op):
     if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout(): p must be in [0, 1], got {p}")
+        raise ValueError(f"{op}(): p must be in [0, 1], got {p}")
     if not training or p == 0.0:
         return input
     if p == 1.0:
         return input * 0.0
     from ..random import generator
 
-    keep = generator().random(input.shape) >= p
+    keep = generator().random(mask_shape) >= p
     return input * (keep / (1.0 - p)).astype(input.dtype)
 
 
@@ -231,6 +267,27 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         out = out * weight
     if bias is not None:
         out = out + bias
+    return out
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalise each sample's channels in num_groups groups (mean 0, variance 1 over the group's channels
+    and positions, biased variance), then scale and shift per channel. Composed of tensor ops: its
+    gradient is theirs."""
+    if input.ndim < 2 or input.shape[1] % num_groups:
+        raise ValueError(
+            f"group_norm(): the channels (dim 1 of shape {input.shape}) must divide into num_groups={num_groups}"
+        )
+    n, channels = input.shape[:2]
+    grouped = input.reshape(n, num_groups, -1)
+    mean = grouped.mean(dim=-1, keepdim=True)
+    variance = grouped.var(dim=-1, keepdim=True, correction=0)
+    out = ((grouped - mean) / (variance + eps).sqrt()).reshape(input.shape)
+    per_channel = (1, channels) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        out = out * weight.reshape(per_channel)
+    if bias is not None:
+        out = out + bias.reshape(per_channel)
     return out
 
 
@@ -468,6 +525,61 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return out.squeeze(0) if unbatched else out
 
 
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """The transpose of conv2d (the map conv2d's backward applies to its output gradient), as
+    torch.nn.functional.conv_transpose2d, with an (C_in, C_out/groups, kh, kw) weight. Written as conv2d:
+    spread the input out with stride - 1 zeros between elements, pad it by dilation * (k - 1) - padding
+    (plus output_padding at the bottom and right), and correlate it with the kernel flipped and its
+    channels transposed, with stride 1. Its gradient is theirs."""
+    _check_same_dtype("conv_transpose2d", input, weight, bias)
+    unbatched = input.ndim == 3
+    if unbatched:
+        input = input.unsqueeze(0)
+    if input.ndim != 4 or weight.ndim != 4 or input.shape[1] != weight.shape[0] or weight.shape[0] % groups:
+        raise ValueError(
+            f"conv_transpose2d(): expected an (N, C_in, H, W) input and a (C_in, C_out/groups, kh, kw) weight "
+            f"with C_in divisible by groups={groups}, got shapes {input.shape} and {weight.shape}"
+        )
+    stride, padding = (
+        spatial(stride, 2, "stride", "conv_transpose2d", 1),
+        spatial(padding, 2, "padding", "conv_transpose2d", 0),
+    )
+    dilation = spatial(dilation, 2, "dilation", "conv_transpose2d", 1)
+    output_padding = spatial(output_padding, 2, "output_padding", "conv_transpose2d", 0)
+    if any(o >= max(s, d) for o, s, d in zip(output_padding, stride, dilation)):
+        raise ValueError(f"conv_transpose2d(): output_padding {output_padding} must be smaller than stride or dilation")
+    x = input
+    for axis, step in ((2, stride[0]), (3, stride[1])):
+        x = _spread(x, axis, step)
+    widths = []
+    for k, p, d, extra in zip(weight.shape[2:], padding, dilation, output_padding):
+        edge = d * (k - 1) - p
+        widths.append((edge, edge + extra))
+    x = x if not any(any(w) for w in widths) else ConstantPad.apply(x, widths=((0, 0), (0, 0), *widths))
+    c_in, c_out_per_group, kh, kw = weight.shape
+    flipped = (
+        weight.reshape(groups, c_in // groups, c_out_per_group, kh, kw)
+        .transpose(1, 2)
+        .reshape(groups * c_out_per_group, c_in // groups, kh, kw)
+        .flip(2, 3)
+    )
+    out = conv2d(x, flipped, bias, 1, 0, dilation, groups)
+    return out.squeeze(0) if unbatched else out
+
+
+def _spread(x, axis, step):
+    """x with step - 1 zeros between neighbours along `axis` (4-D x; axis 2 or 3), in the graph."""
+    if step == 1 or x.shape[axis] == 0:
+        return x
+    widths = [(0, 0)] * (x.ndim + 1)
+    widths[axis + 1] = (0, step - 1)
+    shape = list(x.shape)
+    shape[axis] *= step
+    spread = ConstantPad.apply(x.unsqueeze(axis + 1), widths=tuple(widths)).reshape(shape)
+    keep = (x.shape[axis] - 1) * step + 1
+    return spread[(slice(None),) * axis + (slice(0, keep),)]
+
+
 def _check_same_dtype(op, input, weight, bias):
     for name, tensor in (("input", input), ("weight", weight), ("bias", bias)):
         if tensor is not None and not isinstance(tensor, Tensor):
@@ -597,3 +709,6 @@ def _source_positions(size, before, after, mode, axis):
         return positions % size
     positions = np.abs(positions)  # reflect at the start ...
     return np.where(positions > size - 1, 2 * (size - 1) - positions, positions)  # ... and at the end
+
+
+from .upsampling import interpolate  # noqa: E402,F401  (F.interpolate; nn/upsampling.py)

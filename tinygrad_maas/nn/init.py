@@ -52,6 +52,19 @@ def normal_(tensor, mean=0.0, std=1.0):
     return _fill(tensor, generator().normal(mean, std, tensor.shape))
 
 
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):
+    """Normal(mean, std) truncated to [a, b] (absolute bounds, as PyTorch), drawn by the inverse CDF:
+    u ~ U(Phi(alpha), Phi(beta)) with alpha = (a - mean) / std, beta = (b - mean) / std, then
+    x = mean + std * sqrt(2) * erfinv(2u - 1)."""
+    from statistics import NormalDist
+
+    standard = NormalDist()
+    low, high = standard.cdf((a - mean) / std), standard.cdf((b - mean) / std)
+    u = generator().uniform(low, high, tensor.shape)
+    values = np.vectorize(standard.inv_cdf, otypes=[np.float64])(np.clip(u, 1e-12, 1 - 1e-12)) if u.size else u
+    return _fill(tensor, np.clip(mean + std * values, a, b))
+
+
 def constant_(tensor, val):
     return _fill(tensor, val)
 

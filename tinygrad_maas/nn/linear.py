@@ -1,7 +1,7 @@
 """Linear, Identity, Flatten, Unflatten."""
 
-from .. import dtypes
 from ..creation import empty_for_parameters as _empty
+from ..creation import parameter_dtype
 from . import functional as F
 from . import init
 from .module import Module, Parameter
@@ -21,11 +21,11 @@ class Linear(Module):
     """y = x W^T + b with W of shape (out_features, in_features), initialised as PyTorch does:
     W, b ~ U(-1/sqrt(in_features), 1/sqrt(in_features))."""
 
-    def __init__(self, in_features, out_features, bias=True, dtype=None):
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
         _check_positive(in_features=in_features, out_features=out_features)
         self.in_features, self.out_features = in_features, out_features
-        dtype = dtypes.to_dtype(dtype) or dtypes.default_float
+        dtype = parameter_dtype(device, dtype, "Linear")
         self.weight = Parameter(_empty((out_features, in_features), dtype))
         if bias:
             self.bias = Parameter(_empty((out_features,), dtype))

@@ -14,6 +14,7 @@ from .. import device as _device
 from .. import dtypes
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor, init_slots
+from . import hooks as _hooks
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -51,6 +52,10 @@ class Module:
         object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
+        tables = _hooks.new_tables()
+        object.__setattr__(self, "_forward_pre_hooks", tables[0])
+        object.__setattr__(self, "_forward_hooks", tables[1])
+        object.__setattr__(self, "_backward_hooks", tables[2])
 
     # ------------------------------------------------------------------ registration
     def __setattr__(self, name, value):
@@ -144,7 +149,22 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward(); define forward() in your Module")
 
     def __call__(self, *args, **kwargs):
+        if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks:
+            return _hooks.call(self, args, kwargs)
         return self.forward(*args, **kwargs)
+
+    def register_forward_pre_hook(self, hook):
+        """hook(module, args) runs before forward; a returned value replaces args (nn/hooks.py)."""
+        return _hooks.add(self._forward_pre_hooks, hook)
+
+    def register_forward_hook(self, hook):
+        """hook(module, args, output) runs after forward; a returned value replaces the output."""
+        return _hooks.add(self._forward_hooks, hook)
+
+    def register_full_backward_hook(self, hook):
+        """hook(module, grad_input, grad_output) runs when the gradients of the module's inputs are known;
+        a returned tuple replaces grad_input."""
+        return _hooks.add(self._backward_hooks, hook)
 
     # ------------------------------------------------------------------ walking the tree
     def named_modules(self, prefix="", memo=None):
@@ -254,17 +274,24 @@ class Module:
     # ------------------------------------------------------------------ state
     def state_dict(self, prefix="", keep_vars=False):
         """An ordered dict of every parameter and persistent buffer by dotted name ("0.weight", ...).
-        Values are tensors sharing memory with the module (detached unless keep_vars)."""
+        Values are tensors sharing memory with the module (detached unless keep_vars). A module held
+        under two names is listed under both, as in PyTorch (so tied modules' state_dicts load)."""
         state = OrderedDict()
-        for module_prefix, module in self.named_modules(prefix.rstrip(".")):
-            dot = "." if module_prefix else ""
-            for name, parameter in module._parameters.items():
-                if parameter is not None:
-                    state[module_prefix + dot + name] = parameter if keep_vars else parameter.detach()
-            for name, buffer in module._buffers.items():
-                if buffer is not None and name not in module._non_persistent_buffers:
-                    state[module_prefix + dot + name] = buffer if keep_vars else buffer.detach()
+        for name, value in self._state_items(prefix.rstrip(".")):
+            state[name] = value if keep_vars else value.detach()
         return state
+
+    def _state_items(self, prefix):
+        dot = "." if prefix else ""
+        for name, parameter in self._parameters.items():
+            if parameter is not None:
+                yield prefix + dot + name, parameter
+        for name, buffer in self._buffers.items():
+            if buffer is not None and name not in self._non_persistent_buffers:
+                yield prefix + dot + name, buffer
+        for name, module in self._modules.items():
+            if module is not None:
+                yield from module._state_items(prefix + dot + name)
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy values from state_dict (tensors or arrays by dotted name) into this module's parameters and

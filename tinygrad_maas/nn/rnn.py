@@ -10,9 +10,8 @@ PyTorch state_dict loads unchanged. GRU and LSTM run each (layer, direction) as 
 
 import math
 
-from .. import dtypes
 from ..creation import empty_for_parameters as _empty
-from ..creation import zeros
+from ..creation import parameter_dtype, zeros
 from ..ops.recurrent import gru_sequence, lstm_sequence
 from ..tensor import cat, stack
 from . import functional as F
@@ -45,6 +44,7 @@ class _RecurrentBase(Module):
         batch_first=False,
         dropout=0.0,
         bidirectional=False,
+        device=None,
         dtype=None,
     ):
         super().__init__()
@@ -55,7 +55,7 @@ class _RecurrentBase(Module):
             raise ValueError(f"{type(self).__name__}: dropout must be in [0, 1], got {dropout}")
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout, self.bidirectional = bias, batch_first, dropout, bidirectional
-        dtype = dtypes.to_dtype(dtype) or dtypes.default_float
+        dtype = parameter_dtype(device, dtype, type(self).__name__)
         rows = self.gates * hidden_size
         for layer in range(num_layers):
             layer_input = input_size if layer == 0 else hidden_size * self.directions
@@ -66,6 +66,9 @@ class _RecurrentBase(Module):
                     self.register_parameter(f"bias_ih_l{layer}{suffix}", Parameter(_empty((rows,), dtype)))
                     self.register_parameter(f"bias_hh_l{layer}{suffix}", Parameter(_empty((rows,), dtype)))
         self.reset_parameters()
+
+    def flatten_parameters(self):
+        """Nothing to do: PyTorch packs the weights for cuDNN here; the CPU kernels read them as they are."""
 
     @property
     def directions(self):
@@ -159,11 +162,12 @@ class RNN(_RecurrentBase):
         batch_first=False,
         dropout=0.0,
         bidirectional=False,
+        device=None,
         dtype=None,
     ):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype)
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype)
         self.nonlinearity = nonlinearity
 
     def _sequence(self, x, h, weights):

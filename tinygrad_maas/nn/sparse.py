@@ -1,8 +1,8 @@
 """Embedding: a lookup table of num_embeddings vectors of size embedding_dim."""
 
-from .. import dtypes
 from ..autograd.grad_mode import no_grad
 from ..creation import empty_for_parameters as _empty
+from ..creation import parameter_dtype
 from . import functional as F
 from . import init
 from .module import Module, Parameter
@@ -12,7 +12,7 @@ class Embedding(Module):
     """weight (num_embeddings, embedding_dim) ~ N(0, 1) as in PyTorch; the row at padding_idx starts at
     zero and never receives a gradient."""
 
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, dtype=None):
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, *, device=None, dtype=None):
         super().__init__()
         for name, value in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -22,7 +22,7 @@ class Embedding(Module):
                 raise ValueError(f"Embedding: padding_idx {padding_idx} is out of range for {num_embeddings} rows")
             padding_idx %= num_embeddings
         self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
-        self.weight = Parameter(_empty((num_embeddings, embedding_dim), dtypes.to_dtype(dtype) or dtypes.default_float))
+        self.weight = Parameter(_empty((num_embeddings, embedding_dim), parameter_dtype(device, dtype, "Embedding")))
         self.reset_parameters()
 
     def reset_parameters(self):

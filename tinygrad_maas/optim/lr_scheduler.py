@@ -6,6 +6,8 @@ optimizer.step(). Each schedule is a closed form of the epoch count (last_epoch)
     ExponentialLR      lr = base * gamma ** epoch
     CosineAnnealingLR  lr = eta_min + (base - eta_min) * (1 + cos(pi * epoch / T_max)) / 2
     LambdaLR           lr = base * lr_lambda(epoch)
+    OneCycleLR         per batch: warm up from max_lr / div_factor to max_lr over pct_start of the steps,
+                       then anneal to max_lr / (div_factor * final_div_factor); momentum moves the other way
 ReduceLROnPlateau instead watches a metric: step(metric) multiplies the lr by factor after `patience`
 epochs without improvement.
 """
@@ -102,6 +104,93 @@ class LambdaLR(LRScheduler):
 
     def state_dict(self):
         return {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "lr_lambdas")}
+
+
+class OneCycleLR(LRScheduler):
+    """The 1cycle policy (Smith 2018), as torch.optim.lr_scheduler.OneCycleLR: call step() after every
+    batch. Each phase anneals from its start to its end value over its steps, by cosine
+    end + (start - end) (1 + cos(pi t)) / 2 or linearly, t the fraction of the phase done."""
+
+    def __init__(
+        self,
+        optimizer,
+        max_lr,
+        total_steps=None,
+        epochs=None,
+        steps_per_epoch=None,
+        pct_start=0.3,
+        anneal_strategy="cos",
+        cycle_momentum=True,
+        base_momentum=0.85,
+        max_momentum=0.95,
+        div_factor=25.0,
+        final_div_factor=1e4,
+        three_phase=False,
+        last_epoch=-1,
+    ):
+        if total_steps is None:
+            if epochs is None or steps_per_epoch is None:
+                raise ValueError("OneCycleLR: give total_steps, or epochs and steps_per_epoch")
+            total_steps = epochs * steps_per_epoch
+        if total_steps < 1 or not 0 <= pct_start <= 1 or anneal_strategy not in ("cos", "linear"):
+            raise ValueError(
+                f"OneCycleLR: total_steps must be positive, pct_start in [0, 1] and anneal_strategy 'cos' or "
+                f"'linear'; got {total_steps}, {pct_start}, {anneal_strategy!r}"
+            )
+        self.total_steps, self.anneal_strategy, self.cycle_momentum = total_steps, anneal_strategy, cycle_momentum
+        warm = float(pct_start * total_steps) - 1
+        if three_phase:
+            self.phases = [
+                (warm, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                (float(2 * pct_start * total_steps) - 2, "max_lr", "initial_lr", "base_momentum", "max_momentum"),
+                (total_steps - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum"),
+            ]
+        else:
+            self.phases = [
+                (warm, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                (total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum"),
+            ]
+        groups = optimizer.param_groups
+        peaks = list(max_lr) if isinstance(max_lr, (list, tuple)) else [max_lr] * len(groups)
+        self.use_beta1 = "betas" in optimizer.defaults
+        if cycle_momentum and "momentum" not in optimizer.defaults and not self.use_beta1:
+            raise ValueError("OneCycleLR: optimizer must support momentum or betas with cycle_momentum enabled")
+        for group, peak in zip(groups, peaks):
+            if last_epoch == -1:
+                group.update(initial_lr=peak / div_factor, max_lr=peak, min_lr=peak / div_factor / final_div_factor)
+            if cycle_momentum and last_epoch == -1:
+                group.update(max_momentum=max_momentum, base_momentum=base_momentum)
+                self._set_momentum(group, max_momentum)
+        super().__init__(optimizer, last_epoch)
+
+    def _set_momentum(self, group, value):
+        if self.use_beta1:
+            group["betas"] = (value, *group["betas"][1:])
+        else:
+            group["momentum"] = value
+
+    def _anneal(self, start, end, fraction):
+        if self.anneal_strategy == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * fraction) + 1)
+        return (end - start) * fraction + start
+
+    def step(self):
+        self.last_epoch += 1
+        step = self.last_epoch
+        if step > self.total_steps:
+            raise ValueError(f"OneCycleLR: stepped {step} times, more than total_steps={self.total_steps}")
+        for group in self.optimizer.param_groups:
+            start_step = 0.0
+            for index, (end_step, lr_from, lr_to, momentum_from, momentum_to) in enumerate(self.phases):
+                if step <= end_step or index == len(self.phases) - 1:
+                    fraction = (step - start_step) / (end_step - start_step)
+                    group["lr"] = self._anneal(group[lr_from], group[lr_to], fraction)
+                    if self.cycle_momentum:
+                        momentum = self._anneal(group[momentum_from], group[momentum_to], fraction)
+                        self._set_momentum(group, momentum)
+                    break
+                start_step = end_step
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
 
 class ReduceLROnPlateau:
