@@ -1,0 +1,3 @@
+"""tinygrad_maas.utils: where PyTorch programs look for `utils.data` (torch.utils.data)."""
+
+from . import data  # noqa: F401
