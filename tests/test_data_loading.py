@@ -116,7 +116,7 @@ def test_worker_randomness_is_deterministic_under_a_seed():
 
 def test_persistent_workers_survive_epochs_and_an_early_break():
     loader = DataLoader(Squares(), batch_size=2, num_workers=2, persistent_workers=True, prefetch_factor=1)
-    for batch in loader:
+    for _batch in loader:
         break  # abandoned epoch: its outstanding batches must not leak into the next
     pids = [w.pid for w in loader._pool.workers]
     assert rows(loader) == [[0, 1], [4, 9], [16, 25], [36, 49], [64, 81]]
