@@ -8,13 +8,16 @@ The file is a safetensors file, so any safetensors reader can open its tensors:
     the rest     the tensors' bytes, little-endian, at their offsets
 
 Whatever is not a tensor (nesting, step counts, learning rates, tuples like Adam's betas) lives in the
-structure JSON, which refers to tensors by name. Reading never executes anything from the file (no pickle),
-and every length and offset is checked before a byte is used. Writing goes to a temporary file in the same
-folder that replaces the target only once complete (os.replace is atomic), so a crash never leaves a
-half-written checkpoint under the real name.
+structure JSON, which refers to tensors by name; an ndarray comes back as an ndarray, a tensor as a tensor,
+and one object saved twice (tied weights) comes back as one object. A whole Module is a record of class
+names, plain attributes and tensors (nn/whole_module.py), never a pickle. Reading never executes anything
+from the file, and every length and offset is checked before a byte is used. Writing to a path goes to a
+temporary file in the same folder that replaces the target only once complete (os.replace is atomic), so a
+crash never leaves a half-written checkpoint under the real name.
 """
 
 import contextlib
+import io
 import json
 import math
 import os
@@ -23,6 +26,7 @@ import struct
 
 import numpy as np
 
+from .device import require_cpu
 from .tensor import Tensor, make_tensor
 
 _DTYPES = {
@@ -41,10 +45,14 @@ _STRUCTURE_KEY = "tinygrad_maas.structure"
 _MAX_HEADER = 100 * 1024 * 1024
 
 
-def save(obj, path):
-    """Write obj (a tensor, or dicts / lists / tuples of tensors, arrays, numbers, strings, None) to path."""
+def save(obj, f, pickle_module=None, pickle_protocol=None):
+    """Write obj (a tensor, an ndarray, a Module, or dicts / lists / tuples of them, numbers, strings and
+    None) to `f`, a path or a binary file object (as torch.save). Nothing is pickled: pickle_module is
+    refused, pickle_protocol ignored."""
+    if pickle_module is not None:
+        raise ValueError("tm.save(): pickle_module is not supported: tinygrad_maas files never hold pickles")
     tensors = {}
-    structure = _encode(obj, "", tensors)
+    structure = _Encoder(tensors).encode(obj, "")
     header, offset = {}, 0
     for name, array in tensors.items():
         header[name] = {
@@ -56,11 +64,22 @@ def save(obj, path):
     header["__metadata__"] = {_STRUCTURE_KEY: json.dumps(structure)}
     header_bytes = json.dumps(header, separators=(",", ":")).encode("utf-8")
     header_bytes += b" " * (-len(header_bytes) % 8)  # the spec allows space padding; it aligns the data
-    with atomic_write(path) as file:
+    with _output(f) as file:
         file.write(struct.pack("<Q", len(header_bytes)))
         file.write(header_bytes)
         for array in tensors.values():
             file.write(np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<"), copy=False).tobytes())
+
+
+@contextlib.contextmanager
+def _output(f):
+    """A binary file to write to: an open file object as given (written once, in order), or a path written
+    atomically."""
+    if hasattr(f, "write"):
+        yield f
+        return
+    with atomic_write(f) as file:
+        yield file
 
 
 @contextlib.contextmanager
@@ -100,25 +119,84 @@ def read_header(path):
     return {name: (dtype, shape) for name, (dtype, shape, _, _) in entries.items()}
 
 
-def load(path):
-    """Read what save wrote (or any safetensors file: a plain file gives a dict of name -> tensor)."""
-    path = os.fspath(path)
-    where = f"tm.load({path!r})"
-    with open(path, "rb") as file:
-        entries, metadata, data_start = _read_header(file, os.fstat(file.fileno()).st_size, where)
-        file.seek(data_start)
-        data = memoryview(file.read())
-    tensors = {}
-    for name, (dtype, shape, begin, end) in entries.items():
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, **pickle_load_args):
+    """Read what save wrote (or any safetensors file: a plain file gives a dict of name -> tensor) from a
+    path or a binary file object, as torch.load.
+
+    map_location may name the CPU ("cpu", tm.device("cpu"), {"cuda:0": "cpu"}) or be a function: every
+    tensor is a CPU tensor here, so there is nothing to move. weights_only=True (the default, as PyTorch's)
+    loads tensors, arrays and plain values; a whole saved Module needs weights_only=False or its classes
+    in safe_globals (nn/whole_module.py says why).
+    """
+    _check_map_location(map_location)
+    if pickle_module is not None or pickle_load_args:
+        raise ValueError("tm.load(): pickle_module and pickle arguments are not supported: files never hold pickles")
+    name = getattr(f, "name", None) if hasattr(f, "read") else os.fspath(f)
+    where = f"tm.load({name!r})"
+    if hasattr(f, "read"):
+        data = f.read()
+        file = io.BytesIO(data)
+        entries, metadata, data_start = _read_header(file, len(data), where)
+        data = memoryview(data)[data_start:]
+    else:
+        with open(name, "rb") as file:
+            entries, metadata, data_start = _read_header(file, os.fstat(file.fileno()).st_size, where)
+            file.seek(data_start)
+            data = memoryview(file.read())
+    arrays = {}
+    for key, (dtype, shape, begin, end) in entries.items():
         array = np.frombuffer(data[begin:end], dtype=dtype.newbyteorder("<")).reshape(shape)
-        tensors[name] = make_tensor(array.astype(dtype, copy=True), None)  # a writable, native-order copy
+        arrays[key] = array.astype(dtype, copy=True)  # a writable, native-order copy
     if _STRUCTURE_KEY not in metadata:
-        return tensors
+        return {key: make_tensor(array, None) for key, array in arrays.items()}
     try:
         structure = json.loads(metadata[_STRUCTURE_KEY])
     except (TypeError, json.JSONDecodeError) as error:
         raise ValueError(f"{where}: corrupt structure metadata ({error})") from None
-    return _decode(structure, tensors, where)
+    everything = weights_only is False
+    return _Decoder(arrays, where, everything).decode(structure)
+
+
+def _check_map_location(map_location):
+    if map_location is None or callable(map_location):
+        return
+    targets = map_location.values() if isinstance(map_location, dict) else [map_location]
+    for target in targets:
+        require_cpu(target, "tm.load")
+
+
+# Classes and functions a weights_only load may look up by name (PyTorch's add_safe_globals).
+_safe_globals = set()
+
+
+def add_safe_globals(safe_globals):
+    """Allow these classes (and functions) in whole models loaded with weights_only=True."""
+    _safe_globals.update(_name_of(item) for item in safe_globals)
+
+
+def get_safe_globals():
+    return sorted(_safe_globals)
+
+
+def clear_safe_globals():
+    _safe_globals.clear()
+
+
+@contextlib.contextmanager
+def safe_globals(safe_globals):
+    """`with tm.serialization.safe_globals([MyNet]): tm.load(path)`: allow these only inside the block."""
+    added = {_name_of(item) for item in safe_globals} - _safe_globals
+    _safe_globals.update(added)
+    try:
+        yield
+    finally:
+        _safe_globals.difference_update(added)
+
+
+def _name_of(item):
+    if isinstance(item, tuple):  # PyTorch also takes (object, "its.name") pairs
+        item = item[0]
+    return f"{item.__module__}:{item.__qualname__}"
 
 
 def _read_header(file, file_size, where):
@@ -168,49 +246,90 @@ def _check_entry(name, entry, data_size, where):
     return dtype, shape, begin, end
 
 
-def _encode(obj, name, tensors):
-    """The JSON tree of obj; tensors and arrays go into `tensors` under their dotted path."""
-    if isinstance(obj, (Tensor, np.ndarray)):
-        array = obj.array if isinstance(obj, Tensor) else obj
-        if array.dtype not in _CODES:
-            raise TypeError(f"tm.save(): cannot store {name or 'the tensor'} of dtype {array.dtype}")
-        key = name or "tensor"
-        tensors[key] = array
-        return {"tensor": key}
-    if isinstance(obj, dict):
-        items = []
-        for key, value in obj.items():
-            if not isinstance(key, (str, int)) or isinstance(key, bool):
-                raise TypeError(f"tm.save(): dict keys must be str or int, got {key!r} at {name or 'the top'}")
-            child = f"{name}.{key}" if name else str(key)
-            items.append([key, _encode(value, child, tensors)])
-        return {"dict": items}
-    if isinstance(obj, (list, tuple)):
-        values = [_encode(value, f"{name}.{i}" if name else str(i), tensors) for i, value in enumerate(obj)]
-        return {"tuple" if isinstance(obj, tuple) else "list": values}
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if obj is None or isinstance(obj, (bool, int, float, str)):
-        return {"value": obj}
-    raise TypeError(
-        f"tm.save(): cannot store a {type(obj).__name__} at {name or 'the top'} (tensors, arrays, "
-        "numbers, strings, None, and dicts/lists/tuples of them)"
-    )
+class _Encoder:
+    """The JSON tree of an object; tensors and arrays go into `tensors` under their dotted path. An object
+    met a second time (a tied weight, a shared module) becomes a reference to its first place."""
+
+    def __init__(self, tensors):
+        self.tensors, self.seen, self.keep_alive = tensors, {}, []
+
+    def encode(self, obj, name):
+        if isinstance(obj, (Tensor, np.ndarray)) or _is_module(obj):
+            if id(obj) in self.seen:
+                return {"same_as": self.seen[id(obj)]}
+            self.seen[id(obj)] = name or ("model" if _is_module(obj) else "tensor")
+            self.keep_alive.append(obj)  # ids stay unique while encoding
+        if isinstance(obj, (Tensor, np.ndarray)):
+            array = obj.array if isinstance(obj, Tensor) else obj
+            if array.dtype not in _CODES:
+                raise TypeError(f"tm.save(): cannot store {name or 'the tensor'} of dtype {array.dtype}")
+            key = name or "tensor"
+            self.tensors[key] = array
+            return {"tensor" if isinstance(obj, Tensor) else "array": key}
+        if _is_module(obj):
+            from .nn import whole_module
+
+            return {"module": whole_module.encode(obj, self.encode, name or "model")}
+        if isinstance(obj, dict):
+            items = []
+            for key, value in obj.items():
+                if not isinstance(key, (str, int)) or isinstance(key, bool):
+                    raise TypeError(f"tm.save(): dict keys must be str or int, got {key!r} at {name or 'the top'}")
+                child = f"{name}.{key}" if name else str(key)
+                items.append([key, self.encode(value, child)])
+            return {"dict": items}
+        if isinstance(obj, (list, tuple)):
+            values = [self.encode(value, f"{name}.{i}" if name else str(i)) for i, value in enumerate(obj)]
+            return {"tuple" if isinstance(obj, tuple) else "list": values}
+        if isinstance(obj, np.generic):
+            obj = obj.item()
+        if obj is None or isinstance(obj, (bool, int, float, str)):
+            return {"value": obj}
+        raise TypeError(
+            f"tm.save(): cannot store a {type(obj).__name__} at {name or 'the top'} (tensors, arrays, modules, "
+            "numbers, strings, None, and dicts/lists/tuples of them)"
+        )
 
 
-def _decode(node, tensors, where):
-    if not isinstance(node, dict) or len(node) != 1:
-        raise ValueError(f"{where}: corrupt structure metadata near {str(node):.100}")
-    ((kind, content),) = node.items()
-    if kind == "tensor":
-        if content not in tensors:
-            raise ValueError(f"{where}: the structure refers to a tensor {content!r} the file does not hold")
-        return tensors[content]
-    if kind == "dict":
-        return {key: _decode(value, tensors, where) for key, value in content}
-    if kind in ("list", "tuple"):
-        values = [_decode(value, tensors, where) for value in content]
-        return tuple(values) if kind == "tuple" else values
-    if kind == "value":
-        return content
-    raise ValueError(f"{where}: corrupt structure metadata (unknown node {kind!r})")
+def _is_module(obj):
+    from .nn.module import Module
+
+    return isinstance(obj, Module)
+
+
+class _Decoder:
+    def __init__(self, arrays, where, everything):
+        self.arrays, self.where, self.everything = arrays, where, everything
+        self.built = {}  # first place of an object -> the object, for "same_as" references
+
+    def decode(self, node, place=""):
+        if not isinstance(node, dict) or len(node) != 1:
+            raise ValueError(f"{self.where}: corrupt structure metadata near {str(node):.100}")
+        ((kind, content),) = node.items()
+        if kind in ("tensor", "array"):
+            if content not in self.arrays:
+                raise ValueError(f"{self.where}: the structure refers to a tensor {content!r} the file does not hold")
+            value = make_tensor(self.arrays[content], None) if kind == "tensor" else self.arrays[content]
+            self.built[content] = value
+            return value
+        if kind == "same_as":
+            if content not in self.built:
+                raise ValueError(f"{self.where}: corrupt structure metadata (a reference to {content!r:.80})")
+            return self.built[content]
+        if kind == "module":
+            from .nn import whole_module
+
+            globals_ = whole_module.Globals(self.everything, _safe_globals, self.where)
+            try:
+                module = whole_module.decode(content, self.decode, globals_, self.where, place or "model", self.built)
+            except (KeyError, TypeError, ValueError) as error:
+                raise ValueError(f"{self.where}: corrupt model record ({error})") from None
+            return module
+        if kind == "dict":
+            return {key: self.decode(value, f"{place}.{key}" if place else str(key)) for key, value in content}
+        if kind in ("list", "tuple"):
+            values = [self.decode(value, f"{place}.{i}" if place else str(i)) for i, value in enumerate(content)]
+            return tuple(values) if kind == "tuple" else values
+        if kind == "value":
+            return content
+        raise ValueError(f"{self.where}: corrupt structure metadata (unknown node {kind!r})")
