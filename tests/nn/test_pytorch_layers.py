@@ -288,3 +288,23 @@ def test_one_cycle_lr_and_momentum_pinned():
     with pytest.raises(ValueError, match="more than total_steps"):
         for _ in range(3):
             three.step()
+
+
+# ------------------------------------------------------------------ numerical edges
+def test_binary_cross_entropy_saturated_probabilities_pinned():
+    p = tm.tensor([0.0, 1.0, 1e-30, 0.5, 1.0], requires_grad=True)
+    t = tm.tensor([0.0, 1.0, 1.0, 1.0, 0.0])
+    losses = F.binary_cross_entropy(p, t, reduction="none")
+    losses.sum().backward()
+    np.testing.assert_allclose(losses.array, [0.0, 0.0, 69.0776, 0.6931472, 100.0], rtol=1e-5)
+    np.testing.assert_allclose(p.grad.array, [0.0, 0.0, -1e12, -2.0, 1e12], rtol=1e-6)  # torch's values
+    probabilities = tm.tensor(np.random.default_rng(0).uniform(0.1, 0.9, (3, 4)), requires_grad=True)
+    targets = tm.tensor(np.random.default_rng(1).uniform(0, 1, (3, 4)), requires_grad=True)
+    assert check_gradients(lambda p, t: F.binary_cross_entropy(p, t), (probabilities, targets))
+
+
+def test_a_python_list_given_to_a_layer_is_named():
+    with pytest.raises(TypeError, match="Linear: the input must be a tensor, got a Python list"):
+        nn.Linear(2, 3)([1.0, 2.0])
+    with pytest.raises(TypeError, match="LSTM: the input must be a tensor"):
+        nn.LSTM(2, 3)([[1.0, 2.0]])

@@ -421,14 +421,17 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
 
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     """-(t log p + (1 - t) log(1 - p)) for probabilities p in [0, 1]; each log is clamped at -100, as
-    PyTorch, so p = 0 or 1 gives a large finite loss instead of inf."""
+    PyTorch, so p = 0 or 1 gives a large finite loss instead of inf, and a finite gradient (ops/binary.py,
+    BinaryCrossEntropy)."""
     target = _pair_with_target(input, target, "binary_cross_entropy")
     if input.array.size and (input.array.min() < 0 or input.array.max() > 1):
         raise ValueError(
             "binary_cross_entropy(): input must hold probabilities in [0, 1] (apply sigmoid first, "
             "or use binary_cross_entropy_with_logits)"
         )
-    losses = -(target * input.log().clamp(min=-100) + (1 - target) * (1 - input).log().clamp(min=-100))
+    from ..ops.binary import BinaryCrossEntropy
+
+    losses = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         losses = losses * weight
     return _reduce(losses, reduction, "binary_cross_entropy")

@@ -148,7 +148,18 @@ class Module:
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} has no forward(); define forward() in your Module")
 
+    _tensor_layer = False  # a layer of nn/ whose first argument must be a tensor (see __init_subclass__)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._tensor_layer = cls.__module__.startswith("tinygrad_maas.nn.")
+
     def __call__(self, *args, **kwargs):
+        if self._tensor_layer and args and type(args[0]) is list:
+            raise TypeError(
+                f"{type(self).__name__}: the input must be a tensor, got a Python list; make one with "
+                "tm.tensor(your_list) (a list of samples: tm.stack(list_of_tensors))"
+            )
         if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks:
             return _hooks.call(self, args, kwargs)
         return self.forward(*args, **kwargs)

@@ -150,6 +150,35 @@ class Remainder(Function):
         )
 
 
+class BinaryCrossEntropy(Function):
+    """l = -(t max(log p, -100) + (1 - t) max(log(1 - p), -100)) for a probability p and a target t.
+
+    dl/dp = -t/p + (1 - t)/(1 - p) = (p - t) / (p (1 - p)), with the denominator kept at least 1e-12, as
+    PyTorch: at a saturated p (0 or 1) the gradient is (p - t) * 1e12, finite, and 0 where p = t.
+    dl/dt = max(log(1 - p), -100) - max(log p, -100).
+    """
+
+    saved_roles = ("p", "t")
+
+    @staticmethod
+    def forward(ctx, p, t):
+        ctx.save_for_backward(p, t)
+        with np.errstate(divide="ignore"):  # log(0) = -inf, then clamped
+            return -(t * np.maximum(np.log(p), -100) + (1 - t) * np.maximum(np.log1p(-p), -100))
+
+    @staticmethod
+    def backward(ctx, grad):
+        p, t = ctx.saved_tensors
+        need_p, need_t = ctx.needs_input_grad
+        grad_p = grad_t = None
+        if need_p:
+            grad_p = unbroadcast(grad * (p - t) / np.maximum(p * (1 - p), 1e-12), _shape(p))
+        if need_t:
+            with np.errstate(divide="ignore"):
+                grad_t = unbroadcast(grad * (np.maximum(np.log1p(-p), -100) - np.maximum(np.log(p), -100)), _shape(t))
+        return grad_p, grad_t
+
+
 class _Select(Function):
     """z = select(a, b) elementwise, one of the two: the gradient goes to the one selected, and half to
     each on ties (as PyTorch). `pick` is np.maximum or np.minimum, `wins` whether a beats b."""
