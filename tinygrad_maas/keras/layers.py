@@ -27,6 +27,7 @@ from ..nn import init
 from ..nn.rnn import gru_sequence, lstm_sequence, rnn_sequence
 from ..ops.arguments import spatial
 from ..tensor import Tensor, cat
+from .functional import Input, is_symbolic, symbolic_call  # noqa: F401  (keras.layers.Input)
 
 ACTIVATIONS = {
     None: lambda x: x,
@@ -91,12 +92,33 @@ class Layer(nn.Module):
     def build(self, input_shape):
         self.built = True
 
-    def __call__(self, inputs):
+    def __call__(self, inputs, training=None, **kwargs):
+        """On real tensors (or arrays): build on first use, then compute. On keras.Input's symbolic tensors:
+        record the call for a functional Model (functional.py). training=True/False runs in that mode."""
+        if is_symbolic(inputs):
+            return symbolic_call(self, inputs, self._compute)
+        if training is None or bool(training) == self.training:
+            return self._compute(inputs)
+        was_training = self.training
+        self.train(bool(training))
+        try:
+            return self._compute(inputs)
+        finally:
+            self.train(was_training)
+
+    def _compute(self, inputs):
+        if isinstance(inputs, (list, tuple)):
+            inputs = [x if isinstance(x, Tensor) else Tensor(np.asarray(x)) for x in inputs]
+            sample_shape = [tuple(x.shape[1:]) for x in inputs]
+        else:
+            inputs = inputs if isinstance(inputs, Tensor) else Tensor(np.asarray(inputs))
+            sample_shape = tuple(inputs.shape[1:])
         if not self.built:
-            self.build(tuple(inputs.shape[1:]))
+            self.build(sample_shape)
             self.built = True
         outputs = self.forward(inputs)
-        self.output_shape = (None,) + tuple(outputs.shape[1:])
+        if isinstance(outputs, Tensor):
+            self.output_shape = (None,) + tuple(outputs.shape[1:])
         return outputs
 
     def add_weight(self, name, shape, initializer=init.zeros_):
@@ -112,14 +134,10 @@ class Layer(nn.Module):
 
 
 class InputLayer:
-    """What keras.Input returns: the shape of one sample (no batch dim), to start a Sequential."""
+    """keras.layers.InputLayer(shape=...) at the start of a Sequential (keras.Input does the same job)."""
 
-    def __init__(self, shape, dtype="float32"):
-        self.shape, self.dtype = tuple(shape), dtype
-
-
-def Input(shape, dtype="float32"):
-    return InputLayer(shape, dtype)
+    def __init__(self, shape=None, dtype="float32", input_shape=None, batch_size=None, name=None):
+        self.shape, self.dtype = tuple(shape or input_shape), dtype
 
 
 class Dense(Layer):
@@ -280,9 +298,9 @@ class Embedding(Layer):
 class _Recurrent(Layer):
     gates = 1
 
-    def __init__(self, units, return_sequences=False, input_shape=None, name=None):
+    def __init__(self, units, return_sequences=False, go_backwards=False, input_shape=None, name=None):
         super().__init__(input_shape, name)
-        self.units, self.return_sequences = units, return_sequences
+        self.units, self.return_sequences, self.go_backwards = units, return_sequences, go_backwards
 
     def build(self, input_shape):
         if len(input_shape) != 2:
@@ -303,11 +321,14 @@ class _Recurrent(Layer):
         if x.ndim != 3:
             raise ValueError(f"{self.name}: expected (batch, timesteps, features), got shape {x.shape}")
         steps = x.transpose(0, 1)  # (T, N, F): the layout of the sequence ops
+        if self.go_backwards:  # read the sequence from its end; outputs come in that (reversed) order
+            steps = steps.flip(0)
         outputs = self._run(steps, zeros(x.shape[0], self.units, dtype=x.dtype))
         return outputs.transpose(0, 1) if self.return_sequences else outputs[-1]
 
     def get_config(self):
-        return {"name": self.name, "units": self.units, "return_sequences": self.return_sequences}
+        config = {"name": self.name, "units": self.units, "return_sequences": self.return_sequences}
+        return {**config, "go_backwards": True} if self.go_backwards else config
 
 
 class SimpleRNN(_Recurrent):
@@ -395,7 +416,107 @@ class BatchNormalization(Layer):
         return {"name": self.name, "momentum": self.momentum, "epsilon": self.epsilon}
 
 
+class Conv1D(Layer):
+    """1-D convolution over (batch, steps, channels); kernel (k, in, filters). padding "valid", "same"
+    (TensorFlow's: output ceil(steps / stride)) or "causal" (left padding: step t sees only steps <= t)."""
+
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        dilation_rate=1,
+        activation=None,
+        use_bias=True,
+        input_shape=None,
+        name=None,
+    ):
+        super().__init__(input_shape, name)
+        if padding not in ("valid", "same", "causal"):
+            raise ValueError(f"Conv1D: padding must be 'valid', 'same' or 'causal', got {padding!r}")
+        (self.kernel_size,) = spatial(kernel_size, 1, "kernel_size", "Conv1D", 1)
+        (self.strides,) = spatial(strides, 1, "strides", "Conv1D", 1)
+        (self.dilation_rate,) = spatial(dilation_rate, 1, "dilation_rate", "Conv1D", 1)
+        self.filters, self.padding, self.activation_name, self.use_bias = filters, padding, activation, use_bias
+        self.activation = _activation(activation)
+
+    def build(self, input_shape):
+        if len(input_shape) != 2:
+            raise ValueError(f"{self.name}: expected sequences (steps, channels), got a sample shape {input_shape}")
+        k, channels = self.kernel_size, input_shape[-1]
+        self.kernel = self.add_weight(
+            "kernel", (k, channels, self.filters), glorot_uniform(k * channels, k * self.filters)
+        )
+        self.bias = self.add_weight("bias", (self.filters,)) if self.use_bias else None
+
+    def forward(self, x):
+        if x.ndim != 3 or x.shape[-1] != self.kernel.shape[1]:
+            raise ValueError(
+                f"{self.name}: expected (batch, steps, {self.kernel.shape[1]}) inputs, got shape {x.shape}"
+            )
+        sequence = x.transpose(1, 2)
+        reach = self.dilation_rate * (self.kernel_size - 1) + 1
+        if self.padding == "same":
+            sequence = F.pad(sequence, _same_padding(x.shape[1], reach, self.strides))
+        elif self.padding == "causal":
+            sequence = F.pad(sequence, (reach - 1, 0))
+        weight = self.kernel.permute(2, 1, 0)
+        out = F.conv1d(sequence, weight, self.bias, stride=self.strides, dilation=self.dilation_rate)
+        return self.activation(out.transpose(1, 2))
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "strides": self.strides,
+            "padding": self.padding,
+            "dilation_rate": self.dilation_rate,
+            "activation": self.activation_name,
+            "use_bias": self.use_bias,
+        }
+
+
+from .reshaping import (  # noqa: E402  (they subclass Layer)
+    Activation,
+    Add,
+    AveragePooling2D,
+    Concatenate,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling1D,
+    RepeatVector,
+    Rescaling,
+    Reshape,
+)
+from .wrappers import Bidirectional, TimeDistributed  # noqa: E402
+
 LAYER_TYPES = {
     cls.__name__: cls
-    for cls in (Dense, Conv2D, MaxPooling2D, Flatten, Dropout, Embedding, SimpleRNN, GRU, LSTM, BatchNormalization)
+    for cls in (
+        Dense,
+        Conv1D,
+        Conv2D,
+        MaxPooling2D,
+        Flatten,
+        Dropout,
+        Embedding,
+        SimpleRNN,
+        GRU,
+        LSTM,
+        BatchNormalization,
+        Activation,
+        Add,
+        AveragePooling2D,
+        Concatenate,
+        GlobalAveragePooling1D,
+        GlobalAveragePooling2D,
+        GlobalMaxPooling1D,
+        RepeatVector,
+        Rescaling,
+        Reshape,
+        Bidirectional,
+        TimeDistributed,
+    )
 }

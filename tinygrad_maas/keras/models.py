@@ -15,77 +15,91 @@ from ..nn.architecture import register_architecture, save_model
 from ..progress import ProgressBar
 from ..serialization import load, read_header
 from ..tensor import Tensor
-from . import training
+from . import functional, training
 from .callbacks import History
 from .layers import LAYER_TYPES, InputLayer, Layer
 
 
-class Sequential(nn.Module):
-    def __init__(self, layers=None, name="sequential"):
+class Model(nn.Module):
+    """keras.Model: the functional form Model(inputs, outputs) (functional.py), or a subclass that defines
+    call(inputs); and the training loop every Keras model shares (compile / fit / evaluate / predict /
+    train_on_batch / ...). Data go in as one array per input (a list when there are several) and labels as
+    one array per output; each output has its loss (one loss given is used for every output), and the
+    loss minimised is their sum."""
+
+    def __init__(self, inputs=None, outputs=None, name=None, **kwargs):
         super().__init__()
-        self.name = name
-        self.input_shape = None  # of one sample; known from Input(), input_shape= or the first call
+        self.name = name or type(self).__name__.lower()
         self.compiled = False
         self.stop_training = False
-        self._layers = nn.ModuleList()
-        for layer in layers or []:
-            self.add(layer)
+        self.input_shape = None
+        self._graph = None
+        if inputs is not None or outputs is not None:
+            self._set_graph(inputs, outputs)
 
     # ------------------------------------------------------------------ structure
+    def _set_graph(self, inputs, outputs):
+        self._multiple_inputs = isinstance(inputs, (list, tuple))
+        self._multiple_outputs = isinstance(outputs, (list, tuple))
+        inputs = list(inputs) if self._multiple_inputs else [inputs]
+        outputs = list(outputs) if self._multiple_outputs else [outputs]
+        if not all(isinstance(x, functional.KerasTensor) for x in inputs + outputs):
+            raise TypeError("keras.Model(inputs, outputs): both must be keras.Input tensors and layer outputs")
+        order = functional.graph_order(inputs, outputs)
+        self._layers = nn.ModuleList()
+        seen = set()
+        for tensor in order:
+            layer = tensor.node[0]
+            if id(layer) not in seen:
+                seen.add(id(layer))
+                self._layers.append(layer)
+        self._graph = (inputs, outputs, order)
+        self.input_shape = tuple(inputs[0].shape[1:])
+        self._input_dtypes = [functional.numpy_dtype(x.dtype) for x in inputs]
+        self.output_names = [t.name for t in outputs]
+
     @property
     def layers(self):
-        return list(self._layers)
+        return list(self._layers) if "_layers" in self._modules else list(self.children())
 
-    def add(self, layer):
-        if isinstance(layer, InputLayer):
-            self.input_shape = layer.shape
-            return
-        if not isinstance(layer, Layer):
-            raise TypeError(f"Sequential.add(): expected a keras layer, got {type(layer).__name__}")
-        if not len(self._layers) and layer.input_shape_argument is not None:
-            self.input_shape = layer.input_shape_argument
-        self._layers.append(layer)
-        if self.input_shape is not None:
-            self.build()
+    def call(self, inputs):
+        raise NotImplementedError(f"{type(self).__name__}: a subclassed keras.Model defines call(inputs)")
 
-    def build(self, input_shape=None):
-        """Create every layer's weights by running one sample of zeros through (no training effects)."""
-        if input_shape is not None:
-            self.input_shape = tuple(input_shape)
-        if self.input_shape is None:
-            raise ValueError(
-                "the model does not know its input shape yet: start with keras.Input(shape=...), "
-                "give input_shape= to the first layer, or call it on data"
-            )
-        integer_input = type(self._layers[0]).__name__ == "Embedding"
-        sample = np.zeros((1,) + tuple(self.input_shape), dtype=np.int64 if integer_input else np.float32)
-        training = self.training
-        self.eval()
-        with no_grad():
-            self._forward(Tensor(sample))
-        self.train(training)
+    def forward(self, inputs, training=None):
+        if self._graph is None:
+            return self.call(inputs)
+        graph_inputs, graph_outputs, order = self._graph
+        values = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        if isinstance(inputs, dict):
+            values = [inputs[x.name] for x in graph_inputs]
+        if len(values) != len(graph_inputs):
+            raise ValueError(f"{self.name}: expected {len(graph_inputs)} inputs, got {len(values)}")
+        values = [_as_tensor(v, dtype) for v, dtype in zip(values, self._input_dtypes)]
+        for value, symbolic in zip(values, graph_inputs):
+            expected = symbolic.shape[1:]
+            if len(value.shape) != len(symbolic.shape) or any(
+                n is not None and n != m for n, m in zip(expected, value.shape[1:])
+            ):
+                raise ValueError(
+                    f"{self.name}: input {symbolic.name!r} expects shape {symbolic.shape}, got {value.shape}"
+                )
+        computed = functional.run_graph(graph_inputs, order, values)
+        results = [computed[id(x)] for x in graph_outputs]
+        return results if self._multiple_outputs else results[0]
 
-    def _forward(self, x):
-        for layer in self._layers:
-            x = layer(x)
-        return x
-
-    def forward(self, x):
-        if not isinstance(x, Tensor):
-            x = Tensor(np.asarray(x))
-        if self.input_shape is None:
-            self.input_shape = tuple(x.shape[1:])
-        elif tuple(x.shape[1:]) != tuple(self.input_shape):
-            raise ValueError(f"{self.name}: expected input of shape {(None,) + tuple(self.input_shape)}, got {x.shape}")
-        return self._forward(x)
+    def _input_dtype_list(self):
+        return getattr(self, "_input_dtypes", [np.float32])
 
     # ------------------------------------------------------------------ training
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None):
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None):
         if loss is None:
             raise ValueError("compile(): give a loss, e.g. loss='sparse_categorical_crossentropy'")
-        self.loss_name = loss if isinstance(loss, str) else getattr(loss, "__name__", "loss")
-        self.loss_fn = training.loss_function(loss)
-        self.metric_fns = training.metric_functions(metrics, loss)
+        self.loss_name = loss if isinstance(loss, str) else getattr(loss, "name", getattr(loss, "__name__", "loss"))
+        losses = loss if isinstance(loss, (list, tuple)) else [loss]
+        self.loss_fns = [training.loss_function(each) for each in losses]
+        self.loss_fn = self.loss_fns[0]
+        self.loss_weights = loss_weights
+        self.metric_fns = training.metric_functions(metrics, losses[0])
         self._optimizer_factory = training.optimizer_factory(optimizer)
         self.optimizer = None  # created on the first fit, when every weight exists
         self.compiled = True
@@ -103,17 +117,54 @@ class Sequential(nn.Module):
         if not self.compiled:
             raise RuntimeError("the model must be compiled before training: call model.compile(optimizer, loss)")
         if self.optimizer is None:
-            if self.input_shape is not None and not all(layer.built for layer in self._layers):
-                self.build()
+            self._build_for_training()
             self.optimizer = self._optimizer_factory(list(self.parameters()))
         return self.optimizer
 
+    def _build_for_training(self):
+        """Subclasses with lazily built layers create their weights here."""
+
+    def _inputs(self, x):
+        """x as a list of arrays, one per input, cast as Keras casts them (to the Input's dtype)."""
+        arrays = list(x) if isinstance(x, (list, tuple)) and self._input_count() > 1 else [x]
+        if len(arrays) != self._input_count():
+            raise ValueError(f"{self.name}: expected {self._input_count()} input arrays, got {len(arrays)}")
+        return [_array(a, "x", dtype) for a, dtype in zip(arrays, self._input_dtype_list())]
+
+    def _input_count(self):
+        return len(self._graph[0]) if self._graph is not None else 1
+
+    def _targets(self, y):
+        outputs = len(self._graph[1]) if self._graph is not None else 1
+        arrays = list(y) if isinstance(y, (list, tuple)) and outputs > 1 else [y]
+        if len(arrays) != outputs:
+            raise ValueError(f"{self.name}: expected {outputs} label arrays (one per output), got {len(arrays)}")
+        return [_array(a, "y") for a in arrays]
+
     @staticmethod
-    def _loader(x, y, batch_size, shuffle):
+    def _loader(arrays, batch_size, shuffle):
         """The batches of an epoch (data.DataLoader: a fresh order every epoch when shuffling)."""
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-        return DataLoader(TensorDataset(from_numpy(x), from_numpy(y)), batch_size=batch_size, shuffle=shuffle)
+        return DataLoader(TensorDataset(*(from_numpy(a) for a in arrays)), batch_size=batch_size, shuffle=shuffle)
+
+    def _step_values(self, xs, ys):
+        """(loss tensor, logs) of one batch: the sum of every output's loss, and the metrics."""
+        output = self.forward(xs if len(xs) > 1 else xs[0])
+        outputs = output if isinstance(output, (list, tuple)) else [output]
+        fns = self.loss_fns if len(self.loss_fns) == len(outputs) else self.loss_fns[:1] * len(outputs)
+        weights = self.loss_weights or [1.0] * len(outputs)
+        losses = [fn(y, out) for fn, y, out in zip(fns, ys, outputs)]
+        total = losses[0] * weights[0]
+        for weight, value in zip(weights[1:], losses[1:]):
+            total = total + value * weight
+        logs = {}
+        for position, (y, out) in enumerate(zip(ys, outputs)):
+            prefix = f"{self.output_names[position]}_" if len(outputs) > 1 else ""
+            if prefix:
+                logs[prefix + "loss"] = losses[position].item()
+            logs.update({prefix + name: value for name, value in self._metrics(y.array, out.array).items()})
+        return total, logs
 
     def fit(
         self,
@@ -129,17 +180,19 @@ class Sequential(nn.Module):
     ):
         """Train; returns a History. validation_split takes the last fraction of x, y (before shuffling),
         as Keras does."""
-        x, y = _array(x, "x"), _array(y, "y")
-        if len(x) != len(y):
-            raise ValueError(f"fit(): x has {len(x)} samples but y has {len(y)}")
+        xs, ys = self._inputs(x), self._targets(y)
+        if any(len(a) != len(xs[0]) for a in xs + ys):
+            raise ValueError(f"fit(): x and y must have the same number of samples, got {[len(a) for a in xs + ys]}")
         if self.input_shape is None:
-            self.input_shape = tuple(x.shape[1:])
+            self.input_shape = tuple(xs[0].shape[1:])
         self._ensure_optimizer()
         if validation_data is None and validation_split:
             if not 0 < validation_split < 1:
                 raise ValueError(f"fit(): validation_split must be in (0, 1), got {validation_split}")
-            split = len(x) - int(len(x) * validation_split)
-            x, y, validation_data = x[:split], y[:split], (x[split:], y[split:])
+            split = len(xs[0]) - int(len(xs[0]) * validation_split)
+            held_x, held_y = [a[split:] for a in xs], [a[split:] for a in ys]
+            validation_data = (held_x if len(held_x) > 1 else held_x[0], held_y if len(held_y) > 1 else held_y[0])
+            xs, ys = [a[:split] for a in xs], [a[:split] for a in ys]
         history = History()
         callbacks = [history] + list(callbacks or [])
         for callback in callbacks:
@@ -151,13 +204,13 @@ class Sequential(nn.Module):
             for callback in callbacks:
                 callback.on_epoch_begin(epoch)
             self.train()
-            batches = self._loader(x, y, batch_size, shuffle)
+            batches = self._loader(xs + ys, batch_size, shuffle)
             bar = ProgressBar(len(batches), prefix=f"Epoch {epoch + 1}/{epochs} ") if show else None
             totals, seen = {}, 0
-            for number, (xb, yb) in enumerate(batches, 1):
+            for number, batch in enumerate(batches, 1):
+                bx, by = list(batch[: len(xs)]), list(batch[len(xs) :])
                 self.optimizer.zero_grad()
-                output = self.forward(xb)
-                loss = self.loss_fn(yb, output)
+                loss, metrics = self._step_values(bx, by)
                 value = loss.item()
                 if not np.isfinite(value):
                     raise FloatingPointError(
@@ -166,10 +219,10 @@ class Sequential(nn.Module):
                     )
                 loss.backward()
                 self.optimizer.step()
-                seen += len(xb)
-                logs = {"loss": value, **self._metrics(yb.array, output.array)}
-                for name, metric in logs.items():
-                    totals[name] = totals.get(name, 0.0) + metric * len(xb)
+                count = len(bx[0])
+                seen += count
+                for name, metric in {"loss": value, **metrics}.items():
+                    totals[name] = totals.get(name, 0.0) + metric * count
                 if bar:
                     bar.update(number, **{k: v / seen for k, v in totals.items()})
             logs = {name: total / seen for name, total in totals.items()}
@@ -194,18 +247,18 @@ class Sequential(nn.Module):
         [loss, metric, ...] (or a dict with return_dict=True)."""
         if not self.compiled:
             raise RuntimeError("the model must be compiled before evaluate(): call model.compile(...)")
-        x, y = _array(x, "x"), _array(y, "y")
+        xs, ys = self._inputs(x), self._targets(y)
         totals = {}
         was_training = self.training
         with no_grad():
             self.eval()
-            for xb, yb in self._loader(x, y, batch_size, False):
-                output = self.forward(xb)
-                values = {"loss": self.loss_fn(yb, output).item(), **self._metrics(yb.array, output.array)}
-                for name, value in values.items():
-                    totals[name] = totals.get(name, 0.0) + value * len(xb)
+            for batch in self._loader(xs + ys, batch_size, False):
+                loss, metrics = self._step_values(list(batch[: len(xs)]), list(batch[len(xs) :]))
+                count = len(batch[0])
+                for name, value in {"loss": loss.item(), **metrics}.items():
+                    totals[name] = totals.get(name, 0.0) + value * count
         self.train(was_training)  # leave the mode as the caller had it
-        results = {name: total / len(x) for name, total in totals.items()}
+        results = {name: total / len(xs[0]) for name, total in totals.items()}
         if verbose not in (0, False):
             print(" - ".join(f"{name}: {value:.4f}" for name, value in results.items()))
         if return_dict:
@@ -213,23 +266,27 @@ class Sequential(nn.Module):
         return results["loss"] if len(results) == 1 else list(results.values())
 
     def predict(self, x, batch_size=32, verbose=0):
-        x = _array(x, "x")
+        """The outputs for x in batches, in eval mode: an array (a list of arrays for several outputs)."""
+        xs = self._inputs(x)
         was_training = self.training
+        parts = []
         with no_grad():
             self.eval()
-            outputs = [self.forward(Tensor(x[i : i + batch_size])).array for i in range(0, len(x), batch_size)]
+            for start in range(0, len(xs[0]), batch_size):
+                chunk = [Tensor(a[start : start + batch_size]) for a in xs]
+                output = self.forward(chunk if len(chunk) > 1 else chunk[0])
+                parts.append([o.array for o in output] if isinstance(output, (list, tuple)) else [output.array])
         self.train(was_training)
-        return np.concatenate(outputs)
+        results = [np.concatenate(column) for column in zip(*parts)]
+        return results if len(results) > 1 else results[0]
 
-    # ------------------------------------------------------------------ inspection and saving
     def count_params(self):
         """Every weight, trainable or not (BatchNormalization's moving statistics count, as in Keras)."""
         return sum(p.numel() for p in self.parameters()) + sum(b.numel() for b in self.buffers())
 
     def summary(self, print_fn=print):
         """A table of layers, output shapes and parameter counts, as Keras prints it."""
-        if self.input_shape is not None and not all(layer.built for layer in self._layers):
-            self.build()
+        self._build_for_training()
         rows = [
             (
                 f"{layer.name} ({type(layer).__name__})",
@@ -256,6 +313,72 @@ class Sequential(nn.Module):
         for line in lines:
             print_fn(line)
 
+
+class Sequential(Model):
+    def __init__(self, layers=None, name="sequential"):
+        super().__init__(name=name)
+        self.input_shape = None  # of one sample; known from Input(), input_shape= or the first call
+        self._layers = nn.ModuleList()
+        for layer in layers or []:
+            self.add(layer)
+
+    # ------------------------------------------------------------------ structure
+    @property
+    def layers(self):
+        return list(self._layers)
+
+    def add(self, layer):
+        if isinstance(layer, (InputLayer, functional.KerasTensor)):
+            self.input_shape = tuple(layer.shape[1:]) if isinstance(layer, functional.KerasTensor) else layer.shape
+            return
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Sequential.add(): expected a keras layer, got {type(layer).__name__}")
+        if not len(self._layers) and layer.input_shape_argument is not None:
+            self.input_shape = layer.input_shape_argument
+        self._layers.append(layer)
+        if self.input_shape is not None:
+            self.build()
+
+    def _input_dtype_list(self):
+        return [np.int64 if self._layers and type(self._layers[0]).__name__ == "Embedding" else np.float32]
+
+    def build(self, input_shape=None):
+        """Create every layer's weights by running one sample of zeros through (no training effects)."""
+        if input_shape is not None:
+            self.input_shape = tuple(input_shape)
+        if self.input_shape is None:
+            raise ValueError(
+                "the model does not know its input shape yet: start with keras.Input(shape=...), "
+                "give input_shape= to the first layer, or call it on data"
+            )
+        sample = np.zeros((1,) + tuple(1 if n is None else n for n in self.input_shape), self._input_dtype_list()[0])
+        training = self.training
+        self.eval()
+        with no_grad():
+            self._forward(Tensor(sample))
+        self.train(training)
+
+    def _build_for_training(self):
+        if self.input_shape is not None and not all(layer.built for layer in self._layers):
+            self.build()
+
+    def _forward(self, x):
+        for layer in self._layers:
+            x = layer(x)
+        return x
+
+    def forward(self, x, training=None):
+        if not isinstance(x, Tensor):
+            x = Tensor(np.asarray(x))
+        if self.input_shape is None:
+            self.input_shape = tuple(x.shape[1:])
+        elif len(x.shape) != len(self.input_shape) + 1 or any(
+            n is not None and n != m for n, m in zip(self.input_shape, x.shape[1:])
+        ):
+            raise ValueError(f"{self.name}: expected input of shape {(None,) + tuple(self.input_shape)}, got {x.shape}")
+        return self._forward(x)
+
+    # ------------------------------------------------------------------ inspection and saving
     def get_config(self):
         return {
             "name": self.name,
@@ -332,10 +455,18 @@ def _load_config_json(filepath):
     return model
 
 
-def _array(values, name):
+def _array(values, name, dtype=None):
+    """An array for x or y: float64 becomes float32; inputs take their Input's dtype (a float model given
+    integers or booleans computes on their float values, an integer Input keeps integers), as Keras."""
     array = values.array if isinstance(values, Tensor) else np.asarray(values)
-    if array.dtype == np.float64:
-        array = array.astype(np.float32)
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be numeric, got dtype {array.dtype}")
-    return array
+    if dtype is not None and array.dtype != dtype:
+        if np.dtype(dtype).kind in "iu" and array.dtype.kind == "f" and not np.all(array == np.round(array)):
+            raise TypeError(f"{name}: this model takes integer inputs (token ids), got fractional values")
+        return array.astype(dtype)
+    return array.astype(np.float32) if array.dtype == np.float64 else array
+
+
+def _as_tensor(value, dtype):
+    return value if isinstance(value, Tensor) else Tensor(_array(value, "x", dtype))

@@ -27,8 +27,15 @@ def optimizer_factory(optimizer):
     return factories[optimizer]
 
 
-def _check_labels(labels, classes):
-    values = labels.array
+def check_sparse_labels(y_true, y_pred, loss):
+    """Class indices as an int64 vector, checked: one-hot rows given to a sparse loss are named as such."""
+    classes = y_pred.shape[-1]
+    if y_true.ndim == y_pred.ndim and y_true.shape[-1] == classes and classes > 1:
+        raise ValueError(
+            f"{loss}: the labels look one-hot (shape {tuple(y_true.shape)} against predictions "
+            f"{tuple(y_pred.shape)}); use categorical_crossentropy for one-hot labels, or give class indices"
+        )
+    values = y_true.array
     if values.dtype.kind not in "iu":
         if not np.all(values == np.round(values)):
             raise ValueError("sparse labels must be integer class indices")
@@ -41,15 +48,25 @@ def _check_labels(labels, classes):
     return Tensor(values.reshape(-1))
 
 
+def check_one_hot_labels(y_true, y_pred, loss):
+    if tuple(y_true.shape) != tuple(y_pred.shape):
+        raise ValueError(
+            f"{loss}: labels of shape {tuple(y_true.shape)} against predictions {tuple(y_pred.shape)}: this loss "
+            "takes one-hot labels; for class indices use sparse_categorical_crossentropy (or "
+            "keras.utils.to_categorical to make one-hot rows)"
+        )
+
+
 def sparse_categorical_crossentropy(y_true, y_pred):
     """-log p[label], p the predicted probabilities (the output of a softmax), clipped to [1e-7, 1 - 1e-7]."""
-    labels = _check_labels(y_true, y_pred.shape[-1])
+    labels = check_sparse_labels(y_true, y_pred, "sparse_categorical_crossentropy")
     picked = y_pred.clamp(_EPSILON, 1 - _EPSILON).gather(1, labels.unsqueeze(1))
     return -picked.log().mean()
 
 
 def categorical_crossentropy(y_true, y_pred):
     """-sum_c t_c log p_c for one-hot (or soft) targets t."""
+    check_one_hot_labels(y_true, y_pred, "categorical_crossentropy")
     return -(y_true * y_pred.clamp(_EPSILON, 1 - _EPSILON).log()).sum(-1).mean()
 
 
@@ -149,7 +166,7 @@ def metric_functions(metrics, loss):
                 "sparse_categorical_crossentropy": "sparse_categorical_accuracy",
                 "categorical_crossentropy": "categorical_accuracy",
                 "binary_crossentropy": "binary_accuracy",
-            }.get(loss if isinstance(loss, str) else "")
+            }.get(loss if isinstance(loss, str) else getattr(loss, "name", ""))
             if variant is None:
                 raise ValueError(
                     "metrics=['accuracy'] needs a classification loss given by name (e.g. "
