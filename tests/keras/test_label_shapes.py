@@ -15,15 +15,15 @@ from tinygrad_maas.keras import training
 def test_binary_crossentropy_of_flat_labels_against_a_column_of_probabilities():
     labels, probabilities = tm.tensor([1.0, 0.0, 1.0]), tm.tensor([[0.8], [0.3], [0.6]])
     expected = -(math.log(0.8) + math.log(0.7) + math.log(0.6)) / 3
-    assert training.binary_crossentropy(labels, probabilities).item() == pytest.approx(expected, rel=1e-6)
+    assert training.binary_crossentropy(labels, probabilities).mean().item() == pytest.approx(expected, rel=1e-6)
     column = labels.reshape(3, 1)
-    assert training.binary_crossentropy(column, probabilities).item() == pytest.approx(expected, rel=1e-6)
+    assert training.binary_crossentropy(column, probabilities).mean().item() == pytest.approx(expected, rel=1e-6)
 
 
 def test_regression_losses_line_up_the_same_way():
     targets, outputs = tm.tensor([1.0, 2.0]), tm.tensor([[1.5], [1.0]])
-    assert training.mean_squared_error(targets, outputs).item() == pytest.approx((0.25 + 1.0) / 2)
-    assert training.mean_absolute_error(targets, outputs).item() == pytest.approx((0.5 + 1.0) / 2)
+    assert training.mean_squared_error(targets, outputs).mean().item() == pytest.approx((0.25 + 1.0) / 2)
+    assert training.mean_absolute_error(targets, outputs).mean().item() == pytest.approx((0.5 + 1.0) / 2)
 
 
 def test_binary_accuracy_compares_each_label_with_its_own_prediction():

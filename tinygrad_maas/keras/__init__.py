@@ -2,7 +2,7 @@
 layers (channels-last), compile / fit / evaluate / predict / summary / save, callbacks, losses, optimizers
 and utils with Keras' names and defaults."""
 
-from . import callbacks, layers, losses, optimizers, utils  # noqa: F401
+from . import callbacks, initializers, layers, losses, optimizers, utils  # noqa: F401
 from .functional import Input, KerasTensor  # noqa: F401
 from .models import Model, Sequential, load_model  # noqa: F401
 from .utils import sequence as _sequence
@@ -16,3 +16,6 @@ class models:  # noqa: N801  (keras.models.load_model / keras.models.Sequential,
 
 class preprocessing:  # noqa: N801  (keras.preprocessing.sequence.pad_sequences)
     sequence = _sequence
+
+
+regularizers = initializers  # keras.regularizers.l2(0.01) lives beside the initializers (initializers.py)

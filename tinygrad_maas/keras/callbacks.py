@@ -1,6 +1,10 @@
-"""Keras callbacks: hooks called by fit at the end of each epoch (and the History it returns)."""
+"""Keras callbacks: hooks that fit calls at the start and end of training, of each epoch and of each
+batch (on_train_batch_end gets the running means of the epoch so far), and the History it returns."""
 
+import csv
 import math
+import os
+import warnings
 
 import numpy as np
 
@@ -15,11 +19,72 @@ class Callback:
     def on_epoch_begin(self, epoch, logs=None):
         pass
 
+    def on_train_batch_begin(self, batch, logs=None):
+        pass
+
+    def on_train_batch_end(self, batch, logs=None):
+        pass
+
     def on_epoch_end(self, epoch, logs=None):
         pass
 
     def on_train_end(self, logs=None):
         pass
+
+
+class LambdaCallback(Callback):
+    """A callback from functions: LambdaCallback(on_epoch_end=lambda epoch, logs: ...), and likewise
+    on_epoch_begin, on_train_batch_begin / _end (batch, logs), on_train_begin / _end (logs)."""
+
+    def __init__(
+        self,
+        on_epoch_begin=None,
+        on_epoch_end=None,
+        on_train_begin=None,
+        on_train_end=None,
+        on_train_batch_begin=None,
+        on_train_batch_end=None,
+    ):
+        given = {
+            "on_epoch_begin": on_epoch_begin,
+            "on_epoch_end": on_epoch_end,
+            "on_train_begin": on_train_begin,
+            "on_train_end": on_train_end,
+            "on_train_batch_begin": on_train_batch_begin,
+            "on_train_batch_end": on_train_batch_end,
+        }
+        for name, function in given.items():
+            if function is not None:
+                setattr(self, name, function)
+
+
+class CSVLogger(Callback):
+    """One CSV row per epoch: the epoch and every logged value (columns sorted, as Keras writes them).
+    append=True continues an existing file without repeating its header."""
+
+    def __init__(self, filename, separator=",", append=False):
+        self.filename, self.separator, self.append = os.fspath(filename), separator, append
+        self.file = self.writer = None
+
+    def on_train_begin(self, logs=None):
+        header_needed = not (self.append and os.path.exists(self.filename) and os.path.getsize(self.filename))
+        self.file = open(self.filename, "a" if self.append else "w", newline="")
+        self.writer, self.keys, self.header_needed = None, None, header_needed
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self.writer is None:
+            self.keys = sorted(logs)
+            self.writer = csv.writer(self.file, delimiter=self.separator)
+            if self.header_needed:
+                self.writer.writerow(["epoch"] + self.keys)
+        self.writer.writerow([epoch] + [logs.get(key, "NA") for key in self.keys])
+        self.file.flush()
+
+    def on_train_end(self, logs=None):
+        if self.file is not None:
+            self.file.close()
+            self.file = None
 
 
 class History(Callback):
@@ -87,7 +152,14 @@ class ModelCheckpoint(Callback):
     def on_epoch_end(self, epoch, logs=None):
         current = (logs or {}).get(self.monitor)
         if self.save_best_only:
-            if current is None or (self.best is not None and not self.improved(current, self.best)):
+            if current is None:
+                warnings.warn(
+                    f"ModelCheckpoint: can save best model only with {self.monitor} available, skipping "
+                    f"(logged: {sorted(logs or {})})",
+                    stacklevel=2,
+                )
+                return
+            if self.best is not None and not self.improved(current, self.best):
                 return
             self.best = current
         self.model.save(str(self.filepath).format(epoch=epoch + 1, **(logs or {})))

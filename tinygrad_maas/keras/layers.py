@@ -27,6 +27,7 @@ from ..nn import init
 from ..nn.rnn import gru_sequence, lstm_sequence, rnn_sequence
 from ..ops.arguments import spatial
 from ..tensor import Tensor, cat
+from . import initializers
 from .functional import Input, is_symbolic, symbolic_call  # noqa: F401  (keras.layers.Input)
 
 ACTIVATIONS = {
@@ -88,6 +89,7 @@ class Layer(nn.Module):
         self.input_shape_argument = None if input_shape is None else tuple(input_shape)
         self.built = False
         self.output_shape = None
+        self.penalties = []  # (weight name, regularizer): added to the training loss (Model.losses)
 
     def build(self, input_shape):
         self.built = True
@@ -121,12 +123,36 @@ class Layer(nn.Module):
             self.output_shape = (None,) + tuple(outputs.shape[1:])
         return outputs
 
-    def add_weight(self, name, shape, initializer=init.zeros_):
-        """A weight of `shape` as an nn Parameter, filled by an nn.init function."""
+    def add_weight(self, name, shape, initializer=init.zeros_, regularizer=None):
+        """A weight of `shape` as an nn Parameter, filled by an nn.init function; a regularizer's penalty
+        on it joins the training loss."""
         parameter = nn.Parameter(empty_for_parameters(tuple(shape), np.float32))
         initializer(parameter)
         self.register_parameter(name, parameter)
+        if regularizer is not None:
+            self.penalties.append((name, regularizer))
         return parameter
+
+    def _weight_options(self, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer):
+        self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
+        self.kernel_regularizer = initializers.regularizer(kernel_regularizer)
+        self.bias_regularizer = initializers.regularizer(bias_regularizer)
+
+    def _add_kernel_and_bias(self, kernel_shape, fan_in, fan_out, units):
+        kernel = initializers.filler(self.kernel_initializer, fan_in, fan_out)
+        self.kernel = self.add_weight("kernel", kernel_shape, kernel, self.kernel_regularizer)
+        bias = initializers.filler(self.bias_initializer, fan_in, fan_out)
+        self.bias = self.add_weight("bias", (units,), bias, self.bias_regularizer) if self.use_bias else None
+
+    def _weight_config(self):
+        config = {
+            "kernel_initializer": initializers.name_of(self.kernel_initializer),
+            "bias_initializer": initializers.name_of(self.bias_initializer),
+        }
+        for name in ("kernel_regularizer", "bias_regularizer"):
+            if getattr(self, name) is not None:
+                config[name] = getattr(self, name).get_config()
+        return config
 
     def get_config(self):
         """The constructor arguments, for saving the model (JSON)."""
@@ -141,17 +167,28 @@ class InputLayer:
 
 
 class Dense(Layer):
-    def __init__(self, units, activation=None, use_bias=True, input_shape=None, name=None):
+    def __init__(
+        self,
+        units,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        input_shape=None,
+        name=None,
+    ):
         super().__init__(input_shape, name)
         if isinstance(units, bool) or not isinstance(units, int) or units < 1:
             raise ValueError(f"Dense: units must be a positive integer, got {units!r}")
         self.units, self.activation_name, self.use_bias = units, activation, use_bias
         self.activation = _activation(activation)
+        self._weight_options(kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer)
 
     def build(self, input_shape):
         inputs = input_shape[-1]
-        self.kernel = self.add_weight("kernel", (inputs, self.units), glorot_uniform(inputs, self.units))
-        self.bias = self.add_weight("bias", (self.units,)) if self.use_bias else None
+        self._add_kernel_and_bias((inputs, self.units), inputs, self.units, self.units)
 
     def forward(self, x):
         if x.shape[-1] != self.kernel.shape[0]:
@@ -162,7 +199,8 @@ class Dense(Layer):
         return self.activation(y + self.bias if self.bias is not None else y)
 
     def get_config(self):
-        return {"name": self.name, "units": self.units, "activation": self.activation_name, "use_bias": self.use_bias}
+        config = {"name": self.name, "units": self.units, "activation": self.activation_name, "use_bias": self.use_bias}
+        return {**config, **self._weight_config()}
 
 
 def _same_padding(size, kernel, stride):
@@ -180,10 +218,15 @@ class Conv2D(Layer):
         padding="valid",
         activation=None,
         use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
         input_shape=None,
         name=None,
     ):
         super().__init__(input_shape, name)
+        self._weight_options(kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer)
         if padding not in ("valid", "same"):
             raise ValueError(f"Conv2D: padding must be 'valid' or 'same', got {padding!r}")
         self.filters = filters
@@ -199,10 +242,8 @@ class Conv2D(Layer):
             )
         kh, kw = self.kernel_size
         channels = input_shape[-1]
-        self.kernel = self.add_weight(
-            "kernel", (kh, kw, channels, self.filters), glorot_uniform(kh * kw * channels, kh * kw * self.filters)
-        )
-        self.bias = self.add_weight("bias", (self.filters,)) if self.use_bias else None
+        shape = (kh, kw, channels, self.filters)
+        self._add_kernel_and_bias(shape, kh * kw * channels, kh * kw * self.filters, self.filters)
 
     def forward(self, x):
         if x.ndim != 4 or x.shape[-1] != self.kernel.shape[2]:
@@ -227,6 +268,7 @@ class Conv2D(Layer):
             "padding": self.padding,
             "activation": self.activation_name,
             "use_bias": self.use_bias,
+            **self._weight_config(),
         }
 
 
@@ -386,24 +428,27 @@ class BatchNormalization(Layer):
     Moving statistics as Keras: moving = momentum * moving + (1 - momentum) * batch statistic, with the
     biased variance (PyTorch's running variance is the unbiased one, so they are kept here)."""
 
-    def __init__(self, momentum=0.99, epsilon=1e-3, input_shape=None, name=None):
+    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, input_shape=None, name=None):
         super().__init__(input_shape, name)
-        self.momentum, self.epsilon = momentum, epsilon
+        if isinstance(axis, bool) or not isinstance(axis, int) or axis == 0:
+            raise ValueError(f"BatchNormalization: axis must be one non-batch axis (an int), got {axis!r}")
+        self.axis, self.momentum, self.epsilon = axis, momentum, epsilon
 
     def build(self, input_shape):
-        channels = input_shape[-1]
+        channels = input_shape[self.axis if self.axis < 0 else self.axis - 1]
         self.gamma = self.add_weight("gamma", (channels,), init.ones_)
         self.beta = self.add_weight("beta", (channels,), init.zeros_)
         self.register_buffer("moving_mean", init.zeros_(Tensor(empty_for_parameters((channels,), np.float32))))
         self.register_buffer("moving_variance", init.ones_(Tensor(empty_for_parameters((channels,), np.float32))))
 
     def forward(self, x):
-        order = (0, x.ndim - 1) + tuple(range(1, x.ndim - 1))  # channels-last -> channels-first
+        axis = self.axis % x.ndim
+        order = (0, axis) + tuple(a for a in range(1, x.ndim) if a != axis)  # the normalised axis second
         channels_first = x.permute(*order)
         if self.training:
             out = F.batch_norm(channels_first, None, None, self.gamma, self.beta, True, eps=self.epsilon)
             with no_grad():
-                axes = tuple(range(x.ndim - 1))
+                axes = tuple(a for a in range(x.ndim) if a != axis)
                 self.moving_mean.mul_(self.momentum).add_(x.array.mean(axes) * (1 - self.momentum))
                 self.moving_variance.mul_(self.momentum).add_(x.array.var(axes) * (1 - self.momentum))
         else:
@@ -413,7 +458,7 @@ class BatchNormalization(Layer):
         return out.permute(*(order.index(axis) for axis in range(x.ndim)))
 
     def get_config(self):
-        return {"name": self.name, "momentum": self.momentum, "epsilon": self.epsilon}
+        return {"name": self.name, "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon}
 
 
 class Conv1D(Layer):
@@ -429,10 +474,15 @@ class Conv1D(Layer):
         dilation_rate=1,
         activation=None,
         use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
         input_shape=None,
         name=None,
     ):
         super().__init__(input_shape, name)
+        self._weight_options(kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer)
         if padding not in ("valid", "same", "causal"):
             raise ValueError(f"Conv1D: padding must be 'valid', 'same' or 'causal', got {padding!r}")
         (self.kernel_size,) = spatial(kernel_size, 1, "kernel_size", "Conv1D", 1)
@@ -445,10 +495,7 @@ class Conv1D(Layer):
         if len(input_shape) != 2:
             raise ValueError(f"{self.name}: expected sequences (steps, channels), got a sample shape {input_shape}")
         k, channels = self.kernel_size, input_shape[-1]
-        self.kernel = self.add_weight(
-            "kernel", (k, channels, self.filters), glorot_uniform(k * channels, k * self.filters)
-        )
-        self.bias = self.add_weight("bias", (self.filters,)) if self.use_bias else None
+        self._add_kernel_and_bias((k, channels, self.filters), k * channels, k * self.filters, self.filters)
 
     def forward(self, x):
         if x.ndim != 3 or x.shape[-1] != self.kernel.shape[1]:
@@ -475,6 +522,7 @@ class Conv1D(Layer):
             "dilation_rate": self.dilation_rate,
             "activation": self.activation_name,
             "use_bias": self.use_bias,
+            **self._weight_config(),
         }
 
 

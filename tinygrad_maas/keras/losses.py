@@ -1,8 +1,9 @@
 """keras.losses: loss objects (with from_logits=) and functions, with Keras' label handling.
 
-A loss object is called as loss(y_true, y_pred) and returns a scalar tensor. from_logits=True takes the
-model's raw outputs and folds the sigmoid or softmax into the loss (numerically stable: binary cross-
-entropy with logits, log_softmax), as Keras does.
+A loss object is called as loss(y_true, y_pred, sample_weight=None) and returns the batch's loss (a
+scalar tensor); the functions return one value per sample, as Keras'. from_logits=True takes the model's
+raw outputs and folds the sigmoid or softmax into the loss (numerically stable: binary cross-entropy with
+logits, log_softmax), as Keras does.
 """
 
 from ..nn import functional as F
@@ -24,8 +25,8 @@ class Loss:
         if name is not None:
             self.name = name
 
-    def __call__(self, y_true, y_pred):
-        return self.call(y_true, y_pred)
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        return training.reduce_loss(self.call(y_true, y_pred), sample_weight)
 
 
 class BinaryCrossentropy(Loss):
@@ -35,7 +36,7 @@ class BinaryCrossentropy(Loss):
         if not self.from_logits:
             return binary_crossentropy(y_true, y_pred)
         y_true, y_pred = training.same_rank(y_true.to(y_pred.dtype), y_pred, self.name)
-        return F.binary_cross_entropy_with_logits(y_pred, y_true)
+        return training.per_sample(F.binary_cross_entropy_with_logits(y_pred, y_true, reduction="none"))
 
 
 class SparseCategoricalCrossentropy(Loss):
@@ -44,7 +45,8 @@ class SparseCategoricalCrossentropy(Loss):
     def call(self, y_true, y_pred):
         if not self.from_logits:
             return sparse_categorical_crossentropy(y_true, y_pred)
-        return F.cross_entropy(y_pred, training.check_sparse_labels(y_true, y_pred, self.name))
+        labels = training.check_sparse_labels(y_true, y_pred, self.name)
+        return -y_pred.log_softmax(-1).gather(-1, labels.unsqueeze(-1)).squeeze(-1)
 
 
 class CategoricalCrossentropy(Loss):
@@ -54,7 +56,7 @@ class CategoricalCrossentropy(Loss):
         if not self.from_logits:
             return categorical_crossentropy(y_true, y_pred)
         training.check_one_hot_labels(y_true, y_pred, self.name)
-        return -(y_true.to(y_pred.dtype) * y_pred.log_softmax(-1)).sum(-1).mean()
+        return -(y_true.to(y_pred.dtype) * y_pred.log_softmax(-1)).sum(-1)
 
 
 class MeanSquaredError(Loss):

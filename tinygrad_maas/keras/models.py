@@ -62,6 +62,16 @@ class Model(nn.Module):
     def layers(self):
         return list(self._layers) if "_layers" in self._modules else list(self.children())
 
+    @property
+    def losses(self):
+        """The penalties of every layer's weight regularizers (tensors), which training adds to the loss."""
+        return [
+            regularizer(getattr(layer, name))
+            for layer in self.modules()
+            if isinstance(layer, Layer)
+            for name, regularizer in layer.penalties
+        ]
+
     def call(self, inputs):
         raise NotImplementedError(f"{type(self).__name__}: a subclassed keras.Model defines call(inputs)")
 
@@ -148,16 +158,19 @@ class Model(nn.Module):
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         return DataLoader(TensorDataset(*(from_numpy(a) for a in arrays)), batch_size=batch_size, shuffle=shuffle)
 
-    def _step_values(self, xs, ys):
-        """(loss tensor, logs) of one batch: the sum of every output's loss, and the metrics."""
+    def _step_values(self, xs, ys, weights=None):
+        """(loss tensor, logs) of one batch: every output's loss (weighted per sample when weights are
+        given) times its loss weight, summed; each output's loss and metrics when there are several."""
         output = self.forward(xs if len(xs) > 1 else xs[0])
         outputs = output if isinstance(output, (list, tuple)) else [output]
         fns = self.loss_fns if len(self.loss_fns) == len(outputs) else self.loss_fns[:1] * len(outputs)
-        weights = self.loss_weights or [1.0] * len(outputs)
-        losses = [fn(y, out) for fn, y, out in zip(fns, ys, outputs)]
-        total = losses[0] * weights[0]
-        for weight, value in zip(weights[1:], losses[1:]):
+        loss_weights = self.loss_weights or [1.0] * len(outputs)
+        losses = [training.reduce_loss(fn(y, out), weights) for fn, y, out in zip(fns, ys, outputs)]
+        total = losses[0] * loss_weights[0]
+        for weight, value in zip(loss_weights[1:], losses[1:]):
             total = total + value * weight
+        for penalty in self.losses:  # the layers' weight regularizers, as Keras adds them
+            total = total + penalty
         logs = {}
         for position, (y, out) in enumerate(zip(ys, outputs)):
             prefix = f"{self.output_names[position]}_" if len(outputs) > 1 else ""
@@ -165,6 +178,13 @@ class Model(nn.Module):
                 logs[prefix + "loss"] = losses[position].item()
             logs.update({prefix + name: value for name, value in self._metrics(y.array, out.array).items()})
         return total, logs
+
+    def _batches(self, xs, ys, weights, batch_size, shuffle):
+        """(inputs, labels, weights or None) for each batch of an epoch."""
+        arrays = xs + ys + ([weights] if weights is not None else [])
+        for batch in self._loader(arrays, batch_size, shuffle):
+            batch = list(batch)
+            yield batch[: len(xs)], batch[len(xs) : len(xs) + len(ys)], (batch[-1] if weights is not None else None)
 
     def fit(
         self,
@@ -177,12 +197,18 @@ class Model(nn.Module):
         validation_split=0.0,
         validation_data=None,
         shuffle=True,
+        class_weight=None,
+        sample_weight=None,
+        initial_epoch=0,
+        steps_per_epoch=None,
     ):
         """Train; returns a History. validation_split takes the last fraction of x, y (before shuffling),
-        as Keras does."""
+        as Keras does. class_weight / sample_weight weight each sample's loss; epochs counts from
+        initial_epoch (a resumed run); steps_per_epoch ends an epoch after that many batches."""
         xs, ys = self._inputs(x), self._targets(y)
         if any(len(a) != len(xs[0]) for a in xs + ys):
             raise ValueError(f"fit(): x and y must have the same number of samples, got {[len(a) for a in xs + ys]}")
+        weights = training.sample_weights(ys[0], class_weight, sample_weight, len(xs[0]))
         if self.input_shape is None:
             self.input_shape = tuple(xs[0].shape[1:])
         self._ensure_optimizer()
@@ -193,38 +219,37 @@ class Model(nn.Module):
             held_x, held_y = [a[split:] for a in xs], [a[split:] for a in ys]
             validation_data = (held_x if len(held_x) > 1 else held_x[0], held_y if len(held_y) > 1 else held_y[0])
             xs, ys = [a[:split] for a in xs], [a[:split] for a in ys]
+            weights = None if weights is None else weights[:split]
         history = History()
         callbacks = [history] + list(callbacks or [])
         for callback in callbacks:
             callback.set_model(self)
-            callback.on_train_begin()
+            callback.on_train_begin({})
         self.stop_training = False
         show = verbose not in (0, False)
-        for epoch in range(epochs):
+        for epoch in range(initial_epoch, epochs):
             for callback in callbacks:
-                callback.on_epoch_begin(epoch)
+                callback.on_epoch_begin(epoch, {})
             self.train()
-            batches = self._loader(xs + ys, batch_size, shuffle)
-            bar = ProgressBar(len(batches), prefix=f"Epoch {epoch + 1}/{epochs} ") if show else None
+            count = -(-len(xs[0]) // batch_size) if isinstance(batch_size, int) and batch_size > 0 else 0
+            steps = min(count, steps_per_epoch) if steps_per_epoch else count
+            bar = ProgressBar(steps, prefix=f"Epoch {epoch + 1}/{epochs} ") if show else None
             totals, seen = {}, 0
-            for number, batch in enumerate(batches, 1):
-                bx, by = list(batch[: len(xs)]), list(batch[len(xs) :])
-                self.optimizer.zero_grad()
-                loss, metrics = self._step_values(bx, by)
-                value = loss.item()
-                if not np.isfinite(value):
-                    raise FloatingPointError(
-                        f"fit(): the loss became {value} at epoch {epoch + 1}, batch {number}; "
-                        "training stopped (lower the learning rate or check the data)"
-                    )
-                loss.backward()
-                self.optimizer.step()
-                count = len(bx[0])
-                seen += count
-                for name, metric in {"loss": value, **metrics}.items():
-                    totals[name] = totals.get(name, 0.0) + metric * count
+            for number, (bx, by, bw) in enumerate(self._batches(xs, ys, weights, batch_size, shuffle), 1):
+                for callback in callbacks:
+                    callback.on_train_batch_begin(number - 1, {})
+                batch_logs = self.train_on_batch_tensors(bx, by, bw, epoch, number)
+                size = len(bx[0])
+                seen += size
+                for name, metric in batch_logs.items():
+                    totals[name] = totals.get(name, 0.0) + metric * size
+                running = {k: v / seen for k, v in totals.items()}
+                for callback in callbacks:
+                    callback.on_train_batch_end(number - 1, dict(running))
                 if bar:
-                    bar.update(number, **{k: v / seen for k, v in totals.items()})
+                    bar.update(number, **running)
+                if number == steps or self.stop_training:
+                    break
             logs = {name: total / seen for name, total in totals.items()}
             if validation_data is not None:
                 values = self.evaluate(*validation_data, batch_size=batch_size, verbose=0, return_dict=True)
@@ -236,25 +261,101 @@ class Model(nn.Module):
             if self.stop_training:
                 break
         for callback in callbacks:
-            callback.on_train_end()
+            callback.on_train_end({})
         return history
+
+    def train_on_batch_tensors(self, bx, by, bw=None, epoch=0, number=1):
+        """One optimizer step on a batch of tensors; the batch's loss and metrics."""
+        self.optimizer.zero_grad()
+        loss, metrics = self._step_values(bx, by, bw)
+        value = loss.item()
+        if not np.isfinite(value):
+            raise FloatingPointError(
+                f"fit(): the loss became {value} at epoch {epoch + 1}, batch {number}; "
+                "training stopped (lower the learning rate or check the data)"
+            )
+        loss.backward()
+        self.optimizer.step()
+        return {"loss": value, **metrics}
+
+    def train_on_batch(self, x, y, sample_weight=None, class_weight=None, return_dict=False):
+        """One gradient step on this batch; its loss (and metrics: a list, or a dict with return_dict)."""
+        xs, ys = self._inputs(x), self._targets(y)
+        self._ensure_optimizer()
+        weights = training.sample_weights(ys[0], class_weight, sample_weight, len(xs[0]))
+        self.train()
+        logs = self.train_on_batch_tensors(
+            [Tensor(a) for a in xs], [Tensor(a) for a in ys], None if weights is None else Tensor(weights)
+        )
+        return _results(logs, return_dict)
+
+    def test_on_batch(self, x, y, sample_weight=None, return_dict=False):
+        """The loss (and metrics) of this batch in eval mode, without a step."""
+        if not self.compiled:
+            raise RuntimeError("the model must be compiled before test_on_batch(): call model.compile(...)")
+        xs, ys = self._inputs(x), self._targets(y)
+        weights = training.sample_weights(ys[0], None, sample_weight, len(xs[0]))
+        was_training = self.training
+        with no_grad():
+            self.eval()
+            loss, metrics = self._step_values(
+                [Tensor(a) for a in xs], [Tensor(a) for a in ys], None if weights is None else Tensor(weights)
+            )
+        self.train(was_training)
+        return _results({"loss": loss.item(), **metrics}, return_dict)
+
+    def predict_on_batch(self, x):
+        return self.predict(x, batch_size=max(len(self._inputs(x)[0]), 1))
+
+    def get_weights(self):
+        """Every weight as a NumPy array (copies), layer by layer in Keras' order (a layer's parameters,
+        then its non-trainable state such as BatchNormalization's moving statistics)."""
+        self._build_for_training()
+        return [value.array.copy() for value in self.state_dict().values()]
+
+    def set_weights(self, weights):
+        """Load arrays in get_weights() order; the count and every shape must match."""
+        self._build_for_training()
+        targets = list(self.state_dict(keep_vars=True).items())
+        if len(weights) != len(targets):
+            raise ValueError(f"set_weights(): the model has {len(targets)} weights, got {len(weights)}")
+        for (name, target), value in zip(targets, weights):
+            value = np.asarray(value)
+            if value.shape != target.shape:
+                raise ValueError(f"set_weights(): {name} has shape {target.shape}, got an array of shape {value.shape}")
+        with no_grad():
+            for (_, target), value in zip(targets, weights):
+                target.copy_(np.asarray(value))
+
+    def save_weights(self, filepath):
+        """Every weight to `filepath` as a safetensors file (whatever its name: Keras' .weights.h5 is HDF5,
+        which is not read or written here)."""
+        from ..serialization import save as save_file
+
+        self._build_for_training()
+        save_file(self.state_dict(), filepath)
+
+    def load_weights(self, filepath):
+        self._build_for_training()
+        self.load_state_dict(load(filepath))
 
     def _metrics(self, y_true, y_pred):
         return {name: function(y_true, y_pred) for name, function in self.metric_fns}
 
-    def evaluate(self, x, y, batch_size=32, verbose="auto", return_dict=False):
+    def evaluate(self, x, y, batch_size=32, verbose="auto", return_dict=False, sample_weight=None):
         """The loss and metrics over (x, y), in eval mode: a float when there are no metrics, else a list
         [loss, metric, ...] (or a dict with return_dict=True)."""
         if not self.compiled:
             raise RuntimeError("the model must be compiled before evaluate(): call model.compile(...)")
         xs, ys = self._inputs(x), self._targets(y)
+        weights = training.sample_weights(ys[0], None, sample_weight, len(xs[0]))
         totals = {}
         was_training = self.training
         with no_grad():
             self.eval()
-            for batch in self._loader(xs + ys, batch_size, False):
-                loss, metrics = self._step_values(list(batch[: len(xs)]), list(batch[len(xs) :]))
-                count = len(batch[0])
+            for bx, by, bw in self._batches(xs, ys, weights, batch_size, False):
+                loss, metrics = self._step_values(bx, by, bw)
+                count = len(bx[0])
                 for name, value in {"loss": loss.item(), **metrics}.items():
                     totals[name] = totals.get(name, 0.0) + value * count
         self.train(was_training)  # leave the mode as the caller had it
@@ -466,6 +567,12 @@ def _array(values, name, dtype=None):
             raise TypeError(f"{name}: this model takes integer inputs (token ids), got fractional values")
         return array.astype(dtype)
     return array.astype(np.float32) if array.dtype == np.float64 else array
+
+
+def _results(logs, return_dict):
+    if return_dict:
+        return logs
+    return logs["loss"] if len(logs) == 1 else list(logs.values())
 
 
 def _as_tensor(value, dtype):

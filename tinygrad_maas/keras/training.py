@@ -1,4 +1,10 @@
-"""What compile() accepts as strings: optimizers, losses and metrics with Keras' names and defaults."""
+"""What compile() accepts as strings: optimizers, losses and metrics with Keras' names and defaults.
+
+Loss functions return one value per sample, as Keras' do (keras.losses.binary_crossentropy(y, p) has shape
+(N,)): the mean over the last axis of elementwise losses, or the class axis' sum for cross-entropies. The
+training loop reduces them (reduce_loss): weighted by sample_weight if given, summed, and divided by the
+batch size (Keras' "sum_over_batch_size"). A custom loss may return per-sample values or a scalar.
+"""
 
 import numpy as np
 
@@ -45,7 +51,7 @@ def check_sparse_labels(y_true, y_pred, loss):
         raise ValueError(
             f"label {bad} is out of range for a model with {classes} outputs (labels must be in [0, {classes - 1}])"
         )
-    return Tensor(values.reshape(-1))
+    return Tensor(values.reshape(y_pred.shape[:-1]))
 
 
 def check_one_hot_labels(y_true, y_pred, loss):
@@ -60,14 +66,14 @@ def check_one_hot_labels(y_true, y_pred, loss):
 def sparse_categorical_crossentropy(y_true, y_pred):
     """-log p[label], p the predicted probabilities (the output of a softmax), clipped to [1e-7, 1 - 1e-7]."""
     labels = check_sparse_labels(y_true, y_pred, "sparse_categorical_crossentropy")
-    picked = y_pred.clamp(_EPSILON, 1 - _EPSILON).gather(1, labels.unsqueeze(1))
-    return -picked.log().mean()
+    picked = y_pred.clamp(_EPSILON, 1 - _EPSILON).gather(-1, labels.unsqueeze(-1)).squeeze(-1)
+    return -picked.log()
 
 
 def categorical_crossentropy(y_true, y_pred):
     """-sum_c t_c log p_c for one-hot (or soft) targets t."""
     check_one_hot_labels(y_true, y_pred, "categorical_crossentropy")
-    return -(y_true * y_pred.clamp(_EPSILON, 1 - _EPSILON).log()).sum(-1).mean()
+    return -(y_true * y_pred.clamp(_EPSILON, 1 - _EPSILON).log()).sum(-1)
 
 
 def same_rank(y_true, y_pred, what):
@@ -89,17 +95,40 @@ def same_rank(y_true, y_pred, what):
 def binary_crossentropy(y_true, y_pred):
     y_true, y_pred = same_rank(y_true, y_pred, "binary_crossentropy")
     p = y_pred.clamp(_EPSILON, 1 - _EPSILON)
-    return -(y_true * p.log() + (1 - y_true) * (1 - p).log()).mean()
+    return per_sample(-(y_true * p.log() + (1 - y_true) * (1 - p).log()))
 
 
 def mean_squared_error(y_true, y_pred):
     y_true, y_pred = same_rank(y_true, y_pred, "mean_squared_error")
-    return ((y_pred - y_true) ** 2).mean()
+    return per_sample((y_pred - y_true) ** 2)
 
 
 def mean_absolute_error(y_true, y_pred):
     y_true, y_pred = same_rank(y_true, y_pred, "mean_absolute_error")
-    return (y_pred - y_true).abs().mean()
+    return per_sample((y_pred - y_true).abs())
+
+
+def per_sample(elementwise):
+    """Keras' reduction of elementwise losses to one value per sample: the mean over the last axis (for
+    outputs with more than one value per sample)."""
+    return elementwise.mean(-1) if elementwise.ndim >= 2 else elementwise
+
+
+def reduce_loss(values, sample_weight=None):
+    """The loss minimised for a batch: per-sample values (any trailing axes averaged) times their weights,
+    summed and divided by the batch size; a scalar from a custom loss is taken as it is."""
+    if values.ndim == 0:
+        if sample_weight is not None:
+            raise ValueError(
+                "sample_weight / class_weight need per-sample loss values, but the loss returned one number; "
+                "return a value per sample (e.g. the mean over the last axis only)"
+            )
+        return values
+    if values.ndim > 1:
+        values = values.mean(dim=tuple(range(1, values.ndim)))
+    if sample_weight is not None:
+        values = values * sample_weight.reshape(values.shape).to(values.dtype)
+    return values.mean()
 
 
 LOSSES = {
@@ -114,6 +143,10 @@ LOSSES = {
 
 
 def loss_function(loss):
+    """The per-sample loss for compile(loss=...): a name, a keras.losses object (its per-sample `call`) or
+    a function (y_true, y_pred) -> per-sample values or a scalar."""
+    if hasattr(loss, "call") and hasattr(loss, "from_logits"):
+        return loss.call
     if callable(loss) and not isinstance(loss, str):
         return loss
     if loss not in LOSSES:
@@ -179,3 +212,24 @@ def metric_functions(metrics, loss):
             raise ValueError(f"unknown metric {metric!r}; choose from {sorted(METRICS) + ['accuracy']}")
         resolved.append((name, function))
     return resolved
+
+
+def sample_weights(y, class_weight, sample_weight, count):
+    """One weight per sample from fit's sample_weight (an array) and/or class_weight ({class: weight}, the
+    class read from the labels as Keras reads it: an index, the argmax of a one-hot row, or a 0/1 label)."""
+    weights = None
+    if sample_weight is not None:
+        weights = np.asarray(sample_weight, dtype=np.float32).reshape(-1)
+        if weights.shape != (count,):
+            raise ValueError(f"sample_weight must hold one weight per sample ({count}), got shape {weights.shape}")
+    if class_weight:
+        labels = np.asarray(y)
+        if labels.ndim > 1 and labels.shape[-1] > 1:
+            labels = labels.argmax(-1)
+        labels = np.round(labels.reshape(count, -1)[:, 0]).astype(np.int64)
+        unknown = sorted(set(labels.tolist()) - set(class_weight))
+        if unknown:
+            raise ValueError(f"class_weight has no weight for class(es) {unknown[:10]}")
+        by_class = np.array([class_weight[c] for c in labels], dtype=np.float32)
+        weights = by_class if weights is None else weights * by_class
+    return weights
