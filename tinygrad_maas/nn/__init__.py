@@ -23,3 +23,6 @@ from .transformer import (  # noqa: F401
     TransformerEncoderLayer,
 )
 from .upsampling import Upsample  # noqa: F401
+
+# isort: split
+from . import modules  # noqa: E402,F401  (torch.nn.modules' import paths; last: it re-exports the layers above)
