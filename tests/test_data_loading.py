@@ -154,3 +154,15 @@ def test_worker_arguments_are_checked():
         DataLoader(Squares(), persistent_workers=True)
     with pytest.raises(ValueError, match="num_workers must be a non-negative integer"):
         DataLoader(Squares(), num_workers=-1)
+
+
+class Countdown(tm.utils.data.IterableDataset):
+    def __iter__(self):
+        return iter(tm.tensor([float(i)]) for i in range(5, 0, -1))
+
+
+def test_an_iterable_dataset_is_batched_in_its_own_order():
+    assert [b.tolist() for b in DataLoader(Countdown(), batch_size=2)] == [[[5.0], [4.0]], [[3.0], [2.0]], [[1.0]]]
+    assert len(list(DataLoader(Countdown(), batch_size=2, drop_last=True))) == 2
+    with pytest.raises(ValueError, match="gives its own order"):
+        DataLoader(Countdown(), shuffle=True)

@@ -3,7 +3,7 @@ importable as tinygrad_maas.utils.data)."""
 
 from . import datasets  # noqa: F401
 from .dataloader import DataLoader, default_collate  # noqa: F401
-from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split  # noqa: F401
+from .dataset import ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split  # noqa: F401
 from .sampler import (  # noqa: F401
     BatchSampler,
     RandomSampler,

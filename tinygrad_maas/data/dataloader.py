@@ -4,6 +4,7 @@ import numpy as np
 
 from ..random import generator as numpy_generator
 from ..tensor import Tensor, stack
+from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
 from .workers import WorkerPool
 
@@ -103,6 +104,13 @@ class DataLoader:
             raise ValueError(f"DataLoader: timeout must be non-negative, got {timeout}")
         if num_workers == 0 and (prefetch_factor is not None or persistent_workers):
             raise ValueError("DataLoader: prefetch_factor and persistent_workers need num_workers > 0")
+        if isinstance(dataset, IterableDataset):
+            if shuffle or sampler is not None or batch_sampler is not None:
+                raise ValueError(
+                    "DataLoader: an IterableDataset gives its own order: no shuffle, sampler or batch_sampler"
+                )
+            if num_workers:
+                raise NotImplementedError("DataLoader: num_workers > 0 with an IterableDataset is not supported yet")
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None:
@@ -117,9 +125,9 @@ class DataLoader:
                 raise ValueError("DataLoader: batch_size=None (no batching) is mutually exclusive with drop_last")
         elif isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
-        if sampler is None:
+        if sampler is None and not isinstance(dataset, IterableDataset):
             sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
-        if batch_size is not None and batch_sampler is None:
+        if batch_size is not None and batch_sampler is None and sampler is not None:
             batch_sampler = BatchSampler(sampler, batch_size, drop_last)
         self.dataset, self.batch_size, self.drop_last, self.shuffle = dataset, batch_size, drop_last, bool(shuffle)
         self.sampler, self.batch_sampler, self.generator = sampler, batch_sampler, generator
@@ -133,9 +141,32 @@ class DataLoader:
         return self.batch_sampler if self.batch_sampler is not None else self.sampler
 
     def __len__(self):
+        if isinstance(self.dataset, IterableDataset):
+            count = len(self.dataset)  # a TypeError when the stream has no length, as in PyTorch
+            if self.batch_size is None:
+                return count
+            return count // self.batch_size if self.drop_last else -(-count // self.batch_size)
         return len(self._index_batches)
 
+    def _stream(self):
+        """The batches of an IterableDataset: its samples in order, batch_size at a time."""
+        collate = self.collate_fn or default_collate
+        if self.batch_size is None:
+            yield from (sample if self.collate_fn is None else self.collate_fn(sample) for sample in self.dataset)
+            return
+        batch = []
+        for sample in self.dataset:
+            batch.append(sample)
+            if len(batch) == self.batch_size:
+                yield collate(batch)
+                batch = []
+        if batch and not self.drop_last:
+            yield collate(batch)
+
     def __iter__(self):
+        if isinstance(self.dataset, IterableDataset):
+            yield from self._stream()
+            return
         fetch = _Fetcher(self.dataset, self.collate_fn, self.batch_sampler is not None)
         if self.num_workers == 0:
             for indices in self._index_batches:

@@ -18,6 +18,19 @@ class Dataset:
         raise NotImplementedError(f"{type(self).__name__} must define __len__")
 
 
+class IterableDataset(Dataset):
+    """A stream of samples: subclasses define __iter__ (a DataLoader batches what it yields, in order)."""
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+    def __getitem__(self, index):
+        raise TypeError(f"{type(self).__name__} is an IterableDataset: it is read by iterating, not by index")
+
+    def __len__(self):
+        raise TypeError(f"{type(self).__name__} is a stream without a length (define __len__ to give one)")
+
+
 class TensorDataset(Dataset):
     """Samples are the rows of equally long tensors (or arrays): dataset[i] = (t1[i], t2[i], ...)."""
 
