@@ -130,3 +130,16 @@ def test_boolean_and_integer_inputs_are_cast_to_the_models_float_input():
     model.compile("sgd", "mse")
     with pytest.raises(ValueError, match="batch_size must be a positive integer, got 0"):
         model.fit(np.ones((4, 3)), np.ones(4), batch_size=0, verbose=0)
+
+
+def test_metric_objects_in_compile_and_on_their_own():
+    model = keras.Sequential([keras.Input(shape=(2,)), layers.Dense(3, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=[keras.metrics.SparseCategoricalAccuracy()])
+    history = model.fit(np.random.rand(8, 2), np.array([0, 1, 2, 0, 1, 2, 0, 1]), epochs=1, verbose=0)
+    assert "sparse_categorical_accuracy" in history.history
+    metric = keras.metrics.BinaryAccuracy(threshold=0.7)
+    metric.update_state(np.array([1, 0]), np.array([[0.8], [0.6]]))
+    metric.update_state(np.array([1, 1]), np.array([[0.65], [0.9]]))
+    assert metric.result() == pytest.approx(0.75)  # 1, 1, 0, 1 right
+    metric.reset_state()
+    assert metric.result() == 0.0

@@ -21,6 +21,9 @@ parser.add_argument("--real", action="store_true", help="run with Keras itself")
 args = parser.parse_args()
 
 if args.real:
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "torch")  # Keras 3 runs on PyTorch when TensorFlow is absent
     import keras
     from keras import layers
 else:

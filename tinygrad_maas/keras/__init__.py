@@ -2,7 +2,7 @@
 layers (channels-last), compile / fit / evaluate / predict / summary / save, callbacks, losses, optimizers
 and utils with Keras' names and defaults."""
 
-from . import callbacks, initializers, layers, losses, optimizers, utils  # noqa: F401
+from . import callbacks, initializers, layers, losses, metrics, optimizers, utils  # noqa: F401
 from .functional import Input, KerasTensor  # noqa: F401
 from .models import Model, Sequential, load_model  # noqa: F401
 from .utils import sequence as _sequence

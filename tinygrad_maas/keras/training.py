@@ -164,9 +164,9 @@ def _categorical_accuracy(y_true, y_pred):
     return float((y_pred.argmax(axis=-1) == y_true.argmax(axis=-1)).mean())
 
 
-def _binary_accuracy(y_true, y_pred):
+def _binary_accuracy(y_true, y_pred, threshold=0.5):
     y_true, y_pred = same_rank(y_true, y_pred, "binary_accuracy")
-    return float(((y_pred > 0.5) == (y_true > 0.5)).mean())
+    return float(((y_pred > threshold) == (y_true > 0.5)).mean())
 
 
 def _mean_absolute_error(y_true, y_pred):
@@ -192,6 +192,9 @@ def metric_functions(metrics, loss):
     """(name, function on NumPy arrays) for each metric; "accuracy" picks the variant the loss implies."""
     resolved = []
     for metric in metrics or []:
+        if hasattr(metric, "update_state"):  # a keras.metrics object
+            resolved.append((metric.name, metric))
+            continue
         name = metric
         if metric in ("accuracy", "acc"):
             name = "accuracy"
