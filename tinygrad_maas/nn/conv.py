@@ -7,6 +7,17 @@ from . import init
 from .module import Module, Parameter
 
 
+def _check_channels(layer, in_channels, out_channels, groups):
+    for name, value in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{layer}: {name} must be a positive integer, got {value!r}")
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(
+            f"{layer}: in_channels ({in_channels}) and out_channels ({out_channels}) must be divisible by "
+            f"groups ({groups})"
+        )
+
+
 class _ConvNd(Module):
     dims = 2
 
@@ -27,14 +38,7 @@ class _ConvNd(Module):
         super().__init__()
         if padding_mode != "zeros":
             raise NotImplementedError(f"padding_mode={padding_mode!r}: only 'zeros' is supported")
-        for name, value in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{type(self).__name__}: {name} must be a positive integer, got {value!r}")
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(
-                f"{type(self).__name__}: in_channels ({in_channels}) and out_channels ({out_channels}) "
-                f"must be divisible by groups ({groups})"
-            )
+        _check_channels(type(self).__name__, in_channels, out_channels, groups)
         as_tuple = lambda v: tuple(v) if isinstance(v, (tuple, list)) else (v,) * self.dims  # noqa: E731
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride = as_tuple(kernel_size), as_tuple(stride)
@@ -112,14 +116,7 @@ class ConvTranspose2d(Module):
         super().__init__()
         if padding_mode != "zeros":
             raise ValueError(f"ConvTranspose2d: only padding_mode='zeros' is supported, got {padding_mode!r}")
-        for name, value in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"ConvTranspose2d: {name} must be a positive integer, got {value!r}")
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(
-                f"ConvTranspose2d: in_channels ({in_channels}) and out_channels ({out_channels}) must be "
-                f"divisible by groups ({groups})"
-            )
+        _check_channels("ConvTranspose2d", in_channels, out_channels, groups)
         pair = lambda v: tuple(v) if isinstance(v, (tuple, list)) else (v, v)  # noqa: E731
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size, self.stride, self.padding = pair(kernel_size), pair(stride), pair(padding)
