@@ -143,3 +143,11 @@ def test_metric_objects_in_compile_and_on_their_own():
     assert metric.result() == pytest.approx(0.75)  # 1, 1, 0, 1 right
     metric.reset_state()
     assert metric.result() == 0.0
+
+
+def test_saving_a_functional_model_says_what_to_do_instead(tmp_path):
+    inputs = keras.Input(shape=(2,))
+    model = keras.Model(inputs, layers.Dense(1)(inputs))
+    with pytest.raises(NotImplementedError, match="save_weights"):
+        model.save(tmp_path / "model")
+    model.save_weights(tmp_path / "w.safetensors")

@@ -381,6 +381,13 @@ class Model(nn.Module):
         results = [np.concatenate(column) for column in zip(*parts)]
         return results if len(results) > 1 else results[0]
 
+    def save(self, filepath):
+        """Sequential models save whole (Sequential.save); a functional or subclassed Model not yet."""
+        raise NotImplementedError(
+            f"{self.name}: saving a functional or subclassed keras.Model is not supported yet; save its weights "
+            "with model.save_weights(path), rebuild the model in code and load_weights(path)"
+        )
+
     def count_params(self):
         """Every weight, trainable or not (BatchNormalization's moving statistics count, as in Keras)."""
         return sum(p.numel() for p in self.parameters()) + sum(b.numel() for b in self.buffers())
