@@ -121,7 +121,7 @@ def read_header(path):
 
 def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, **pickle_load_args):
     """Read what save wrote (or any safetensors file: a plain file gives a dict of name -> tensor) from a
-    path or a binary file object, as torch.load.
+    path or a binary file object, with the arguments of PyTorch's load.
 
     map_location may name the CPU ("cpu", tm.device("cpu"), {"cuda:0": "cpu"}) or be a function: every
     tensor is a CPU tensor here, so there is nothing to move. weights_only=True (the default, as PyTorch's)
