@@ -103,3 +103,39 @@ def test_saved_files_get_the_usual_umask_modes(tmp_path):
 def test_pickle_arguments_are_refused():
     with pytest.raises(ValueError, match="never hold pickles"):
         tm.save(tm.ones(1), io.BytesIO(), pickle_module=object())
+
+
+def _with_record(path, record):
+    """A file whose structure holds `record` as a model record (as a hostile or damaged file might)."""
+    import json
+    import struct
+
+    header = {"__metadata__": {"tinygrad_maas.structure": json.dumps({"module": record})}}
+    data = json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(data)) + data)
+    return path
+
+
+def test_a_model_record_naming_something_else_is_refused_not_run(tmp_path):
+    record = {
+        "class": "os:system",
+        "training": False,
+        "attributes": [],
+        "parameters": [],
+        "buffers": [],
+        "children": [],
+    }
+    path = _with_record(tmp_path / "hostile.pt", record)
+    with pytest.raises(RuntimeError, match="os.system"):
+        tm.load(path)  # weights_only=True: named classes only
+    with pytest.raises(RuntimeError, match="is not an nn.Module subclass"):
+        tm.load(path, weights_only=False)
+
+
+def test_a_damaged_model_record_is_named(tmp_path):
+    path = _with_record(tmp_path / "damaged.pt", {"class": "tinygrad_maas.nn.linear:Linear"})
+    with pytest.raises(ValueError, match="corrupt model record"):
+        tm.load(path, weights_only=False)
+    path = _with_record(tmp_path / "nameless.pt", {"class": "Linear"})
+    with pytest.raises(ValueError, match="corrupt model record"):
+        tm.load(path, weights_only=False)
