@@ -5,6 +5,7 @@ import sys
 
 import numpy as np
 
+import tinygrad_maas as tm
 from tinygrad_maas.__main__ import main
 from tinygrad_maas.recipes import train
 
@@ -44,3 +45,17 @@ def test_unknown_recipe_and_help(capsys):
     assert "unknown recipe 'nope'; choose from: digits_mlp" in capsys.readouterr().err
     result = subprocess.run([sys.executable, "-m", "tinygrad_maas", "train", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "--epochs" in result.stdout
+
+
+def test_predict_prints_every_output_of_a_model_that_is_not_a_classifier(tmp_path, capsys):
+    from tinygrad_maas import nn
+    from tinygrad_maas.nn.architecture import save_model
+
+    model = nn.Sequential(nn.Linear(3, 2))
+    with tm.no_grad():
+        model[0].weight.copy_(tm.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 2.0]]))
+        model[0].bias.zero_()
+    save_model(model, tmp_path / "two_outputs", {"input_shape": [3]})
+    np.save(tmp_path / "x.npy", np.array([[1.0, 5.0, 3.0], [2.0, 0.0, -1.0]], dtype=np.float32))
+    assert main(["predict", str(tmp_path / "two_outputs"), str(tmp_path / "x.npy")]) == 0
+    assert capsys.readouterr().out.split("\n")[:2] == ["1.0 6.0", "2.0 -2.0"]

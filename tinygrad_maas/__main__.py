@@ -55,8 +55,11 @@ def _predict(args):
         raise SystemExit(f"predict: {args.input} contains NaN or infinite values")
     with tm.no_grad():
         output = model(tm.tensor(inputs.astype(np.float32))).numpy()
-    for row in output:
-        print(int(row.argmax()) if metadata.get("task") == "classification" else float(row[0]))
+    for row in output:  # a classifier's class index, else every output value of the sample (none dropped)
+        if metadata.get("task") == "classification":
+            print(int(row.argmax()))
+        else:
+            print(" ".join(repr(float(value)) for value in np.ravel(row)))
 
 
 def _export(args):
