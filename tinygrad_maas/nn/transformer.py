@@ -30,19 +30,40 @@ def _activation(activation, layer):
     return _ACTIVATIONS[activation] if isinstance(activation, str) else activation
 
 
-class _FeedForwardBlock(Module):
-    """What encoder and decoder layers share: the feed-forward block and its norm."""
+class _TransformerLayer(Module):
+    """What encoder and decoder layers share: their attentions, the feed-forward block, one norm and one
+    dropout per residual branch, registered in PyTorch's order (so its state_dicts load)."""
 
-    def _build_feed_forward(self, d_model, dim_feedforward, dropout, bias, factory):
+    def _build(self, attentions, d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
+               batch_first, norm_first, bias, device, dtype):  # fmt: skip
+        factory = {"device": device, "dtype": dtype}
+        self.activation = _activation(activation, type(self).__name__)
+        for name in attentions:
+            attention = MultiheadAttention(
+                d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, **factory
+            )
+            setattr(self, name, attention)
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **factory)
         self.dropout = Dropout(dropout)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **factory)
+        self.norm_first = norm_first
+        branches = range(1, len(attentions) + 2)  # each attention, then the feed-forward block
+        for k in branches:
+            setattr(self, f"norm{k}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory))
+        for k in branches:
+            setattr(self, f"dropout{k}", Dropout(dropout))
+
+    def _attend(self, attention, x, source, dropout, mask, padding_mask, is_causal):
+        output, _ = attention(
+            x, source, source, attn_mask=mask, key_padding_mask=padding_mask, need_weights=False, is_causal=is_causal
+        )
+        return dropout(output)
 
     def _feed_forward(self, x, dropout):
         return dropout(self.linear2(self.dropout(self.activation(self.linear1(x)))))
 
 
-class TransformerEncoderLayer(_FeedForwardBlock):
+class TransformerEncoderLayer(_TransformerLayer):
     def __init__(
         self,
         d_model,
@@ -58,23 +79,11 @@ class TransformerEncoderLayer(_FeedForwardBlock):
         dtype=None,
     ):
         super().__init__()
-        factory = {"device": device, "dtype": dtype}
-        self.activation = _activation(activation, "TransformerEncoderLayer")
-        self.self_attn = MultiheadAttention(
-            d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, **factory
-        )
-        self._build_feed_forward(d_model, dim_feedforward, dropout, bias, factory)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
+        self._build(("self_attn",), d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
+                    batch_first, norm_first, bias, device, dtype)  # fmt: skip
 
     def _self_attention(self, x, mask, padding_mask, is_causal):
-        output, _ = self.self_attn(
-            x, x, x, attn_mask=mask, key_padding_mask=padding_mask, need_weights=False, is_causal=is_causal
-        )
-        return self.dropout1(output)
+        return self._attend(self.self_attn, x, x, self.dropout1, mask, padding_mask, is_causal)
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
         x = src
@@ -85,7 +94,7 @@ class TransformerEncoderLayer(_FeedForwardBlock):
         return self.norm2(x + self._feed_forward(x, self.dropout2))
 
 
-class TransformerDecoderLayer(_FeedForwardBlock):
+class TransformerDecoderLayer(_TransformerLayer):
     """Self-attention over the target (causal with tgt_is_causal or a tgt_mask), attention over the
     encoder's output (memory), and the feed-forward block."""
 
@@ -104,31 +113,14 @@ class TransformerDecoderLayer(_FeedForwardBlock):
         dtype=None,
     ):
         super().__init__()
-        factory = {"device": device, "dtype": dtype}
-        self.activation = _activation(activation, "TransformerDecoderLayer")
-        attention = {"dropout": dropout, "bias": bias, "batch_first": batch_first, **factory}
-        self.self_attn = MultiheadAttention(d_model, nhead, **attention)
-        self.multihead_attn = MultiheadAttention(d_model, nhead, **attention)
-        self._build_feed_forward(d_model, dim_feedforward, dropout, bias, factory)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)
-        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.dropout3 = Dropout(dropout)
+        self._build(("self_attn", "multihead_attn"), d_model, nhead, dim_feedforward, dropout, activation,
+                    layer_norm_eps, batch_first, norm_first, bias, device, dtype)  # fmt: skip
 
     def _self_attention(self, x, mask, padding_mask, is_causal):
-        output, _ = self.self_attn(
-            x, x, x, attn_mask=mask, key_padding_mask=padding_mask, need_weights=False, is_causal=is_causal
-        )
-        return self.dropout1(output)
+        return self._attend(self.self_attn, x, x, self.dropout1, mask, padding_mask, is_causal)
 
     def _cross_attention(self, x, memory, mask, padding_mask, is_causal):
-        output, _ = self.multihead_attn(
-            x, memory, memory, attn_mask=mask, key_padding_mask=padding_mask, need_weights=False, is_causal=is_causal
-        )
-        return self.dropout2(output)
+        return self._attend(self.multihead_attn, x, memory, self.dropout2, mask, padding_mask, is_causal)
 
     def forward(
         self,
