@@ -166,3 +166,25 @@ def test_an_iterable_dataset_is_batched_in_its_own_order():
     assert len(list(DataLoader(Countdown(), batch_size=2, drop_last=True))) == 2
     with pytest.raises(ValueError, match="gives its own order"):
         DataLoader(Countdown(), shuffle=True)
+
+
+def test_workers_exit_when_the_main_process_dies(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "orphan.py"
+    script.write_text(
+        "import os, tinygrad_maas as tm\n"
+        "loader = tm.utils.data.DataLoader(list(range(8)), batch_size=2, num_workers=2, persistent_workers=True)\n"
+        "next(iter(loader))\n"
+        "print(' '.join(str(w.pid) for w in loader._pool.workers), flush=True)\n"
+        "os._exit(0)\n"  # no clean-up: the workers are left waiting for work
+    )
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=30)
+    pids = [int(pid) for pid in result.stdout.split()]
+    assert len(pids) == 2, result.stderr
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(os.path.exists(f"/proc/{pid}") for pid in pids):
+        time.sleep(0.2)
+    assert not any(os.path.exists(f"/proc/{pid}") for pid in pids)

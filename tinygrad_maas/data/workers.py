@@ -7,7 +7,8 @@ worker_init_fn(worker_id), loads and collates the samples, and sends the batch b
 yields batches in order, however the workers' finishing order falls. At most prefetch_factor batches per
 worker are in flight.
 
-Nothing waits forever: every read of the result queue wakes up at least once a second to check that the
+Nothing waits forever: a worker waiting for work checks once a second that the main process is alive (an
+orphan exits), and every read of the result queue wakes up at least once a second to check that the
 workers are alive (a dead worker is an error naming it and its exit code) and, with timeout > 0, that a
 batch came within `timeout` seconds. An exception in a worker is raised in the main process with the
 worker's traceback. Batches cross the process boundary as NumPy arrays through multiprocessing's queues
@@ -85,8 +86,14 @@ def _worker_loop(fetch, tasks, results, worker_id, num_workers, seed, init_fn, d
         failure = (type(error).__name__, traceback.format_exc())
     else:
         failure = None
+    parent = multiprocessing.parent_process()
     while True:
-        task = tasks.get()
+        try:
+            task = tasks.get(timeout=_POLL_SECONDS)
+        except queue.Empty:
+            if parent is not None and not parent.is_alive():  # the main process died without saying so
+                return
+            continue
         if task is None:
             return
         epoch, number, indices = task
