@@ -7,6 +7,7 @@ import numbers
 import numpy as np
 
 from . import dtypes
+from .autograd import observe as _observe
 from .conversion import plain, to_array
 from .tensor import Tensor, make_tensor
 
@@ -93,7 +94,10 @@ def compare(ufunc, left, right):
     a, b = plain(left), plain(as_operand(right, ufunc.__name__))
     if not broadcastable(np.shape(a), np.shape(b)):
         raise ValueError(f"{ufunc.__name__}: shapes {np.shape(a)} and {np.shape(b)} cannot be broadcast together")
-    return make_tensor(np.asarray(ufunc(a, b)), None)
+    out = make_tensor(np.asarray(ufunc(a, b)), None)
+    if _observe.listeners:  # tm.onnx's tracer records comparisons: masks computed from the inputs
+        _observe.note_comparison(ufunc, left, right, out)
+    return out
 
 
 def piecewise_constant(ufunc, left, right, op):

@@ -4,7 +4,10 @@
 it once per op (an empty list costs a truth test). A listener is an object with any of:
 
     on_forward(op_class, seconds, output)          after an op's apply, with its wall time
+    on_apply(op_class, inputs, kwargs, output)     after an op's apply, with what it was given (tm.onnx's
+                                                   tracer records the forward pass from these)
     on_backward(node, grad, grads, seconds)        after a node's backward: what came in, what went out
+    on_comparison(ufunc, left, right, output)      after a comparison or logical op (no gradient, no Function)
     on_unbroadcast(grad_shape, shape, axes)        when a backward sums a gradient down to a broadcast input
     on_engine(seconds)                             after a whole backward: the engine's own time (ordering
                                                    the graph, summing gradients), its nodes' time excluded
@@ -47,6 +50,8 @@ def observed_apply(cls, inputs, kwargs):
     for listener in watchers:
         if hasattr(listener, "on_forward"):
             listener.on_forward(cls, seconds, output)
+        if hasattr(listener, "on_apply"):
+            listener.on_apply(cls, inputs, kwargs, output)
     return output
 
 
@@ -86,3 +91,9 @@ def timed(function, args, kwargs):
     if _stack:
         _stack[-1][1] += total
     return total - frame[1], result
+
+
+def note_comparison(ufunc, left, right, output):
+    for listener in listeners[:]:
+        if hasattr(listener, "on_comparison"):
+            listener.on_comparison(ufunc, left, right, output)

@@ -22,11 +22,14 @@ from .module import Module, Parameter
 def rnn_sequence(x, h, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh"):
     """The plain RNN over a (T, N, input) sequence from state h (N, hidden): every step's h, (T, N, hidden).
     h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh), composed of tensor ops (their backward is theirs);
-    the input projection of every step is one matrix product."""
+    the input projection of every step is one matrix product. h=None starts from zeros."""
     projected = x @ w_ih.T + b_ih if b_ih is not None else x @ w_ih.T
     outputs = []
     for t in range(x.shape[0]):
-        pre = projected[t] + (h @ w_hh.T + b_hh if b_hh is not None else h @ w_hh.T)
+        if h is None:  # h_0 = 0: no h_0 W_hh^T term
+            pre = projected[t] + b_hh if b_hh is not None else projected[t]
+        else:
+            pre = projected[t] + (h @ w_hh.T + b_hh if b_hh is not None else h @ w_hh.T)
         h = pre.tanh() if nonlinearity == "tanh" else pre.relu()
         outputs.append(h)
     return stack(outputs)
@@ -84,13 +87,18 @@ class _RecurrentBase(Module):
         get = lambda name: self._parameters.get(f"{name}_l{layer}{suffix}")  # noqa: E731
         return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh")
 
-    def _initial_state(self, hx, batch, dtype, name="hx"):
+    def _initial_states(self, hx, batch, name="hx"):
+        """One initial state per (layer, direction), or None each when hx is None: a zero state is made
+        where a sequence starts (so no zeros of a traced batch size sit in an exported graph)."""
         shape = (self.num_layers * self.directions, batch, self.hidden_size)
         if hx is None:
-            return zeros(shape, dtype=dtype)
+            return [None] * shape[0]
         if hx.shape != shape:
             raise ValueError(f"{type(self).__name__}: {name} must have shape {shape}, got {hx.shape}")
-        return hx
+        return [hx[k] for k in range(shape[0])]
+
+    def _zeros_for(self, x):
+        return zeros((x.shape[1], self.hidden_size), dtype=x.dtype)
 
     def _prepare(self, input):
         if input.ndim not in (2, 3):
@@ -128,8 +136,8 @@ class _RecurrentBase(Module):
     def forward(self, input, hx=None):
         """The layers whose state is one tensor h (RNN, GRU; LSTM has its own): returns (output, h_n)."""
         x, unbatched = self._prepare(input)
-        h0 = self._initial_state(hx if hx is None or not unbatched else hx.unsqueeze(1), x.shape[1], x.dtype)
-        output, finals = self._run(x, [h0[k] for k in range(h0.shape[0])])
+        states = self._initial_states(hx if hx is None or not unbatched else hx.unsqueeze(1), x.shape[1])
+        output, finals = self._run(x, states)
         h_n = stack(finals)
         return self._finish(output, unbatched), (h_n.squeeze(1) if unbatched else h_n)
 
@@ -181,7 +189,7 @@ class GRU(_RecurrentBase):
     gates = 3
 
     def _sequence(self, x, h, weights):
-        outputs = gru_sequence(x, h, *weights)
+        outputs = gru_sequence(x, self._zeros_for(x) if h is None else h, *weights)
         return outputs, outputs[-1]
 
 
@@ -191,7 +199,7 @@ class LSTM(_RecurrentBase):
     gates = 4
 
     def _sequence(self, x, state, weights):
-        h, c = state
+        h, c = (self._zeros_for(x) if s is None else s for s in state)
         outputs, final_cell = lstm_sequence(x, h, c, *weights)
         return outputs, (outputs[-1], final_cell)
 
@@ -200,9 +208,9 @@ class LSTM(_RecurrentBase):
         h0, c0 = (None, None) if hx is None else hx
         if unbatched and hx is not None:
             h0, c0 = h0.unsqueeze(1), c0.unsqueeze(1)
-        h0 = self._initial_state(h0, x.shape[1], x.dtype, "h0")
-        c0 = self._initial_state(c0, x.shape[1], x.dtype, "c0")
-        output, finals = self._run(x, [(h0[k], c0[k]) for k in range(h0.shape[0])])
+        h0 = self._initial_states(h0, x.shape[1], "h0")
+        c0 = self._initial_states(c0, x.shape[1], "c0")
+        output, finals = self._run(x, list(zip(h0, c0)))
         h_n, c_n = stack([h for h, _ in finals]), stack([c for _, c in finals])
         if unbatched:
             h_n, c_n = h_n.squeeze(1), c_n.squeeze(1)
