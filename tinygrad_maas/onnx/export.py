@@ -100,7 +100,7 @@ def export(
     )
     proto.ir_version = min(proto.ir_version, 10)  # what onnxruntime and Triton releases of 2025-26 read
     onnx.checker.check_model(proto, full_check=True)
-    _verify(proto, examples, outputs, input_names, dynamic)
+    _verify(proto, model, examples, outputs, input_names, dynamic)
     if verbose:
         print(onnx.helper.printable_graph(proto.graph))
     data = proto.SerializeToString()
@@ -254,21 +254,34 @@ def _shape(tensor, axes, any_dynamic):
     return [(axes or {}).get(i, n) for i, n in enumerate(tensor.shape)]
 
 
-def _verify(proto, examples, outputs, input_names, dynamic):
+def _verify(proto, model, examples, outputs, input_names, dynamic):
+    """The graph, run on our ops, must give the model's outputs: on the examples (else an op was written
+    wrongly) and on the examples' values rolled by one place (else a value computed outside the ops, such as
+    a sort's order or a NumPy detour, was frozen into the graph as a constant)."""
     from .load import OnnxModule
 
     graph_module = OnnxModule(proto)
-    with grad_mode.no_grad():
-        got = graph_module(*examples)
-    got = got if isinstance(got, tuple) else (got,)
-    for i, (expected, actual) in enumerate(zip(outputs, got)):
-        if expected.shape != actual.shape or not np.allclose(
-            expected.array, actual.array, rtol=1e-4, atol=1e-5, equal_nan=True
-        ):
-            raise ExportError(
-                f"tm.onnx.export(): the written graph does not reproduce output {i} of the traced model "
-                f"(shape {actual.shape} vs {expected.shape}): an op was recorded wrongly; please report it"
-            )
+    problem = _differs(outputs, _run(graph_module, examples))
+    if problem:
+        raise ExportError(
+            f"tm.onnx.export(): the written graph does not reproduce the traced model ({problem}): an op was "
+            "written wrongly; please report it"
+        )
+    rolled = [Tensor(np.roll(t.array.reshape(-1), 1).reshape(t.shape)) for t in examples]
+    was_training = model.training
+    model.eval()
+    try:
+        expected = _flattened(_run(model, rolled))
+    finally:
+        model.train(was_training)
+    problem = _differs(expected, _run(graph_module, rolled))
+    if problem:
+        raise ExportError(
+            f"tm.onnx.export(): the graph traced from these inputs computes something else on other inputs "
+            f"({problem}): a value was fixed at trace time. Ops computed outside the op layer (sorting, "
+            "tm.unique, values taken through .numpy() or .item()) and Python branches on tensor values cannot "
+            "be traced; docs/onnx.md lists what exports"
+        )
     grown = [_doubled(t, dynamic.get(name)) for t, name in zip(examples, input_names)]
     if any(g is not t for g, t in zip(grown, examples)):
         try:
@@ -280,6 +293,22 @@ def _verify(proto, examples, outputs, input_names, dynamic):
                 "fixed at trace time (a Python number from a shape, or an op that froze it)",
                 stacklevel=3,
             )
+
+
+def _run(module, inputs):
+    with grad_mode.no_grad():
+        result = module(*inputs)
+    return _flattened(result)
+
+
+def _differs(expected, actual):
+    """A description of the first output that differs (shape or values beyond float32 rounding), or None."""
+    for i, (e, a) in enumerate(zip(expected, actual)):
+        if e.shape != a.shape:
+            return f"output {i} has shape {a.shape}, the model's {e.shape}"
+        if not np.allclose(e.array, a.array, rtol=1e-4, atol=1e-5, equal_nan=True):
+            return f"output {i} differs by up to {np.nanmax(np.abs(e.array - a.array)):.3g}"
+    return None
 
 
 def _doubled(tensor, axes):
