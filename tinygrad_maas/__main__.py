@@ -1,9 +1,9 @@
 """The `tinygrad-maas` command (also `python -m tinygrad_maas`):
 
     tinygrad-maas train RECIPE [--epochs N] [--output DIR] [--plot PNG] train on bundled data, save the model
-    tinygrad-maas predict MODEL_DIR INPUT.npy                            print one prediction per input row
+    tinygrad-maas predict MODEL INPUT.npy                                print one prediction per input row
     tinygrad-maas recipes                                                list the recipes
-    tinygrad-maas export MODEL_DIR --repository REPO --name NAME         add a saved model to a repository
+    tinygrad-maas export MODEL --repository REPO --name NAME             add a model to a repository
     tinygrad-maas serve --model-repository REPO [--host] [--port] ...    serve it over HTTP (--help: every limit)
     tinygrad-maas demo [--steps N]                                       the autograd demo (sin(x) with an MLP)
 
@@ -35,26 +35,37 @@ def _predict(args):
 
     import tinygrad_maas as tm
 
-    from . import keras  # noqa: F401 - registers keras.Sequential: keras models are saved models too
-    from .nn.architecture import load_model
+    from .serve.model import signature_from
+    from .serve.model_files import read_model
+    from .serve.protocol import DATATYPES
+    from .serve.settings import ServerSettings
 
-    model, metadata = load_model(args.model_dir)
+    settings = ServerSettings()
+    model, metadata = read_model(args.model_dir, settings.max_architecture_bytes, settings.memory_budget_bytes)
+    (spec,), _ = signature_from(metadata, float("inf"))
     try:
         inputs = np.load(args.input, allow_pickle=False)
     except (OSError, ValueError) as error:
         raise SystemExit(f"predict: cannot read {args.input} as a .npy array: {error}") from None
-    shape = tuple(metadata.get("input_shape", inputs.shape[1:]))
-    if inputs.shape == shape:
+    shape = spec["shape"][1:]  # -1: any size
+    fits = lambda sample_shape: (
+        len(sample_shape) == len(shape) and all(n in (-1, m) for n, m in zip(shape, sample_shape))
+    )
+    if fits(inputs.shape):
         inputs = inputs[None]  # a single sample
-    if inputs.shape[1:] != shape:
+    if not fits(inputs.shape[1:]):
+        wanted = tuple("any" if n == -1 else n for n in shape)
         raise SystemExit(
-            f"predict: the model takes samples of shape {shape} (or a batch of them), "
+            f"predict: the model takes samples of shape {wanted} (or a batch of them), "
             f"{args.input} has shape {inputs.shape}"
         )
-    if not np.isfinite(inputs).all():
+    dtype = np.dtype(DATATYPES[spec["datatype"]])
+    if inputs.dtype.kind == "f" and not np.isfinite(inputs).all():
         raise SystemExit(f"predict: {args.input} contains NaN or infinite values")
+    if dtype.kind in "iu" and inputs.dtype.kind not in "iu":
+        raise SystemExit(f"predict: the model takes integers ({dtype}), {args.input} holds {inputs.dtype}")
     with tm.no_grad():
-        output = model(tm.tensor(inputs.astype(np.float32))).numpy()
+        output = model(tm.tensor(inputs.astype(dtype))).numpy()
     for row in output:  # a classifier's class index, else every output value of the sample (none dropped)
         if metadata.get("task") == "classification":
             print(int(row.argmax()))
@@ -186,12 +197,12 @@ def main(argv=None):
     )
     train.set_defaults(run=_train)
     predict = commands.add_parser("predict", help="run a saved model on samples from a .npy file")
-    predict.add_argument("model_dir")
+    predict.add_argument("model_dir", help="a saved model's folder, an .onnx file, or a folder holding model.onnx")
     predict.add_argument("input", help="a .npy array: one sample, or a batch of samples")
     predict.set_defaults(run=_predict)
     commands.add_parser("recipes", help="list the built-in recipes").set_defaults(run=_recipes)
     export = commands.add_parser("export", help="copy a saved model into a model repository as a new version")
-    export.add_argument("model_dir")
+    export.add_argument("model_dir", help="a saved model's folder, an .onnx file, or a folder holding model.onnx")
     export.add_argument("--repository", required=True, help="the model repository (a directory)")
     export.add_argument("--name", required=True, help="the model's name in the repository")
     export.add_argument("--version", type=_positive_int, default=None, help="default: one more than the latest")

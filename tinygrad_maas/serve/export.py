@@ -1,4 +1,5 @@
-"""`tinygrad-maas export`: copy a saved model into a model repository as a new version, atomically.
+"""`tinygrad-maas export`: copy a saved model (or an .onnx file) into a model repository as a new version,
+atomically. An ONNX model becomes <version>/model.onnx, Triton's layout.
 
 The files are copied into a staging folder beside the versions (<model>/.export-<pid>-<random>, which the
 server ignores) and the folder is renamed to its version number in one step, so a server polling the
@@ -13,9 +14,10 @@ import re
 import secrets
 import shutil
 
+from .model_files import ONNX_FILE, SAVED_FILES, is_onnx, onnx_path, read_model
 from .repository import VERSION, check_name
+from .settings import ServerSettings
 
-FILES = ("architecture.json", "weights.safetensors")
 _STAGING = re.compile(r"\.export-(\d+)-[0-9a-f]+")
 
 
@@ -42,11 +44,15 @@ def _versions(folder):
 
 
 def export(model_dir, repository, name, version=None):
-    """Copy the saved model in model_dir into repository/name/<version>; returns the version number."""
-    from .. import keras  # noqa: F401 - registers keras.Sequential: keras models are saved models too
-    from ..nn.architecture import load_model
-
-    load_model(model_dir)  # only a model that loads is exported
+    """Copy the model at model_dir (a saved-model folder, an .onnx file, or a folder holding model.onnx)
+    into repository/name/<version>; returns the version number. Only a model the server can load is
+    exported: it is read, and its signature checked, first."""
+    settings = ServerSettings()
+    read_model(model_dir, settings.max_architecture_bytes, settings.memory_budget_bytes)
+    if is_onnx(model_dir):
+        copies = [(onnx_path(model_dir), ONNX_FILE)]
+    else:
+        copies = [(os.path.join(model_dir, file), file) for file in SAVED_FILES]
     name = check_name(name)
     if version is not None and (isinstance(version, bool) or not isinstance(version, int) or version < 1):
         raise ValueError(f"--version must be a positive integer, got {version!r}")
@@ -56,8 +62,8 @@ def export(model_dir, repository, name, version=None):
     staging = os.path.join(folder, f".export-{os.getpid()}-{secrets.token_hex(4)}")
     os.mkdir(staging, 0o777)  # the umask narrows it, as for any folder a program makes
     try:
-        for file in FILES:
-            shutil.copyfile(os.path.join(model_dir, file), os.path.join(staging, file))  # new files: umask modes
+        for source, file in copies:
+            shutil.copyfile(source, os.path.join(staging, file))  # new files: umask modes
         return _claim_version(staging, folder, version)
     finally:
         if os.path.exists(staging):

@@ -3,6 +3,7 @@
     <root>/<model>/config.json                       optional scheduling settings (config.py)
     <root>/<model>/<version>/architecture.json       a saved model (nn/architecture.py)
     <root>/<model>/<version>/weights.safetensors
+    <root>/<model>/<version>/model.onnx              or an ONNX graph, Triton's layout (model_files.py)
 
 Each version is loaded on its own: a broken one is UNAVAILABLE with the reason (logged once, shown by
 POST /v2/repository/index) and never stops the versions and models beside it. States are Triton's:
@@ -15,14 +16,13 @@ number. A version is identified by its files' inode, size and modification time.
 
 Names and versions are checked before any path is built from them: model names are letters, digits and
 "_.-" (not leading "." or "-"), versions canonical positive integers ("1", never "01", "+1" or "١"), so
-no request can reach outside the repository. Loading reads JSON and safetensors only, checks the
+no request can reach outside the repository. Loading reads JSON, safetensors and ONNX only, checks the
 architecture against the weights' header before allocating (read_saved_model), and checks the model's
 size against the memory budget before reading its weights; the least recently used versions are
 unloaded to make room.
 """
 
 import concurrent.futures
-import math
 import os
 import re
 import threading
@@ -32,6 +32,7 @@ from .config import read_model_config
 from .errors import ApiError, retry_after
 from .metrics import Metrics
 from .model import LoadedModel
+from .model_files import files_of, read_model, weight_bytes
 from .settings import ServerSettings
 
 NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
@@ -82,7 +83,7 @@ class Version:
         self.loading = None  # a concurrent.futures.Future while a load runs
 
     def files(self):
-        return [os.path.join(self.folder, "architecture.json"), os.path.join(self.folder, "weights.safetensors")]
+        return files_of(self.folder)
 
     def available(self):
         return self.state == READY or self.evicted or self.loading is not None
@@ -199,17 +200,14 @@ class ModelRepository:
         self.log(f"loaded model {entry.name} version {entry.version}")
 
     def _build(self, entry):
-        from .. import keras  # noqa: F401 - registers keras.Sequential: keras models are saved models too
-        from ..nn.architecture import load_model, read_saved_model
         from .batching import Scheduler
 
         config = self.configs.get(entry.name, (None, None))[1]
         if isinstance(config, str):
             raise ValueError(config)
-        _, weights = read_saved_model(entry.folder, self.settings.max_architecture_bytes)
-        needed = sum(dtype.itemsize * math.prod(shape) for dtype, shape in weights.values())
-        self._make_room(needed, entry)
-        module, metadata = load_model(entry.folder, self.settings.max_architecture_bytes)
+        settings = self.settings
+        self._make_room(weight_bytes(entry.folder, settings.max_architecture_bytes), entry)
+        module, metadata = read_model(entry.folder, settings.max_architecture_bytes, settings.memory_budget_bytes)
         model = LoadedModel(entry.name, entry.version, module, metadata, self.settings.max_body_bytes)
         model.warm_up()
         model.scheduler = Scheduler(model, config, self.metrics)

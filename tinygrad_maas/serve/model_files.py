@@ -1,0 +1,83 @@
+"""The two forms a served model takes on disk, read the same way by the repository, export and predict.
+
+    <version>/architecture.json + weights.safetensors     a model saved here (nn/architecture.py)
+    <version>/model.onnx                                  an ONNX graph (Triton's layout): ours, PyTorch's, ...
+
+An ONNX model's signature comes from its graph: its one input and one output, with -1 for every dimension
+the graph leaves dynamic. The first dimension must be dynamic, because the server merges requests into
+batches along it. Both forms are data: JSON, safetensors and ONNX are read, nothing is executed.
+"""
+
+import os
+
+from .protocol import datatype_of
+
+ONNX_FILE = "model.onnx"
+SAVED_FILES = ("architecture.json", "weights.safetensors")
+
+
+def is_onnx(path):
+    """True for an .onnx file or a folder holding model.onnx."""
+    return str(path).endswith(".onnx") or os.path.isfile(os.path.join(path, ONNX_FILE))
+
+
+def onnx_path(path):
+    return path if str(path).endswith(".onnx") else os.path.join(path, ONNX_FILE)
+
+
+def files_of(folder):
+    """The files that make up the model in `folder` (what a reload watches)."""
+    if is_onnx(folder):
+        return [os.path.join(folder, ONNX_FILE)]
+    return [os.path.join(folder, name) for name in SAVED_FILES]
+
+
+def weight_bytes(folder, max_architecture_bytes):
+    """The memory a model's weights will take, known before they are read."""
+    if is_onnx(folder):
+        return os.path.getsize(onnx_path(folder))  # the initializers are nearly the whole file
+    import math
+
+    from ..nn.architecture import read_saved_model
+
+    _, weights = read_saved_model(folder, max_architecture_bytes)
+    return sum(dtype.itemsize * math.prod(shape) for dtype, shape in weights.values())
+
+
+def read_model(path, max_architecture_bytes, max_onnx_bytes):
+    """(module in eval mode, metadata) of the model at `path` (a saved-model folder, a folder holding
+    model.onnx, or an .onnx file)."""
+    if is_onnx(path):
+        from .. import onnx
+
+        module = onnx.load(onnx_path(path), max_bytes=max_onnx_bytes)
+        return module.eval(), {"signature": onnx_signature(module)}
+    from .. import keras  # noqa: F401 - registers keras.Sequential: keras models are saved models too
+    from ..nn.architecture import load_model
+
+    return load_model(path, max_architecture_bytes)
+
+
+def onnx_signature(module):
+    """{"inputs": [...], "outputs": [...]} of a loaded ONNX graph, in the server's signature form."""
+    if len(module.input_names) != 1 or len(module.output_names) != 1:
+        raise ValueError(
+            f"the server takes models with one input and one output; this graph has inputs {module.input_names} "
+            f"and outputs {module.output_names}"
+        )
+    return {
+        "inputs": [_spec(module.input_names[0], module.input_types[module.input_names[0]], "input")],
+        "outputs": [_spec(module.output_names[0], module.output_types[module.output_names[0]], "output")],
+    }
+
+
+def _spec(name, declared, role):
+    dtype, shape = declared
+    if dtype is None or shape is None or not shape:
+        raise ValueError(f"the graph's {role} {name!r} declares no dtype or no shape with a batch dimension")
+    if shape[0] is not None:
+        raise ValueError(
+            f"the graph's {role} {name!r} has a fixed batch size {shape[0]}: export it with a dynamic first "
+            f"axis (dynamic_axes={{{name!r}: {{0: 'batch'}}}}) so the server can batch requests"
+        )
+    return {"name": name, "datatype": datatype_of(dtype), "shape": [-1 if n is None else n for n in shape]}
