@@ -9,6 +9,7 @@ fixed when the forward pass ran (PyTorch's tracer freezes such values the same w
 import numpy as np
 
 from ..tensor import Tensor
+from .graph import Node, code_of_dtype
 
 
 class ExportError(ValueError):
@@ -16,9 +17,10 @@ class ExportError(ValueError):
 
 
 class GraphBuilder:
-    def __init__(self, onnx, opset, named_tensors):
-        self.onnx, self.opset = onnx, opset
-        self.nodes, self.initializers = [], []
+    def __init__(self, opset, named_tensors):
+        self.opset = opset
+        self.nodes, self.initializers = [], {}  # [graph.Node], {name: array}
+        self.dynamic = False  # the export has dynamic axes (see export_ops._reshape)
         self._names = {}  # id(tensor or array) -> value name
         self._alive = []  # keeps every named object alive, so no id is reused while we build
         self._counter = 0
@@ -51,7 +53,7 @@ class GraphBuilder:
         if id(value) in self._state_names:
             state = self._state_by_id[id(value)]
             name = self._state_names[id(value)]
-            self.initializers.append(self.onnx.numpy_helper.from_array(np.ascontiguousarray(state.array), name))
+            self.initializers[name] = np.ascontiguousarray(state.array)
             self.bind(state, name)
             return name
         array = value.array if isinstance(value, Tensor) else np.asarray(value)
@@ -67,7 +69,7 @@ class GraphBuilder:
         array = np.asarray(array)
         if array.dtype == np.bool_ or array.dtype.kind in "fiu":
             name = self.fresh(hint)
-            self.initializers.append(self.onnx.numpy_helper.from_array(np.ascontiguousarray(array), name))
+            self.initializers[name] = np.ascontiguousarray(array)
             return name
         raise ExportError(f"cannot write a constant of dtype {array.dtype} to ONNX")
 
@@ -79,10 +81,13 @@ class GraphBuilder:
         """Add a node; returns its output name (or the list of names when outputs > 1). An input of ""
         is an omitted optional input."""
         names = [self.fresh(op_type) for _ in range(outputs)]
-        self.nodes.append(
-            self.onnx.helper.make_node(op_type, list(inputs), names, name=self.fresh(f"node_{op_type}"), **attributes)
-        )
+        self.nodes.append(Node(op_type, self.fresh(f"node_{op_type}"), inputs, names, attributes))
         return names[0] if outputs == 1 else names
+
+    def output(self, value, name):
+        """A graph output named as asked: an Identity from the value that holds it (an output may also be an
+        input, a parameter, or the same value as another output)."""
+        self.nodes.append(Node("Identity", f"output_{name}", [self.value(value)], [name], {}))
 
     def reduce(self, op_type, x, axes, keepdims):
         """A Reduce* node over `axes` (None: all). ReduceSum takes axes as an input since opset 13, the
@@ -97,4 +102,4 @@ class GraphBuilder:
         return self.node(op_type, [x], axes=axes, keepdims=int(keepdims))
 
     def cast(self, x, dtype):
-        return self.node("Cast", [x], to=self.onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dtype)))
+        return self.node("Cast", [x], to=code_of_dtype(dtype))

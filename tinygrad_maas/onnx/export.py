@@ -3,35 +3,18 @@
     tm.onnx.export(model, (x,), "model.onnx", input_names=["x"], output_names=["logits"],
                    dynamic_axes={"x": {0: "batch"}, "logits": {0: "batch"}})
 
-The arguments are PyTorch's (torch.onnx.export). The model runs once, in eval mode, on the example inputs
-while every op it applies is recorded (autograd/observe.py, the same hook the profiler uses); Python control
-flow and values computed outside ops are fixed at that moment, as with PyTorch's tracer. Normalisation
-layers are written as single ONNX nodes (BatchNormalization, LayerNormalization) instead of their
-arithmetic. Each recorded op becomes ONNX nodes (export_ops.py); onnx.checker then checks the whole model.
-
-Before the file is written the graph is run on our own ops (load.py) with the example inputs, and must give
-the traced outputs: an op recorded wrongly cannot produce a file that silently differs from the model. With
-dynamic axes it is also run on the inputs doubled along those axes, and a warning names a graph whose traced
-shapes did not follow them.
+The arguments are PyTorch's (torch.onnx.export). The trace and its checks are tracer.py's; here the graph
+is written as a ModelProto, checked by onnx.checker (with shape inference), read back as any .onnx file is
+read, and verified on our ops before the file is written (atomically, for a path).
 """
 
-import inspect
 import os
-import warnings
 
-import numpy as np
-
-from ..autograd import grad_mode, observe
-from ..nn.module import Module
-from ..nn.normalization import LayerNorm, _BatchNorm
 from ..serialization import atomic_write
-from ..tensor import Tensor
-from .builder import ExportError, GraphBuilder
-from .export_ops import EMITTERS, Comparison
+from .proto import MAX_TENSOR_BYTES, from_proto, to_proto
 from .requirement import onnx_package
-
-DEFAULT_OPSET = 18
-_SIGNATURES = {}
+from .runner import GraphModule
+from .tracer import DEFAULT_OPSET, trace_graph, verify
 
 
 def export(
@@ -51,271 +34,30 @@ def export(
     """Trace `model(*args)` and write it to `f` (a path or a binary file object). Returns the ModelProto.
 
     dynamic_axes maps an input or output name to {axis: "name"} (or a list of axes), as PyTorch's. The
-    opset is 18 unless opset_version says otherwise (17 or newer)."""
+    opset is 18 unless opset_version says otherwise (17 or newer). do_constant_folding is accepted and has
+    nothing to do: values that do not depend on the inputs are already constants in a trace."""
     onnx = onnx_package()
     if unsupported:
         raise TypeError(f"tm.onnx.export(): unsupported arguments {sorted(unsupported)}")
-    if not isinstance(model, Module):
-        raise TypeError(f"tm.onnx.export(): model must be an nn.Module, got {type(model).__name__}")
     if not export_params:
         raise ValueError("tm.onnx.export(export_params=False) is not supported: the weights are always written")
     opset = DEFAULT_OPSET if opset_version is None else int(opset_version)
-    if not 17 <= opset <= onnx.defs.onnx_opset_version():
-        raise ValueError(f"tm.onnx.export(): opset_version must be 17 to {onnx.defs.onnx_opset_version()}, got {opset}")
-    args = tuple(args) if isinstance(args, (tuple, list)) else (args,)
-    examples = [a if isinstance(a, Tensor) else Tensor(np.asarray(a)) for a in args]
-    input_names = _names(input_names, len(examples), "input")
-    dynamic = _dynamic_axes(dynamic_axes)
-
-    outputs, recording = _trace(model, examples)
-    output_names = _names(output_names, len(outputs), "output")
-    unknown = set(dynamic) - set(input_names) - set(output_names)
-    if unknown:
-        raise ValueError(
-            f"tm.onnx.export(): dynamic_axes names {sorted(unknown)}, which are neither inputs nor outputs"
-        )
-
-    state = list(model.named_parameters()) + [(n, b) for n, b in model.named_buffers() if b is not None]
-    g = GraphBuilder(onnx, opset, state)
-    g.dynamic = bool(dynamic)
-    for tensor, name in zip(examples, input_names):
-        g.bind(tensor, name)
-    for call in recording.calls:
-        g.bind(call.output, _emit(g, call))
-    nodes_out = [_output_node(g, out, name) for out, name in zip(outputs, output_names)]
-    del nodes_out
-
-    value_info = lambda t, name: onnx.helper.make_tensor_value_info(
-        name, onnx.helper.np_dtype_to_tensor_dtype(t.dtype), _shape(t, dynamic.get(name), bool(dynamic))
-    )
-    graph = onnx.helper.make_graph(
-        g.nodes,
-        type(model).__name__,
-        [value_info(t, n) for t, n in zip(examples, input_names)],
-        [value_info(t, n) for t, n in zip(outputs, output_names)],
-        initializer=g.initializers,
-    )
-    proto = onnx.helper.make_model(
-        graph, opset_imports=[onnx.helper.make_opsetid("", opset)], producer_name="tinygrad_maas"
-    )
-    proto.ir_version = min(proto.ir_version, 10)  # what onnxruntime and Triton releases of 2025-26 read
+    newest = onnx.defs.onnx_opset_version()
+    if not 17 <= opset <= newest:
+        raise ValueError(f"tm.onnx.export(): opset_version must be 17 to {newest}, got {opset}")
+    graph, examples, outputs = trace_graph(model, args, input_names, output_names, dynamic_axes, opset, "onnx.export")
+    proto = to_proto(onnx, graph)
     onnx.checker.check_model(proto, full_check=True)
-    _verify(proto, model, examples, outputs, input_names, dynamic)
+    data = proto.SerializeToString()
+    written = onnx.ModelProto.FromString(data)  # verify what a reader of the file will see
+    graph_module = GraphModule(from_proto(onnx, written, None, MAX_TENSOR_BYTES, "the export"), "the export")
+    graph_module.dynamic_axes = graph.dynamic_axes
+    verify(graph_module, model, graph, examples, outputs, "onnx.export")
     if verbose:
         print(onnx.helper.printable_graph(proto.graph))
-    data = proto.SerializeToString()
     if isinstance(f, (str, os.PathLike)):
         with atomic_write(f) as file:
             file.write(data)
     else:
         f.write(data)
     return proto
-
-
-class _Call:
-    __slots__ = ("op", "args", "output", "module")
-
-    def __init__(self, op, args, output, module=None):
-        self.op, self.args, self.output, self.module = op, args, output, module
-
-
-class _Recording:
-    """The observe listener: every op applied while no fused module is running, in order."""
-
-    def __init__(self):
-        self.calls, self.paused = [], 0
-
-    def on_apply(self, cls, inputs, kwargs, output):
-        if not self.paused:
-            self.calls.append(_Call(cls, _bind(cls, inputs, kwargs), output))
-
-    def on_comparison(self, ufunc, left, right, output):
-        if not self.paused:
-            self.calls.append(_Call(Comparison, {"ufunc": ufunc, "a": left, "b": right}, output))
-
-    def module_pre(self, module, inputs):
-        self.paused += 1
-
-    def module_post(self, module, inputs, output):
-        self.paused -= 1
-        if not self.paused:
-            self.calls.append(_Call(type(module), {"x": inputs[0]}, output, module))
-
-
-def _bind(cls, inputs, kwargs):
-    """The op's arguments by the names its forward gives them (ctx left out)."""
-    signature = _SIGNATURES.get(cls)
-    if signature is None:
-        signature = _SIGNATURES[cls] = inspect.signature(cls.forward)
-    bound = signature.bind(None, *inputs, **kwargs)
-    bound.apply_defaults()
-    arguments = dict(bound.arguments)
-    arguments.pop(next(iter(signature.parameters)))
-    return arguments
-
-
-def _trace(model, examples):
-    """Run model(*examples) in eval mode with every op recorded; returns (outputs, recording)."""
-    recording = _Recording()
-    handles = []
-    for module in model.modules():
-        if _fused(module):
-            handles.append(module.register_forward_pre_hook(recording.module_pre))
-            handles.append(module.register_forward_hook(recording.module_post))
-    was_training = model.training
-    model.eval()
-    try:
-        with grad_mode.no_grad(), observe.watching(recording):
-            result = model(*examples)
-    finally:
-        model.train(was_training)
-        for handle in handles:
-            handle.remove()
-    outputs = _flattened(result)
-    if not outputs or not all(isinstance(o, Tensor) for o in outputs):
-        raise ExportError(
-            f"tm.onnx.export(): the model must return a tensor or a tuple of tensors, got {type(result).__name__}"
-        )
-    return tuple(outputs), recording
-
-
-def _flattened(result):
-    """The model's outputs in order, nested tuples and lists flattened (LSTM's (out, (h, c))), as PyTorch's."""
-    if isinstance(result, (tuple, list)):
-        return tuple(t for part in result for t in _flattened(part))
-    return (result,)
-
-
-def _fused(module):
-    """Layers written as one ONNX node rather than the ops they run."""
-    if isinstance(module, _BatchNorm):
-        return module.track_running_stats and module.running_mean is not None
-    return isinstance(module, LayerNorm)
-
-
-def _emit(g, call):
-    if call.module is not None:
-        return _emit_module(g, call.module, call.args["x"], call.output)
-    emitter = EMITTERS.get(call.op)
-    if emitter is None:
-        raise ExportError(
-            f"tm.onnx.export(): the op {call.op.__name__} ({call.op.__module__}) has no ONNX form; "
-            "docs/onnx.md lists the ops that export"
-        )
-    return emitter(g, call.args, call.output)
-
-
-def _emit_module(g, module, x, out):
-    """BatchNorm (eval) as BatchNormalization, LayerNorm as LayerNormalization."""
-    dtype = out.dtype
-    if isinstance(module, _BatchNorm):
-        channels = module.num_features
-        scale = module.weight if module.weight is not None else np.ones(channels, dtype)
-        bias = module.bias if module.bias is not None else np.zeros(channels, dtype)
-        inputs = [g.value(x), g.value(scale), g.value(bias), g.value(module.running_mean), g.value(module.running_var)]
-        return g.node("BatchNormalization", inputs, epsilon=float(module.eps))
-    shape = module.normalized_shape
-    scale = module.weight if module.weight is not None else np.ones(shape, dtype)
-    inputs = [g.value(x), g.value(scale)] + ([g.value(module.bias)] if module.bias is not None else [])
-    return g.node("LayerNormalization", inputs, axis=-len(shape), epsilon=float(module.eps))
-
-
-def _output_node(g, out, name):
-    """The graph output named as asked: an Identity from the value that holds it (an output may also be an
-    input, a parameter, or the same value as another output)."""
-    g.nodes.append(g.onnx.helper.make_node("Identity", [g.value(out)], [name], name=f"output_{name}"))
-    return name
-
-
-def _names(names, count, prefix):
-    if names is None:
-        return [f"{prefix}{i}" if count > 1 else prefix for i in range(count)]
-    names = list(names)
-    if len(names) != count or len(set(names)) != count:
-        raise ValueError(f"tm.onnx.export(): expected {count} distinct {prefix} names, got {names}")
-    return names
-
-
-def _dynamic_axes(dynamic_axes):
-    """{name: {axis: dim name}}; a list of axes gets PyTorch's generated names."""
-    result = {}
-    for name, axes in (dynamic_axes or {}).items():
-        if isinstance(axes, (list, tuple)):
-            axes = {int(a): f"{name}_dynamic_axes_{i + 1}" for i, a in enumerate(axes)}
-        result[name] = {int(a): str(n) for a, n in dict(axes).items()}
-    return result
-
-
-def _shape(tensor, axes, any_dynamic):
-    """The declared shape: dynamic axes by name; with dynamic axes elsewhere, an output's other dims are
-    left unnamed (they may depend on the dynamic ones)."""
-    if axes is None and any_dynamic:
-        return [None] * tensor.ndim
-    return [(axes or {}).get(i, n) for i, n in enumerate(tensor.shape)]
-
-
-def _verify(proto, model, examples, outputs, input_names, dynamic):
-    """The graph, run on our ops, must give the model's outputs: on the examples (else an op was written
-    wrongly) and on the examples' values rolled by one place (else a value computed outside the ops, such as
-    a sort's order or a NumPy detour, was frozen into the graph as a constant)."""
-    from .load import OnnxModule
-
-    graph_module = OnnxModule(proto)
-    problem = _differs(outputs, _run(graph_module, examples))
-    if problem:
-        raise ExportError(
-            f"tm.onnx.export(): the written graph does not reproduce the traced model ({problem}): an op was "
-            "written wrongly; please report it"
-        )
-    rolled = [Tensor(np.roll(t.array.reshape(-1), 1).reshape(t.shape)) for t in examples]
-    was_training = model.training
-    model.eval()
-    try:
-        expected = _flattened(_run(model, rolled))
-    finally:
-        model.train(was_training)
-    problem = _differs(expected, _run(graph_module, rolled))
-    if problem:
-        raise ExportError(
-            f"tm.onnx.export(): the graph traced from these inputs computes something else on other inputs "
-            f"({problem}): a value was fixed at trace time. Ops computed outside the op layer (sorting, "
-            "tm.unique, values taken through .numpy() or .item()) and Python branches on tensor values cannot "
-            "be traced; docs/onnx.md lists what exports"
-        )
-    grown = [_doubled(t, dynamic.get(name)) for t, name in zip(examples, input_names)]
-    if any(g is not t for g, t in zip(grown, examples)):
-        try:
-            with grad_mode.no_grad():
-                graph_module(*grown)
-        except Exception as error:  # noqa: BLE001 - any failure here means the same thing to the user
-            warnings.warn(
-                f"tm.onnx.export(): the graph does not run with its dynamic axes grown ({error}); a size was "
-                "fixed at trace time (a Python number from a shape, or an op that froze it)",
-                stacklevel=3,
-            )
-
-
-def _run(module, inputs):
-    with grad_mode.no_grad():
-        result = module(*inputs)
-    return _flattened(result)
-
-
-def _differs(expected, actual):
-    """A description of the first output that differs (shape or values beyond float32 rounding), or None."""
-    for i, (e, a) in enumerate(zip(expected, actual)):
-        if e.shape != a.shape:
-            return f"output {i} has shape {a.shape}, the model's {e.shape}"
-        if not np.allclose(e.array, a.array, rtol=1e-4, atol=1e-5, equal_nan=True):
-            return f"output {i} differs by up to {np.nanmax(np.abs(e.array - a.array)):.3g}"
-    return None
-
-
-def _doubled(tensor, axes):
-    """The example repeated twice along its dynamic axes: a different size for each of them."""
-    if not axes:
-        return tensor
-    array = tensor.array
-    for axis in axes:
-        array = np.concatenate([array, array], axis=axis)
-    return Tensor(array)

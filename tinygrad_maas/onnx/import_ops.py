@@ -1,6 +1,6 @@
 """ONNX operators run with our tensor ops: one handler per operator type (the layers are in import_layers.py).
 
-A handler gets a Node (its inputs as Tensors, None for an omitted optional input; its attributes by name;
+A handler gets a Call (its inputs as Tensors, None for an omitted optional input; its attributes by name;
 the model's opset) and returns a Tensor, or a tuple for several outputs. Everything goes through Tensor
 methods and ops, so gradients flow through an imported graph as through a model written here. Integer
 tensors (shapes, indices) are computed the same way and hold concrete values, as the graph runs eagerly.
@@ -15,13 +15,14 @@ from ..ops.indexing import where
 from ..ops.join import cat
 from ..ops.unary import Erf
 from ..tensor import Tensor
+from .graph import dtype_of_code
 
 
 class OnnxRuntimeError(ValueError):
     """A node cannot run: the message names the node, its operator and the reason."""
 
 
-class Node:
+class Call:
     __slots__ = ("op_type", "name", "inputs", "attributes", "opset", "outputs")
 
     def __init__(self, op_type, name, inputs, attributes, opset, outputs):
@@ -100,9 +101,7 @@ def _scalar(value):
 
 
 def _cast(node):
-    from onnx import helper
-
-    return node.inputs[0].to(helper.tensor_dtype_to_np_dtype(node.attr("to")))
+    return node.inputs[0].to(dtype_of_code(node.attr("to"), f"Cast node {node.name!r}"))
 
 
 def _reshape(node):

@@ -75,9 +75,9 @@ def _spec(name, declared, role):
     dtype, shape = declared
     if dtype is None or shape is None or not shape:
         raise ValueError(f"the graph's {role} {name!r} declares no dtype or no shape with a batch dimension")
-    if shape[0] is not None:
+    if isinstance(shape[0], int):  # a dynamic dim is a name (str) or None
         raise ValueError(
             f"the graph's {role} {name!r} has a fixed batch size {shape[0]}: export it with a dynamic first "
             f"axis (dynamic_axes={{{name!r}: {{0: 'batch'}}}}) so the server can batch requests"
         )
-    return {"name": name, "datatype": datatype_of(dtype), "shape": [-1 if n is None else n for n in shape]}
+    return {"name": name, "datatype": datatype_of(dtype), "shape": [n if isinstance(n, int) else -1 for n in shape]}
