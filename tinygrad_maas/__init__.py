@@ -41,7 +41,18 @@ from . import memory as _memory
 from .tensor import MinMaxResult, Tensor, cat, matmul, stack, where  # first: the rest imports Tensor
 
 # isort: split
-from . import autograd, backend, data, nn, onnx, ops, optim, plotting, utils
+from . import (
+    autograd,
+    backend,
+    data,
+    jit,  # after nn and onnx: registers traced graphs as saved models
+    nn,
+    onnx,
+    ops,
+    optim,
+    plotting,
+    utils,
+)
 from . import profiler as _profiler
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd.grad_mode import inference_mode

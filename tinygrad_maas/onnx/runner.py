@@ -47,6 +47,7 @@ class GraphModule(Module):
             if i < len(node.inputs)
         }
         self._constants, self._state = {}, {}
+        self.state_keys = {}  # initializer name -> its name in state_dict()
         for name, array in graph.initializers.items():
             if array.dtype.kind == "f":
                 tensor = Tensor(array) if name in statistics else Parameter(array)
@@ -62,6 +63,7 @@ class GraphModule(Module):
     def _attach(self, name, tensor, buffer=False):
         """Register under the initializer's dotted name, creating the modules on the way."""
         parts = [_identifier(p) for p in name.split(".")] if _nestable(name) else [_identifier(name)]
+        original = name
         owner = self
         for part in parts[:-1]:
             child = owner._modules.get(part)
@@ -76,6 +78,7 @@ class GraphModule(Module):
             owner.register_buffer(leaf, tensor)
         else:
             owner.register_parameter(leaf, tensor)
+        self.state_keys[original] = ".".join(parts[:-1] + [leaf])
         return tensor
 
     def forward(self, *inputs):

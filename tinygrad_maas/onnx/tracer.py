@@ -31,15 +31,18 @@ _SIGNATURES = {}
 
 
 def trace_graph(model, args, input_names=None, output_names=None, dynamic_axes=None, opset=DEFAULT_OPSET, who="export"):
-    """(Graph, example input tensors, traced output tensors) of model(*args)."""
+    """(Graph, example input tensors, traced output tensors) of model(*args). dynamic_axes is PyTorch's
+    {name: {axis: dim name}}, or "batch" for the first axis of every input and output."""
     if not isinstance(model, Module):
         raise TypeError(f"tm.{who}(): model must be an nn.Module, got {type(model).__name__}")
     args = tuple(args) if isinstance(args, (tuple, list)) else (args,)
     examples = [a if isinstance(a, Tensor) else Tensor(np.asarray(a)) for a in args]
     input_names = _names(input_names, len(examples), "input", who)
-    dynamic = _dynamic_axes(dynamic_axes)
     outputs, recording = _trace(model, examples)
     output_names = _names(output_names, len(outputs), "output", who)
+    if dynamic_axes == "batch":  # tm.jit's default: the first axis of every input and output
+        dynamic_axes = {name: {0: "batch"} for name in input_names + output_names}
+    dynamic = _dynamic_axes(dynamic_axes)
     unknown = set(dynamic) - set(input_names) - set(output_names)
     if unknown:
         raise ValueError(f"tm.{who}(): dynamic_axes names {sorted(unknown)}: neither inputs nor outputs")

@@ -3,9 +3,11 @@
     <version>/architecture.json + weights.safetensors     a model saved here (nn/architecture.py)
     <version>/model.onnx                                  an ONNX graph (Triton's layout): ours, PyTorch's, ...
 
-An ONNX model's signature comes from its graph: its one input and one output, with -1 for every dimension
-the graph leaves dynamic. The first dimension must be dynamic, because the server merges requests into
-batches along it. Both forms are data: JSON, safetensors and ONNX are read, nothing is executed.
+A traced graph (tm.jit.trace) is a saved model of the first form whose architecture is the graph.
+
+An ONNX model's (and a traced graph's) signature comes from its graph: its one input and one output, with
+-1 for every dimension the graph leaves dynamic. The first dimension must be dynamic, because the server
+merges requests into batches along it. Both forms are data: JSON, safetensors and ONNX are read, nothing is executed.
 """
 
 import os
@@ -54,8 +56,12 @@ def read_model(path, max_architecture_bytes, max_onnx_bytes):
         return module.eval(), {"signature": onnx_signature(module)}
     from .. import keras  # noqa: F401 - registers keras.Sequential: keras models are saved models too
     from ..nn.architecture import load_model
+    from ..onnx import GraphModule
 
-    return load_model(path, max_architecture_bytes)
+    module, metadata = load_model(path, max_architecture_bytes)
+    if isinstance(module, GraphModule) and "signature" not in metadata:  # tm.jit.trace: from its graph
+        metadata = {**metadata, "signature": onnx_signature(module)}
+    return module, metadata
 
 
 def onnx_signature(module):

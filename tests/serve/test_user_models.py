@@ -1,6 +1,6 @@
-"""ONNX models in the repository (<model>/<version>/model.onnx, Triton's layout): a custom nn.Module exported
-here and a PyTorch export are served in JSON and binary with the answers of the model in process; broken
-files make only their own version unavailable."""
+"""A user's own models served: a custom nn.Module exported to ONNX (<model>/<version>/model.onnx, Triton's
+layout) or traced with tm.jit, and a PyTorch export, are served in JSON and binary with the answers of the
+model in process; broken files make only their own version unavailable."""
 
 import io
 import json
@@ -60,6 +60,7 @@ def onnx_repository(tmp_path_factory):
     write_onnx(root / "garbage" / "1", b"\x08\x07 this is not a protobuf message" * 4)
     write_onnx(root / "fixed_batch" / "1", our_export(Residual(), SAMPLES[:2], dynamic=False))
     write_model(root, "tiny", 1, 1.0)
+    tm.jit.trace(model, tm.tensor(SAMPLES[:2])).save(root / "traced" / "1")
     return root, in_process(model)
 
 
@@ -75,6 +76,16 @@ def test_a_custom_module_exported_to_onnx_is_served_in_json(onnx_repository, sta
     (output,) = json.loads(body)["outputs"]
     assert output["name"] == "scores" and output["shape"] == [3, 4]
     np.testing.assert_allclose(np.array(output["data"]).reshape(3, 4), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_the_same_module_traced_with_jit_is_served_from_its_json_graph(onnx_repository, start_server):
+    root, expected = onnx_repository
+    server = start_server(root)
+    metadata = json.loads(server.request("GET", "/v2/models/traced")[2])
+    assert metadata["inputs"] == [{"name": "input", "datatype": "FP32", "shape": [-1, 6]}]
+    status, _, body = server.request("POST", "/v2/models/traced/infer", infer_body(SAMPLES, "input"))
+    assert status == 200, body
+    np.testing.assert_allclose(np.array(json.loads(body)["outputs"][0]["data"]).reshape(3, 4), expected, 1e-5, 1e-6)
 
 
 def test_its_signature_comes_from_the_graph(onnx_repository, start_server):
