@@ -88,6 +88,18 @@ def test_the_same_module_traced_with_jit_is_served_from_its_json_graph(onnx_repo
     np.testing.assert_allclose(np.array(json.loads(body)["outputs"][0]["data"]).reshape(3, 4), expected, 1e-5, 1e-6)
 
 
+def test_a_keras_model_exported_to_onnx_is_served(tmp_path, start_server):
+    from tinygrad_maas import keras
+
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(5, activation="tanh"), keras.layers.Dense(2)])
+    (tmp_path / "keras_model" / "1").mkdir(parents=True)
+    model.export(tmp_path / "keras_model" / "1" / "model.onnx", verbose=False)
+    server = start_server(tmp_path)
+    status, _, body = server.request("POST", "/v2/models/keras_model/infer", infer_body(SAMPLES, "input"))
+    assert status == 200, body
+    np.testing.assert_allclose(np.array(json.loads(body)["outputs"][0]["data"]).reshape(3, 2), model.predict(SAMPLES))
+
+
 def test_its_signature_comes_from_the_graph(onnx_repository, start_server):
     server = start_server(onnx_repository[0])
     metadata = json.loads(server.request("GET", "/v2/models/custom")[2])

@@ -381,6 +381,56 @@ class Model(nn.Module):
         results = [np.concatenate(column) for column in zip(*parts)]
         return results if len(results) > 1 else results[0]
 
+    def export(self, filepath, format="onnx", verbose=None, input_signature=None, **kwargs):
+        """Write the model for serving elsewhere, as Keras 3's export(format="onnx"): an ONNX file with a
+        dynamic batch axis (and dynamic sequence lengths where the Input leaves them None), traced by
+        tm.onnx.export. Keras' other formats (TensorFlow SavedModel, OpenVINO) are not written here."""
+        from .. import onnx
+
+        if format != "onnx":
+            raise ValueError(f"{self.name}.export(): only format='onnx' is supported here, got {format!r}")
+        if input_signature is not None or kwargs:
+            raise ValueError(f"{self.name}.export(): input_signature and extra options are not supported")
+        specs = self._input_specs()
+        rng = np.random.default_rng(0)
+        examples = [
+            Tensor(
+                (np.arange(math.prod(shape)) % 2).reshape(shape).astype(dtype)
+                if np.dtype(dtype).kind in "iu"
+                else rng.standard_normal(shape).astype(dtype)
+            )
+            for _, shape, dtype, _ in specs
+        ]
+        names = [name for name, _, _, _ in specs]
+        dynamic = {name: {axis: f"{name}_{axis}" for axis in axes} for name, _, _, axes in specs}
+        outputs = self.output_names if self._graph is not None and self._multiple_outputs else ["output"]
+        outputs = _unique(outputs)
+        dynamic.update({name: {0: f"{name}_0"} for name in outputs})
+        onnx.export(self, tuple(examples), filepath, input_names=names, output_names=outputs, dynamic_axes=dynamic)
+        if verbose or verbose is None:
+            print(f"Saved artifact at '{filepath}'.")
+
+    def _input_specs(self):
+        """[(name, example shape, dtype, dynamic axes)] of the model's inputs (None dims become 3)."""
+        if self._graph is not None:
+            symbols = self._graph[0]
+            shapes = [x.shape for x in symbols]
+            names = _unique([x.name for x in symbols])
+        else:
+            self._build_for_training()
+            if self.input_shape is None:
+                raise ValueError(f"{self.name}.export(): the model does not know its input shape yet; build it first")
+            shapes, names = [(None,) + tuple(self.input_shape)], ["input"]
+        return [
+            (
+                name,
+                (2,) + tuple(3 if n is None else n for n in shape[1:]),
+                dtype,
+                [0] + [axis for axis, n in enumerate(shape) if axis and n is None],
+            )
+            for name, shape, dtype in zip(names, shapes, self._input_dtype_list())
+        ]
+
     def save(self, filepath):
         """Sequential models save whole (Sequential.save); a functional or subclassed Model not yet."""
         raise NotImplementedError(
@@ -574,6 +624,13 @@ def _array(values, name, dtype=None):
             raise TypeError(f"{name}: this model takes integer inputs (token ids), got fractional values")
         return array.astype(dtype)
     return array.astype(np.float32) if array.dtype == np.float64 else array
+
+
+def _unique(names):
+    """Names made distinct (Keras gives every Input the default name "input_layer")."""
+    if len(set(names)) == len(names) and all(names):
+        return list(names)
+    return [f"{name or 'tensor'}_{i}" for i, name in enumerate(names)]
 
 
 def _results(logs, return_dict):
