@@ -5,12 +5,35 @@ import doctest
 import re
 from pathlib import Path
 
+import pytest
+
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
 def test_the_backprop_tutorial_runs_as_written():
     result = doctest.testfile(str(DOCS / "tutorial_backprop.md"), module_relative=False, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_the_own_model_walkthrough_runs_as_written():
+    pytest.importorskip("onnx", reason="the walkthrough exports to ONNX: needs the onnx extra")
+    pytest.importorskip("starlette", reason="the walkthrough loads a model repository: needs the serve extra")
+    result = doctest.testfile(str(DOCS / "own_model.md"), module_relative=False, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
+
+
+def test_the_onnx_page_lists_exactly_the_ops_that_export_and_load():
+    from tinygrad_maas.onnx.export_ops import EMITTERS
+    from tinygrad_maas.onnx.runner import HANDLERS
+
+    page = (DOCS / "onnx.md").read_text()
+    export_table = page.split("## Ops that export")[1].split("## ")[0]
+    load_table = page.split("## ONNX operators that load")[1].split("## ")[0]
+    first_column = [row.split("|")[1] for row in export_table.splitlines() if row.startswith("| `")]
+    listed = {name for cell in first_column for name in re.findall(r"`([A-Za-z][A-Za-z0-9]*)`", cell)}
+    assert listed == {op.__name__ for op in EMITTERS}
+    second_column = [row.split("|")[2] for row in load_table.splitlines() if row.startswith("| ") and "`" in row]
+    assert {name for cell in second_column for name in re.findall(r"`([A-Za-z]+)`", cell)} == set(HANDLERS)
 
 
 def test_every_file_the_architecture_guide_names_exists():

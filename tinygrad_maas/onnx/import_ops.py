@@ -373,6 +373,7 @@ HANDLERS = {
     "GreaterOrEqual": _compare(np.greater_equal),
     "And": _compare(np.logical_and),
     "Or": _compare(np.logical_or),
+    "Xor": _compare(np.logical_xor),
     "Not": lambda node: _tensor(np.logical_not(node.inputs[0].array)),
     "Softmax": _softmax("softmax"),
     "LogSoftmax": _softmax("log_softmax"),
