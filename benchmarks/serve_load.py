@@ -1,5 +1,6 @@
 """A bounded load test of serving, loopback only: the LeNet digit model (example 5's architecture) served
-by tinygrad_maas with and without dynamic batching, and with access control and quotas on (a tokens file:
+by tinygrad_maas with and without dynamic batching, from architecture.json and from the same model exported
+to model.onnx (with the onnx extra), and with access control and quotas on (a tokens file:
 every request authenticated, its tenant's rate and in-flight quotas checked), and, when PyTorch and
 FastAPI are installed, the same model in PyTorch served by FastAPI + uvicorn (the baseline). Each
 configuration gets a fixed number of requests per concurrency level and a time limit; one JSON request =
@@ -182,6 +183,20 @@ def main(argv=None):
     )
     workdir = tempfile.mkdtemp(prefix="serve-load-")
     save_model(lenet, os.path.join(workdir, "repo", "lenet", "1"), metadata={"input_shape": [1, 32, 32]})
+    onnx_repository = os.path.join(workdir, "repo_onnx")
+    try:  # the same model and weights as an ONNX graph (Triton's layout), when the onnx extra is installed
+        os.makedirs(os.path.join(onnx_repository, "lenet", "1"))
+        tm.onnx.export(
+            lenet,
+            (tm.zeros(2, 1, 32, 32),),
+            os.path.join(onnx_repository, "lenet", "1", "model.onnx"),
+            input_names=["input"],
+            output_names=["output"],
+            dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
+        )
+    except ImportError:
+        onnx_repository = None
+        print("(the onnx extra is not installed: no ONNX server)")
     image = np.random.default_rng(0).random((1, 1, 32, 32)).astype(np.float32)
     body = json.dumps(
         {
@@ -229,6 +244,10 @@ def main(argv=None):
         + ["--max-batch-size", "32", "--tokens-file", os.path.join(workdir, "tokens.json")],
         "tinygrad_maas, no batching": ours + ["--max-batch-size", "1"],
     }
+    if onnx_repository:
+        from_onnx = [onnx_repository if part == os.path.join(workdir, "repo") else part for part in ours]
+        servers["tinygrad_maas, ONNX, batching"] = from_onnx + ["--max-batch-size", "32"]
+        servers["tinygrad_maas, ONNX, no batching"] = from_onnx + ["--max-batch-size", "1"]
     baseline = [sys.executable, "-m", "uvicorn", "baseline:app", "--app-dir", workdir, "--log-level", "warning"]
     environments = {name: {} for name in servers}
     try:
@@ -266,6 +285,15 @@ def main(argv=None):
     for (name, level), rounds in results.items():
         throughput, p50, p99 = np.median(np.array(rounds), axis=0)
         print(f"| {name} | {level} | {throughput:.0f} | {p50:.1f} | {p99:.1f} |")
+    for form in ("batching", "no batching"):  # the same model served from model.onnx and from architecture.json
+        pair = f"tinygrad_maas, ONNX, {form}", f"tinygrad_maas, {form}"
+        for level in LEVELS:
+            if (pair[0], level) in results and (pair[1], level) in results:
+                ratios = [o[1] / a[1] for o, a in zip(results[(pair[0], level)], results[(pair[1], level)])]
+                print(
+                    f"ONNX / architecture.json p50 latency, {form}, concurrency {level}, per round: "
+                    f"{', '.join(f'{r:.2f}' for r in ratios)} (median {np.median(ratios):.2f})"
+                )
     baseline_key = ("PyTorch + FastAPI", 32)
     if baseline_key in results:
         for name in servers:

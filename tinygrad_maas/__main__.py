@@ -181,6 +181,9 @@ def _demo(args):
     demo_main(steps=args.steps)
 
 
+MODEL_HELP = "a saved model's folder, an .onnx or .keras file, or a folder holding model.onnx or model.keras"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="tinygrad-maas", description="tinygrad_maas command line")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -197,12 +200,12 @@ def main(argv=None):
     )
     train.set_defaults(run=_train)
     predict = commands.add_parser("predict", help="run a saved model on samples from a .npy file")
-    predict.add_argument("model_dir", help="a saved model's folder, an .onnx file, or a folder holding model.onnx")
+    predict.add_argument("model_dir", help=MODEL_HELP)
     predict.add_argument("input", help="a .npy array: one sample, or a batch of samples")
     predict.set_defaults(run=_predict)
     commands.add_parser("recipes", help="list the built-in recipes").set_defaults(run=_recipes)
     export = commands.add_parser("export", help="copy a saved model into a model repository as a new version")
-    export.add_argument("model_dir", help="a saved model's folder, an .onnx file, or a folder holding model.onnx")
+    export.add_argument("model_dir", help=MODEL_HELP)
     export.add_argument("--repository", required=True, help="the model repository (a directory)")
     export.add_argument("--name", required=True, help="the model's name in the repository")
     export.add_argument("--version", type=_positive_int, default=None, help="default: one more than the latest")

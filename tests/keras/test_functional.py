@@ -145,9 +145,10 @@ def test_metric_objects_in_compile_and_on_their_own():
     assert metric.result() == 0.0
 
 
-def test_saving_a_functional_model_says_what_to_do_instead(tmp_path):
+def test_a_functional_model_saves_to_a_keras_file_and_says_so_for_other_paths(tmp_path):
     inputs = keras.Input(shape=(2,))
     model = keras.Model(inputs, layers.Dense(1)(inputs))
-    with pytest.raises(NotImplementedError, match="save_weights"):
+    with pytest.raises(ValueError, match="a path ending in .keras"):
         model.save(tmp_path / "model")
+    model.save(tmp_path / "model.keras")  # keras/test_keras_file.py: what comes back
     model.save_weights(tmp_path / "w.safetensors")

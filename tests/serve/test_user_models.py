@@ -100,6 +100,29 @@ def test_a_keras_model_exported_to_onnx_is_served(tmp_path, start_server):
     np.testing.assert_allclose(np.array(json.loads(body)["outputs"][0]["data"]).reshape(3, 2), model.predict(SAMPLES))
 
 
+def test_a_keras_file_is_exported_by_the_cli_and_served(tmp_path, start_server, capsys):
+    from tinygrad_maas import keras
+    from tinygrad_maas.__main__ import main
+
+    inputs = keras.Input((6,), name="features")
+    model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(keras.layers.Dense(5)(inputs)))
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.save(tmp_path / "classifier.keras")
+    assert (
+        main(["export", str(tmp_path / "classifier.keras"), "--repository", str(tmp_path / "repo"), "--name", "k"]) == 0
+    )
+    assert sorted(p.name for p in (tmp_path / "repo" / "k" / "1").iterdir()) == ["model.keras"]
+    np.save(tmp_path / "samples.npy", SAMPLES)
+    capsys.readouterr()
+    assert main(["predict", str(tmp_path / "classifier.keras"), str(tmp_path / "samples.npy")]) == 0
+    rows = [[float(v) for v in line.split()] for line in capsys.readouterr().out.splitlines()]
+    np.testing.assert_allclose(rows, model.predict(SAMPLES), rtol=1e-6)
+    server = start_server(tmp_path / "repo")
+    status, _, body = server.request("POST", "/v2/models/k/infer", infer_body(SAMPLES, "features"))
+    assert status == 200, body
+    np.testing.assert_allclose(np.array(json.loads(body)["outputs"][0]["data"]).reshape(3, 3), model.predict(SAMPLES))
+
+
 def test_its_signature_comes_from_the_graph(onnx_repository, start_server):
     server = start_server(onnx_repository[0])
     metadata = json.loads(server.request("GET", "/v2/models/custom")[2])

@@ -3,6 +3,7 @@
 import json
 import math
 import os
+import zipfile
 
 import numpy as np
 
@@ -15,7 +16,7 @@ from ..nn.architecture import register_architecture, save_model
 from ..progress import ProgressBar
 from ..serialization import load, read_header
 from ..tensor import Tensor
-from . import functional, training
+from . import functional, saving, training
 from .callbacks import History
 from .layers import LAYER_TYPES, InputLayer, Layer
 
@@ -104,6 +105,12 @@ class Model(nn.Module):
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None):
         if loss is None:
             raise ValueError("compile(): give a loss, e.g. loss='sparse_categorical_crossentropy'")
+        self._compile_arguments = {
+            "optimizer": optimizer,
+            "loss": loss,
+            "metrics": metrics,
+            "loss_weights": loss_weights,
+        }
         self.loss_name = loss if isinstance(loss, str) else getattr(loss, "name", getattr(loss, "__name__", "loss"))
         losses = loss if isinstance(loss, (list, tuple)) else [loss]
         self.loss_fns = [training.loss_function(each) for each in losses]
@@ -431,12 +438,27 @@ class Model(nn.Module):
             for name, shape, dtype in zip(names, shapes, self._input_dtype_list())
         ]
 
-    def save(self, filepath):
-        """Sequential models save whole (Sequential.save); a functional or subclassed Model not yet."""
-        raise NotImplementedError(
-            f"{self.name}: saving a functional or subclassed keras.Model is not supported yet; save its weights "
-            "with model.save_weights(path), rebuild the model in code and load_weights(path)"
+    def serving_metadata(self):
+        """The signature a server needs (servers take models of one input): each input's datatype and shape,
+        -1 for the batch and for any size the Input leaves open."""
+        if self._graph is None:
+            return {}
+        inputs = self._graph[0]
+        return _signature(
+            [(x.name, list(x.shape), "INT64" if np.dtype(x.dtype).kind in "iu" else "FP32") for x in inputs]
         )
+
+    def save(self, filepath):
+        """A functional model to a .keras file (one zip of JSON and safetensors, keras/saving.py), with its
+        compile state. A subclassed Model is code, not data: save its weights (save_weights)."""
+        if self._graph is None:
+            raise NotImplementedError(
+                f"{self.name}: a subclassed keras.Model is defined by its code, which is never saved; save its "
+                "weights with model.save_weights(path), rebuild the model in code and load_weights(path)"
+            )
+        if not str(filepath).endswith(".keras"):
+            raise ValueError(f"{self.name}.save(): give a path ending in .keras (one zip file), got {filepath!r}")
+        saving.save_model(self, filepath)
 
     def count_params(self):
         """Every weight, trainable or not (BatchNormalization's moving statistics count, as in Keras)."""
@@ -549,23 +571,21 @@ class Sequential(Model):
         return {"type": "keras.Sequential", **self.get_config()}
 
     def save(self, filepath):
-        """The saved-model format every model here uses (nn/architecture.py): a directory holding
-        architecture.json (layer types and arguments: no code) and weights.safetensors, with a signature
-        so that `tinygrad-maas predict`, `export` and `serve` take it as they take any saved model."""
-        metadata = {}
-        if self.input_shape is not None:
-            integer_input = type(self._layers[0]).__name__ == "Embedding"
-            metadata["signature"] = {
-                "inputs": [
-                    {
-                        "name": "input",
-                        "datatype": "INT64" if integer_input else "FP32",
-                        "shape": [-1] + list(self.input_shape),
-                    }
-                ],
-                "outputs": None,
-            }
-        save_model(self, filepath, metadata)
+        """To "m.keras": Keras 3's one zip file (keras/saving.py), compile state included. To any other path:
+        the saved-model directory every model here uses (nn/architecture.py), architecture.json (layer types
+        and arguments: no code) and weights.safetensors with a signature. `tinygrad-maas predict`, `export`
+        and `serve` take either."""
+        if str(filepath).endswith(".keras"):
+            saving.save_model(self, filepath)
+            return
+        save_model(self, filepath, self.serving_metadata())
+
+    def serving_metadata(self):
+        """The signature a server needs: the input's datatype and shape (the batch first, as -1)."""
+        if self.input_shape is None:
+            return {}
+        integer_input = type(self._layers[0]).__name__ == "Embedding"
+        return _signature([("input", [None] + list(self.input_shape), "INT64" if integer_input else "FP32")])
 
 
 def from_config(architecture):
@@ -585,9 +605,12 @@ def from_config(architecture):
 register_architecture("keras.Sequential", from_config)
 
 
-def load_model(filepath):
-    """A model saved by Sequential.save (the saved-model format of nn/architecture.py; a directory with the
-    config.json of earlier versions is still read)."""
+def load_model(filepath, compile=True):
+    """A model saved by save(): a .keras zip (compiled as it was saved, keras/saving.py), or a saved-model
+    directory of a Sequential (nn/architecture.py; a directory with the config.json of earlier versions is
+    still read)."""
+    if str(filepath).endswith(".keras") or (os.path.isfile(filepath) and zipfile.is_zipfile(filepath)):
+        return saving.load_model(filepath, compile=compile)
     if os.path.exists(os.path.join(filepath, "architecture.json")) or not os.path.exists(
         os.path.join(filepath, "config.json")
     ):
@@ -624,6 +647,11 @@ def _array(values, name, dtype=None):
             raise TypeError(f"{name}: this model takes integer inputs (token ids), got fractional values")
         return array.astype(dtype)
     return array.astype(np.float32) if array.dtype == np.float64 else array
+
+
+def _signature(inputs):
+    specs = [{"name": n, "datatype": d, "shape": [-1 if k is None else k for k in shape]} for n, shape, d in inputs]
+    return {"signature": {"inputs": specs, "outputs": None}}
 
 
 def _unique(names):

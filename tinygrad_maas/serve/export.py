@@ -1,5 +1,6 @@
-"""`tinygrad-maas export`: copy a saved model (or an .onnx file) into a model repository as a new version,
-atomically. An ONNX model becomes <version>/model.onnx, Triton's layout.
+"""`tinygrad-maas export`: copy a saved model (or an .onnx or .keras file) into a model repository as a new
+version, atomically. An ONNX model becomes <version>/model.onnx (Triton's layout), a Keras file
+<version>/model.keras.
 
 The files are copied into a staging folder beside the versions (<model>/.export-<pid>-<random>, which the
 server ignores) and the folder is renamed to its version number in one step, so a server polling the
@@ -14,7 +15,7 @@ import re
 import secrets
 import shutil
 
-from .model_files import ONNX_FILE, SAVED_FILES, is_onnx, onnx_path, read_model
+from .model_files import KERAS_FILE, ONNX_FILE, SAVED_FILES, read_model, single_file
 from .repository import VERSION, check_name
 from .settings import ServerSettings
 
@@ -49,8 +50,9 @@ def export(model_dir, repository, name, version=None):
     exported: it is read, and its signature checked, first."""
     settings = ServerSettings()
     read_model(model_dir, settings.max_architecture_bytes, settings.memory_budget_bytes)
-    if is_onnx(model_dir):
-        copies = [(onnx_path(model_dir), ONNX_FILE)]
+    kind, file = single_file(model_dir)
+    if kind:
+        copies = [(file, KERAS_FILE if kind == "keras" else ONNX_FILE)]
     else:
         copies = [(os.path.join(model_dir, file), file) for file in SAVED_FILES]
     name = check_name(name)

@@ -2,12 +2,13 @@
 
     <version>/architecture.json + weights.safetensors     a model saved here (nn/architecture.py)
     <version>/model.onnx                                  an ONNX graph (Triton's layout): ours, PyTorch's, ...
+    <version>/model.keras                                 a Keras model's .keras zip (keras/saving.py)
 
 A traced graph (tm.jit.trace) is a saved model of the first form whose architecture is the graph.
 
 An ONNX model's (and a traced graph's) signature comes from its graph: its one input and one output, with
 -1 for every dimension the graph leaves dynamic. The first dimension must be dynamic, because the server
-merges requests into batches along it. Both forms are data: JSON, safetensors and ONNX are read, nothing is executed.
+merges requests into batches along it. Every form is data: JSON, safetensors and ONNX are read, nothing is executed.
 """
 
 import os
@@ -15,29 +16,32 @@ import os
 from .protocol import datatype_of
 
 ONNX_FILE = "model.onnx"
+KERAS_FILE = "model.keras"
 SAVED_FILES = ("architecture.json", "weights.safetensors")
 
 
-def is_onnx(path):
-    """True for an .onnx file or a folder holding model.onnx."""
-    return str(path).endswith(".onnx") or os.path.isfile(os.path.join(path, ONNX_FILE))
-
-
-def onnx_path(path):
-    return path if str(path).endswith(".onnx") else os.path.join(path, ONNX_FILE)
+def single_file(path):
+    """(kind, file) for a model that is one file: an .onnx or .keras file, or a folder holding model.onnx or
+    model.keras; (None, None) for a saved-model folder."""
+    for kind, name in (("onnx", ONNX_FILE), ("keras", KERAS_FILE)):
+        if str(path).endswith("." + kind):
+            return kind, os.fspath(path)
+        if os.path.isfile(os.path.join(path, name)):
+            return kind, os.path.join(path, name)
+    return None, None
 
 
 def files_of(folder):
     """The files that make up the model in `folder` (what a reload watches)."""
-    if is_onnx(folder):
-        return [os.path.join(folder, ONNX_FILE)]
-    return [os.path.join(folder, name) for name in SAVED_FILES]
+    _, file = single_file(folder)
+    return [file] if file else [os.path.join(folder, name) for name in SAVED_FILES]
 
 
 def weight_bytes(folder, max_architecture_bytes):
     """The memory a model's weights will take, known before they are read."""
-    if is_onnx(folder):
-        return os.path.getsize(onnx_path(folder))  # the initializers are nearly the whole file
+    _, file = single_file(folder)
+    if file:
+        return os.path.getsize(file)  # the weights are nearly the whole file
     import math
 
     from ..nn.architecture import read_saved_model
@@ -49,12 +53,19 @@ def weight_bytes(folder, max_architecture_bytes):
 def read_model(path, max_architecture_bytes, max_onnx_bytes):
     """(module in eval mode, metadata) of the model at `path` (a saved-model folder, a folder holding
     model.onnx, or an .onnx file)."""
-    if is_onnx(path):
+    kind, file = single_file(path)
+    if kind == "onnx":
         from .. import onnx
 
-        module = onnx.load(onnx_path(path), max_bytes=max_onnx_bytes)
+        module = onnx.load(file, max_bytes=max_onnx_bytes)
         return module.eval(), {"signature": onnx_signature(module)}
-    from .. import keras  # noqa: F401 - registers keras.Sequential: keras models are saved models too
+    from .. import keras  # registers keras.Sequential: keras models are saved models too
+
+    if kind == "keras":
+        if os.path.getsize(file) > max_onnx_bytes:
+            raise ValueError(f"{file} is {os.path.getsize(file)} bytes, over the limit of {max_onnx_bytes}")
+        module = keras.models.load_model(file, compile=False)  # serving needs no optimizer
+        return module.eval(), module.serving_metadata()
     from ..nn.architecture import load_model
     from ..onnx import GraphModule
 
