@@ -66,11 +66,56 @@ LAYERS = {
     "lstm_two_layers": (lambda: nn.LSTM(4, 5, num_layers=2), lambda n: images(6, n, 4), 1),
     "rnn": (lambda: nn.RNN(4, 5, batch_first=True), lambda n: images(n, 6, 4)),
     "multihead_attention": (lambda: SelfAttention(), lambda n: images(n, 5, 8)),
+    "conv_transpose2d": (
+        lambda: nn.ConvTranspose2d(3, 4, 3, stride=2, padding=1, output_padding=1),
+        lambda n: images(n, 3, 5, 5),
+    ),
+    "upsample_nearest": (lambda: nn.Upsample(scale_factor=2), lambda n: images(n, 2, 3, 3)),
+    "upsample_bilinear": (lambda: nn.Upsample(scale_factor=2, mode="bilinear"), lambda n: images(n, 2, 3, 3)),
+    "max_pool1d": (lambda: nn.MaxPool1d(2), lambda n: images(n, 2, 8)),
+    "dropout2d_in_eval": (lambda: nn.Dropout2d(), lambda n: images(n, 2, 3, 3)),
+    "unflatten": (lambda: nn.Unflatten(1, (2, 3)), lambda n: images(n, 6)),
+    "rnn_cell": (lambda: FirstOutput(nn.RNNCell(4, 5)), lambda n: images(n, 4)),
+    "gru_cell": (lambda: FirstOutput(nn.GRUCell(4, 5)), lambda n: images(n, 4)),
+    "lstm_cell": (lambda: FirstOutput(nn.LSTMCell(4, 5)), lambda n: images(n, 4)),
+    "transformer_decoder_layer": (lambda: SelfDecoder(), lambda n: images(n, 5, 8)),
+    "transformer": (lambda: CausalTransformer(), lambda n: images(n, 5, 8)),
     "transformer_encoder_layer": (
         lambda: nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, batch_first=True),
         lambda n: images(n, 5, 8),
     ),
 }
+
+
+class FirstOutput(nn.Module):
+    """A cell's new state (an LSTMCell's h), from a zero state the cell makes for the batch it is given."""
+
+    def __init__(self, cell):
+        super().__init__()
+        self.cell = cell
+
+    def forward(self, x):
+        out = self.cell(x)
+        return out[0] if isinstance(out, tuple) else out
+
+
+class SelfDecoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer = nn.TransformerDecoderLayer(8, 2, dim_feedforward=16, dropout=0.0, batch_first=True)
+
+    def forward(self, x):
+        return self.layer(x, x)
+
+
+class CausalTransformer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.transformer = nn.Transformer(8, 2, 1, 1, 16, dropout=0.0, batch_first=True)
+
+    def forward(self, x):
+        mask = nn.Transformer.generate_square_subsequent_mask(x.shape[1])
+        return self.transformer(x, x, tgt_mask=mask)
 
 
 class SelfAttention(nn.Module):

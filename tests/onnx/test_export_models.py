@@ -159,15 +159,24 @@ def test_a_boolean_mask_index_is_refused_with_the_reason():
         exported(Positive(), floats(2, 5))
 
 
-def test_a_size_fixed_at_trace_time_is_warned_about():
-    """torch.zeros(3, ...) with the traced batch size written as a number cannot follow a dynamic batch."""
+def test_a_size_fixed_at_trace_time_is_an_error_naming_the_axes():
+    """Zeros made from x.shape[0], a Python number at trace time, cannot follow a dynamic batch."""
 
     class FixedBatch(nn.Module):
         def forward(self, x):
+            return x + tm.ones(x.shape[0], 4)
+
+    with pytest.raises(ValueError, match=r"does not follow its dynamic axes \{'input'"):
+        exported(FixedBatch(), floats(3, 4), dynamic_axes={"input": [0]})
+
+
+def test_dynamic_axes_a_model_cannot_take_are_warned_about_not_checked():
+    class FixedSize(nn.Module):
+        def forward(self, x):
             return x + tm.ones(3, 4)
 
-    with pytest.warns(UserWarning, match="dynamic axes grown"):
-        exported(FixedBatch(), floats(3, 4), dynamic_axes={"input": [0]})
+    with pytest.warns(UserWarning, match="the model itself does not run"):
+        exported(FixedSize(), floats(3, 4), dynamic_axes={"input": [0]})
 
 
 def test_bad_arguments_are_clear_errors():

@@ -80,7 +80,7 @@ class RNNCell(_CellBase):
 
     def forward(self, input, hx=None):
         x, unbatched = self._step_input(input)
-        h = self._state(hx, x.shape[1], x.dtype, unbatched)
+        h = None if hx is None else self._state(hx, x.shape[1], x.dtype, unbatched)  # None: from zeros
         h = rnn_sequence(x, h, *self._weights(), nonlinearity=self.nonlinearity)[0]
         return h.squeeze(0) if unbatched else h
 

@@ -176,12 +176,25 @@ def _reshape(g, args, out):
     target = list(out.shape)
     if 0 in target:
         return g.node("Reshape", [g.value(x), g.ints(target)], allowzero=1)
+    if g.dynamic and [n for n in x.shape if n != 1] == [n for n in target if n != 1]:
+        return _squeeze_unsqueeze(g, g.value(x), x.shape, target)  # only 1s move: every other size follows
     if g.dynamic:
         copied = 0
         while copied < min(x.ndim, out.ndim) and out.shape[copied] == x.shape[copied]:
             copied += 1
         target = [0] * copied + ([-1] if copied < out.ndim else []) + target[copied + 1 :]
     return g.node("Reshape", [g.value(x), g.ints(target)])
+
+
+def _squeeze_unsqueeze(g, name, shape, target):
+    """A reshape that only drops and adds dims of size 1, as Squeeze then Unsqueeze (PyTorch's form)."""
+    ones = [i for i, n in enumerate(shape) if n == 1]
+    if ones:
+        name = g.node("Squeeze", [name, g.ints(ones, "axes")])
+    new_ones = [i for i, n in enumerate(target) if n == 1]
+    if new_ones:
+        name = g.node("Unsqueeze", [name, g.ints(new_ones, "axes")])
+    return name if ones or new_ones else g.node("Identity", [name])
 
 
 def _permute(g, args, out):
