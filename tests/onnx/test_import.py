@@ -89,10 +89,47 @@ def torch_models():
         "lstm": (TwoLayerLSTM(), [floats(6, 2, 4)]),
         "multihead_attention": (SelfAttention(), [floats(2, 5, 8)]),
         "gelu_layernorm": (tnn.Sequential(tnn.Linear(4, 6), tnn.GELU(), tnn.LayerNorm(6)), [floats(3, 4)]),
+        "conv1d": (tnn.Conv1d(3, 4, 3, padding=1, stride=2), [floats(2, 3, 9)]),
+        "conv_transpose2d": (tnn.ConvTranspose2d(3, 4, 3, stride=2, padding=1, output_padding=1), [floats(2, 3, 5, 5)]),
+        "upsample_nearest": (tnn.Upsample(scale_factor=2), [floats(2, 2, 3, 3)]),
+        "upsample_bilinear": (tnn.Upsample(scale_factor=2, mode="bilinear"), [floats(2, 2, 3, 3)]),
+        "adaptive_avg_pool2d": (tnn.AdaptiveAvgPool2d(2), [floats(2, 3, 4, 4)]),
+        "avg_pool2d": (tnn.AvgPool2d(3, 2, padding=1), [floats(2, 3, 7, 7)]),
+        "max_pool1d": (tnn.MaxPool1d(2), [floats(2, 3, 8)]),
+        "group_norm": (tnn.GroupNorm(2, 4), [floats(2, 4, 3, 3)]),
+        "activations": (
+            tnn.Sequential(tnn.Linear(4, 4), tnn.LeakyReLU(0.1), tnn.ELU(), tnn.SiLU(), tnn.Softplus(), tnn.Hardtanh()),
+            [floats(3, 4)],
+        ),
+        "flatten_dropout_log_softmax": (
+            tnn.Sequential(tnn.Flatten(), tnn.Dropout(0.3), tnn.Linear(12, 2), tnn.LogSoftmax(-1)),
+            [floats(3, 3, 4)],
+        ),
     }
 
 
-@pytest.mark.parametrize("name", ["mlp", "lenet", "gru", "lstm", "multihead_attention", "gelu_layernorm"])
+PYTORCH_MODELS = [
+    "mlp",
+    "lenet",
+    "gru",
+    "lstm",
+    "multihead_attention",
+    "gelu_layernorm",
+    "conv1d",
+    "conv_transpose2d",
+    "upsample_nearest",
+    "upsample_bilinear",
+    "adaptive_avg_pool2d",
+    "avg_pool2d",
+    "max_pool1d",
+    "group_norm",
+    "activations",
+    "flatten_dropout_log_softmax",
+]
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")  # PyTorch's exporter's own
+@pytest.mark.parametrize("name", PYTORCH_MODELS)
 def test_pytorch_export_runs_here_with_pytorchs_outputs(name):
     model, inputs = torch_models()[name]
     imported = tm.onnx.load(torch_export(model, *inputs))

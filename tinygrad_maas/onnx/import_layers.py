@@ -1,4 +1,5 @@
-"""ONNX layer operators run with our layers' functional forms: Gemm, Conv, pools, normalisation, GRU, LSTM.
+"""ONNX layer operators run with our layers' functional forms: Gemm, Conv, ConvTranspose, pools, Resize,
+normalisation, GRU, LSTM.
 
 Weights in PyTorch's gate order are cut from ONNX's with tensor slicing and concatenation, so gradients
 reach the graph's own initializers (an imported model fine-tunes).
@@ -60,29 +61,106 @@ def _conv(node):
 
 
 def _pool_arguments(node):
-    kernel = node.attr("kernel_shape")
+    """(kernel, stride, padding, dilation, ceil_mode) as 2-D pairs; a 1-D pool is a 2-D one of height 1."""
+    kernel = list(node.attr("kernel_shape"))
     spatial = len(kernel)
-    if spatial != 2:
-        node.fail(f"only 2-D pooling is supported, got kernel_shape {kernel}")
+    if spatial not in (1, 2):
+        node.fail(f"only 1-D and 2-D pooling is supported, got kernel_shape {kernel}")
     begins, ends = _symmetric_pads(node, spatial)
     if begins != ends:
         node.fail(f"asymmetric pads {node.attr('pads')} are not supported in pooling")
-    stride = tuple(node.attr("strides") or [1] * spatial)
-    return tuple(kernel), stride, tuple(begins), bool(node.attr("ceil_mode", 0))
+    stride, dilation = list(node.attr("strides") or [1] * spatial), list(node.attr("dilations") or [1] * spatial)
+    lead = [1] * (2 - spatial)
+    pairs = [tuple(lead + v) for v in (kernel, stride, dilation)] + [tuple([0] * (2 - spatial) + list(begins))]
+    kernel, stride, dilation, padding = pairs
+    return kernel, stride, padding, dilation, bool(node.attr("ceil_mode", 0))
+
+
+def _as_2d(node, pool):
+    """Run a 2-D pool, on a 1-D input given a height of 1."""
+    x = node.input(0)
+    one_d = x.ndim == 3
+    out = pool(x.unsqueeze(2) if one_d else x, *_pool_arguments(node))
+    return out.squeeze(2) if one_d else out
 
 
 def _max_pool(node):
     if node.outputs > 1:
         node.fail("the Indices output of MaxPool is not supported")
-    kernel, stride, padding, ceil_mode = _pool_arguments(node)
-    dilation = tuple(node.attr("dilations") or [1, 1])
-    return F.max_pool2d(node.input(0), kernel, stride, padding, dilation=dilation, ceil_mode=ceil_mode)
+    pool = lambda x, kernel, stride, padding, dilation, ceil_mode: F.max_pool2d(
+        x, kernel, stride, padding, dilation=dilation, ceil_mode=ceil_mode
+    )
+    return _as_2d(node, pool)
 
 
 def _average_pool(node):
-    kernel, stride, padding, ceil_mode = _pool_arguments(node)
     include = bool(node.attr("count_include_pad", 0))
-    return F.avg_pool2d(node.input(0), kernel, stride, padding, ceil_mode=ceil_mode, count_include_pad=include)
+
+    def pool(x, kernel, stride, padding, dilation, ceil_mode):
+        if dilation != (1, 1):
+            node.fail("dilated average pooling is not supported")
+        return F.avg_pool2d(x, kernel, stride, padding, ceil_mode=ceil_mode, count_include_pad=include)
+
+    return _as_2d(node, pool)
+
+
+def _conv_transpose(node):
+    x, weight, bias = node.input(0), node.input(1), node.input(2)
+    if weight.ndim != 4:
+        node.fail(f"only 2-D transposed convolutions are supported, got a weight of shape {weight.shape}")
+    if node.attr("output_shape") is not None:
+        node.fail("output_shape is not supported: give pads and output_padding")
+    begins, ends = _symmetric_pads(node, 2)
+    if begins != ends:
+        node.fail(f"asymmetric pads {node.attr('pads')} are not supported in ConvTranspose")
+    return F.conv_transpose2d(
+        x,
+        weight,
+        bias,
+        stride=tuple(node.attr("strides") or [1, 1]),
+        padding=tuple(begins),
+        output_padding=tuple(node.attr("output_padding") or [0, 0]),
+        groups=node.attr("group", 1),
+        dilation=tuple(node.attr("dilations") or [1, 1]),
+    )
+
+
+def _instance_normalization(node):
+    """y = scale (x - mean) / sqrt(var + eps) + B over each (sample, channel)'s positions (biased var)."""
+    x, scale, bias = node.inputs[:3]
+    axes = tuple(range(2, x.ndim))
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    mean, var = x.mean(axes, keepdim=True), x.var(axes, keepdim=True, correction=0)
+    normalised = (x - mean) / (var + node.attr("epsilon", 1e-5)).sqrt()
+    return normalised * scale.reshape(shape) + bias.reshape(shape)
+
+
+# Resize's (mode, coordinate_transformation_mode) -> F.interpolate's mode and align_corners, for the
+# forms PyTorch's exporter writes for nn.Upsample / F.interpolate.
+_RESIZE = {
+    ("nearest", "asymmetric"): ("nearest", None),
+    ("linear", "half_pixel"): ("linear", False),
+    ("linear", "pytorch_half_pixel"): ("linear", False),
+    ("linear", "align_corners"): ("linear", True),
+}
+
+
+def _resize(node):
+    x = node.input(0)
+    mode = _text(node.attr("mode"), "nearest")
+    transform = _text(node.attr("coordinate_transformation_mode"), "half_pixel")
+    if (mode, transform) not in _RESIZE or (mode == "nearest" and _text(node.attr("nearest_mode"), "") != "floor"):
+        node.fail(f"mode {mode!r} with coordinate_transformation_mode {transform!r} is not supported")
+    kind, align_corners = _RESIZE[(mode, transform)]
+    if kind == "linear":
+        kind = {3: "linear", 4: "bilinear"}.get(x.ndim, "linear")
+    scales, sizes = node.input(2), node.input(3)
+    if sizes is not None and sizes.numel():
+        return F.interpolate(x, size=node.ints(3)[2:], mode=kind, align_corners=align_corners)
+    factors = [float(v) for v in scales.array.reshape(-1)]
+    if factors[:2] != [1.0, 1.0]:
+        node.fail(f"only the spatial dims can be resized, got scales {factors}")
+    return F.interpolate(x, scale_factor=tuple(factors[2:]), mode=kind, align_corners=align_corners)
 
 
 def _global_average_pool(node):
@@ -171,6 +249,9 @@ LAYER_HANDLERS = {
     "MaxPool": _max_pool,
     "AveragePool": _average_pool,
     "GlobalAveragePool": _global_average_pool,
+    "ConvTranspose": _conv_transpose,
+    "InstanceNormalization": _instance_normalization,
+    "Resize": _resize,
     "BatchNormalization": _batch_normalization,
     "LayerNormalization": _layer_normalization,
     "GRU": _gru,
