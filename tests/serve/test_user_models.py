@@ -59,9 +59,42 @@ def onnx_repository(tmp_path_factory):
     write_onnx(root / "custom" / "1", our_export(model, SAMPLES[:2]))
     write_onnx(root / "garbage" / "1", b"\x08\x07 this is not a protobuf message" * 4)
     write_onnx(root / "fixed_batch" / "1", our_export(Residual(), SAMPLES[:2], dynamic=False))
+    write_onnx(root / "unsupported" / "1", graph_with_node("NonMaxSuppression"))
+    write_onnx(root / "escaping" / "1", graph_with_external_data("../../../secret.bin"))
     write_model(root, "tiny", 1, 1.0)
     tm.jit.trace(model, tm.tensor(SAMPLES[:2])).save(root / "traced" / "1")
     return root, in_process(model)
+
+
+def graph_with_node(op_type):
+    import onnx
+
+    h = onnx.helper
+    graph = h.make_graph(
+        [h.make_node(op_type, ["x"], ["y"], name="the_node")],
+        "g",
+        [h.make_tensor_value_info("x", onnx.TensorProto.FLOAT, ["n", 6])],
+        [h.make_tensor_value_info("y", onnx.TensorProto.FLOAT, ["n", 6])],
+    )
+    return h.make_model(graph, opset_imports=[h.make_opsetid("", 18)]).SerializeToString()
+
+
+def graph_with_external_data(location):
+    import onnx
+
+    h = onnx.helper
+    weight = onnx.TensorProto(name="w", data_type=onnx.TensorProto.FLOAT, dims=[6, 6])
+    weight.data_location = onnx.TensorProto.EXTERNAL
+    entry = weight.external_data.add()
+    entry.key, entry.value = "location", location
+    graph = h.make_graph(
+        [h.make_node("MatMul", ["x", "w"], ["y"])],
+        "g",
+        [h.make_tensor_value_info("x", onnx.TensorProto.FLOAT, ["n", 6])],
+        [h.make_tensor_value_info("y", onnx.TensorProto.FLOAT, ["n", 6])],
+        initializer=[weight],
+    )
+    return h.make_model(graph, opset_imports=[h.make_opsetid("", 18)]).SerializeToString()
 
 
 def infer_body(data, name="features"):
@@ -98,6 +131,14 @@ def test_a_keras_model_exported_to_onnx_is_served(tmp_path, start_server):
     status, _, body = server.request("POST", "/v2/models/keras_model/infer", infer_body(SAMPLES, "input"))
     assert status == 200, body
     np.testing.assert_allclose(np.array(json.loads(body)["outputs"][0]["data"]).reshape(3, 2), model.predict(SAMPLES))
+    httpclient = pytest.importorskip("tritonclient.http", reason='needs pip install "tritonclient[http]"')
+    client = httpclient.InferenceServerClient(url=f"127.0.0.1:{server.port}")
+    tensor = httpclient.InferInput("input", list(SAMPLES.shape), "FP32")
+    tensor.set_data_from_numpy(SAMPLES, binary_data=True)
+    result = client.infer(
+        "keras_model", [tensor], outputs=[httpclient.InferRequestedOutput("output", binary_data=True)]
+    )
+    np.testing.assert_allclose(result.as_numpy("output"), model.predict(SAMPLES), rtol=1e-6)
 
 
 def test_a_keras_file_is_exported_by_the_cli_and_served(tmp_path, start_server, capsys):
@@ -146,6 +187,8 @@ def test_broken_onnx_files_are_unavailable_with_the_reason_and_the_rest_serves(o
     states = {m["name"]: m for m in json.loads(server.request("POST", "/v2/repository/index")[2])}
     assert states["garbage"]["state"] == "UNAVAILABLE" and "not an ONNX model" in states["garbage"]["reason"]
     assert states["fixed_batch"]["state"] == "UNAVAILABLE" and "fixed batch size 2" in states["fixed_batch"]["reason"]
+    assert "node 'the_node' uses the operator NonMaxSuppression" in states["unsupported"]["reason"]
+    assert "outside the model's folder" in states["escaping"]["reason"]
     assert states["custom"]["state"] == "READY" and states["tiny"]["state"] == "READY"
     status, _, _ = server.request("POST", "/v2/models/tiny/infer", infer_body(np.ones((1, 2, 2), np.float32), "input"))
     assert status == 200

@@ -14,7 +14,8 @@ from ..serialization import atomic_write
 from .proto import MAX_TENSOR_BYTES, from_proto, to_proto
 from .requirement import onnx_package
 from .runner import GraphModule
-from .tracer import DEFAULT_OPSET, trace_graph, verify
+from .tracer import DEFAULT_OPSET, trace_graph
+from .tracer import verify as verify_graph
 
 
 def export(
@@ -29,13 +30,22 @@ def export(
     do_constant_folding=True,
     export_params=True,
     verbose=False,
+    keep_initializers_as_inputs=False,
+    dynamo=None,
+    external_data=True,
+    optimize=True,
+    verify=True,
     **unsupported,
 ):
     """Trace `model(*args)` and write it to `f` (a path or a binary file object). Returns the ModelProto.
 
     dynamic_axes maps an input or output name to {axis: "name"} (or a list of axes), as PyTorch's. The
-    opset is 18 unless opset_version says otherwise (17 or newer). do_constant_folding is accepted and has
-    nothing to do: values that do not depend on the inputs are already constants in a trace."""
+    opset is 18 unless opset_version says otherwise (17 or newer). Accepted for PyTorch's signature, with
+    nothing to choose here: do_constant_folding and optimize (values that do not depend on the inputs are
+    constants in a trace already), dynamo (there is one tracer), verify (the graph is always verified),
+    external_data (the weights are written inside the file)."""
+    if keep_initializers_as_inputs:
+        raise ValueError("tm.onnx.export(keep_initializers_as_inputs=True) is not supported")
     onnx = onnx_package()
     if unsupported:
         raise TypeError(f"tm.onnx.export(): unsupported arguments {sorted(unsupported)}")
@@ -52,7 +62,7 @@ def export(
     written = onnx.ModelProto.FromString(data)  # verify what a reader of the file will see
     graph_module = GraphModule(from_proto(onnx, written, None, MAX_TENSOR_BYTES, "the export"), "the export")
     graph_module.dynamic_axes = graph.dynamic_axes
-    verify(graph_module, model, graph, examples, outputs, "onnx.export")
+    verify_graph(graph_module, model, graph, examples, outputs, "onnx.export")
     if verbose:
         print(onnx.helper.printable_graph(proto.graph))
     if isinstance(f, (str, os.PathLike)):
