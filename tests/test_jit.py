@@ -73,6 +73,23 @@ def test_saved_as_json_and_safetensors_and_loaded_without_the_class(tmp_path):
     np.testing.assert_allclose(np.load(tmp_path / "y.npy"), outputs(model, x), rtol=1e-6, atol=1e-7)
 
 
+def test_the_command_line_predicts_with_a_traced_model(tmp_path):
+    """A fresh `tinygrad-maas predict`: the saved graph's architecture type is found without importing tm.jit
+    first."""
+    model = trained_gated()
+    tm.jit.trace(model, floats(4, 5)).save(tmp_path / "gated")
+    x = floats(3, 5)
+    np.save(tmp_path / "x.npy", x.numpy())
+    result = subprocess.run(
+        [sys.executable, "-m", "tinygrad_maas", "predict", str(tmp_path / "gated"), str(tmp_path / "x.npy")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rows = [[float(v) for v in line.split()] for line in result.stdout.splitlines()]
+    np.testing.assert_allclose(rows, outputs(model, x), rtol=1e-6, atol=1e-7)
+
+
 def test_the_traced_module_trains_with_the_originals_gradients():
     model = trained_gated()
     traced = tm.jit.trace(model, floats(4, 5))

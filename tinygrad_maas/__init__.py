@@ -41,18 +41,7 @@ from . import memory as _memory
 from .tensor import MinMaxResult, Tensor, cat, matmul, stack, where  # first: the rest imports Tensor
 
 # isort: split
-from . import (
-    autograd,
-    backend,
-    data,
-    jit,  # after nn and onnx: registers traced graphs as saved models
-    nn,
-    onnx,
-    ops,
-    optim,
-    plotting,
-    utils,
-)
+from . import autograd, backend, data, nn, ops, optim, plotting, utils
 from . import profiler as _profiler
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd.grad_mode import inference_mode
@@ -135,3 +124,12 @@ def bincount(input, weights=None, minlength=0):
     counts = _np.bincount(values, weights=weights, minlength=minlength)
     dtype = int64 if weights is None else (weights.dtype if weights.dtype.kind == "f" else float64)
     return tensor(counts, dtype=dtype)
+
+
+def __getattr__(name):
+    """tm.onnx and tm.jit load on first use (PEP 562): most programs never export, and import stays fast."""
+    if name in ("onnx", "jit"):
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -183,6 +183,10 @@ def register_architecture(type_name, build, shapes=None):
 
 def _architecture_functions(architecture):
     kind = architecture.get("type") if isinstance(architecture, dict) else None
+    if kind == "tinygrad_maas.graph" and kind not in ARCHITECTURES:  # tm.jit registers it when it loads
+        import importlib
+
+        importlib.import_module("tinygrad_maas.jit")
     if kind in ARCHITECTURES:
         return ARCHITECTURES[kind]
     if isinstance(kind, str) and kind.startswith("keras."):
