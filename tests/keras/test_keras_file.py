@@ -98,6 +98,14 @@ def test_files_that_are_not_ours_are_refused_by_name(tmp_path):
         keras.models.load_model(tmp_path / "real_keras.keras")
 
 
+def test_a_config_over_its_size_limit_is_refused_before_it_is_read(tmp_path):
+    with zipfile.ZipFile(tmp_path / "big.keras", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("config.json", " " * (2 * 1024 * 1024))  # compresses to almost nothing
+        archive.writestr("model.weights.safetensors", b"")
+    with pytest.raises(ValueError, match="config.json is 2097152 bytes, over the limit"):
+        keras.models.load_model(tmp_path / "big.keras")
+
+
 def test_a_layer_type_outside_the_table_is_refused(tmp_path):
     model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(1)])
     model.save(tmp_path / "m.keras")
