@@ -127,8 +127,9 @@ def bincount(input, weights=None, minlength=0):
 
 
 def __getattr__(name):
-    """tm.onnx and tm.jit load on first use (PEP 562): most programs never export, and import stays fast."""
-    if name in ("onnx", "jit"):
+    """tm.onnx, tm.jit and tm.distributed load on first use (PEP 562): most programs never export or run
+    on several processes, and import stays fast."""
+    if name in ("onnx", "jit", "distributed"):
         import importlib
 
         return importlib.import_module(f"{__name__}.{name}")

@@ -6,6 +6,7 @@ from .dataloader import DataLoader, default_collate  # noqa: F401
 from .dataset import ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split  # noqa: F401
 from .sampler import (  # noqa: F401
     BatchSampler,
+    DistributedSampler,
     RandomSampler,
     Sampler,
     SequentialSampler,

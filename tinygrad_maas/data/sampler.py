@@ -114,3 +114,51 @@ class BatchSampler(Sampler):
     def __len__(self):
         count = len(self.sampler)
         return count // self.batch_size if self.drop_last else -(-count // self.batch_size)
+
+
+class DistributedSampler(Sampler):
+    """Rank `rank`'s share of the dataset when `num_replicas` processes train on it together, as PyTorch's.
+
+    Every rank draws the same permutation (from seed + epoch: call set_epoch(epoch) before each epoch for a
+    new order), pads it by repeating its start until it divides evenly (or, with drop_last, cuts the tail),
+    and takes every num_replicas-th index from position rank. So the shards are disjoint and together cover
+    the dataset once (plus at most num_replicas - 1 repeats). Rank and world size default to the
+    process group's (tinygrad_maas.distributed). The permutation is NumPy's, not torch.randperm's.
+    """
+
+    def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0, drop_last=False):
+        if num_replicas is None or rank is None:
+            from .. import distributed
+
+            num_replicas = distributed.get_world_size() if num_replicas is None else num_replicas
+            rank = distributed.get_rank() if rank is None else rank
+        if isinstance(num_replicas, bool) or not isinstance(num_replicas, int) or num_replicas < 1:
+            raise ValueError(f"DistributedSampler: num_replicas must be a positive integer, got {num_replicas!r}")
+        if isinstance(rank, bool) or not isinstance(rank, int) or not 0 <= rank < num_replicas:
+            raise ValueError(f"DistributedSampler: rank must be from 0 to {num_replicas - 1}, got {rank!r}")
+        self.dataset, self.num_replicas, self.rank = dataset, num_replicas, rank
+        self.shuffle, self.seed, self.drop_last, self.epoch = shuffle, int(seed), drop_last, 0
+        count = len(dataset)
+        if drop_last and count % num_replicas:
+            self.num_samples = (count - num_replicas) // num_replicas + 1 if count >= num_replicas else 0
+        else:
+            self.num_samples = -(-count // num_replicas)
+        self.total_size = self.num_samples * num_replicas
+
+    def __iter__(self):
+        count = len(self.dataset)
+        if self.shuffle:
+            indices = np.random.default_rng(self.seed + self.epoch).permutation(count)
+        else:
+            indices = np.arange(count)
+        if self.total_size > count and count:  # pad with the permutation's start, repeated as needed
+            indices = np.resize(indices, self.total_size)
+        indices = indices[: self.total_size]
+        return iter(indices[self.rank : self.total_size : self.num_replicas].tolist())
+
+    def __len__(self):
+        return self.num_samples
+
+    def set_epoch(self, epoch):
+        """The epoch whose permutation the next iteration uses (the same on every rank)."""
+        self.epoch = int(epoch)

@@ -8,6 +8,7 @@ from ..data import (  # noqa: F401
     ConcatDataset,
     DataLoader,
     Dataset,
+    DistributedSampler,
     IterableDataset,
     RandomSampler,
     Sampler,

@@ -1,0 +1,53 @@
+"""Collectives on 2 ranks under mpiexec, checked against NumPy; failures end the job, never hang it."""
+
+import time
+
+import pytest
+
+from .mpi import run_job, run_job_ok
+
+COLLECTIVES = [
+    "all_reduce sum",
+    "all_reduce avg",
+    "all_reduce max",
+    "all_reduce min",
+    "all_reduce product",
+    "all_reduce async",
+    "all_reduce int64",
+    "all_reduce non-contiguous",
+    "broadcast",
+    "all_gather",
+    "reduce_scatter",
+    "send and recv",
+    "barrier",
+]
+
+
+def test_every_collective_equals_numpy_on_two_ranks():
+    lines = run_job_ok("collectives").splitlines()
+    assert lines == [f"ok {name}" for name in COLLECTIVES]
+
+
+@pytest.mark.parametrize("how", ["raise", "exit"])
+def test_a_failing_rank_ends_the_job_within_60_seconds(how):
+    start = time.monotonic()
+    code, out, err = run_job("failing_rank", how, timeout=120)
+    assert time.monotonic() - start < 60
+    assert code != 0 and "rank 0 was never answered" not in out
+    if how == "raise":
+        assert "[rank 1] failed" in err and "the data of this rank is broken" in err
+
+
+def test_a_rank_that_never_joins_is_a_timeout_error_naming_the_collective():
+    _, out, _ = run_job("timeout", timeout=120)
+    assert "timed out: all_reduce on rank 0 did not complete within 2 s" in out
+
+
+def test_collectives_before_init_say_what_to_do():
+    import tinygrad_maas as tm
+    import tinygrad_maas.distributed as dist
+
+    if dist.is_initialized():
+        pytest.skip("a process group is running in this process")
+    with pytest.raises(RuntimeError, match="call tinygrad_maas.distributed.init_process_group"):
+        dist.all_reduce(tm.ones(2))
