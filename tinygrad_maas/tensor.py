@@ -234,6 +234,10 @@ class Tensor:
         Returns a handle whose `.remove()` unregisters the hook (autograd/hooks.py)."""
         return hooks.register_hook(self, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call `hook(tensor)` each time a backward has added into this leaf's .grad (PyTorch's name)."""
+        return hooks.register_post_accumulate_grad_hook(self, hook)
+
     def zero_(self):
         return _inplace.update(self, np.multiply, 0, "zero_")
 

@@ -142,6 +142,21 @@ def test_hook_on_a_leaf_sees_the_total_gradient_and_can_replace_it():
     assert x.grad.tolist() == [30.0, 30.0]
 
 
+def test_post_accumulate_hook_sees_the_leaf_once_its_grad_holds_the_sum():
+    """What DistributedDataParallel listens to: the .grad after accumulation, across backward calls."""
+    x = tm.tensor([1.0, 2.0], requires_grad=True)
+    seen = []
+    handle = x.register_post_accumulate_grad_hook(lambda leaf: seen.append(leaf.grad.tolist()))
+    (x * 3).sum().backward()
+    (x * x).sum().backward()
+    assert seen == [[3.0, 3.0], [5.0, 7.0]]
+    handle.remove()
+    x.sum().backward()
+    assert len(seen) == 2
+    with pytest.raises(RuntimeError, match="only be registered on leaf tensors"):
+        (x * 2).register_post_accumulate_grad_hook(print)
+
+
 def test_hook_on_an_intermediate_tensor_changes_what_flows_below_it():
     x = tm.tensor([1.0, 2.0], requires_grad=True)
     hidden = x * 2

@@ -191,8 +191,9 @@ class AccumulateGrad(Function):
                 f"gradient of shape {grad.shape} reached a leaf of shape {leaf.array.shape}: "
                 "an op's backward returned a gradient of the wrong shape"
             )
-        if leaf._hooks:
-            grad = _run_hooks(leaf._hooks, grad)
+        hooks = leaf._hooks
+        if hooks:
+            grad = _run_hooks(hooks, grad)
         if isinstance(grad, Tensor):  # create_graph: the gradient is a Tensor in a graph; keep it so
             leaf.grad = grad if leaf.grad is None else leaf.grad + grad
         elif leaf.grad is None:
@@ -203,6 +204,9 @@ class AccumulateGrad(Function):
         else:
             # In place, as PyTorch does: a reference to `leaf.grad` taken earlier sees the sum.
             np.add(leaf.grad.array, grad, out=leaf.grad.array, casting="unsafe")
+        if hooks is not None and hooks.post:
+            for hook in list(hooks.post):
+                hook(leaf)
         return ()
 
 

@@ -18,17 +18,40 @@ class HookHandle:
             self._hooks.remove(self._hook)
 
 
+class LeafHooks(list):
+    """A leaf's hooks: the list itself holds those that see the gradient before it is accumulated
+    (register_hook); `post` those called with the leaf once its .grad holds the sum
+    (register_post_accumulate_grad_hook, what DistributedDataParallel starts its all-reduces from)."""
+
+    def __init__(self):
+        super().__init__()
+        self.post = []
+
+
+def _leaf_hooks(tensor):
+    if tensor._hooks is None:
+        tensor._hooks = LeafHooks()
+    return tensor._hooks
+
+
 def register_hook(tensor, hook):
     if not tensor.requires_grad:
         raise RuntimeError("cannot register a hook on a tensor that does not require grad")
     if tensor.grad_fn is None:
-        if tensor._hooks is None:
-            tensor._hooks = []
-        hooks = tensor._hooks
+        hooks = _leaf_hooks(tensor)
     else:
         if tensor.grad_fn.pre_hooks is None:
             tensor.grad_fn.pre_hooks = []
         hooks = tensor.grad_fn.pre_hooks
+    hooks.append(hook)
+    return HookHandle(hooks, hook)
+
+
+def register_post_accumulate_grad_hook(tensor, hook):
+    """Call hook(tensor) each time a backward has added into this leaf's .grad."""
+    if not tensor.requires_grad or tensor.grad_fn is not None:
+        raise RuntimeError("post-accumulate-grad hooks can only be registered on leaf tensors that require grad")
+    hooks = _leaf_hooks(tensor).post
     hooks.append(hook)
     return HookHandle(hooks, hook)
 

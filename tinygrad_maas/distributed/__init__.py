@@ -9,7 +9,8 @@
     work = dist.all_reduce(tensor, async_op=True); ...; work.wait()
 
 process_group.py starts and ends the group (and makes a failing rank stop the job); collectives.py holds the
-collectives and point-to-point messages, each on a tensor's array in place, as PyTorch's.
+collectives and point-to-point messages, each on a tensor's array in place, as PyTorch's; ddp.py is
+DistributedDataParallel (also at tm.nn.parallel).
 """
 
 from .collectives import (

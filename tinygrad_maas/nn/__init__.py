@@ -26,3 +26,12 @@ from .upsampling import Upsample  # noqa: F401
 
 # isort: split
 from . import modules  # noqa: E402,F401  (torch.nn.modules' import paths; last: it re-exports the layers above)
+
+
+def __getattr__(name):
+    """nn.parallel (DistributedDataParallel) loads on first use: it brings tinygrad_maas.distributed."""
+    if name == "parallel":
+        import importlib
+
+        return importlib.import_module(f"{__name__}.parallel")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

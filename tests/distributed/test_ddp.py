@@ -1,0 +1,24 @@
+"""DistributedDataParallel on 2 ranks (jobs/ddp.py): the same parameters as one process on the same global
+batch within 1e-6 (float64), with one bucket or one per parameter, and with no_sync accumulation; models
+that differ between ranks and parameters left without gradients are errors naming them."""
+
+from .mpi import run_job_ok
+
+
+def test_two_ranks_train_exactly_as_one_process_on_the_whole_batch():
+    assert run_job_ok("ddp").splitlines() == [
+        "ok ddp",
+        "ok ddp small buckets",
+        "ok no_sync accumulation",
+        "ok different shapes refused",
+        "ok unused parameters named",
+    ]
+
+
+def test_wrapping_needs_a_process_group():
+    import pytest
+
+    import tinygrad_maas as tm
+
+    with pytest.raises(RuntimeError, match="process group is not initialized"):
+        tm.nn.parallel.DistributedDataParallel(tm.nn.Linear(2, 2))
