@@ -10,9 +10,11 @@
 
 process_group.py starts and ends the group (and makes a failing rank stop the job); collectives.py holds the
 collectives and point-to-point messages, each on a tensor's array in place, as PyTorch's; ddp.py is
-DistributedDataParallel (also at tm.nn.parallel).
+DistributedDataParallel (also at tm.nn.parallel); pipeline.py splits an nn.Sequential into stages, one per
+rank (Pipe, with the GPipe and 1F1B schedules).
 """
 
+from . import pipeline
 from .collectives import (
     ReduceOp,
     Work,
@@ -54,6 +56,7 @@ __all__ = [
     "is_initialized",
     "is_mpi_available",
     "isend",
+    "pipeline",
     "recv",
     "reduce_scatter",
     "send",

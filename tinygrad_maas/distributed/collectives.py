@@ -28,8 +28,9 @@ class ReduceOp:
 class Work:
     """A collective in flight: wait() blocks until it is complete (at most `timeout`), is_completed() asks."""
 
-    def __init__(self, requests, name, finish=None):
+    def __init__(self, requests, name, finish=None, keep=None):
         self._requests, self._name, self._finish, self._done = requests, name, finish, False
+        self._keep = keep  # the arrays MPI reads or writes until completion stay alive with the work
         self.statuses = [_mpi().Status() for _ in requests]  # filled in on completion (a receive's sender)
 
     def is_completed(self):
@@ -180,8 +181,8 @@ def barrier(group=None, async_op=False, device_ids=None):
 def isend(tensor, dst, group=None, tag=0):
     comm = _comm(group)
     _check_rank(dst, comm, "isend", "dst")
-    array, _ = _buffer(tensor, "isend")
-    return Work([comm.Isend(np.ascontiguousarray(array), dest=dst, tag=tag)], f"send to rank {dst}")
+    array = np.ascontiguousarray(_buffer(tensor, "isend")[0])
+    return Work([comm.Isend(array, dest=dst, tag=tag)], f"send to rank {dst}", keep=array)
 
 
 def irecv(tensor, src=None, group=None, tag=0):
