@@ -20,6 +20,11 @@ def _train(args):
     from .recipes import train
 
     model, metrics, metadata = train(args.recipe, epochs=args.epochs, seed=args.seed)
+    if metadata.get("ranks"):  # trained data-parallel under mpiexec: every rank holds the same model
+        from . import distributed
+
+        if distributed.get_rank() != 0:
+            return  # rank 0 saves it, once
     output = args.output or os.path.join("models", args.recipe)
     save_model(model, output, metadata)
     print("test " + ", ".join(f"{name} {value:.4f}" for name, value in metrics.items()))

@@ -3,6 +3,11 @@
 Each recipe loads its dataset (tinygrad_maas.data.datasets), builds a Sequential model, trains it with
 Adam and a DataLoader, reports the test metric, and returns the model with metadata describing its input
 (which `tinygrad-maas predict` checks).
+
+Started by mpiexec on several ranks (`mpiexec -n 2 tinygrad-maas train mnist_cnn`), a recipe trains
+data-parallel: each rank reads its DistributedSampler shard with the recipe's batch split over the ranks
+(the same global batch), the gradients are averaged by DistributedDataParallel, rank 0 alone prints, and
+the reported loss is the mean over every rank's shard.
 """
 
 import time
@@ -10,8 +15,8 @@ import time
 import numpy as np
 
 import tinygrad_maas as tm
-from tinygrad_maas import nn
-from tinygrad_maas.data import DataLoader, TensorDataset, datasets
+from tinygrad_maas import distributed, nn
+from tinygrad_maas.data import DataLoader, DistributedSampler, TensorDataset, datasets
 from tinygrad_maas.nn import functional as F
 from tinygrad_maas.progress import ProgressBar
 
@@ -113,17 +118,26 @@ def train(name, epochs=None, seed=0, log=print):
     x_train, y_train, x_test, y_test = recipe["data"]()
     classification = recipe["task"] == "classification"
     targets = y_train if classification else y_train[:, None]
-    loader = DataLoader(
-        TensorDataset(tm.tensor(x_train), tm.tensor(targets)), batch_size=recipe["batch_size"], shuffle=True
-    )
-    model = recipe["model"]()
+    dataset = TensorDataset(tm.tensor(x_train), tm.tensor(targets))
+    parallel = _DataParallel() if distributed.launched_with_several_ranks() else None
+    if parallel is not None:  # under mpiexec: each rank a shard, the recipe's batch split over the ranks
+        log = log if parallel.rank == 0 else _quiet
+        sampler = DistributedSampler(dataset, seed=seed)
+        loader = DataLoader(dataset, batch_size=max(recipe["batch_size"] // parallel.world, 1), sampler=sampler)
+    else:
+        loader = DataLoader(dataset, batch_size=recipe["batch_size"], shuffle=True)
+    trained = recipe["model"]()
+    model = parallel.wrap(trained) if parallel is not None else trained
     optimizer = tm.optim.Adam(model.parameters(), lr=recipe["lr"])
     loss_fn = F.cross_entropy if classification else F.mse_loss
     log(f"{name}: {recipe['about']}; {len(x_train)} training and {len(x_test)} test samples")
     start = time.perf_counter()
     curves = {"loss": [], "test_" + ("accuracy" if classification else "r2"): []}
     for epoch in range(1, epochs + 1):
-        bar = ProgressBar(len(loader), prefix=f"epoch {epoch:3d}/{epochs} ")
+        if parallel is not None:
+            sampler.set_epoch(epoch)
+        quiet = parallel is not None and parallel.rank != 0
+        bar = ProgressBar(len(loader), prefix=f"epoch {epoch:3d}/{epochs} ", stream=_Null() if quiet else None)
         total = 0.0
         for batch, (xb, yb) in enumerate(loader, 1):
             optimizer.zero_grad()
@@ -134,12 +148,14 @@ def train(name, epochs=None, seed=0, log=print):
             optimizer.step()
             total += loss.item()
             bar.update(batch, loss=total / batch)
-        test_metrics = evaluate(model, recipe["task"], x_test, y_test)
+        if parallel is not None:  # the epoch's loss over every rank's shard: the whole training set
+            total = parallel.mean(total)
+        test_metrics = evaluate(trained, recipe["task"], x_test, y_test)
         curves["loss"].append(total / len(loader))
         curves["test_" + next(iter(test_metrics))].append(next(iter(test_metrics.values())))
         if epochs <= 30 or epoch % max(epochs // 10, 1) == 0 or epoch == epochs:
             bar.finish(loss=total / len(loader), **test_metrics)
-    metrics = evaluate(model, recipe["task"], x_test, y_test)
+    metrics = evaluate(trained, recipe["task"], x_test, y_test)
     metadata = {
         "recipe": name,
         "task": recipe["task"],
@@ -150,4 +166,34 @@ def train(name, epochs=None, seed=0, log=print):
         "training_seconds": round(time.perf_counter() - start, 1),
         "curves": curves,
     }
-    return model, metrics, metadata
+    if parallel is not None:
+        metadata["ranks"] = parallel.world
+    return trained, metrics, metadata
+
+
+class _DataParallel:
+    """Data-parallel training under mpiexec: the process group, DistributedDataParallel, a mean over ranks."""
+
+    def __init__(self):
+        distributed.init_process_group()
+        self.rank, self.world = distributed.get_rank(), distributed.get_world_size()
+
+    def wrap(self, model):
+        return tm.nn.parallel.DistributedDataParallel(model)
+
+    def mean(self, value):
+        total = tm.tensor(np.array([value], dtype=np.float64))
+        distributed.all_reduce(total, op=distributed.ReduceOp.AVG)
+        return float(total.item())
+
+
+def _quiet(*args, **kwargs):
+    """The log of ranks other than 0: one rank reports for all."""
+
+
+class _Null:
+    def write(self, text):
+        pass
+
+    def flush(self):
+        pass

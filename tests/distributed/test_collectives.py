@@ -33,9 +33,9 @@ def test_a_failing_rank_ends_the_job_within_60_seconds(how):
     start = time.monotonic()
     code, out, err = run_job("failing_rank", how, timeout=120)
     assert time.monotonic() - start < 60
-    assert code != 0 and "rank 0 was never answered" not in out
+    assert code != 0 and "rank 0 was never answered" not in out, (code, out, err)
     if how == "raise":
-        assert "[rank 1] failed" in err and "the data of this rank is broken" in err
+        assert "[rank 1] failed" in err and "the data of this rank is broken" in err, (code, out, err)
 
 
 def test_a_rank_that_never_joins_is_a_timeout_error_naming_the_collective():

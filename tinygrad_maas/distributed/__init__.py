@@ -37,6 +37,7 @@ from .process_group import (
     is_available,
     is_initialized,
     is_mpi_available,
+    launched_with_several_ranks,
 )
 
 __all__ = [
@@ -56,6 +57,7 @@ __all__ = [
     "is_initialized",
     "is_mpi_available",
     "isend",
+    "launched_with_several_ranks",
     "pipeline",
     "recv",
     "reduce_scatter",

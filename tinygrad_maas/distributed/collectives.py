@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 from ..tensor import Tensor
-from .process_group import _mpi, _require, get_world_size, timeout_seconds
+from .process_group import _mpi, _require, check_launcher, get_world_size, timeout_seconds
 
 
 class ReduceOp:
@@ -43,6 +43,7 @@ class Work:
         limit = timeout_seconds(timeout)
         deadline, pause = time.monotonic() + limit, 1e-5
         while not self.is_completed():
+            check_launcher()
             if time.monotonic() > deadline:
                 rank = _require().Get_rank()
                 raise RuntimeError(

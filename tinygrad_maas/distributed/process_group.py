@@ -4,11 +4,14 @@ init_process_group() imports mpi4py (the `distributed` extra), checks any rank /
 against MPI's, and keeps the default timeout for every wait (PyTorch's default, 30 minutes). It also makes
 an exception that escapes a rank stop the whole job: the rank prints its error with its number, then
 MPI_Abort ends every process, so the others never wait forever for a rank that is gone. A rank that dies
-without an exception (killed) is ended by mpiexec, which stops the rest of the job.
+without an exception (killed) is noticed by mpiexec, which stops the rest of the job; a rank whose mpiexec
+is gone stops at its next wait (check_launcher), and every wait has a timeout besides.
 """
 
 import datetime
+import os
 import sys
+import time
 
 DEFAULT_TIMEOUT = datetime.timedelta(minutes=30)
 
@@ -17,6 +20,7 @@ class _Group:
     comm = None  # the MPI communicator (COMM_WORLD) once initialized
     timeout = DEFAULT_TIMEOUT
     previous_excepthook = None
+    launcher = None  # the parent process (mpiexec's proxy) when the group started
 
 
 _group = _Group()
@@ -35,6 +39,16 @@ def _mpi():
 
 def is_available():
     return True
+
+
+def launched_with_several_ranks():
+    """True when mpiexec (MPICH's PMI_SIZE, Open MPI's OMPI_COMM_WORLD_SIZE) or Slurm started this process
+    as one of several: the command line and Keras' fit then train data-parallel by themselves."""
+    for variable in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "SLURM_NTASKS"):
+        value = os.environ.get(variable, "")
+        if value.isdigit() and int(value) > 1:
+            return True
+    return False
 
 
 def is_mpi_available():
@@ -64,7 +78,7 @@ def init_process_group(backend="mpi", init_method=None, timeout=None, world_size
         raise ValueError(f"init_process_group(): rank={rank}, but MPI says this process is {comm.Get_rank()}")
     if timeout is not None and not isinstance(timeout, datetime.timedelta):
         raise TypeError(f"init_process_group(): timeout must be a datetime.timedelta, got {type(timeout).__name__}")
-    _group.comm, _group.timeout = comm, timeout or DEFAULT_TIMEOUT
+    _group.comm, _group.timeout, _group.launcher = comm, timeout or DEFAULT_TIMEOUT, os.getppid()
     _group.previous_excepthook = sys.excepthook
     sys.excepthook = _abort_on_exception
 
@@ -102,6 +116,16 @@ def timeout_seconds(timeout=None):
     return limit.total_seconds() if isinstance(limit, datetime.timedelta) else float(limit)
 
 
+def check_launcher():
+    """Raise if mpiexec is gone: it ends a job whose rank died, but a rank it could not reach would wait for
+    the dead one until its timeout. Waits call this while they poll."""
+    if _group.launcher is not None and os.getppid() != _group.launcher:
+        raise RuntimeError(
+            f"rank {_group.comm.Get_rank()}: the launcher (mpiexec) that started this job has ended, so another "
+            "rank failed; stopping this one"
+        )
+
+
 def _require():
     if _group.comm is None:
         raise RuntimeError(
@@ -123,4 +147,5 @@ def _abort_on_exception(kind, value, traceback):
     (_group.previous_excepthook or sys.__excepthook__)(kind, value, traceback)
     sys.stderr.flush()
     if _group.comm is not None:
+        time.sleep(0.5)  # let mpiexec forward the message before the abort stops its output streams too
         _group.comm.Abort(1)
