@@ -22,3 +22,9 @@ def test_wrapping_needs_a_process_group():
 
     with pytest.raises(RuntimeError, match="process group is not initialized"):
         tm.nn.parallel.DistributedDataParallel(tm.nn.Linear(2, 2))
+
+
+def test_keras_fit_under_mpiexec_takes_one_process_steps_and_reports_once():
+    """jobs/keras_fit.py: the script unchanged, 2 ranks give a single process's weights (shuffle=False)."""
+    out = run_job_ok("keras_fit")
+    assert out.count("Epoch 3/3") == 1 and out.strip().endswith("ok keras fit")

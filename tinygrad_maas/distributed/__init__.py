@@ -28,6 +28,7 @@ from .collectives import (
     reduce_scatter,
     send,
 )
+from .ddp import DistributedDataParallel
 from .process_group import (
     destroy_process_group,
     get_backend,
@@ -41,6 +42,7 @@ from .process_group import (
 )
 
 __all__ = [
+    "DistributedDataParallel",
     "ReduceOp",
     "Work",
     "all_gather",

@@ -19,6 +19,7 @@ from ..tensor import Tensor
 from . import functional, saving, training
 from .callbacks import History
 from .layers import LAYER_TYPES, InputLayer, Layer
+from .parallel import data_parallel
 
 
 class Model(nn.Module):
@@ -227,6 +228,14 @@ class Model(nn.Module):
             validation_data = (held_x if len(held_x) > 1 else held_x[0], held_y if len(held_y) > 1 else held_y[0])
             xs, ys = [a[:split] for a in xs], [a[:split] for a in ys]
             weights = None if weights is None else weights[:split]
+        parallel = data_parallel(self)  # under mpiexec: this rank's shard of the data (keras/parallel.py)
+        if parallel is not None:
+            if len(xs[0]) < parallel.world:
+                raise ValueError(f"fit(): {len(xs[0])} samples cannot be shared by {parallel.world} ranks")
+            xs_ys, weights = parallel.shard(xs + ys, weights)
+            xs, ys = xs_ys[: len(xs)], xs_ys[len(xs) :]
+            batch_size = parallel.batch_size(batch_size) if isinstance(batch_size, int) else batch_size
+            verbose = verbose if parallel.rank == 0 else 0
         history = History()
         callbacks = [history] + list(callbacks or [])
         for callback in callbacks:
@@ -258,6 +267,8 @@ class Model(nn.Module):
                 if number == steps or self.stop_training:
                     break
             logs = {name: total / seen for name, total in totals.items()}
+            if parallel is not None:
+                logs = parallel.mean(logs)
             if validation_data is not None:
                 values = self.evaluate(*validation_data, batch_size=batch_size, verbose=0, return_dict=True)
                 logs.update({"val_" + name: value for name, value in values.items()})
