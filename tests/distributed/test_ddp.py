@@ -5,11 +5,12 @@ that differ between ranks and parameters left without gradients are errors namin
 from .mpi import run_job_ok
 
 
-def test_two_ranks_train_exactly_as_one_process_on_the_whole_batch():
-    assert run_job_ok("ddp").splitlines() == [
+def test_two_ranks_train_exactly_as_one_process_on_the_whole_batch(tmp_path):
+    assert run_job_ok("ddp", tmp_path).splitlines() == [
         "ok ddp",
         "ok ddp small buckets",
         "ok no_sync accumulation",
+        "ok resumed from rank 0's checkpoint",
         "ok different shapes refused",
         "ok unused parameters named",
     ]

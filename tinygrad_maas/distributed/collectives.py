@@ -20,6 +20,8 @@ import numpy as np
 from ..tensor import Tensor
 from .process_group import _mpi, _require, check_launcher, get_world_size, timeout_seconds
 
+_SPIN_SECONDS = 0.01  # how long a wait polls MPI without sleeping before it backs off
+
 
 class ReduceOp:
     SUM, AVG, MAX, MIN, PRODUCT = "sum", "avg", "max", "min", "product"
@@ -41,17 +43,21 @@ class Work:
     def wait(self, timeout=None):
         """Block until complete; RuntimeError after `timeout` (a timedelta or seconds; default the group's)."""
         limit = timeout_seconds(timeout)
-        deadline, pause = time.monotonic() + limit, 1e-5
+        start = time.monotonic()
+        deadline, pause = start + limit, 1e-5
         while not self.is_completed():
             check_launcher()
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if now - start < _SPIN_SECONDS:
+                continue  # MPI moves a message along only inside its calls: poll without sleeping at first
+            if now > deadline:
                 rank = _require().Get_rank()
                 raise RuntimeError(
                     f"{self._name} on rank {rank} did not complete within {limit:g} s: another rank did not take "
                     "part (it failed, is slower by that much, or called a different collective)"
                 )
             time.sleep(pause)
-            pause = min(pause * 2, 1e-3)  # poll quickly at first: most collectives finish in microseconds
+            pause = min(pause * 2, 1e-3)  # then back off: a long wait leaves the core to others
         return True
 
     def _complete(self):

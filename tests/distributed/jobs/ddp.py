@@ -1,6 +1,9 @@
 """DistributedDataParallel on 2 ranks equals one process on the same global batch (float64, within 1e-6):
 plain, with small buckets, with no_sync accumulation; and its errors. Prints "ok <case>" on rank 0."""
 
+import os
+import sys
+
 import numpy as np
 
 import tinygrad_maas as tm
@@ -78,6 +81,22 @@ for _ in range(STEPS):
     (F.cross_entropy(model(tm.tensor(X[micro[1]])), tm.tensor(Y[micro[1]])) / 2).backward()
     optimizer.step()
 check(model, reference(seed=3), "no_sync accumulation")
+
+# A checkpoint: rank 0 writes it (atomically, as tm.save always does), every rank resumes from it.
+checkpoint = os.path.join(sys.argv[1], "checkpoint.safetensors")
+if rank == 0:
+    tm.save({"model": model.module.state_dict(), "optimizer": optimizer.state_dict()}, checkpoint)
+dist.barrier()
+state = tm.load(checkpoint)
+resumed = nn.parallel.DistributedDataParallel(cnn(seed=9))  # other weights, replaced by the checkpoint's
+resumed.module.load_state_dict(state["model"])
+resumed_optimizer = tm.optim.SGD(resumed.parameters(), lr=0.1, momentum=0.9)
+resumed_optimizer.load_state_dict(state["optimizer"])
+for ddp_model, ddp_optimizer in ((model, optimizer), (resumed, resumed_optimizer)):
+    ddp_optimizer.zero_grad()
+    F.cross_entropy(ddp_model(tm.tensor(X[shard])), tm.tensor(Y[shard])).backward()
+    ddp_optimizer.step()
+check(resumed, [p.detach().numpy() for p in model.module.parameters()], "resumed from rank 0's checkpoint")
 
 try:
     nn.parallel.DistributedDataParallel(cnn(seed=3, classes=5 + rank))
