@@ -1,9 +1,11 @@
-"""Data-parallel training throughput: the mnist_cnn recipe's model, one rank with 2 threads against 2 ranks
+"""Data-parallel training throughput: the mnist_cnn recipe's model (or --model wide_mlp, whose gradients
+fill several buckets), one rank with 2 threads against 2 ranks
 with 1 thread each (this machine has 2 cores, so this measures the overhead of going parallel), with
 DistributedDataParallel's buckets overlapping backward against one all-reduce after backward, and the same
 against PyTorch (one process; DDP with the gloo backend) when torch is installed.
 
-    python -m benchmarks.distributed_train [--rounds 3] [--steps 30] [--batch 64]
+    python -m benchmarks.distributed_train [--rounds 3] [--steps 30] [--batch 64] [--model wide_mlp]
+                                           [--bucket-mb 25]
 
 Each configuration runs alone (its own processes, one after the other), several rounds; the table shows
 medians and the ratio to one rank per round. "communication" is the time of one all-reduce of every
@@ -47,6 +49,13 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--batch", type=int, default=64, help="the global batch (split over the ranks)")
+    parser.add_argument(
+        "--model",
+        choices=["mnist_cnn", "wide_mlp"],
+        default="mnist_cnn",
+        help="wide_mlp: 784-2048-2048-2048-10, 42 MB of gradients, several buckets (for overlap)",
+    )
+    parser.add_argument("--bucket-mb", type=float, default=25.0, help="DistributedDataParallel's bucket_cap_mb")
     parser.add_argument("--worker", choices=["ours", "torch"], help=argparse.SUPPRESS)
     parser.add_argument("--overlap", choices=["buckets", "after"], default="buckets", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -55,6 +64,7 @@ def main(argv=None):
     if args.worker == "torch":
         return _torch(args)
     me = [sys.executable, "-m", "benchmarks.distributed_train", "--steps", str(args.steps), "--batch", str(args.batch)]
+    me += ["--model", args.model, "--bucket-mb", str(args.bucket_mb)]
     configurations = {
         "ours, 1 rank x 2 threads": (me + ["--worker", "ours"], _threads(2)),
         "ours, 2 ranks x 1 thread, DDP buckets": ([_mpiexec(), "-n", "2"] + me + ["--worker", "ours"], _threads(1)),
@@ -77,7 +87,10 @@ def main(argv=None):
     for _ in range(args.rounds):
         for name, (command, environment) in configurations.items():
             results[name].append(_run(command, environment))
-    print(f"mnist_cnn model, global batch {args.batch}, {args.steps} timed steps, {args.rounds} rounds (medians)")
+    print(
+        f"{args.model} model, global batch {args.batch}, buckets of {args.bucket_mb:g} MB, {args.steps} timed "
+        f"steps, {args.rounds} rounds (medians)"
+    )
     print("| configuration | samples/s | / 1 rank, per round | communication share |")
     print("|---|---:|---|---:|")
     for name, rounds in results.items():
@@ -91,9 +104,14 @@ def main(argv=None):
         )
 
 
-def _model():
+def _model(kind):
     from tinygrad_maas import nn
 
+    if kind == "wide_mlp":
+        return nn.Sequential(
+            nn.Flatten(), nn.Linear(784, 2048), nn.ReLU(), nn.Linear(2048, 2048), nn.ReLU(),
+            nn.Linear(2048, 2048), nn.ReLU(), nn.Linear(2048, 10),
+        )  # fmt: skip
     return nn.Sequential(
         nn.Conv2d(1, 16, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(16, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
         nn.Flatten(), nn.Linear(32 * 5 * 5, 64), nn.ReLU(), nn.Linear(64, 10),
@@ -112,9 +130,9 @@ def _ours(args):
         dist.init_process_group()
         rank, world = dist.get_rank(), dist.get_world_size()
     tm.manual_seed(0)
-    model = _model()
+    model = _model(args.model)
     if distributed and args.overlap == "buckets":
-        model = tm.nn.parallel.DistributedDataParallel(model)
+        model = tm.nn.parallel.DistributedDataParallel(model, bucket_cap_mb=args.bucket_mb)
     optimizer = tm.optim.Adam(model.parameters(), lr=1e-3)
     rng = np.random.default_rng(rank)
     local = args.batch // world
@@ -169,12 +187,18 @@ def _torch(args):
         tdist.init_process_group("gloo", rank=rank, world_size=world)
     torch.manual_seed(0)
     tnn = torch.nn
-    model = tnn.Sequential(
-        tnn.Conv2d(1, 16, 3), tnn.ReLU(), tnn.MaxPool2d(2), tnn.Conv2d(16, 32, 3), tnn.ReLU(), tnn.MaxPool2d(2),
-        tnn.Flatten(), tnn.Linear(32 * 5 * 5, 64), tnn.ReLU(), tnn.Linear(64, 10),
-    )  # fmt: skip
+    if args.model == "wide_mlp":
+        model = tnn.Sequential(
+            tnn.Flatten(), tnn.Linear(784, 2048), tnn.ReLU(), tnn.Linear(2048, 2048), tnn.ReLU(),
+            tnn.Linear(2048, 2048), tnn.ReLU(), tnn.Linear(2048, 10),
+        )  # fmt: skip
+    else:
+        model = tnn.Sequential(
+            tnn.Conv2d(1, 16, 3), tnn.ReLU(), tnn.MaxPool2d(2), tnn.Conv2d(16, 32, 3), tnn.ReLU(), tnn.MaxPool2d(2),
+            tnn.Flatten(), tnn.Linear(32 * 5 * 5, 64), tnn.ReLU(), tnn.Linear(64, 10),
+        )  # fmt: skip
     if world > 1:
-        model = tnn.parallel.DistributedDataParallel(model)
+        model = tnn.parallel.DistributedDataParallel(model, bucket_cap_mb=args.bucket_mb)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     rng = np.random.default_rng(rank)
     local = args.batch // world
