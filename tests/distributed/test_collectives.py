@@ -51,3 +51,7 @@ def test_collectives_before_init_say_what_to_do():
         pytest.skip("a process group is running in this process")
     with pytest.raises(RuntimeError, match="call tinygrad_maas.distributed.init_process_group"):
         dist.all_reduce(tm.ones(2))
+
+
+def test_mismatched_calls_are_errors_on_every_rank_with_the_debug_checks():
+    assert run_job_ok("mismatch").splitlines() == ["ok different sizes", "ok different collectives"]

@@ -10,9 +10,11 @@ Each runs as MPI's nonblocking form; with async_op=True the call returns a Work 
 on while the message travels; DistributedDataParallel starts its bucket all-reduces this way), otherwise it
 waits. Every wait has a timeout (init_process_group's, 30 minutes by default, or wait(timeout)): a rank that
 never joins a collective makes the others raise an error naming the collective, never hang. AVG is SUM
-divided by the world size, as in PyTorch.
+divided by the world size, as in PyTorch. MPI does not check that the ranks' calls match (a size mismatch
+completes silently); TINYGRAD_MAAS_DISTRIBUTED_DEBUG=1 makes every collective check it first.
 """
 
+import os
 import time
 
 import numpy as np
@@ -106,6 +108,31 @@ def _then(*steps):
     return (lambda: [s() for s in steps]) if steps else None
 
 
+_COLLECTIVES = ("all_reduce", "broadcast", "all_gather", "reduce_scatter")
+
+
+def debug_checks():
+    """TINYGRAD_MAAS_DISTRIBUTED_DEBUG=1 (PyTorch's TORCH_DISTRIBUTED_DEBUG=DETAIL): every collective first
+    checks that all ranks call the same collective on the same size and dtype. MPI does not: an all-reduce
+    of 3 values on one rank and 4 on another completes, silently wrong."""
+    return os.environ.get("TINYGRAD_MAAS_DISTRIBUTED_DEBUG", "") not in ("", "0", "OFF")
+
+
+def _agree(comm, name, array, detail=0):
+    """Raise, on every rank, if the ranks' (collective, size, dtype, op or root) differ: one small all-reduce
+    of each rank's signature and its negation, whose MAX is the largest and minus the smallest."""
+    if not debug_checks():
+        return
+    signature = np.array([_COLLECTIVES.index(name), array.size, array.dtype.num, detail], dtype=np.int64)
+    both = np.concatenate([signature, -signature])
+    Work([comm.Iallreduce(_mpi().IN_PLACE, both, op=_mpi().MAX)], f"{name} (debug check)").wait()
+    if not np.array_equal(both[:4], -both[4:]):
+        raise RuntimeError(
+            f"{name}() on rank {comm.Get_rank()} (size {array.size}, {array.dtype}) does not match what the other "
+            "ranks called: a different collective, size, dtype, op or root (TINYGRAD_MAAS_DISTRIBUTED_DEBUG)"
+        )
+
+
 def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     """tensor becomes op over every rank's tensor (in place)."""
     comm = _comm(group)
@@ -113,6 +140,7 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     array, copy_back = _buffer(tensor, "all_reduce")
     if op == ReduceOp.AVG and array.dtype.kind != "f":
         raise TypeError(f"all_reduce(): AVG needs a floating tensor, got {array.dtype}")
+    _agree(comm, "all_reduce", array, list(_MPI_OPS).index(op))
     request = comm.Iallreduce(_mpi().IN_PLACE, array, op=mpi_op)
     return _run([request], "all_reduce", async_op, _then(_average(array, op), copy_back))
 
@@ -129,6 +157,7 @@ def broadcast(tensor, src, group=None, async_op=False):
     comm = _comm(group)
     _check_rank(src, comm, "broadcast", "src")
     array, copy_back = _buffer(tensor, "broadcast")
+    _agree(comm, "broadcast", array, src)
     return _run([comm.Ibcast(array, root=src)], "broadcast", async_op, copy_back)
 
 
@@ -148,6 +177,7 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
                 f"all_gather(): tensor_list[{i}] is {target.shape} {target.dtype}, "
                 f"tensor is {tensor.shape} {tensor.dtype}"
             )
+    _agree(comm, "all_gather", array)
     gathered = np.empty((size,) + array.shape, dtype=array.dtype)
     request = comm.Iallgather(np.ascontiguousarray(array), gathered)
 
@@ -175,6 +205,7 @@ def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=Fal
             )
     if op == ReduceOp.AVG and array.dtype.kind != "f":
         raise TypeError(f"reduce_scatter(): AVG needs a floating tensor, got {array.dtype}")
+    _agree(comm, "reduce_scatter", array, list(_MPI_OPS).index(op))
     send = np.ascontiguousarray(np.stack([part.array for part in input_list]))
     request = comm.Ireduce_scatter_block(send, array, op=mpi_op)
     return _run([request], "reduce_scatter", async_op, _then(_average(array, op), copy_back))
