@@ -25,7 +25,8 @@ def test_wrapping_needs_a_process_group():
         tm.nn.parallel.DistributedDataParallel(tm.nn.Linear(2, 2))
 
 
-def test_keras_fit_under_mpiexec_takes_one_process_steps_and_reports_once():
-    """jobs/keras_fit.py: the script unchanged, 2 ranks give a single process's weights (shuffle=False)."""
-    out = run_job_ok("keras_fit")
+def test_keras_fit_under_mpiexec_takes_one_process_steps_and_reports_once(tmp_path):
+    """jobs/keras_fit.py: the script unchanged, 2 ranks give a single process's weights (shuffle=False);
+    checkpoints and the CSV log are written by rank 0 only."""
+    out = run_job_ok("keras_fit", tmp_path)
     assert out.count("Epoch 3/3") == 1 and out.strip().endswith("ok keras fit")

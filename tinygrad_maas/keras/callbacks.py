@@ -58,20 +58,33 @@ class LambdaCallback(Callback):
                 setattr(self, name, function)
 
 
+def _writes_files():
+    """Under mpiexec only rank 0 writes files (every rank holds the same model and the same averaged logs):
+    Keras' "chief only" rule for checkpoints and logs."""
+    import sys
+
+    distributed = sys.modules.get("tinygrad_maas.distributed")  # loaded only if this process uses it
+    return distributed is None or not distributed.is_initialized() or distributed.get_rank() == 0
+
+
 class CSVLogger(Callback):
     """One CSV row per epoch: the epoch and every logged value (columns sorted, as Keras writes them).
-    append=True continues an existing file without repeating its header."""
+    append=True continues an existing file without repeating its header. Under mpiexec, rank 0 writes."""
 
     def __init__(self, filename, separator=",", append=False):
         self.filename, self.separator, self.append = os.fspath(filename), separator, append
         self.file = self.writer = None
 
     def on_train_begin(self, logs=None):
+        if not _writes_files():
+            return
         header_needed = not (self.append and os.path.exists(self.filename) and os.path.getsize(self.filename))
         self.file = open(self.filename, "a" if self.append else "w", newline="")
         self.writer, self.keys, self.header_needed = None, None, header_needed
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.file is None:  # another rank than 0 under mpiexec
+            return
         logs = logs or {}
         if self.writer is None:
             self.keys = sorted(logs)
@@ -141,7 +154,8 @@ class EarlyStopping(Callback):
 
 
 class ModelCheckpoint(Callback):
-    """Save the model to `filepath` (may contain {epoch}) after each epoch, or only when `monitor` improves."""
+    """Save the model to `filepath` (may contain {epoch}) after each epoch, or only when `monitor` improves.
+    Under mpiexec, rank 0 saves."""
 
     def __init__(self, filepath, monitor="val_loss", save_best_only=False, mode="auto"):
         self.filepath, self.monitor, self.save_best_only, self.mode = filepath, monitor, save_best_only, mode
@@ -162,7 +176,8 @@ class ModelCheckpoint(Callback):
             if self.best is not None and not self.improved(current, self.best):
                 return
             self.best = current
-        self.model.save(str(self.filepath).format(epoch=epoch + 1, **(logs or {})))
+        if _writes_files():
+            self.model.save(str(self.filepath).format(epoch=epoch + 1, **(logs or {})))
 
 
 class LearningRateScheduler(Callback):

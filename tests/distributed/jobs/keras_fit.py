@@ -1,6 +1,9 @@
 """Keras fit under mpiexec, the script unchanged: 2 ranks take the steps one process takes (shuffle=False),
 so the weights equal a single process's train_on_batch on the global batches. Prints on rank 0 only."""
 
+import os
+import sys
+
 import numpy as np
 
 import tinygrad_maas as tm
@@ -19,7 +22,14 @@ def build():
 
 
 model = build()
-history = model.fit(x, y, batch_size=8, epochs=3, shuffle=False, verbose=2)
+saves = []
+model.save = lambda path: saves.append(path)  # counts what ModelCheckpoint asks for, on each rank
+folder = sys.argv[1]
+callbacks = [
+    keras.callbacks.ModelCheckpoint(os.path.join(folder, "m{epoch}.keras"), save_best_only=False),
+    keras.callbacks.CSVLogger(os.path.join(folder, "log.csv")),
+]
+history = model.fit(x, y, batch_size=8, epochs=3, shuffle=False, verbose=2, callbacks=callbacks)
 
 reference = build()  # one process, by hand: the global batches in order
 for _ in range(3):
@@ -34,5 +44,10 @@ losses = tm.tensor(np.array(history.history["loss"]))
 everyone = [tm.zeros(3, dtype=tm.float64) for _ in range(dist.get_world_size())]
 dist.all_gather(everyone, losses)
 assert all(np.array_equal(e.numpy(), losses.numpy()) for e in everyone)  # the same epoch logs on every rank
+counts = [tm.zeros(1, dtype=tm.int64) for _ in range(dist.get_world_size())]
+dist.all_gather(counts, tm.tensor([len(saves)]))
+assert [int(c.item()) for c in counts] == [3, 0], counts  # rank 0 saves each epoch, rank 1 never
 if dist.get_rank() == 0:
+    with open(os.path.join(folder, "log.csv")) as file:
+        assert len(file.read().splitlines()) == 4  # a header and three epochs, written once
     print("ok keras fit", flush=True)
