@@ -165,18 +165,8 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
     """tensor_list[i] becomes rank i's tensor, on every rank (each tensor of the list the shape of tensor)."""
     comm = _comm(group)
     size = comm.Get_size()
-    if not isinstance(tensor_list, (list, tuple)) or len(tensor_list) != size:
-        raise ValueError(
-            f"all_gather(): tensor_list must hold {size} tensors (the world size), got {tensor_list!r:.60}"
-        )
     array, _ = _buffer(tensor, "all_gather")
-    for i, target in enumerate(tensor_list):
-        _buffer(target, "all_gather", f"tensor_list[{i}]")
-        if target.shape != tensor.shape or target.dtype != tensor.dtype:
-            raise ValueError(
-                f"all_gather(): tensor_list[{i}] is {target.shape} {target.dtype}, "
-                f"tensor is {tensor.shape} {tensor.dtype}"
-            )
+    _one_per_rank(tensor_list, tensor, size, "all_gather", "tensor_list", "tensor")
     _agree(comm, "all_gather", array)
     gathered = np.empty((size,) + array.shape, dtype=array.dtype)
     request = comm.Iallgather(np.ascontiguousarray(array), gathered)
@@ -188,21 +178,25 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
     return _run([request], "all_gather", async_op, scatter_into_list)
 
 
+def _one_per_rank(tensors, like, size, name, what, like_name):
+    """A list of `size` tensors (the world size), each with the shape and dtype of `like`."""
+    if not isinstance(tensors, (list, tuple)) or len(tensors) != size:
+        raise ValueError(f"{name}(): {what} must hold {size} tensors (the world size), got {tensors!r:.60}")
+    for i, tensor in enumerate(tensors):
+        _buffer(tensor, name, f"{what}[{i}]")
+        if tensor.shape != like.shape or tensor.dtype != like.dtype:
+            raise ValueError(
+                f"{name}(): {what}[{i}] is {tensor.shape} {tensor.dtype}, {like_name} is {like.shape} {like.dtype}"
+            )
+
+
 def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=False):
     """output on rank r becomes op over every rank's input_list[r]."""
     comm = _comm(group)
     size = comm.Get_size()
     mpi_op = _op(op, "reduce_scatter")
-    if not isinstance(input_list, (list, tuple)) or len(input_list) != size:
-        raise ValueError(f"reduce_scatter(): input_list must hold {size} tensors (the world size)")
     array, copy_back = _buffer(output, "reduce_scatter", "output")
-    for i, part in enumerate(input_list):
-        _buffer(part, "reduce_scatter", f"input_list[{i}]")
-        if part.shape != output.shape or part.dtype != output.dtype:
-            raise ValueError(
-                f"reduce_scatter(): input_list[{i}] is {part.shape} {part.dtype}, "
-                f"output is {output.shape} {output.dtype}"
-            )
+    _one_per_rank(input_list, output, size, "reduce_scatter", "input_list", "output")
     if op == ReduceOp.AVG and array.dtype.kind != "f":
         raise TypeError(f"reduce_scatter(): AVG needs a floating tensor, got {array.dtype}")
     _agree(comm, "reduce_scatter", array, list(_MPI_OPS).index(op))
