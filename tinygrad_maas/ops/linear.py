@@ -28,7 +28,9 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
-        out = np.matmul(x, weight.T)  # a new array, so the bias can be added in place
+        # One (m, in) @ (in, out) GEMM over all leading axes: np.matmul of a 3-D x would run one small
+        # GEMM per leading index instead. The result is a new array, so the bias is added in place.
+        out = np.matmul(x.reshape(-1, x.shape[-1]), weight.T).reshape(*x.shape[:-1], weight.shape[0])
         if bias is not None:
             out += bias
         return out
@@ -39,7 +41,7 @@ class Linear(Function):
         need_x, need_weight, need_bias = ctx.needs_input_grad
         out_features, in_features = weight.shape
         rows = either.reshape(grad, (-1, out_features))  # G: (m, out)
-        grad_x = grad @ weight if need_x else None
+        grad_x = either.reshape(rows @ weight, x.shape) if need_x else None
         grad_weight = rows.T @ either.reshape(x, (-1, in_features)) if need_weight else None
         grad_bias = either.sum_axes(rows, (0,)) if need_bias else None
         return grad_x, grad_weight, grad_bias
