@@ -46,9 +46,12 @@ class Tokenizer:
         rows = lambda field: np.array([getattr(e, field) for e in encodings], dtype=np.int64)
         return {"input_ids": rows("ids"), "attention_mask": rows("attention_mask"), "token_type_ids": rows("type_ids")}
 
-    def count_tokens(self, texts):
-        """Tokens per text after truncation, special tokens included (what the model reads)."""
-        return [sum(e.attention_mask) for e in self._tokenizer.encode_batch(check_texts(texts))]
+    def count_tokens(self, texts, with_truncation=False):
+        """Tokens per text after truncation, special tokens included (what the model reads); with
+        with_truncation, also whether each text was cut."""
+        encodings = self._tokenizer.encode_batch(check_texts(texts))
+        counts = [sum(e.attention_mask) for e in encodings]
+        return (counts, [bool(e.overflowing) for e in encodings]) if with_truncation else counts
 
 
 def check_texts(texts):

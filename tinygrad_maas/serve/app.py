@@ -7,6 +7,7 @@
     POST /v2/repository/models/{m}/load | unload                      model control (admin; explicit mode)
     GET  /v1/models   /v1/models/{m}                                  KServe v1 / TF-Serving listing, status
     POST /v1/models/{m}[/versions/{v}]:predict | :explain             TF-Serving predict, KServe v1 explain
+    POST /v1/embeddings                                               OpenAI's embeddings (text models)
     GET  /metrics                                                     Prometheus counters (admin)
     GET  /   /openapi.json                                            the page; this API described
 
@@ -52,8 +53,13 @@ def json_response(content, status=200, headers=None):
     return Response(json_dumps(content), status_code=status, headers=headers, media_type="application/json")
 
 
-def error_response(problem):
-    return json_response({"error": problem.message}, problem.status, problem.headers)
+def error_response(problem, openai=False):
+    """{"error": message}; OpenAI's endpoints answer {"error": {"message", "type", "param", "code"}}."""
+    if not openai:
+        return json_response({"error": problem.message}, problem.status, problem.headers)
+    kind = "invalid_request_error" if problem.status < 500 else "server_error"
+    content = {"error": {"message": problem.message, "type": kind, "param": None, "code": None}}
+    return json_response(content, problem.status, problem.headers)
 
 
 class guard:
@@ -61,8 +67,9 @@ class guard:
     scope None: public (no Host check, no token). A plain ASGI callable, so Starlette's Route calls it
     directly, without wrapping each request in layers of its own."""
 
-    def __init__(self, context, handler, scope=None, model_of=None):
+    def __init__(self, context, handler, scope=None, model_of=None, openai_errors=False):
         self.context, self.handler, self.scope, self.model_of = context, handler, scope, model_of
+        self.openai_errors = openai_errors
 
     async def __call__(self, scope, receive, send):
         from starlette.requests import Request
@@ -83,14 +90,15 @@ class guard:
             with context.quotas.admit(tenant):
                 return await within(self.handler(request, context, tenant), context.settings.request_timeout)
         except ApiError as problem:
-            return error_response(problem)
+            return error_response(problem, self.openai_errors)
         except asyncio.TimeoutError:
             context.metrics.rejected("request_timeout")
-            return error_response(
-                ApiError(503, f"no answer within the request timeout of {context.settings.request_timeout:g} seconds")
-            )
+            seconds = context.settings.request_timeout
+            problem = ApiError(503, f"no answer within the request timeout of {seconds:g} seconds")
+            return error_response(problem, self.openai_errors)
         except Exception as problem:  # noqa: BLE001 - the server's own failure, said as 500
-            return error_response(ApiError(500, f"internal error: {type(problem).__name__}: {problem}"))
+            problem = ApiError(500, f"internal error: {type(problem).__name__}: {problem}")
+            return error_response(problem, self.openai_errors)
         finally:
             context.in_flight -= 1
 
@@ -121,13 +129,18 @@ def create_app(repository, settings=None, access=None, hosts=None):
     Router over the routes of each protocol; the guard does what Starlette's app would add (errors)."""
     from starlette.routing import Router
 
-    from . import routes_admin, routes_v1, routes_v2
+    from . import routes_admin, routes_openai, routes_v1, routes_v2
 
     settings = settings or repository.settings or ServerSettings()
     context = ServerContext(
         repository, settings, access or AccessControl(), hosts or HostAllowList(["*"]), repository.metrics
     )
-    routes = routes_v2.routes(context) + routes_v1.routes(context) + routes_admin.routes(context)
+    routes = (
+        routes_v2.routes(context)
+        + routes_openai.routes(context)
+        + routes_v1.routes(context)
+        + routes_admin.routes(context)
+    )
 
     async def not_found(scope, receive, send):
         if scope["type"] == "http":

@@ -95,6 +95,10 @@ class LoadedModel:
         ):
             raise ValueError(f"the model's output {found} does not match signature.outputs[0] {self.outputs[0]}")
 
+    def check_inputs(self, arrays, parameters):
+        """The request's arrays, ready to join a batch (decode_inputs has checked them already)."""
+        return arrays
+
     def predict(self, inputs):
         """{input name: array} -> {output name: array}."""
         import tinygrad_maas as tm

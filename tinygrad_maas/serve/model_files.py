@@ -3,6 +3,7 @@
     <version>/architecture.json + weights.safetensors     a model saved here (nn/architecture.py)
     <version>/model.onnx                                  an ONNX graph (Triton's layout): ours, PyTorch's, ...
     <version>/model.keras                                 a Keras model's .keras zip (keras/saving.py)
+    <version>/text_model.json + a pretrained text folder  a text-embedding model (serve/text_model.py)
 
 A traced graph (tm.jit.trace) is a saved model of the first form whose architecture is the graph.
 
@@ -20,6 +21,13 @@ KERAS_FILE = "model.keras"
 SAVED_FILES = ("architecture.json", "weights.safetensors")
 
 
+TEXT_FILES = ("text_model.json", "config.json", "model.safetensors", "tokenizer.json", "modules.json")
+
+
+def is_text_model(folder):
+    return os.path.isfile(os.path.join(folder, TEXT_FILES[0]))
+
+
 def single_file(path):
     """(kind, file) for a model that is one file: an .onnx or .keras file, or a folder holding model.onnx or
     model.keras; (None, None) for a saved-model folder."""
@@ -34,7 +42,8 @@ def single_file(path):
 def files_of(folder):
     """The files that make up the model in `folder` (what a reload watches)."""
     _, file = single_file(folder)
-    return [file] if file else [os.path.join(folder, name) for name in SAVED_FILES]
+    names = TEXT_FILES if is_text_model(folder) else SAVED_FILES
+    return [file] if file else [os.path.join(folder, name) for name in names]
 
 
 def weight_bytes(folder, max_architecture_bytes):
@@ -42,6 +51,8 @@ def weight_bytes(folder, max_architecture_bytes):
     _, file = single_file(folder)
     if file:
         return os.path.getsize(file)  # the weights are nearly the whole file
+    if is_text_model(folder):
+        return os.path.getsize(os.path.join(folder, "model.safetensors"))
     import math
 
     from ..nn.architecture import read_saved_model

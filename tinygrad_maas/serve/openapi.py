@@ -71,6 +71,7 @@ _SCHEMAS = {
                     "FP16",
                     "FP32",
                     "FP64",
+                    "BYTES",
                 ],
             },
             "shape": {"type": "array", "items": {"type": "integer"}},
@@ -138,6 +139,29 @@ _SCHEMAS = {
             },
         },
     },
+    "OpenAIError": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["message", "type"],
+                "properties": {"message": {"type": "string"}, "type": {"type": "string"}},
+            }
+        },
+    },
+    "EmbeddingsRequest": {
+        "type": "object",
+        "required": ["model", "input"],
+        "properties": {
+            "model": {"type": "string"},
+            "input": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+            "encoding_format": {"type": "string", "enum": ["float", "base64"]},
+            "dimensions": {"type": "integer"},
+            "user": {"type": "string"},
+            "truncate": {"type": "boolean"},
+        },
+    },
     "IndexEntry": {
         "type": "object",
         "required": ["name", "state", "reason"],
@@ -188,6 +212,20 @@ def _model_paths():
     return paths
 
 
+def _openai_operation(summary):
+    """An OpenAI-compatible endpoint: its errors take OpenAI's form."""
+    error = {"description": "the problem, named", "content": {"application/json": {"schema": _ref("OpenAIError")}}}
+    return {
+        "summary": summary,
+        "parameters": [],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("EmbeddingsRequest")}}},
+        "responses": {
+            "200": _json({"type": "object", "required": ["data", "usage"]}),
+            **dict.fromkeys(_COMMON_ERRORS, error),
+        },
+    }
+
+
 def document(model_control=False):
     """The OpenAPI document; model_control adds the load/unload endpoints (explicit mode)."""
     public = {"200": _json({"type": "object"}), "503": _ERROR}
@@ -213,6 +251,7 @@ def document(model_control=False):
                 {"type": "object", "properties": {"ready": {"type": "boolean"}}},
             )
         },
+        "/v1/embeddings": {"post": _openai_operation("OpenAI embeddings (text-embedding models)")},
         "/metrics": {"get": _operation("Prometheus metrics (admin)", {"200": {"description": "text exposition"}})},
         **_model_paths(),
     }
@@ -231,7 +270,8 @@ def document(model_control=False):
         "info": {
             "title": "tinygrad_maas model server",
             "version": __version__,
-            "description": "Open Inference Protocol (KServe v2), TF-Serving REST and KServe v1 explain.",
+            "description": "Open Inference Protocol (KServe v2), TF-Serving REST, KServe v1 explain and "
+            "OpenAI-compatible text endpoints.",
         },
         "paths": paths,
         "components": {"schemas": _SCHEMAS, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},

@@ -5,6 +5,10 @@ Binary extension: the JSON header is the first Inference-Header-Content-Length b
 with parameters.binary_data_size = n takes the next n bytes (little-endian, row major). An output asked
 for with parameters.binary_data (or the request's binary_data_output) comes back the same way.
 
+BYTES tensors (strings, as Triton's) hold Python bytes in a NumPy object array. In JSON each element is a
+string (sent as its UTF-8 bytes); in binary each element is a 4-byte little-endian length followed by that
+many bytes, elements in row-major order, which is how tritonclient serialises them.
+
 Everything a client sends is checked before it is used, and a mistake is a 400 naming the field: types
 (a name is a string, a shape is a list of integers and never booleans, parameters are objects), element
 counts (computed with Python's integers, so a shape of 2**40 x 2**40 cannot wrap around to a small number),
@@ -37,6 +41,7 @@ DATATYPES = {
     "FP16": np.float16,
     "FP32": np.float32,
     "FP64": np.float64,
+    "BYTES": np.object_,
 }
 _NAMES = {np.dtype(v): k for k, v in DATATYPES.items()}
 # The JSON element types each datatype accepts. bool is not int here: True in FP32 data is a mistake.
@@ -46,6 +51,7 @@ _JSON_TYPES = {
     "FP16": frozenset((int, float)),
     "FP32": frozenset((int, float)),
     "FP64": frozenset((int, float)),
+    "BYTES": frozenset((str,)),
 }
 _DIGITS = re.compile(r"[0-9]{1,18}")  # ASCII only: "+5", " 5" and "٥" are not lengths
 
@@ -81,7 +87,40 @@ def json_numbers(name, array):
             f"output {name!r} contains NaN or infinite values, which JSON cannot carry; ask for it "
             "as binary data (parameters.binary_data: true)",
         )
+    if array.dtype.kind == "O":
+        try:
+            return [element.decode("utf-8") for element in array.reshape(-1)]
+        except UnicodeDecodeError:
+            raise ApiError(
+                500,
+                f"output {name!r} holds bytes that are not UTF-8, which JSON cannot carry; ask for it as "
+                "binary data (parameters.binary_data: true)",
+            ) from None
     return array.reshape(-1).tolist()
+
+
+def serialize_bytes(array):
+    """A BYTES tensor in the binary form: each element as a 4-byte little-endian length, then its bytes."""
+    return b"".join(len(element).to_bytes(4, "little") + element for element in array.reshape(-1))
+
+
+def deserialize_bytes(blob, count, where):
+    """`count` BYTES elements from exactly the bytes of `blob` (a 400 naming what does not add up)."""
+    elements, offset = [], 0
+    for index in range(count):
+        if offset + 4 > len(blob):
+            raise ApiError(400, f"{where}: binary data ends before the length of element {index} of {count}")
+        size = int.from_bytes(blob[offset : offset + 4], "little")
+        offset += 4
+        if offset + size > len(blob):
+            raise ApiError(400, f"{where}: element {index} announces {size} bytes, only {len(blob) - offset} remain")
+        elements.append(bytes(blob[offset : offset + size]))
+        offset += size
+    if offset != len(blob):
+        raise ApiError(400, f"{where}: {len(blob) - offset} bytes are left after the {count} elements of the shape")
+    array = np.empty(count, dtype=object)
+    array[:] = elements
+    return array
 
 
 def datatype_of(dtype):
@@ -156,6 +195,10 @@ def to_array(data, datatype, shape, where):
         wrong = next(value for value in flat if type(value) not in allowed)
         kinds = " or ".join(sorted((kind.__name__ for kind in allowed), reverse=True))
         raise ApiError(400, f"{where}: data of datatype {datatype} must hold {kinds} values, found {wrong!r:.40}")
+    if datatype == "BYTES":
+        array = np.empty(count, dtype=object)
+        array[:] = [element.encode("utf-8") for element in flat]  # a lone surrogate cannot reach here:
+        return array.reshape(shape)  # the JSON parsers refuse it
     dtype = np.dtype(DATATYPES[datatype])
     try:
         found = np.asarray(flat)  # float64, int64, uint64 or bool: the values as sent (faster than converting)
@@ -226,6 +269,11 @@ def _decode_input(item, position, expected, binary, offset):
             raise ApiError(400, f"{where}: give 'data' (or binary data with parameters.binary_data_size)")
         return name, to_array(item["data"], datatype, shape, where), offset
     _integer(size, f"{where}: parameters.binary_data_size")
+    if datatype == "BYTES":  # elements of any length: the size is checked against the elements' own lengths
+        if offset + size > len(binary):
+            raise ApiError(400, f"{where}: the body holds {len(binary) - offset} binary bytes, {size} were announced")
+        blob = memoryview(binary)[offset : offset + size]
+        return name, deserialize_bytes(blob, math.prod(shape), where).reshape(shape), offset + size
     needed = math.prod(shape) * dtype.itemsize
     if size != needed:
         raise ApiError(400, f"{where}: binary_data_size {size} but shape {shape} of {datatype} needs {needed} bytes")
@@ -307,7 +355,11 @@ def encode_response(model, version, outputs, binary_names, identifier=None):
     for name, binary in binary_names.items():
         array = np.ascontiguousarray(outputs[name])
         entry = {"name": name, "datatype": datatype_of(array.dtype), "shape": list(array.shape)}
-        if binary:
+        if binary and array.dtype.kind == "O":
+            blob = serialize_bytes(array)
+            entry["parameters"] = {"binary_data_size": len(blob)}
+            blobs.append(blob)
+        elif binary:
             blob = array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes()
             entry["parameters"] = {"binary_data_size": len(blob)}
             blobs.append(blob)

@@ -32,8 +32,9 @@ from .config import read_model_config
 from .errors import ApiError, retry_after
 from .metrics import Metrics
 from .model import LoadedModel
-from .model_files import files_of, read_model, weight_bytes
+from .model_files import files_of, is_text_model, read_model, weight_bytes
 from .settings import ServerSettings
+from .text_model import TextEmbeddingModel
 
 NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 VERSION = re.compile(r"[1-9][0-9]{0,17}")
@@ -207,8 +208,11 @@ class ModelRepository:
             raise ValueError(config)
         settings = self.settings
         self._make_room(weight_bytes(entry.folder, settings.max_architecture_bytes), entry)
-        module, metadata = read_model(entry.folder, settings.max_architecture_bytes, settings.memory_budget_bytes)
-        model = LoadedModel(entry.name, entry.version, module, metadata, self.settings.max_body_bytes)
+        if is_text_model(entry.folder):
+            model = TextEmbeddingModel(entry.name, entry.version, entry.folder, settings.max_texts_per_request)
+        else:
+            module, metadata = read_model(entry.folder, settings.max_architecture_bytes, settings.memory_budget_bytes)
+            model = LoadedModel(entry.name, entry.version, module, metadata, settings.max_body_bytes)
         model.warm_up()
         model.scheduler = Scheduler(model, config, self.metrics)
         return model

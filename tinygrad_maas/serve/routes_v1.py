@@ -107,9 +107,10 @@ def explain_options(payload, settings, sample_shape, datatype):
     return {"method": method, "target": target, "steps": steps, "baseline": baseline}
 
 
-def _decode(body, spec):
-    payload = parse_json_object(body)
-    return payload, _instances(payload, spec)
+def _decode(body, model):
+    payload, spec = parse_json_object(body), model.inputs[0]
+    arrays = model.check_inputs({spec["name"]: _instances(payload, spec)}, parameters_of(payload, "request"))
+    return payload, arrays[spec["name"]]
 
 
 async def predict_or_explain(request, context, tenant):
@@ -121,9 +122,9 @@ async def predict_or_explain(request, context, tenant):
     with scheduler.held(), context.counted(model):
         body, spec = await read_body(request, context.settings.max_body_bytes), model.inputs[0]
         if len(body) > LARGE_BODY_BYTES:
-            payload, array = await run_in_threadpool(_decode, body, spec)
+            payload, array = await run_in_threadpool(_decode, body, model)
         else:
-            payload, array = _decode(body, spec)
+            payload, array = _decode(body, model)
         level = scheduler.config.priority(None, tenant.priority if tenant else None)
         if verb == "predict":
             ((output_name, result),) = (await scheduler.infer({spec["name"]: array}, level)).items()

@@ -4,7 +4,15 @@ from .. import __version__
 from .app import guard, json_response, route
 from .body import read_body
 from .errors import ApiError
-from .protocol import decode_inputs, encode_response, request_id, requested_outputs, scheduling_parameters, split_body
+from .protocol import (
+    decode_inputs,
+    encode_response,
+    parameters_of,
+    request_id,
+    requested_outputs,
+    scheduling_parameters,
+    split_body,
+)
 
 # Bodies above this are decoded in a worker thread, so one large request does not hold up the event loop.
 LARGE_BODY_BYTES = 64 * 1024
@@ -54,7 +62,7 @@ async def model_ready(request, context, tenant):
 
 def _decode(body, header_length, model):
     payload, binary = split_body(body, header_length)
-    arrays = decode_inputs(payload, binary, model.inputs)
+    arrays = model.check_inputs(decode_inputs(payload, binary, model.inputs), parameters_of(payload, "request"))
     wanted = requested_outputs(payload, [spec["name"] for spec in model.outputs])
     return arrays, wanted, scheduling_parameters(payload), request_id(payload)
 

@@ -39,6 +39,7 @@ class ServerSettings:
     max_body_bytes: int = _setting(16 * 1024 * 1024, "request body bytes; more is answered 413")
     request_timeout: float = _setting(60.0, "seconds from routing to the response; 503 after that")
     max_explain_steps: int = _setting(256, "integrated-gradients steps a client may ask for")
+    max_texts_per_request: int = _setting(2048, "strings one request may ask a text model to embed")
     # --- scheduling defaults (a model's config.json overrides them; serve/config.py) -----------------------
     max_batch_size: int = _setting(32, "rows per merged forward pass; 1: every request alone")
     max_queue_delay_us: int = _setting(0, "microseconds a batch may wait to fill (0: it takes what is queued)")
@@ -72,6 +73,7 @@ class ServerSettings:
             "max_body_bytes",
             "request_timeout",
             "max_explain_steps",
+            "max_texts_per_request",
             "max_batch_size",
             "max_queue_size",
             "queue_timeout_us",
