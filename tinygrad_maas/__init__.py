@@ -83,6 +83,7 @@ _memory.tune_allocator()  # reuse freed memory instead of mapping fresh pages ev
 float16, float32, float64 = _dtypes.float16, _dtypes.float32, _dtypes.float64
 uint8, int8, int16, int32, int64 = _dtypes.uint8, _dtypes.int8, _dtypes.int16, _dtypes.int32, _dtypes.int64
 globals().update(_dtypes.ALIASES)  # tm.float, tm.double, tm.long, tm.int, tm.bool, tm.half, tm.short
+qint8 = int8  # PyTorch's torch.qint8, the dtype of quantized weights (tm.quantization)
 
 
 def _module_twin(name):
@@ -127,9 +128,9 @@ def bincount(input, weights=None, minlength=0):
 
 
 def __getattr__(name):
-    """tm.onnx, tm.jit and tm.distributed load on first use (PEP 562): most programs never export or run
-    on several processes, and import stays fast."""
-    if name in ("onnx", "jit", "distributed"):
+    """tm.onnx, tm.jit, tm.distributed, tm.quantization and tm.models load on first use (PEP 562): most
+    programs never export, quantize or run on several processes, and import stays fast."""
+    if name in ("onnx", "jit", "distributed", "quantization", "models"):
         import importlib
 
         return importlib.import_module(f"{__name__}.{name}")

@@ -111,7 +111,7 @@ def test_state_shapes_from_the_config_alone_equal_the_built_layers_state_dict():
         "MaxPool1d",
         "AvgPool2d",
         "AdaptiveAvgPool2d",
-    } == set(LAYERS)
+    } == set(LAYERS) - {"DynamicQuantizedLinear"}  # tests/quantization checks its shapes (saved and loaded)
 
 
 def test_an_architecture_that_disagrees_with_its_weights_is_refused_naming_the_tensor(tmp_path):

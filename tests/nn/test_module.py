@@ -150,3 +150,11 @@ def test_parameter_shares_memory_with_its_source():
     array[0] = 5
     assert parameter.tolist() == [5.0, 1.0, 1.0] and parameter.requires_grad
     assert repr(parameter).startswith("Parameter containing:\ntensor(")
+
+
+def test_replacing_a_child_keeps_its_place_so_a_sequential_still_runs_in_order():
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    model[0] = nn.Linear(2, 3)
+    setattr(model, "2", nn.Linear(3, 1))
+    assert [type(layer).__name__ for layer in model] == ["Linear", "ReLU", "Linear"]
+    assert list(model.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]

@@ -64,6 +64,18 @@ LAYERS = {
 }
 
 
+# Layer types defined outside nn: their package adds them to LAYERS when imported, which happens here on
+# first use, so a saved quantized model loads without the caller importing tinygrad_maas.quantization.
+_LAYER_PACKAGES = {"DynamicQuantizedLinear": "tinygrad_maas.quantization"}
+
+
+def _register_layer_type(kind):
+    if kind in _LAYER_PACKAGES and kind not in LAYERS:
+        import importlib
+
+        importlib.import_module(_LAYER_PACKAGES[kind])
+
+
 def _json_value(value):
     return list(value) if isinstance(value, tuple) else value
 
@@ -73,6 +85,7 @@ def to_config(model):
     if isinstance(model, Sequential):
         return {"type": "Sequential", "layers": [to_config(layer) for layer in model]}
     name = type(model).__name__
+    _register_layer_type(name)
     if name not in LAYERS or type(model) is not LAYERS[name][0]:
         raise TypeError(
             f"to_config(): {name} cannot be described as JSON; supported: Sequential of {', '.join(sorted(LAYERS))}"
@@ -97,6 +110,7 @@ def from_config(config):
         if not isinstance(layers, list):
             raise ValueError("from_config(): a Sequential needs a list of 'layers'")
         return Sequential(*(from_config(layer) for layer in layers))
+    _register_layer_type(kind)
     if kind not in LAYERS:
         raise ValueError(f"from_config(): unknown layer type {kind!r}; supported: {', '.join(sorted(LAYERS))}")
     cls, arguments = LAYERS[kind]
@@ -116,6 +130,8 @@ def state_shapes(config):
         for index, layer in enumerate(config["layers"]):
             shapes.update({f"{index}.{key}": shape for key, shape in state_shapes(layer).items()})
         return shapes
+    if isinstance(config, dict):
+        _register_layer_type(config.get("type"))
     if not isinstance(config, dict) or config.get("type") not in LAYERS:
         from_config(config)  # raises the error that names what is wrong
     cls, _ = LAYERS[config["type"]]
@@ -145,6 +161,13 @@ def _layer_state_shapes(kind, a):
         out = _size(a["out_features"], "Linear out_features")
         return {
             "weight": (out, _size(a["in_features"], "Linear in_features")),
+            **({"bias": (out,)} if a["bias"] else {}),
+        }
+    if kind == "DynamicQuantizedLinear":  # int8 weight, float32 scale per output channel, float32 bias
+        out = _size(a["out_features"], f"{kind} out_features")
+        return {
+            "weight": (out, _size(a["in_features"], f"{kind} in_features")),
+            "scale": (out,),
             **({"bias": (out,)} if a["bias"] else {}),
         }
     if kind in ("Conv1d", "Conv2d"):

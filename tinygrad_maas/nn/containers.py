@@ -19,6 +19,14 @@ class _NumberedModules(Module):
         self.add_module(str(len(self._modules)), module)
         return self
 
+    def __setitem__(self, index, module):
+        """model[i] = module replaces the i-th child in its place (negative indices count from the end)."""
+        kind = type(self).__name__
+        if not isinstance(module, Module):
+            raise TypeError(f"{kind} items must be Modules, got {type(module).__name__}")
+        name = list(self._modules)[_checked_index(index, len(self._modules), kind)]
+        self._modules[name] = module
+
 
 class Sequential(_NumberedModules):
     """Calls its modules in order, each on the previous one's output. Sequential(a, b) or
@@ -58,12 +66,6 @@ class ModuleList(_NumberedModules):
         if isinstance(index, slice):
             return ModuleList(modules[index])
         return modules[_checked_index(index, len(modules), "ModuleList")]
-
-    def __setitem__(self, index, module):
-        if not isinstance(module, Module):
-            raise TypeError(f"ModuleList items must be Modules, got {type(module).__name__}")
-        name = list(self._modules)[_checked_index(index, len(self._modules), "ModuleList")]
-        self._modules[name] = module
 
     def extend(self, modules):
         for module in modules:

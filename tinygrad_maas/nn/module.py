@@ -65,10 +65,10 @@ class Module:
                 "super().__init__() first in your module's __init__"
             )
         if isinstance(value, Parameter):
-            self._forget(name)
+            self._forget(name, keep=self._parameters)
             self._parameters[name] = value
         elif isinstance(value, Module):
-            self._forget(name)
+            self._forget(name, keep=self._modules)
             self._modules[name] = value
         elif name in self._parameters:
             if value is not None:
@@ -89,11 +89,13 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _forget(self, name):
-        """Remove `name` from every registry and the instance dict, before it is registered anew."""
+    def _forget(self, name, keep):
+        """Remove `name` from the instance dict and every registry but `keep`, before it is registered anew
+        in `keep`: a child replaced by another keeps its place (a Sequential runs its children in order)."""
         self.__dict__.pop(name, None)
         for table in (self._parameters, self._buffers, self._modules):
-            table.pop(name, None)
+            if table is not keep:
+                table.pop(name, None)
 
     def __getattr__(self, name):
         # Called only when normal lookup fails: look in the registries.

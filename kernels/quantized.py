@@ -1,0 +1,60 @@
+"""int8 kernels for quantized layers: twins of tinygrad_maas/reference/quantized.py (same functions, same
+results bit for bit; its docstring has the arithmetic).
+
+int8_matmul_t takes each output as a dot product of two contiguous int8 rows. The rows are widened to
+int16 first (each product of two int8 values fits int16), which lets LLVM use the CPU's multiply-add of
+int16 pairs into int32 (pmaddwd) over whole vector registers. Parallel over the rows of the output.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+from tinygrad_maas.reference.quantized import LEVELS, MAX_DEPTH
+
+
+@njit(parallel=True, cache=True)
+def _quantize_rows(x, q, scale):
+    for r in prange(x.shape[0]):
+        amax = np.float32(0.0)
+        finite = True
+        for c in range(x.shape[1]):
+            v = abs(x[r, c])
+            if not np.isfinite(v):
+                finite = False
+            elif v > amax:
+                amax = v
+        s = amax / np.float32(LEVELS) if amax > 0 else np.float32(1.0)
+        scale[r] = s if finite else np.nan
+        for c in range(x.shape[1]):
+            v = np.rint(x[r, c] / s) if finite else np.float32(0.0)
+            q[r, c] = np.int8(min(max(v, -LEVELS), LEVELS))
+
+
+def quantize_rows(x):
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    q = np.empty(x.shape, dtype=np.int8)
+    scale = np.empty(x.shape[0], dtype=np.float32)
+    _quantize_rows(x, q, scale)
+    return q, scale
+
+
+@njit(parallel=True, cache=True)
+def _int8_matmul_t(a, b, out):
+    m, k = a.shape  # sizes in locals: read from the arrays inside the loops, they stop LLVM vectorising
+    n = b.shape[0]
+    for i in prange(m):
+        row = a[i].astype(np.int16)
+        for j in range(n):
+            weights = b[j]
+            total = np.int32(0)
+            for p in range(k):
+                total += np.int32(np.int16(row[p]) * np.int16(weights[p]))
+            out[i, j] = total
+
+
+def int8_matmul_t(a, b):
+    if a.shape[1] > MAX_DEPTH:
+        raise ValueError(f"int8_matmul_t: {a.shape[1]} terms per dot product could overflow int32 (max {MAX_DEPTH})")
+    out = np.empty((a.shape[0], b.shape[0]), dtype=np.int32)
+    _int8_matmul_t(np.ascontiguousarray(a), np.ascontiguousarray(b), out)
+    return out

@@ -1,0 +1,48 @@
+"""The int8 kernels agree with their NumPy twins exactly: integer arithmetic has one right answer."""
+
+import numpy as np
+import pytest
+
+from tinygrad_maas.kernels import quantized as numba_quantized
+from tinygrad_maas.reference import quantized as numpy_quantized
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (7, 5), (13, 384), (3, 1537), (0, 4), (4, 0)], ids=str)
+def test_int8_matmul_twins_agree_exactly_and_equal_the_integer_product(shape):
+    rng = np.random.default_rng(0)
+    a = rng.integers(-127, 128, shape, dtype=np.int8)
+    b = rng.integers(-127, 128, (9, shape[1]), dtype=np.int8)
+    product = numba_quantized.int8_matmul_t(a, b)
+    assert product.dtype == np.int32
+    assert np.array_equal(product, numpy_quantized.int8_matmul_t(a, b))
+    assert np.array_equal(product, a.astype(np.int64) @ b.astype(np.int64).T)
+
+
+def test_int8_matmul_of_extreme_values_accumulates_in_int32_without_overflow():
+    a = np.full((2, 4096), -127, dtype=np.int8)
+    b = np.full((3, 4096), -127, dtype=np.int8)
+    assert np.all(numba_quantized.int8_matmul_t(a, b) == 127 * 127 * 4096)  # 66,064,384 < 2^31
+    assert np.all(numpy_quantized.int8_matmul_t(a, b) == 127 * 127 * 4096)
+
+
+def test_quantize_rows_twins_agree_bit_for_bit_including_zero_and_non_finite_rows():
+    rng = np.random.default_rng(1)
+    x = (rng.standard_normal((40, 33)) * 3).astype(np.float32)
+    x[1] = 0.0  # all zero: scale 1, codes 0
+    x[2, 5] = np.inf  # not finite: scale nan, codes 0 (the layer's output row becomes nan)
+    x[3, 0] = np.nan
+    x[4] = np.float32(1e-30)  # tiny but normal
+    x[5, :3] = [0.5, -0.5, 1.5]  # ties at half a step once scaled: round half to even in both
+    q_numba, s_numba = numba_quantized.quantize_rows(x)
+    q_numpy, s_numpy = numpy_quantized.quantize_rows(x)
+    assert np.array_equal(q_numba, q_numpy) and np.array_equal(s_numba, s_numpy, equal_nan=True)
+    assert s_numpy[1] == 1.0 and not q_numpy[1].any()
+    assert np.isnan(s_numpy[2]) and np.isnan(s_numpy[3]) and not q_numpy[2].any()
+
+
+def test_quantize_rows_maps_each_rows_largest_magnitude_to_127():
+    x = np.array([[0.5, -2.0, 1.0], [3.0, 0.0, -0.03]], dtype=np.float32)
+    q, scale = numpy_quantized.quantize_rows(x)
+    assert q.tolist() == [[32, -127, 64], [127, 0, -1]]  # 0.5 / (2/127) = 31.75 -> 32; -0.03/(3/127) -> -1.27 -> -1
+    assert np.allclose(scale, [2.0 / 127, 3.0 / 127])
+    assert np.abs(q * scale[:, None] - x).max() <= scale.max() / 2 + 1e-7  # half a step at most

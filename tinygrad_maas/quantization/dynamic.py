@@ -1,0 +1,134 @@
+"""Dynamic int8 quantization of Linear layers.
+
+Weights W (out, in), one scale per output channel o (symmetric, zero point 0):
+
+    w_o = max_i |W[o, i]| / 127,      Q[o, i] = round(W[o, i] / w_o)  in [-127, 127]
+
+Activations x (rows r of (*, in)), quantized when they arrive, one scale per row:
+
+    s_r = max_i |x[r, i]| / 127,      q[r, i] = round(x[r, i] / s_r)
+
+    y[r, o] = s_r w_o sum_i q[r, i] Q[o, i] + b[o]        the sum in int32 (exact), the rest in float32
+
+Per-row activation scales follow each sentence's token (a row) rather than the whole batch's largest
+value, so a short or quiet row keeps its precision; PyTorch's dynamic quantization uses one scale per
+tensor. The rounding error of each factor is at most half a step (scale/2), so a row's relative error stays
+near 1/254 of its largest entry.
+
+The layer is for inference: it holds int8 buffers, not Parameters, and refuses inputs that need gradients.
+"""
+
+import copy
+
+import numpy as np
+
+from .. import backend
+from ..autograd.grad_mode import is_grad_enabled
+from ..creation import as_tensor
+from ..dtypes import int8 as qint8  # PyTorch's torch.qint8 (tm.qint8): here the NumPy int8 dtype
+from ..nn.architecture import LAYERS
+from ..nn.linear import Linear
+from ..nn.module import Module
+
+
+def quantize_per_channel(weight):
+    """(Q int8 (out, in), w float32 (out,)) with weight[o] ~ w[o] Q[o] (the module docstring)."""
+    weight = np.asarray(weight, dtype=np.float32)
+    if not np.all(np.isfinite(weight)):
+        raise ValueError("quantize_per_channel: the weight holds inf or nan values")
+    return backend.kernels("quantized").quantize_rows(weight)
+
+
+class DynamicQuantizedLinear(Module):
+    """y = x W^T + b with W in int8 (per-output-channel scales) and x quantized per row at run time.
+    state_dict: weight (int8, out x in), scale (float32, out), bias (float32, out) when present."""
+
+    def __init__(self, in_features, out_features, bias=True, outlier_threshold=6.0):
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        self.outlier_threshold = outlier_threshold
+        self.register_buffer("weight", as_tensor(np.zeros((out_features, in_features), dtype=np.int8)))
+        self.register_buffer("scale", as_tensor(np.ones(out_features, dtype=np.float32)))
+        if bias:
+            self.register_buffer("bias", as_tensor(np.zeros(out_features, dtype=np.float32)))
+        else:
+            self.bias = None
+
+    @classmethod
+    def from_float(cls, linear):
+        """The quantized twin of a float Linear."""
+        quantized = cls(linear.in_features, linear.out_features, linear.bias is not None)
+        q, scale = quantize_per_channel(linear.weight.detach().numpy())
+        quantized.weight.numpy()[...] = q
+        quantized.scale.numpy()[...] = scale
+        if linear.bias is not None:
+            quantized.bias.numpy()[...] = linear.bias.detach().numpy()
+        return quantized
+
+    def forward(self, input):
+        input = as_tensor(input)
+        if input.requires_grad and is_grad_enabled():
+            raise RuntimeError("DynamicQuantizedLinear is for inference: run it under tm.no_grad()")
+        if input.ndim < 1 or input.shape[-1] != self.in_features:
+            raise ValueError(
+                f"DynamicQuantizedLinear: input of shape {input.shape} does not end in in_features {self.in_features}"
+            )
+        kernels = backend.kernels("quantized")
+        rows = np.asarray(input.numpy(), dtype=np.float32).reshape(-1, self.in_features)
+        weight, weight_scale = self.weight.numpy(), self.scale.numpy()
+        outliers = _outlier_columns(rows, self.outlier_threshold)
+        if outliers.size:  # these few input features in float32, the rest in int8
+            float_part = rows[:, outliers] @ (weight[:, outliers] * weight_scale[:, None]).T
+            rows = rows.copy()
+            rows[:, outliers] = 0
+        q, row_scale = kernels.quantize_rows(rows)
+        out = kernels.int8_matmul_t(q, weight).astype(np.float32)
+        out *= row_scale[:, None]
+        out *= weight_scale
+        if outliers.size:
+            out += float_part
+        if self.bias is not None:
+            out += self.bias.numpy()
+        return as_tensor(out.reshape(*input.shape[:-1], self.out_features))
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}, dtype=qint8, per-channel"
+
+
+def _outlier_columns(rows, threshold):
+    """The input features where some row's magnitude exceeds threshold (none when threshold is None)."""
+    if threshold is None or rows.size == 0:
+        return np.empty(0, dtype=np.intp)
+    with np.errstate(invalid="ignore"):
+        return np.flatnonzero(np.abs(rows).max(axis=0) > threshold)
+
+
+_DYNAMIC = {Linear: DynamicQuantizedLinear}
+# saved models (nn/architecture.py) may hold quantized layers: architecture.json names them, the int8
+# weights and their scales go to weights.safetensors
+LAYERS["DynamicQuantizedLinear"] = (
+    DynamicQuantizedLinear,
+    ("in_features", "out_features", "bias", "outlier_threshold"),
+)
+
+
+def quantize_dynamic(model, qconfig_spec=None, dtype=qint8, mapping=None, inplace=False):
+    """The model with each submodule whose type is in qconfig_spec (default {nn.Linear}) replaced by its
+    dynamically quantized twin, as torch.ao.quantization.quantize_dynamic. A copy unless inplace."""
+    if np.dtype(dtype) != qint8:
+        raise ValueError(f"quantize_dynamic: only dtype=tm.qint8 is supported, got {dtype}")
+    if mapping is not None:
+        raise ValueError("quantize_dynamic: a custom mapping is not supported")
+    wanted = {Linear} if qconfig_spec is None else set(qconfig_spec)
+    unsupported = sorted(kind.__name__ for kind in wanted if kind not in _DYNAMIC)
+    if unsupported:
+        raise ValueError(f"quantize_dynamic: no dynamic int8 version of {unsupported}; supported: nn.Linear")
+    if not inplace:
+        model = copy.deepcopy(model)
+    if type(model) in wanted:
+        return _DYNAMIC[type(model)].from_float(model)
+    for parent in list(model.modules()):
+        for name, child in list(parent.named_children()):
+            if type(child) in wanted:  # exact type, as PyTorch: a subclass may compute something else
+                setattr(parent, name, _DYNAMIC[type(child)].from_float(child))
+    return model

@@ -1,0 +1,37 @@
+"""int8 arithmetic for quantized layers, in NumPy: the reference twins of kernels/quantized.py.
+
+Symmetric per-row quantization of a float matrix x (m, k), row r:
+
+    s_r = max_c |x[r, c]| / 127          (1 for an all-zero row; nan for a row holding inf or nan)
+    q[r, c] = round_half_even(x[r, c] / s_r)      in [-127, 127], so x[r, c] ~ s_r q[r, c]
+
+The product of two quantized matrices (activations a: (m, k), weights b: (n, k), rows quantized alike) is an
+integer matrix product, scaled back afterwards:
+
+    x w^T ~ (s_a s_b^T) * (q_a q_b^T),    (q_a q_b^T)[i, j] = sum_p q_a[i, p] q_b[j, p]  in int32
+
+Each product is at most 127 * 127 = 16129 in size, so k up to 131072 terms cannot overflow int32. Here the
+integer product is computed as a float64 matrix product (BLAS), which is exact: every partial sum is an
+integer below 2^31, far inside float64's 2^53 of exact integers.
+"""
+
+import numpy as np
+
+LEVELS = 127
+MAX_DEPTH = 131072  # terms per dot product that int32 accumulation cannot overflow
+
+
+def quantize_rows(x):
+    """(q int8 (m, k), s float32 (m,)) with x[r] ~ s[r] q[r]; x: float32 (m, k)."""
+    amax = np.abs(x).max(axis=1, initial=0.0).astype(np.float32)
+    scale = np.where(amax > 0, amax / np.float32(LEVELS), np.float32(1.0)).astype(np.float32)
+    scale[~np.isfinite(amax)] = np.nan
+    with np.errstate(invalid="ignore"):
+        q = np.rint(x / scale[:, None])
+    q[~np.isfinite(q)] = 0
+    return np.clip(q, -LEVELS, LEVELS).astype(np.int8), scale
+
+
+def int8_matmul_t(a, b):
+    """a @ b.T in int32 for int8 a (m, k) and b (n, k)."""
+    return (a.astype(np.float64) @ b.astype(np.float64).T).astype(np.int32)
