@@ -2,7 +2,8 @@
 
 Each recipe loads its dataset (tinygrad_maas.data.datasets), builds a Sequential model, trains it with
 Adam and a DataLoader, reports the test metric, and returns the model with metadata describing its input
-(which `tinygrad-maas predict` checks).
+(which `tinygrad-maas predict` checks). The language-model recipes (char_gru, char_transformer) train on
+random windows of the bundled prose instead, and save a model that `serve` answers /v1/completions with.
 
 Started by mpiexec on several ranks (`mpiexec -n 2 tinygrad-maas train mnist_cnn`), a recipe trains
 data-parallel: each rank reads its DistributedSampler shard with the recipe's batch split over the ranks
@@ -17,6 +18,7 @@ import numpy as np
 import tinygrad_maas as tm
 from tinygrad_maas import distributed, nn
 from tinygrad_maas.data import DataLoader, DistributedSampler, TensorDataset, datasets
+from tinygrad_maas.models import causal_lm
 from tinygrad_maas.nn import functional as F
 from tinygrad_maas.progress import ProgressBar
 
@@ -83,6 +85,23 @@ RECIPES = {
         "batch_size": 64,
         "lr": 2e-3,
     },
+    "char_gru": {
+        "about": "character language model Embedding-GRU-Linear on pydoc_data's prose (generates text; served "
+        "by /v1/completions)",
+        "model": lambda size: causal_lm.CharGRU(size),
+        "task": "language_model",
+        "epochs": 10,
+        "batch_size": 32,
+        "lr": 3e-3,
+    },
+    "char_transformer": {
+        "about": "character Transformer (2 pre-norm decoder blocks, sinusoidal positions up to 512) on the same prose",
+        "model": lambda size: causal_lm.CharTransformer(size),
+        "task": "language_model",
+        "epochs": 10,
+        "batch_size": 32,
+        "lr": 3e-3,
+    },
     "diabetes_mlp": {
         "about": "MLP regressor 10-32-1 on scikit-learn's diabetes data, reports test R^2",
         "data": lambda: (*datasets.load_diabetes("train"), *datasets.load_diabetes("test")),
@@ -115,6 +134,8 @@ def train(name, epochs=None, seed=0, log=print):
     recipe = RECIPES[name]
     epochs = recipe["epochs"] if epochs is None else epochs
     tm.manual_seed(seed)
+    if recipe["task"] == "language_model":
+        return _train_language_model(name, recipe, epochs, seed, log)
     x_train, y_train, x_test, y_test = recipe["data"]()
     classification = recipe["task"] == "classification"
     targets = y_train if classification else y_train[:, None]
@@ -169,6 +190,66 @@ def train(name, epochs=None, seed=0, log=print):
     if parallel is not None:
         metadata["ranks"] = parallel.world
     return trained, metrics, metadata
+
+
+WINDOW, STEPS_PER_EPOCH = 64, 200
+
+
+def _train_language_model(name, recipe, epochs, seed, log):
+    """Next-character prediction on random windows of the training text; an epoch is STEPS_PER_EPOCH
+    batches. The test metric is the cross-entropy per character (nats) on fixed windows of the test text."""
+    train_text, test_text = datasets.load_text_corpus("train"), datasets.load_text_corpus("test")
+    model = recipe["model"](len(alphabet := "".join(sorted(set(train_text + test_text)))))
+    model.alphabet = alphabet
+    train_ids, test_ids = model.encode(train_text), model.encode(test_text)
+    rng = np.random.default_rng(seed)
+    optimizer = tm.optim.Adam(model.parameters(), lr=recipe["lr"])
+    log(f"{name}: {recipe['about']}; {len(train_ids)} training and {len(test_ids)} test characters")
+    start, curves = time.perf_counter(), {"loss": [], "test_loss": []}
+    for epoch in range(1, epochs + 1):
+        bar, total = ProgressBar(STEPS_PER_EPOCH, prefix=f"epoch {epoch:3d}/{epochs} "), 0.0
+        for step in range(1, STEPS_PER_EPOCH + 1):
+            inputs, targets = _windows(train_ids, rng.integers(0, len(train_ids) - WINDOW - 1, recipe["batch_size"]))
+            optimizer.zero_grad()
+            loss = _next_character_loss(model, inputs, targets)
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            total += loss.item()
+            bar.update(step, loss=total / step)
+        test_loss = _test_loss(model, test_ids)
+        curves["loss"].append(total / STEPS_PER_EPOCH)
+        curves["test_loss"].append(test_loss)
+        bar.finish(loss=total / STEPS_PER_EPOCH, test_loss=test_loss)
+    metrics = {"test_loss": curves["test_loss"][-1]}
+    metadata = {
+        "recipe": name,
+        "task": "language_model",
+        "test_metrics": metrics,
+        "epochs": epochs,
+        "training_seconds": round(time.perf_counter() - start, 1),
+        "curves": curves,
+    }
+    return model.eval(), metrics, metadata
+
+
+def _windows(ids, starts):
+    block = np.stack([ids[s : s + WINDOW + 1] for s in starts])
+    return tm.tensor(block[:, :-1]), tm.tensor(block[:, 1:])
+
+
+def _next_character_loss(model, inputs, targets):
+    logits = model(inputs)
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+
+
+def _test_loss(model, test_ids, windows=64):
+    starts = np.linspace(0, len(test_ids) - WINDOW - 1, windows).astype(int)
+    with tm.no_grad():
+        model.eval()
+        loss = _next_character_loss(model, *_windows(test_ids, starts)).item()
+        model.train()
+    return loss
 
 
 class _DataParallel:

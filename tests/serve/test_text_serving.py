@@ -139,3 +139,17 @@ def test_a_numeric_input_to_a_text_model_is_refused_by_datatype(server):
     request = {"inputs": [{"name": "text", "datatype": "FP32", "shape": [1], "data": [1.0]}]}
     status, answer = post(server, "/v2/models/minilm/infer", request)
     assert status == 400 and "does not match the model's 'BYTES'" in answer["error"]
+
+
+def test_a_text_model_can_be_served_with_int8_linear_layers(tmp_path, reference):
+    assert export(minilm_folder(), tmp_path, "minilm") == 1
+    (tmp_path / "minilm" / "1" / "text_model.json").write_text('{"task": "embeddings", "quantization": "dynamic_int8"}')
+    running = serve_repository(tmp_path)
+    try:
+        status, answer = post(running, "/v1/embeddings", {"model": "minilm", "input": SENTENCES})
+        # float32: 91 MB, of which the word embeddings (47 MB, not quantized) and the Linear weights (44 MB)
+        assert running.repository.resolve("minilm").model.nbytes < 60e6
+    finally:
+        running.stop()
+    vectors = np.array([item["embedding"] for item in answer["data"]])
+    assert status == 200 and (vectors * reference).sum(axis=1).min() > 0.99

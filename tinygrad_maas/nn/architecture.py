@@ -204,12 +204,19 @@ def register_architecture(type_name, build, shapes=None):
     ARCHITECTURES[type_name] = (build, shapes)
 
 
+# Architecture types registered by the module that defines them, imported here on first use.
+_ARCHITECTURE_MODULES = {
+    "tinygrad_maas.graph": "tinygrad_maas.jit",
+    "tinygrad_maas.char_lm": "tinygrad_maas.models.causal_lm",
+}
+
+
 def _architecture_functions(architecture):
     kind = architecture.get("type") if isinstance(architecture, dict) else None
-    if kind == "tinygrad_maas.graph" and kind not in ARCHITECTURES:  # tm.jit registers it when it loads
+    if kind in _ARCHITECTURE_MODULES and kind not in ARCHITECTURES:
         import importlib
 
-        importlib.import_module("tinygrad_maas.jit")
+        importlib.import_module(_ARCHITECTURE_MODULES[kind])
     if kind in ARCHITECTURES:
         return ARCHITECTURES[kind]
     if isinstance(kind, str) and kind.startswith("keras."):

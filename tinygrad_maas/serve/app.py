@@ -7,7 +7,7 @@
     POST /v2/repository/models/{m}/load | unload                      model control (admin; explicit mode)
     GET  /v1/models   /v1/models/{m}                                  KServe v1 / TF-Serving listing, status
     POST /v1/models/{m}[/versions/{v}]:predict | :explain             TF-Serving predict, KServe v1 explain
-    POST /v1/embeddings                                               OpenAI's embeddings (text models)
+    POST /v1/embeddings   /v1/completions                             OpenAI's text endpoints (text models)
     GET  /metrics                                                     Prometheus counters (admin)
     GET  /   /openapi.json                                            the page; this API described
 
@@ -33,6 +33,7 @@ class ServerContext:
         self.repository, self.settings, self.access, self.hosts = repository, settings, access, hosts
         self.metrics, self.quotas = metrics, Quotas(metrics)
         self.in_flight, self.requests_seen = 0, 0  # for giving memory back when idle (_trim_when_idle)
+        self.open_streams = 0  # streamed completions being sent (routes_openai.py)
 
     @contextlib.contextmanager
     def counted(self, version):

@@ -162,6 +162,20 @@ _SCHEMAS = {
             "truncate": {"type": "boolean"},
         },
     },
+    "CompletionsRequest": {
+        "type": "object",
+        "required": ["model", "prompt"],
+        "properties": {
+            "model": {"type": "string"},
+            "prompt": {"type": "string"},
+            "max_tokens": {"type": "integer", "minimum": 1},
+            "temperature": {"type": "number", "minimum": 0, "maximum": 2},
+            "top_p": {"type": "number", "minimum": 0, "exclusiveMinimum": True, "maximum": 1},
+            "stop": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "maxItems": 4}]},
+            "seed": {"type": "integer", "minimum": 0},
+            "stream": {"type": "boolean"},
+        },
+    },
     "IndexEntry": {
         "type": "object",
         "required": ["name", "state", "reason"],
@@ -212,15 +226,15 @@ def _model_paths():
     return paths
 
 
-def _openai_operation(summary):
+def _openai_operation(summary, request_schema):
     """An OpenAI-compatible endpoint: its errors take OpenAI's form."""
     error = {"description": "the problem, named", "content": {"application/json": {"schema": _ref("OpenAIError")}}}
     return {
         "summary": summary,
         "parameters": [],
-        "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("EmbeddingsRequest")}}},
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _ref(request_schema)}}},
         "responses": {
-            "200": _json({"type": "object", "required": ["data", "usage"]}),
+            "200": _json({"type": "object", "required": ["usage"]}),
             **dict.fromkeys(_COMMON_ERRORS, error),
         },
     }
@@ -251,7 +265,13 @@ def document(model_control=False):
                 {"type": "object", "properties": {"ready": {"type": "boolean"}}},
             )
         },
-        "/v1/embeddings": {"post": _openai_operation("OpenAI embeddings (text-embedding models)")},
+        "/v1/embeddings": {"post": _openai_operation("OpenAI embeddings (text-embedding models)", "EmbeddingsRequest")},
+        "/v1/completions": {
+            "post": _openai_operation(
+                "OpenAI completions (text-generation models); stream: true answers server-sent events",
+                "CompletionsRequest",
+            )
+        },
         "/metrics": {"get": _operation("Prometheus metrics (admin)", {"200": {"description": "text exposition"}})},
         **_model_paths(),
     }

@@ -30,6 +30,7 @@ import time
 
 from .config import read_model_config
 from .errors import ApiError, retry_after
+from .generation_model import TextGenerationModel
 from .metrics import Metrics
 from .model import LoadedModel
 from .model_files import files_of, is_text_model, read_model, weight_bytes
@@ -212,7 +213,12 @@ class ModelRepository:
             model = TextEmbeddingModel(entry.name, entry.version, entry.folder, settings.max_texts_per_request)
         else:
             module, metadata = read_model(entry.folder, settings.max_architecture_bytes, settings.memory_budget_bytes)
-            model = LoadedModel(entry.name, entry.version, module, metadata, settings.max_body_bytes)
+            from ..models.causal_lm import CharLanguageModel
+
+            if isinstance(module, CharLanguageModel):
+                model = TextGenerationModel(entry.name, entry.version, module)
+            else:
+                model = LoadedModel(entry.name, entry.version, module, metadata, settings.max_body_bytes)
         model.warm_up()
         model.scheduler = Scheduler(model, config, self.metrics)
         return model

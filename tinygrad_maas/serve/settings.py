@@ -40,6 +40,9 @@ class ServerSettings:
     request_timeout: float = _setting(60.0, "seconds from routing to the response; 503 after that")
     max_explain_steps: int = _setting(256, "integrated-gradients steps a client may ask for")
     max_texts_per_request: int = _setting(2048, "strings one request may ask a text model to embed")
+    max_completion_tokens: int = _setting(1024, "tokens one /v1/completions request may ask for")
+    max_open_streams: int = _setting(64, "streamed completions open at once; more get 503")
+    stream_timeout: float = _setting(300.0, "seconds a streamed completion may last; it ends with an error event")
     # --- scheduling defaults (a model's config.json overrides them; serve/config.py) -----------------------
     max_batch_size: int = _setting(32, "rows per merged forward pass; 1: every request alone")
     max_queue_delay_us: int = _setting(0, "microseconds a batch may wait to fill (0: it takes what is queued)")
@@ -74,6 +77,9 @@ class ServerSettings:
             "request_timeout",
             "max_explain_steps",
             "max_texts_per_request",
+            "max_completion_tokens",
+            "max_open_streams",
+            "stream_timeout",
             "max_batch_size",
             "max_queue_size",
             "queue_timeout_us",

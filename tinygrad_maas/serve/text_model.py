@@ -3,7 +3,8 @@
 On disk it is a sentence-transformers folder (config.json, model.safetensors, tokenizer.json, modules.json,
 1_Pooling/config.json, ...) with one small file of ours beside it, text_model.json:
 
-    {"task": "embeddings"}
+    {"task": "embeddings"}                          or, with int8 Linear layers (tm.quantization):
+    {"task": "embeddings", "quantization": "dynamic_int8"}
 
 Its signature: input "text" BYTES [-1], output "embedding" FP32 [-1, hidden_size]. Every string is checked
 before it joins a batch (so one client's bad string fails only its own request): it must be UTF-8, and its
@@ -21,6 +22,7 @@ from .errors import ApiError
 
 TEXT_MODEL_FILE = "text_model.json"
 TASKS = ("embeddings",)
+QUANTIZATIONS = (None, "dynamic_int8")
 _CHUNK = 32  # sentences per forward pass inside a merged batch
 
 
@@ -34,8 +36,16 @@ def read_text_model_config(folder, max_bytes=64 * 1024):
             config = json.load(file)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ValueError(f"{path} is not valid JSON: {error}") from None
-    if not isinstance(config, dict) or set(config) != {"task"} or config["task"] not in TASKS:
-        raise ValueError(f'{path} must be {{"task": one of {list(TASKS)}}}, got {config!r:.200}')
+    if (
+        not isinstance(config, dict)
+        or not {"task"} <= set(config) <= {"task", "quantization"}
+        or config["task"] not in TASKS
+        or config.get("quantization") not in QUANTIZATIONS
+    ):
+        raise ValueError(
+            f'{path} must be {{"task": one of {list(TASKS)}, optionally "quantization": "dynamic_int8"}}, '
+            f"got {config!r:.200}"
+        )
     return config
 
 
@@ -45,12 +55,16 @@ class TextEmbeddingModel:
     def __init__(self, name, version, folder, max_texts):
         from ..models import SentenceEmbedder
 
-        read_text_model_config(folder)
+        config = read_text_model_config(folder)
         self.name, self.version, self.max_texts = name, version, max_texts
         self.embedder = SentenceEmbedder.from_folder(folder)
+        if config.get("quantization") == "dynamic_int8":
+            from ..quantization import quantize_dynamic
+
+            self.embedder.model = quantize_dynamic(self.embedder.model, inplace=True)
         self.module = self.embedder.model
         self.module.requires_grad_(False)
-        self.nbytes = sum(p.numpy().nbytes for p in self.module.parameters())
+        self.nbytes = sum(value.numpy().nbytes for value in self.module.state_dict().values())
         self.inputs = [{"name": "text", "datatype": "BYTES", "shape": [-1]}]
         self.outputs = [{"name": "embedding", "datatype": "FP32", "shape": [-1, self.embedder.dimension]}]
         self.max_length = self.embedder.tokenizer.max_length
