@@ -73,9 +73,34 @@ def test_quantize_dynamic_replaces_linears_in_a_copy_and_leaves_other_layers_alo
     assert quantize_dynamic(model, inplace=True) is model and type(model[2]) is DynamicQuantizedLinear
 
 
+@pytest.mark.parametrize("kind", [nn.GRU, nn.LSTM])
+@pytest.mark.parametrize("options", [{}, {"num_layers": 2, "bidirectional": True, "batch_first": True}], ids=str)
+def test_int8_recurrent_layers_follow_their_float_originals_closely(kind, options):
+    tm.manual_seed(0)
+    layer = kind(5, 7, **options).eval()
+    quantized = quantize_dynamic(layer, {kind}, dtype=tm.qint8)
+    assert type(quantized).__name__ == f"DynamicQuantized{kind.__name__}"
+    assert quantized.weight_hh_l0.dtype == tm.int8 and quantized.scale_hh_l0.shape == (len(quantized.scale_hh_l0),)
+    x = tm.tensor(np.random.default_rng(0).standard_normal((4, 3, 5)).astype(np.float32))
+    h0 = tm.tensor(
+        np.random.default_rng(1)
+        .standard_normal((layer.num_layers * (2 if layer.bidirectional else 1), 4 if options else 3, 7))
+        .astype(np.float32)
+        * 0.5
+    )
+    state = h0 if kind is nn.GRU else (h0, h0 * 0.5)
+    with tm.no_grad():
+        expected, expected_state = layer(x, state)
+        got, got_state = quantized(x, state)
+    assert got.shape == expected.shape
+    assert np.abs(got.numpy() - expected.numpy()).max() < 0.01  # outputs in (-1, 1): about 1/100 of the range
+    pairs = zip(got_state, expected_state) if kind is nn.LSTM else [(got_state, expected_state)]
+    assert all(np.abs(a.numpy() - b.numpy()).max() < 0.02 for a, b in pairs)
+
+
 def test_quantize_dynamic_names_what_it_cannot_do():
-    with pytest.raises(ValueError, match=r"no dynamic int8 version of \['GRU'\]"):
-        quantize_dynamic(nn.Sequential(linear()), {nn.Linear, nn.GRU})
+    with pytest.raises(ValueError, match=r"no dynamic int8 version of \['Conv2d'\]"):
+        quantize_dynamic(nn.Sequential(linear()), {nn.Linear, nn.Conv2d})
     with pytest.raises(ValueError, match="only dtype=tm.qint8"):
         quantize_dynamic(nn.Sequential(linear()), dtype=tm.float16)
 

@@ -84,3 +84,20 @@ def test_the_openapi_document_describes_every_endpoint(repository_root, start_se
     for verb in (":predict", ":explain"):
         assert "/v1/models/{model}" + verb in described["paths"]
     assert "/v2/repository/models/{model}/load" not in document(model_control=False)["paths"]
+
+
+def test_the_pages_script_is_valid_javascript(tmp_path):
+    import shutil
+    import subprocess
+
+    from tinygrad_maas.serve.page import PAGE
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("Node.js is not installed: the page's script is not parsed")
+    script = tmp_path / "page.js"
+    script.write_text(PAGE.split("<script>", 1)[1].split("</script>", 1)[0])
+    checked = subprocess.run([node, "--check", str(script)], capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 0, checked.stderr
+    for feature in ("similarityPad", "generationPad", "/v1/embeddings", "/v1/completions", "digitPad"):
+        assert feature in PAGE

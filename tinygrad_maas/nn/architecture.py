@@ -66,7 +66,11 @@ LAYERS = {
 
 # Layer types defined outside nn: their package adds them to LAYERS when imported, which happens here on
 # first use, so a saved quantized model loads without the caller importing tinygrad_maas.quantization.
-_LAYER_PACKAGES = {"DynamicQuantizedLinear": "tinygrad_maas.quantization"}
+_LAYER_PACKAGES = {
+    "DynamicQuantizedLinear": "tinygrad_maas.quantization",
+    "StaticQuantizedLinear": "tinygrad_maas.quantization",
+    "StaticQuantizedConv2d": "tinygrad_maas.quantization",
+}
 
 
 def _register_layer_type(kind):
@@ -170,6 +174,16 @@ def _layer_state_shapes(kind, a):
             "scale": (out,),
             **({"bias": (out,)} if a["bias"] else {}),
         }
+    if kind == "StaticQuantizedLinear":
+        out = _size(a["out_features"], f"{kind} out_features")
+        weight = (out, _size(a["in_features"], f"{kind} in_features"))
+        return {"weight": weight, "scale": (out,), "input_scale": (), **({"bias": (out,)} if a["bias"] else {})}
+    if kind == "StaticQuantizedConv2d":
+        out = _size(a["out_channels"], f"{kind} out_channels")
+        weight = (out, _size(a["in_channels"], f"{kind} in_channels")) + _sizes(
+            a["kernel_size"], 2, f"{kind} kernel_size"
+        )
+        return {"weight": weight, "scale": (out,), "input_scale": (), **({"bias": (out,)} if a["bias"] else {})}
     if kind in ("Conv1d", "Conv2d"):
         out, groups = _size(a["out_channels"], f"{kind} out_channels"), max(_size(a["groups"], f"{kind} groups"), 1)
         kernel = _sizes(a["kernel_size"], 1 if kind == "Conv1d" else 2, f"{kind} kernel_size")

@@ -73,26 +73,33 @@ class DynamicQuantizedLinear(Module):
             raise ValueError(
                 f"DynamicQuantizedLinear: input of shape {input.shape} does not end in in_features {self.in_features}"
             )
-        kernels = backend.kernels("quantized")
         rows = np.asarray(input.numpy(), dtype=np.float32).reshape(-1, self.in_features)
-        weight, weight_scale = self.weight.numpy(), self.scale.numpy()
-        outliers = _outlier_columns(rows, self.outlier_threshold)
-        if outliers.size:  # these few input features in float32, the rest in int8
-            float_part = rows[:, outliers] @ (weight[:, outliers] * weight_scale[:, None]).T
-            rows = rows.copy()
-            rows[:, outliers] = 0
-        q, row_scale = kernels.quantize_rows(rows)
-        out = kernels.int8_matmul_t(q, weight).astype(np.float32)
-        out *= row_scale[:, None]
-        out *= weight_scale
-        if outliers.size:
-            out += float_part
-        if self.bias is not None:
-            out += self.bias.numpy()
+        bias = None if self.bias is None else self.bias.numpy()
+        out = int8_linear(rows, self.weight.numpy(), self.scale.numpy(), bias, self.outlier_threshold)
         return as_tensor(out.reshape(*input.shape[:-1], self.out_features))
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, dtype=qint8, per-channel"
+
+
+def int8_linear(rows, weight, weight_scale, bias=None, outlier_threshold=6.0):
+    """rows (m, in) float32 times the int8 weight (out, in) with its per-channel scales, plus the bias:
+    rows quantized per row, outlier features (above outlier_threshold) in float32 (the module docstring)."""
+    kernels = backend.kernels("quantized")
+    outliers = _outlier_columns(rows, outlier_threshold)
+    if outliers.size:  # these few input features in float32, the rest in int8
+        float_part = rows[:, outliers] @ (weight[:, outliers] * weight_scale[:, None]).T
+        rows = rows.copy()
+        rows[:, outliers] = 0
+    q, row_scale = kernels.quantize_rows(rows)
+    out = kernels.int8_matmul_t(q, weight).astype(np.float32)
+    out *= row_scale[:, None]
+    out *= weight_scale
+    if outliers.size:
+        out += float_part
+    if bias is not None:
+        out += bias
+    return out
 
 
 def _outlier_columns(rows, threshold):
@@ -103,7 +110,14 @@ def _outlier_columns(rows, threshold):
         return np.flatnonzero(np.abs(rows).max(axis=0) > threshold)
 
 
-_DYNAMIC = {Linear: DynamicQuantizedLinear}
+def _dynamic_twins():
+    """float layer type -> its dynamic int8 twin (recurrent.py imports this module, so it is looked up late)."""
+    from ..nn.rnn import GRU, LSTM
+    from .recurrent import DynamicQuantizedGRU, DynamicQuantizedLSTM
+
+    return {Linear: DynamicQuantizedLinear, GRU: DynamicQuantizedGRU, LSTM: DynamicQuantizedLSTM}
+
+
 # saved models (nn/architecture.py) may hold quantized layers: architecture.json names them, the int8
 # weights and their scales go to weights.safetensors
 LAYERS["DynamicQuantizedLinear"] = (
@@ -113,22 +127,26 @@ LAYERS["DynamicQuantizedLinear"] = (
 
 
 def quantize_dynamic(model, qconfig_spec=None, dtype=qint8, mapping=None, inplace=False):
-    """The model with each submodule whose type is in qconfig_spec (default {nn.Linear}) replaced by its
-    dynamically quantized twin, as torch.ao.quantization.quantize_dynamic. A copy unless inplace."""
+    """The model with each submodule whose type is in qconfig_spec (default: nn.Linear, nn.GRU, nn.LSTM, as
+    PyTorch's) replaced by its dynamically quantized twin, as torch.ao.quantization.quantize_dynamic. A copy
+    unless inplace."""
     if np.dtype(dtype) != qint8:
         raise ValueError(f"quantize_dynamic: only dtype=tm.qint8 is supported, got {dtype}")
     if mapping is not None:
         raise ValueError("quantize_dynamic: a custom mapping is not supported")
-    wanted = {Linear} if qconfig_spec is None else set(qconfig_spec)
-    unsupported = sorted(kind.__name__ for kind in wanted if kind not in _DYNAMIC)
+    twins = _dynamic_twins()
+    wanted = set(twins) if qconfig_spec is None else set(qconfig_spec)
+    unsupported = sorted(kind.__name__ for kind in wanted if kind not in twins)
     if unsupported:
-        raise ValueError(f"quantize_dynamic: no dynamic int8 version of {unsupported}; supported: nn.Linear")
+        raise ValueError(
+            f"quantize_dynamic: no dynamic int8 version of {unsupported}; supported: nn.Linear, nn.GRU, nn.LSTM"
+        )
     if not inplace:
         model = copy.deepcopy(model)
     if type(model) in wanted:
-        return _DYNAMIC[type(model)].from_float(model)
+        return twins[type(model)].from_float(model)
     for parent in list(model.modules()):
         for name, child in list(parent.named_children()):
             if type(child) in wanted:  # exact type, as PyTorch: a subclass may compute something else
-                setattr(parent, name, _DYNAMIC[type(child)].from_float(child))
+                setattr(parent, name, twins[type(child)].from_float(child))
     return model

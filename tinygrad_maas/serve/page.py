@@ -6,7 +6,10 @@ lists the models the caller may use (GET /v1/models, then each one's metadata) w
 its token field, kept in the tab's sessionStorage only. For an image model (one FP32 input of 28 x 28
 pixels in any of the layouts (1, 28, 28), (28, 28, 1), (28, 28) or (784,)) you draw a digit with the mouse;
 the page scales it to 28 x 28 grey values in [0, 1], asks the model's infer endpoint for the class and the
-:explain endpoint for the saliency map (|d score / d pixel|), drawn beside the digit in red.
+:explain endpoint for the saliency map (|d score / d pixel|), drawn beside the digit in red. For a
+text-embedding model (BYTES "text" in) you type sentences, one per line, and see the table of their cosine
+similarities (/v1/embeddings); for a text-generation model (BYTES "text_input" in) you type a prompt and
+watch the continuation arrive piece by piece (/v1/completions, streamed).
 """
 
 PAGE = """<!doctype html>
@@ -17,9 +20,12 @@ PAGE = """<!doctype html>
  code, pre { background: #f4f4f4; padding: 0 .3em; }
  canvas { border: 1px solid #888; background: black; cursor: crosshair; touch-action: none; margin-right: 1em; }
  .result { font-size: 1.4em; margin-left: 1em; }
+ table.similarity td { padding: .2em .6em; text-align: right; }
+ textarea { width: 100%; }
 </style></head><body>
 <h1>tinygrad_maas</h1>
-<p>Open Inference Protocol at <code>/v2</code>, TF-Serving REST and KServe v1 at <code>/v1</code>, metrics at
+<p>Open Inference Protocol at <code>/v2</code>, TF-Serving REST and KServe v1 at <code>/v1</code>, OpenAI's
+<code>/v1/embeddings</code> and <code>/v1/completions</code>, metrics at
 <code>/metrics</code>, this API described at <code>/openapi.json</code>.</p>
 <p><label>Bearer token (if the server asks for one): <input id="token" type="password" size="40"></label>
 <button id="reload">Show models</button></p>
@@ -40,8 +46,67 @@ async function call(path, body) {
   const response = await fetch(path, body === undefined ? {headers: headers()} :
                                {method: "POST", headers: headers(), body: JSON.stringify(body)});
   const answer = await response.json();
-  if (!response.ok) throw new Error(answer.error || response.statusText);
+  if (!response.ok) throw new Error((answer.error && answer.error.message) || answer.error || response.statusText);
   return answer;
+}
+
+function similarityPad(box, name) {
+  const sentences = element("textarea", undefined, {rows: 5});
+  sentences.value = "A man is playing a guitar.\\nSomeone plays an instrument.\\nThe stock market fell sharply.";
+  const go = element("button", "Compare"), table = element("table", undefined, {className: "similarity"});
+  box.append(element("p", "Sentences, one per line; the table shows their cosine similarities:"), sentences,
+             element("br"), go, table);
+  go.onclick = async () => {
+    const lines = sentences.value.split("\\n").filter(line => line.trim());
+    table.replaceChildren();
+    try {
+      const answer = await call("/v1/embeddings", {model: name, input: lines});
+      const vectors = answer.data.map(item => item.embedding);
+      const dot = (a, b) => a.reduce((sum, value, i) => sum + value * b[i], 0);
+      const cosine = (a, b) => dot(a, b) / Math.sqrt(dot(a, a) * dot(b, b));
+      lines.forEach((line, i) => {
+        const row = element("tr");
+        row.append(element("th", line.slice(0, 40)));
+        vectors.forEach(other => row.append(element("td", cosine(vectors[i], other).toFixed(3))));
+        table.append(row);
+      });
+    } catch (error) { table.append(element("tr", "error: " + error.message)); }
+  };
+}
+
+function generationPad(box, name) {
+  const prompt = element("input", undefined, {size: 50, value: "The "});
+  const tokens = element("input", undefined, {type: "number", value: 120, min: 1, max: 1024});
+  const temperature = element("input", undefined, {type: "number", value: 0.8, min: 0, max: 2, step: 0.1});
+  const go = element("button", "Generate"), output = element("pre", "");
+  box.append(element("p", "A prompt; the continuation streams in as the model writes it:"), prompt,
+             element("span", " tokens "), tokens, element("span", " temperature "), temperature, go, output);
+  go.onclick = async () => {
+    output.textContent = prompt.value;
+    const body = {model: name, prompt: prompt.value, max_tokens: Number(tokens.value),
+                  temperature: Number(temperature.value), stream: true};
+    try {
+      const response = await fetch("/v1/completions", {method: "POST", headers: headers(),
+                                                        body: JSON.stringify(body)});
+      if (!response.ok) throw new Error((await response.json()).error.message);
+      const reader = response.body.getReader(), decoder = new TextDecoder();
+      let pending = "";
+      for (;;) {
+        const {value, done} = await reader.read();
+        if (done) break;
+        pending += decoder.decode(value, {stream: true});
+        const events = pending.split("\\n\\n");
+        pending = events.pop();
+        for (const event of events) {
+          const data = event.slice("data: ".length);
+          if (data === "[DONE]") continue;
+          const chunk = JSON.parse(data);
+          if (chunk.error) throw new Error(chunk.error.message);
+          output.textContent += chunk.choices[0].text;
+        }
+      }
+    } catch (error) { output.textContent += "\\nerror: " + error.message; }
+  };
 }
 
 function element(tag, text, attributes) {
@@ -121,6 +186,8 @@ async function show() {
         const input = metadata.inputs[0];
         if (metadata.inputs.length === 1 && input.datatype === "FP32" &&
             DIGIT_LAYOUTS.includes(input.shape.slice(1).join(","))) digitPad(box, name, input);
+        else if (input.datatype === "BYTES" && input.name === "text") similarityPad(box, name);
+        else if (input.datatype === "BYTES" && input.name === "text_input") generationPad(box, name);
         else box.append(element("p", "Try it: POST /v2/models/" + name + "/infer"));
       } catch (error) { box.append(element("p", "unavailable: " + error.message)); }
     }
