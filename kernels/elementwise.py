@@ -1,9 +1,12 @@
-"""Elementwise functions NumPy lacks, as numba kernels: twins of tinygrad_maas/reference/elementwise.py."""
+"""Elementwise functions NumPy lacks, as numba kernels: twins of tinygrad_maas/reference/elementwise.py
+(float64 erf by math.erf per element; float32 by the rational function whose derivation is there)."""
 
 import math
 
 import numpy as np
 from numba import njit, prange
+
+from tinygrad_maas.reference.elementwise import ERF32_P, ERF32_Q, ERF32_SATURATES
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
@@ -12,7 +15,29 @@ def _erf(flat, out):
         out[i] = math.erf(flat[i])
 
 
+@njit(parallel=True, cache=True, error_model="numpy")
+def _erf32(flat, out, p, q, saturates):
+    for i in prange(flat.shape[0]):
+        x = flat[i]
+        z = x * x
+        numerator = p[6]
+        for k in range(5, -1, -1):
+            numerator = numerator * z + p[k]
+        denominator = q[4]
+        for k in range(3, -1, -1):
+            denominator = denominator * z + q[k]
+        if abs(x) > saturates:
+            out[i] = np.float32(1.0) if x > 0 else np.float32(-1.0)
+        else:
+            out[i] = x * numerator / denominator  # nan stays nan
+
+
 def erf(x):
-    out = np.empty(x.size, dtype=x.dtype)
-    _erf(np.ascontiguousarray(x).reshape(-1), out)
-    return out.reshape(x.shape)
+    if x.dtype == np.float64:
+        out = np.empty(x.size, dtype=x.dtype)
+        _erf(np.ascontiguousarray(x).reshape(-1), out)
+        return out.reshape(x.shape)
+    flat = np.ascontiguousarray(x, dtype=np.float32).reshape(-1)
+    out = np.empty(flat.size, dtype=np.float32)
+    _erf32(flat, out, ERF32_P, ERF32_Q, ERF32_SATURATES)
+    return out.reshape(x.shape).astype(x.dtype, copy=False)
