@@ -67,7 +67,7 @@ function similarityPad(box, name) {
       lines.forEach((line, i) => {
         const row = element("tr");
         row.append(element("th", line.slice(0, 40)));
-        vectors.forEach(other => row.append(element("td", cosine(vectors[i], other).toFixed(3))));
+        vectors.forEach(vector => row.append(element("td", cosine(vectors[i], vector).toFixed(3))));
         table.append(row);
       });
     } catch (error) { table.append(element("tr", "error: " + error.message)); }
