@@ -82,25 +82,22 @@ def test_tf_serving_predict_takes_strings_too(server, reference):
     assert status == 200 and np.abs(np.array(answer["predictions"]) - reference[:2]).max() < 1e-6
 
 
+def post_binary(server, blob, count):
+    """An inference request whose one BYTES input of `count` elements is `blob`, in the binary extension."""
+    tensor = {"name": "text", "datatype": "BYTES", "shape": [count], "parameters": {"binary_data_size": len(blob)}}
+    header = json.dumps({"inputs": [tensor]}).encode()
+    length = {"inference-header-content-length": str(len(header))}
+    return post(server, "/v2/models/minilm/infer", header + blob, **length)
+
+
 def test_non_utf8_bytes_are_a_400_naming_the_element(server):
     blob = b"".join(len(e).to_bytes(4, "little") + e for e in (b"fine", b"caf\xe9"))  # Latin-1, not UTF-8
-    header = json.dumps(
-        {"inputs": [{"name": "text", "datatype": "BYTES", "shape": [2], "parameters": {"binary_data_size": len(blob)}}]}
-    ).encode()
-    status, answer = post(
-        server, "/v2/models/minilm/infer", header + blob, **{"inference-header-content-length": str(len(header))}
-    )
+    status, answer = post_binary(server, blob, 2)
     assert status == 400 and "element 1 is not valid UTF-8" in answer["error"]
 
 
 def test_binary_bytes_whose_lengths_do_not_add_up_are_a_400(server):
-    blob = (10).to_bytes(4, "little") + b"short"
-    header = json.dumps(
-        {"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "parameters": {"binary_data_size": len(blob)}}]}
-    ).encode()
-    status, answer = post(
-        server, "/v2/models/minilm/infer", header + blob, **{"inference-header-content-length": str(len(header))}
-    )
+    status, answer = post_binary(server, (10).to_bytes(4, "little") + b"short", 1)
     assert status == 400 and "element 0 announces 10 bytes, only 5 remain" in answer["error"]
 
 

@@ -39,6 +39,27 @@ def quantize_per_channel(weight):
     return backend.kernels("quantized").quantize_rows(weight)
 
 
+def copy_quantized(quantized, layer):
+    """Fill a quantized layer's weight (int8), scale (per output channel) and bias from a float layer's
+    (a Linear's (out, in) weight, or a convolution's (out, in, kh, kw), quantized per output channel)."""
+    weight = layer.weight.detach().numpy()
+    q, scale = quantize_per_channel(weight.reshape(weight.shape[0], -1))
+    quantized.weight.numpy()[...] = q.reshape(weight.shape)
+    quantized.scale.numpy()[...] = scale
+    if layer.bias is not None:
+        quantized.bias.numpy()[...] = layer.bias.detach().numpy()
+    return quantized
+
+
+def inference_input(module, input):
+    """The input as a Tensor; a quantized layer holds no Parameters, so an input that needs a gradient is
+    an error rather than a gradient silently lost."""
+    input = as_tensor(input)
+    if input.requires_grad and is_grad_enabled():
+        raise RuntimeError(f"{type(module).__name__} is for inference: run it under tm.no_grad()")
+    return input
+
+
 class DynamicQuantizedLinear(Module):
     """y = x W^T + b with W in int8 (per-output-channel scales) and x quantized per row at run time.
     state_dict: weight (int8, out x in), scale (float32, out), bias (float32, out) when present."""
@@ -58,17 +79,10 @@ class DynamicQuantizedLinear(Module):
     def from_float(cls, linear):
         """The quantized twin of a float Linear."""
         quantized = cls(linear.in_features, linear.out_features, linear.bias is not None)
-        q, scale = quantize_per_channel(linear.weight.detach().numpy())
-        quantized.weight.numpy()[...] = q
-        quantized.scale.numpy()[...] = scale
-        if linear.bias is not None:
-            quantized.bias.numpy()[...] = linear.bias.detach().numpy()
-        return quantized
+        return copy_quantized(quantized, linear)
 
     def forward(self, input):
-        input = as_tensor(input)
-        if input.requires_grad and is_grad_enabled():
-            raise RuntimeError("DynamicQuantizedLinear is for inference: run it under tm.no_grad()")
+        input = inference_input(self, input)
         if input.ndim < 1 or input.shape[-1] != self.in_features:
             raise ValueError(
                 f"DynamicQuantizedLinear: input of shape {input.shape} does not end in in_features {self.in_features}"

@@ -14,10 +14,9 @@ Layers stack, and a bidirectional layer runs a second pass backwards in time and
 
 import numpy as np
 
-from ..autograd.grad_mode import is_grad_enabled
 from ..creation import as_tensor
 from ..nn.module import Module
-from .dynamic import int8_linear, quantize_per_channel
+from .dynamic import inference_input, int8_linear, quantize_per_channel
 
 
 def _sigmoid(x):
@@ -70,9 +69,7 @@ class _DynamicQuantizedRecurrent(Module):
         return int8_linear(rows, weight, scale, bias)
 
     def _prepare(self, input, hx):
-        input = as_tensor(input)
-        if input.requires_grad and is_grad_enabled():
-            raise RuntimeError(f"{type(self).__name__} is for inference: run it under tm.no_grad()")
+        input = inference_input(self, input)
         x = np.asarray(input.numpy(), dtype=np.float32)
         unbatched = x.ndim == 2
         if x.ndim not in (2, 3) or x.shape[-1] != self.input_size:

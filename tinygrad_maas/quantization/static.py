@@ -19,14 +19,14 @@ import copy
 import numpy as np
 
 from .. import backend
-from ..autograd.grad_mode import is_grad_enabled, no_grad
+from ..autograd.grad_mode import no_grad
 from ..creation import as_tensor
 from ..nn.architecture import LAYERS
 from ..nn.conv import Conv2d
 from ..nn.linear import Linear
 from ..nn.module import Module
 from ..ops.arguments import spatial
-from .dynamic import quantize_per_channel
+from .dynamic import copy_quantized, inference_input
 
 
 def quantize_with_scale(x, scale):
@@ -49,19 +49,8 @@ class _StaticQuantized(Module):
             self.bias = None
 
     def _fill(self, layer, input_scale):
-        q, scale = quantize_per_channel(layer.weight.detach().numpy().reshape(layer.weight.shape[0], -1))
-        self.weight.numpy()[...] = q.reshape(self.weight.shape)
-        self.scale.numpy()[...] = scale
         self.input_scale.numpy()[...] = input_scale
-        if layer.bias is not None:
-            self.bias.numpy()[...] = layer.bias.detach().numpy()
-        return self
-
-    def _check(self, input):
-        input = as_tensor(input)
-        if input.requires_grad and is_grad_enabled():
-            raise RuntimeError(f"{type(self).__name__} is for inference: run it under tm.no_grad()")
-        return input
+        return copy_quantized(self, layer)
 
     def _scaled(self, product):
         """float32 (rows, out) from the int32 product: times s_x w_o, plus the bias."""
@@ -83,7 +72,7 @@ class StaticQuantizedLinear(_StaticQuantized):
         self._init_buffers((out_features, in_features), out_features, bias)
 
     def forward(self, input):
-        input = self._check(input)
+        input = inference_input(self, input)
         if input.ndim < 1 or input.shape[-1] != self.in_features:
             raise ValueError(f"StaticQuantizedLinear: input of shape {input.shape} does not end in {self.in_features}")
         rows = quantize_with_scale(input.numpy().reshape(-1, self.in_features), self.input_scale.numpy())
@@ -110,7 +99,7 @@ class StaticQuantizedConv2d(_StaticQuantized):
         self._init_buffers((out_channels, in_channels, *self.kernel_size), out_channels, bias)
 
     def forward(self, input):
-        input = self._check(input)
+        input = inference_input(self, input)
         if input.ndim != 4 or input.shape[1] != self.in_channels:
             raise ValueError(f"StaticQuantizedConv2d: expected input (N, {self.in_channels}, H, W), got {input.shape}")
         q = quantize_with_scale(input.numpy(), self.input_scale.numpy())
