@@ -116,3 +116,10 @@ def test_the_embed_command_ranks_sentences_by_similarity_to_the_query(capsys):
     assert [line.split("  ", 1)[1] for line in lines] == ["Recipe for a sourdough loaf", "The match ended in a draw"]
     scores = [float(line.split()[0]) for line in lines]
     assert scores[0] > scores[1]
+
+
+def test_the_embed_command_names_a_folder_that_is_not_a_sentence_model(tmp_path, capsys):
+    from tinygrad_maas.__main__ import main
+
+    assert main(["embed", "query", "sentence", "--model", str(tmp_path)]) == 2
+    assert "modules.json" in capsys.readouterr().err

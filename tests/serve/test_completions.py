@@ -172,3 +172,11 @@ def test_streams_beyond_the_limit_are_refused_with_503(tmp_path):
         connection.close()
     finally:
         server.stop()
+
+
+def test_tf_serving_predict_and_explain_on_a_generation_model_answer_text_and_a_clear_400(server):
+    status, _, content = server.request("POST", "/v1/models/gru:predict", {"instances": ["ab"]})
+    assert status == 200, content
+    assert json.loads(content)["predictions"] == [expected_text("gru", "ab", max_tokens=16, temperature=0)]
+    status, _, content = server.request("POST", "/v1/models/gru:explain", {"instances": ["ab"]})
+    assert status == 400 and "generates text" in json.loads(content)["error"]

@@ -150,3 +150,14 @@ def test_a_text_model_can_be_served_with_int8_linear_layers(tmp_path, reference)
         running.stop()
     vectors = np.array([item["embedding"] for item in answer["data"]])
     assert status == 200 and (vectors * reference).sum(axis=1).min() > 0.99
+
+
+def test_a_text_model_with_a_bad_text_model_json_is_unavailable_with_the_reason(tmp_path):
+    assert export(minilm_folder(), tmp_path, "minilm") == 1
+    (tmp_path / "minilm" / "1" / "text_model.json").write_text('{"task": "translation"}')
+    running = serve_repository(tmp_path)
+    try:
+        status, _, body = running.request("GET", "/v2/models/minilm")
+    finally:
+        running.stop()
+    assert status == 503 and "text_model.json must be" in json.loads(body)["error"]

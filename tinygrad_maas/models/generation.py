@@ -48,7 +48,7 @@ class Generator:
         if limit is not None and len(self.prompt_ids) >= limit:
             raise ValueError(f"the prompt has {len(self.prompt_ids)} tokens; the model reads at most {limit - 1}")
         self.room = max_tokens if limit is None else min(max_tokens, limit - len(self.prompt_ids))
-        self.text, self.sent, self.cache, self.logits = "", 0, None, None
+        self.text, self.sent, self.cache, self.last = "", 0, None, None  # last: the latest token id
         self.completion_tokens, self.finish_reason = 0, None
 
     @no_grad()

@@ -90,7 +90,7 @@ def _text_model_files(model_dir):
     from ..models import SentenceEmbedder
 
     SentenceEmbedder.from_folder(model_dir)
-    names = [TEXT_MODEL_FILE if name == TEXT_MODEL_FILE else name for name in TEXT_FILES]
+    names = list(TEXT_FILES)
     extra = ("sentence_bert_config.json", "1_Pooling/config.json", "tokenizer_config.json", "special_tokens_map.json")
     names += [name for name in extra if os.path.isfile(os.path.join(model_dir, name))]
     return [(None if name == TEXT_MODEL_FILE else os.path.join(model_dir, name), name) for name in names]

@@ -29,24 +29,21 @@ class TextGenerationModel:
         self.scheduler = None
 
     def warm_up(self):
-        self.generator(self.module.alphabet[0], max_tokens=1, temperature=0).step()
+        self.generator(self.module.alphabet[0], max_tokens=1, temperature=0).step()  # not counted
 
     def generator(self, prompt, max_tokens=16, temperature=1.0, top_p=1.0, stop=(), seed=None):
         """A models.generation.Generator over this model; a prompt it cannot read is a 400."""
         try:
-            generator = Generator(self.module, prompt, max_tokens, temperature, top_p, stop, seed)
+            return Generator(self.module, prompt, max_tokens, temperature, top_p, stop, seed)
         except ValueError as error:
             raise ApiError(400, f"prompt: {error}") from None
-        step = generator.step
 
-        def counted_step():
-            piece = step()
-            if piece is not None:
-                self.tokens_generated += 1
-            return piece
-
-        generator.step = counted_step
-        return generator
+    def step(self, generator):
+        """generator.step(), counted (in the model's worker thread, through its scheduler)."""
+        piece = generator.step()
+        if piece is not None:
+            self.tokens_generated += 1
+        return piece
 
     def check_inputs(self, arrays, parameters):
         ((name, array),) = arrays.items()
@@ -67,11 +64,14 @@ class TextGenerationModel:
     def predict(self, inputs):
         ((_, prompts),) = inputs.items()
         out = np.empty(len(prompts), dtype=object)
-        out[:] = [
-            "".join(self.generator(prompt, max_tokens=DEFAULT_OIP_TOKENS, temperature=0)).encode("utf-8")
-            for prompt in prompts
-        ]
+        out[:] = [self._greedy(prompt).encode("utf-8") for prompt in prompts]
         return {"text_output": out}
+
+    def _greedy(self, prompt):
+        generator, text = self.generator(prompt, max_tokens=DEFAULT_OIP_TOKENS, temperature=0), ""
+        while (piece := self.step(generator)) is not None:
+            text += piece
+        return text
 
     def explain(self, sample, options):
         raise ApiError(400, f"model {self.name!r} generates text; explanations are for models of numeric inputs")

@@ -15,17 +15,18 @@ merges requests into batches along it. Every form is data: JSON, safetensors and
 import os
 
 from .protocol import datatype_of
+from .text_model import TEXT_MODEL_FILE
 
 ONNX_FILE = "model.onnx"
 KERAS_FILE = "model.keras"
 SAVED_FILES = ("architecture.json", "weights.safetensors")
 
 
-TEXT_FILES = ("text_model.json", "config.json", "model.safetensors", "tokenizer.json", "modules.json")
+TEXT_FILES = (TEXT_MODEL_FILE, "config.json", "model.safetensors", "tokenizer.json", "modules.json")
 
 
 def is_text_model(folder):
-    return os.path.isfile(os.path.join(folder, TEXT_FILES[0]))
+    return os.path.isfile(os.path.join(folder, TEXT_MODEL_FILE))
 
 
 def single_file(path):

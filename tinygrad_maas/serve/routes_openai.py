@@ -180,7 +180,7 @@ async def completions(request, context, tenant):
     if not stream:
         with model.scheduler.held(), context.counted(model):
             text = ""
-            while (piece := await model.scheduler.call(generator.step, level)) is not None:
+            while (piece := await model.scheduler.call(lambda: model.step(generator), level)) is not None:
                 text += piece
         return json_response(
             {**answer, "choices": [_choice(text, generator.finish_reason)], "usage": _usage(generator)}
@@ -199,7 +199,7 @@ async def _events(context, model, generator, level, answer):
     context.open_streams += 1  # counted from the first event: a stream never started holds nothing
     try:
         with model.scheduler.held(), context.counted(model):
-            while (piece := await model.scheduler.call(generator.step, level)) is not None:
+            while (piece := await model.scheduler.call(lambda: model.step(generator), level)) is not None:
                 if piece:
                     yield _event({**answer, "choices": [_choice(piece, None)]})
                 if time.monotonic() > deadline:

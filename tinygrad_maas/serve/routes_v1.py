@@ -13,6 +13,8 @@ shaped like the instance} and, for integrated gradients, "baseline_score", "step
 (default 128) and "baseline" (one instance; default all zeros).
 """
 
+import numpy as np
+
 from .app import guard, json_response, route
 from .body import read_body
 from .errors import ApiError
@@ -128,7 +130,9 @@ async def predict_or_explain(request, context, tenant):
         level = scheduler.config.priority(None, tenant.priority if tenant else None)
         if verb == "predict":
             ((output_name, result),) = (await scheduler.infer({spec["name"]: array}, level)).items()
-            json_numbers(output_name, result)  # a clear error for NaN or infinity, which JSON cannot carry
+            values = json_numbers(output_name, result)  # a clear error for what JSON cannot carry
+            if result.dtype.kind == "O":  # BYTES: the decoded strings, in the output's shape
+                result = np.array(values, dtype=object).reshape(result.shape)
             return json_response({"predictions" if "instances" in payload else "outputs": result.tolist()})
         if len(array) > MAX_EXPLAIN_INSTANCES:
             raise ApiError(400, f"at most {MAX_EXPLAIN_INSTANCES} instances per explanation, got {len(array)}")
