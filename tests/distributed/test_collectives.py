@@ -1,10 +1,14 @@
 """Collectives on 2 ranks under mpiexec, checked against NumPy; failures end the job, never hang it."""
 
+import os
+import re
+import subprocess
+import sys
 import time
 
 import pytest
 
-from .mpi import run_job, run_job_ok
+from .mpi import JOBS, mpiexec, run_job, run_job_ok
 
 COLLECTIVES = [
     "all_reduce sum",
@@ -36,6 +40,19 @@ def test_a_failing_rank_ends_the_job_within_60_seconds(how):
     assert code != 0 and "rank 0 was never answered" not in out, (code, out, err)
     if how == "raise":
         assert "[rank 1] failed" in err and "the data of this rank is broken" in err, (code, out, err)
+
+
+@pytest.mark.parametrize("how", ["kill", "exit"])
+def test_the_runner_names_a_rank_that_died_without_an_exception(how):
+    mpiexec()  # skips (or fails, in CI) without MPI
+    environment = dict(os.environ, OMP_NUM_THREADS="1", NUMBA_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    command = [sys.executable, "-m", "tinygrad_maas.distributed.run", "-n", "2", str(JOBS / "dying_rank.py"), how]
+    start = time.monotonic()
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=environment, cwd="/")
+    assert time.monotonic() - start < 60
+    assert done.returncode == (9 if how == "kill" else 3), (done.stdout, done.stderr)
+    assert "rank 0 was never answered" not in done.stdout
+    assert re.search(r"rank 1 \(PID \d+\) ended first, without finishing", done.stderr), done.stderr
 
 
 def test_a_rank_that_never_joins_is_a_timeout_error_naming_the_collective():
