@@ -19,3 +19,16 @@ def test_compare_checkouts_refuses_a_folder_whose_package_comes_from_elsewhere(t
     """Timing a checkout that silently imports the installed package would compare a commit with itself."""
     with pytest.raises(SystemExit, match="not from the checkout"):
         compare_checkouts._measure(tmp_path)
+
+
+def test_the_roofline_counts_a_convolutions_flops_and_least_bytes():
+    import tinygrad_maas.nn as nn
+    from benchmarks.roofline import _counts
+
+    conv = nn.Conv2d(32, 64, 3)  # cnn's second convolution: (64, 32, 13, 13) -> (64, 64, 11, 11)
+    forward, backward, forward_bytes, backward_bytes = _counts(conv, (64, 32, 13, 13), (64, 64, 11, 11), False)
+    assert forward == 2 * 64 * 64 * 11 * 11 * 32 * 9 and backward == 2 * forward
+    weights = 64 * 32 * 9 + 64
+    assert forward_bytes == 4 * (64 * 32 * 13 * 13 + weights + 64 * 64 * 11 * 11)
+    assert _counts(conv, (64, 32, 13, 13), (64, 64, 11, 11), True)[1] == forward  # no input gradient
+    assert _counts(nn.Flatten(), (2, 3), (6,), False) == (0, 0, 0, 0)
