@@ -41,3 +41,21 @@ def erf(x):
     out = np.empty(flat.size, dtype=np.float32)
     _erf32(flat, out, ERF32_P, ERF32_Q, ERF32_SATURATES)
     return out.reshape(x.shape).astype(x.dtype, copy=False)
+
+
+@njit(parallel=True, cache=True)
+def _keep(mask, grad, zero, out):
+    nothing = zero[0]  # 0 in grad's dtype
+    for i in prange(grad.shape[0]):
+        out[i] = grad[i] if mask[i] else nothing
+
+
+def keep(mask, grad):
+    """np.where(mask, grad, 0) for float32 or float64 grad and a bool mask of its shape, as one branch-free
+    pass (a select per element, vectorised). NumPy's where
+    branches per element, which a mask like relu's (about half true, at random) makes slow: measured 17x
+    slower than this on 1.4 M elements (docs/kernels.md)."""
+    out = np.empty(grad.shape, dtype=grad.dtype)
+    flat_mask, flat_grad = np.ascontiguousarray(mask).reshape(-1), np.ascontiguousarray(grad).reshape(-1)
+    _keep(flat_mask, flat_grad, np.zeros(1, dtype=grad.dtype), out.reshape(-1))
+    return out

@@ -135,3 +135,19 @@ def test_transformer_encoder_layer_shapes_and_state_dict_keys():
         "norm2.weight",
         "norm2.bias",
     ]
+
+
+def test_keep_kernel_selects_like_its_twin_even_under_infinite_and_nan_gradients():
+    from tinygrad_maas.kernels import elementwise as numba_elementwise
+    from tinygrad_maas.reference import elementwise as numpy_elementwise
+
+    for dtype in (np.float32, np.float64):
+        grad = RNG.standard_normal((5, 7, 3)).astype(dtype)
+        grad.flat[:4] = [np.inf, -np.inf, np.nan, -0.0]
+        mask = RNG.standard_normal(grad.shape) > 0
+        mask.flat[:3] = False  # blocked infinities and nan become exactly 0, as PyTorch's relu backward
+        kept = numba_elementwise.keep(mask, grad)
+        assert np.array_equal(kept, numpy_elementwise.keep(mask, grad), equal_nan=True)
+        assert kept.flat[:3].tolist() == [0, 0, 0] and kept.dtype == dtype
+    empty = np.zeros((0, 3), dtype=np.float32)
+    assert numba_elementwise.keep(empty > 0, empty).shape == (0, 3)

@@ -9,6 +9,7 @@ each is the NumPy call, on a Tensor the op that records it. Masks and indices ar
 
 import numpy as np
 
+from .. import backend
 from ..tensor import Tensor
 
 
@@ -91,6 +92,8 @@ def keep(mask, grad):
     keeps a blocked element at 0 when the upstream gradient there is infinite or nan (inf * 0 would be nan),
     as PyTorch does."""
     if not isinstance(grad, Tensor):
+        if np.shape(mask) == grad.shape and grad.dtype in (np.float32, np.float64):  # numba's float types
+            return backend.kernels("elementwise").keep(mask, grad)
         return np.where(mask, grad, np.zeros((), dtype=grad.dtype))
     return _indexing.where(np.asarray(mask), grad, 0.0)
 

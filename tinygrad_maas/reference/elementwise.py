@@ -56,3 +56,10 @@ def erf32(x):
     with np.errstate(invalid="ignore", over="ignore"):
         out = x * numerator / denominator
     return np.where(np.abs(x) > ERF32_SATURATES, np.sign(x), out).astype(np.float32)
+
+
+def keep(mask, grad):
+    """grad where mask holds, 0 elsewhere (mask and grad of one shape): the backward of relu, clamp,
+    maximum/minimum and masked_fill. Selecting, not multiplying by the mask, keeps a blocked element at 0
+    under an infinite or nan gradient."""
+    return np.where(mask, grad, np.zeros((), dtype=grad.dtype))
