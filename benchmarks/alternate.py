@@ -20,6 +20,11 @@ def median_times(contenders, rounds, warmup=1):
     return {name: statistics.median(times) for name, times in samples.items()}
 
 
+def median_seconds(run, repeats, warmup=1):
+    """Median seconds of run() over `repeats` calls after `warmup` calls: median_times of one contender."""
+    return median_times({"run": run}, repeats, warmup)["run"]
+
+
 def optional_torch():
     """PyTorch limited to this machine's 2 threads, or None when it is not installed."""
     try:

@@ -10,11 +10,11 @@ gradient): the numba kernel against BLAS, and which one backend.matmul_transpose
 
 import argparse
 import statistics
-import time
 
 import numpy as np
 
 import tinygrad_maas as tm
+from benchmarks.alternate import median_seconds
 from tinygrad_maas.kernels import matmul as numba_matmul
 
 SIZES = (16, 64, 128, 256, 512, 1024)
@@ -32,16 +32,6 @@ TRANSPOSED_SHAPES = (
     (128, 9, 50176),
     (256, 576, 1024),
 )
-
-
-def _median_seconds(run, rounds):
-    run()
-    samples = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        run()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
 
 
 def main(argv=None):
@@ -66,7 +56,7 @@ def main(argv=None):
             }
             for _ in range(3):  # alternate them, several rounds each
                 for name, run in runs.items():
-                    times[name].append(_median_seconds(run, args.rounds))
+                    times[name].append(median_seconds(run, args.rounds))
             blas, kernel, framework = (statistics.median(times[k]) for k in times)
             flops = 2 * n**3
             print(
@@ -87,7 +77,7 @@ def _transposed(rounds):
         runs = {"blas": lambda: np.matmul(a, bt.T), "kernel": lambda: numba_matmul.matmul_transposed(a, bt)}
         for _ in range(3):
             for name, run in runs.items():
-                times[name].append(_median_seconds(run, rounds))
+                times[name].append(median_seconds(run, rounds))
         blas, kernel = (statistics.median(times[k]) for k in times)
         pick = "kernel" if _kernel_wins(m, n, depth, 4) else "BLAS"
         print(f"| {m} x {n} x {depth} | {blas * 1e3:.2f} | {kernel * 1e3:.2f} | {blas / kernel:.2f} | {pick} |")

@@ -18,33 +18,22 @@ otherwise it is memory-bound, and "achieved" is its share of the bandwidth. View
 """
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 
 import tinygrad_maas as tm
+from benchmarks.alternate import median_seconds
 from benchmarks.reference_workloads import NAMES, Framework, _batch, _model
-
-
-def _median_seconds(function, repeats):
-    function()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def machine_ceilings(repeats=5):
     """(sgemm GFLOP/s, memory GB/s), measured now."""
     rng = np.random.default_rng(0)
     a, b = (rng.standard_normal((2048, 2048)).astype(np.float32) for _ in range(2))
-    gemm = 2 * 2048**3 / _median_seconds(lambda: a @ b, repeats) / 1e9
+    gemm = 2 * 2048**3 / median_seconds(lambda: a @ b, repeats) / 1e9
     source = np.ones(64 * 2**20, dtype=np.float32)
     target = np.empty_like(source)
-    bandwidth = 2 * source.nbytes / _median_seconds(lambda: np.copyto(target, source), repeats) / 1e9
+    bandwidth = 2 * source.nbytes / median_seconds(lambda: np.copyto(target, source), repeats) / 1e9
     return gemm, bandwidth
 
 
@@ -119,8 +108,8 @@ def _time_layer(module, shape, dtype, repeats):
         x.grad = None
         forward().backward(ones)
 
-    forward_seconds = _median_seconds(forward, repeats)
-    both = _median_seconds(forward_backward, repeats)
+    forward_seconds = median_seconds(forward, repeats)
+    both = median_seconds(forward_backward, repeats)
     return forward_seconds, max(both - forward_seconds, 1e-9), tuple(output.shape)
 
 
