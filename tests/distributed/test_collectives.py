@@ -1,7 +1,6 @@
 """Collectives on 2 ranks under mpiexec, checked against NumPy; failures end the job, never hang it."""
 
 import os
-import re
 import subprocess
 import sys
 import time
@@ -50,9 +49,10 @@ def test_the_runner_names_a_rank_that_died_without_an_exception(how):
     start = time.monotonic()
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=environment, cwd="/")
     assert time.monotonic() - start < 60
-    assert done.returncode == (9 if how == "kill" else 3), (done.stdout, done.stderr)
-    assert "rank 0 was never answered" not in done.stdout
-    assert re.search(r"rank 1 \(PID \d+\) ended first, without finishing", done.stderr), done.stderr
+    assert done.returncode != 0 and "rank 0 was never answered" not in done.stdout
+    how_it_ended = "was killed by signal 9 (SIGKILL)" if how == "kill" else "exited with code 3"
+    assert f"rank 1 {how_it_ended}, first of the job's 2 ranks" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
 
 
 def test_a_rank_that_never_joins_is_a_timeout_error_naming_the_collective():

@@ -81,23 +81,6 @@ def init_process_group(backend="mpi", init_method=None, timeout=None, world_size
     _group.comm, _group.timeout, _group.launcher = comm, timeout or DEFAULT_TIMEOUT, os.getppid()
     _group.previous_excepthook = sys.excepthook
     sys.excepthook = _abort_on_exception
-    _register_with_the_runner(comm.Get_rank())
-
-
-RANK_DIRECTORY = "TINYGRAD_MAAS_RANK_DIR"  # set by `python -m tinygrad_maas.distributed.run` (run.py)
-
-
-def _register_with_the_runner(rank):
-    """Under run.py: write this rank's PID to <dir>/rank-<n>.pid, and <dir>/rank-<n>.done when the process
-    exits normally, so the runner can name a rank that died (mpiexec names it by PID, or not at all)."""
-    directory = os.environ.get(RANK_DIRECTORY)
-    if not directory or not os.path.isdir(directory):
-        return
-    import atexit
-
-    with open(os.path.join(directory, f"rank-{rank}.pid"), "w") as file:
-        file.write(str(os.getpid()))
-    atexit.register(lambda: open(os.path.join(directory, f"rank-{rank}.done"), "w").close())
 
 
 def destroy_process_group(group=None):

@@ -1,19 +1,25 @@
 """`python -m tinygrad_maas.distributed.run -n N script.py [args]` (or `-n N -m module [args]`): mpiexec, plus
-the rank that failed.
+the rank that failed, by number.
 
-It runs `mpiexec -n N python script.py args` and returns its exit code. A rank that raises already names
-itself ("[rank 1] failed", process_group.py). A rank that dies without an exception (killed by a signal,
-os._exit, a crash in native code) is noticed by mpiexec, which stops the other ranks, but MPICH's mpiexec
-names it by its PID, or not at all for a plain non-zero exit. Here each rank writes its PID when it joins
-the group (init_process_group, through TINYGRAD_MAAS_RANK_DIR) and marks a normal exit; while the job runs
-the runner watches those PIDs, and when the job fails it names the first rank that ended without finishing.
-As torchrun is to PyTorch's jobs; plain `mpiexec` keeps working without it.
+A rank that raises already names itself ("[rank 1] failed", process_group.py). A rank that dies without an
+exception (killed by a signal, os._exit, a crash in native code) is noticed by mpiexec, which then kills the
+others, but MPICH's mpiexec names it by PID, or not at all for a plain non-zero exit, and the others cannot
+say anything (they get SIGKILL). So here mpiexec starts a small watcher per rank, which runs the program as
+its child and waits for it:
+
+    mpiexec -> watcher (rank r) -> python script.py        the child dies with its watcher (PR_SET_PDEATHSIG)
+
+When the program ends with a failure, its watcher writes the rank, how it ended (exit code or signal) and when
+into a folder the runner made, then ends the same way, so mpiexec sees what it would have seen. The ranks
+that mpiexec stops afterwards lose their watcher first, so they leave no record: the record that is there,
+the earliest if several, is the rank that failed. Linux only (the death signal); elsewhere the runner is
+plain mpiexec. As torchrun is to PyTorch's jobs; plain `mpiexec` keeps working without it.
 """
 
 import argparse
+import ctypes
+import json
 import os
-import re
-import select
 import shutil
 import signal
 import subprocess
@@ -21,9 +27,8 @@ import sys
 import tempfile
 import time
 
-from .process_group import RANK_DIRECTORY
-
-POLL_SECONDS = 0.05
+_RANK_VARIABLES = ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "SLURM_PROCID")
+_PR_SET_PDEATHSIG = 1
 
 
 def mpiexec():
@@ -36,130 +41,80 @@ def mpiexec():
     return found
 
 
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def _die_with_parent():
+    """In the child, before exec: the kernel sends it SIGKILL when its watcher dies."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
-def _ranks(directory):
-    """{rank: (pid, finished normally)} of the ranks registered so far."""
-    found = {}
-    for name in os.listdir(directory):
-        match = re.fullmatch(r"rank-(\d+)\.pid", name)
-        if match:
-            rank = int(match.group(1))
-            try:
-                with open(os.path.join(directory, name)) as file:
-                    pid = int(file.read())
-            except (OSError, ValueError):
-                continue  # being written
-            found[rank] = (pid, os.path.exists(os.path.join(directory, f"rank-{rank}.done")))
-    return found
+def watch(directory, command):
+    """The watcher of one rank: run `command` with this Python as a child, record a failure, end as it did."""
+    rank = next((os.environ[v] for v in _RANK_VARIABLES if os.environ.get(v, "").isdigit()), "?")
+    watcher = os.getpid()
 
+    def before_exec():
+        _die_with_parent()
+        if os.getppid() != watcher:  # the watcher died before the death signal was set
+            os._exit(1)
 
-def _describe(code):
-    if code < 0:
-        return (
-            f"killed by signal {-code} ({signal.Signals(-code).name})" if -code in signal.valid_signals() else f"{code}"
-        )
-    return f"exit code {code}" + (f" (signal {code - 128} for a shell)" if code > 128 else "")
-
-
-class _Watcher:
-    """Notices each registered rank's end as it happens: one pidfd per rank (Linux 5.3+), polled together,
-    so the rank that died is seen before mpiexec's clean-up kills the rest; elsewhere, checked every poll.
-    `ended` lists the ranks that ended without finishing normally, in the order they were seen."""
-
-    def __init__(self, directory):
-        self.directory, self.ended = directory, []
-        self.watched = {}  # rank -> (pid, pidfd or None)
-        self.seen = set()  # ranks ever watched
-        self.poller = select.poll() if hasattr(os, "pidfd_open") else None
-
-    def wait(self, seconds):
-        for rank, (pid, _) in _ranks(self.directory).items():
-            if rank not in self.seen:
-                self._watch(rank, pid)
-        if self.poller is None:
-            time.sleep(seconds)
-            for rank, (pid, _) in list(self.watched.items()):
-                if not _alive(pid):
-                    self._ended(rank)
-            return
-        handles = {handle: rank for rank, (_, handle) in self.watched.items()}
-        for handle, _ in self.poller.poll(seconds * 1000):
-            self._ended(handles[handle])
-
-    def _watch(self, rank, pid):
-        self.seen.add(rank)
-        handle = None
-        if self.poller is not None:
-            try:
-                handle = os.pidfd_open(pid)
-            except OSError:  # gone already
-                self.watched[rank] = (pid, None)
-                self._ended(rank)
-                return
-            self.poller.register(handle, select.POLLIN)
-        self.watched[rank] = (pid, handle)
-
-    def _ended(self, rank):
-        pid, handle = self.watched.pop(rank)
-        if handle is not None:
-            self.poller.unregister(handle)
-            os.close(handle)
-        if not os.path.exists(os.path.join(self.directory, f"rank-{rank}.done")):
-            self.ended.append((rank, pid))
-
-    def close(self):
-        for rank in list(self.watched):
-            _, handle = self.watched.pop(rank)
-            if handle is not None:
-                os.close(handle)
-
-
-def run(processes, command, log=None):
-    """Run `command` (a list: script and arguments, run with this Python) on `processes` ranks; the exit code."""
-    log = log or (lambda line: print(line, file=sys.stderr, flush=True))
-    with tempfile.TemporaryDirectory(prefix="tinygrad-maas-ranks-") as directory:
-        environment = dict(os.environ, **{RANK_DIRECTORY: directory})
-        job = subprocess.Popen([mpiexec(), "-n", str(processes), sys.executable, *command], env=environment)
-        watcher = _Watcher(directory)
-        try:
-            while job.poll() is None:
-                watcher.wait(POLL_SECONDS)
-        except KeyboardInterrupt:
-            job.send_signal(signal.SIGINT)
-            job.wait(timeout=30)
-        finally:
-            watcher.close()
-        code = job.returncode
-        if code != 0:
-            _report(code, processes, watcher.ended, _ranks(directory), log)
+    # close_fds=False: the child inherits what mpiexec gave the watcher (the PMI connection to it)
+    child = subprocess.Popen([sys.executable, *command], preexec_fn=before_exec, close_fds=False)
+    for forwarded in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(forwarded, lambda number, frame: child.send_signal(number))
+    code = child.wait()
+    if code != 0:
+        record = {"rank": rank, "code": code, "time": time.monotonic_ns()}
+        path = os.path.join(directory, f"rank-{rank}-{os.getpid()}.json")
+        with open(path + ".tmp", "w") as file:
+            json.dump(record, file)
+        os.replace(path + ".tmp", path)
+    if code < 0:  # killed by a signal: end by the same signal, so mpiexec reports it as it would have
+        if -code not in (signal.SIGKILL, signal.SIGSTOP):  # these two cannot be given a handler
+            signal.signal(-code, signal.SIG_DFL)
+        os.kill(os.getpid(), -code)
     return code
 
 
-def _report(code, processes, ended, ranks, log):
-    prefix = "tinygrad_maas.distributed.run:"
-    if ended:
-        rank, pid = ended[0]
-        log(
-            f"{prefix} rank {rank} (PID {pid}) ended first, without finishing; mpiexec then stopped the other "
-            f"ranks of the job ({_describe(code)})"
-        )
-    elif len(ranks) < processes:
-        log(
-            f"{prefix} the job failed ({_describe(code)}) before every rank joined the process group "
-            f"({len(ranks)} of {processes} did)"
-        )
+def _how(code):
+    if code < 0:
+        name = signal.Signals(-code).name if -code in signal.valid_signals() else "?"
+        return f"was killed by signal {-code} ({name})"
+    return f"exited with code {code}"
+
+
+def run(processes, command, log=None):
+    """Run `command` (script or -m module, then arguments; run with this Python) on `processes` ranks;
+    returns mpiexec's exit code."""
+    log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+    if not sys.platform.startswith("linux"):
+        return subprocess.call([mpiexec(), "-n", str(processes), sys.executable, *command])
+    with tempfile.TemporaryDirectory(prefix="tinygrad-maas-ranks-") as directory:
+        watcher = [sys.executable, "-m", "tinygrad_maas.distributed.run", "--watch", directory, "--", *command]
+        job = subprocess.Popen([mpiexec(), "-n", str(processes), *watcher])
+        try:
+            code = job.wait()
+        except KeyboardInterrupt:
+            job.send_signal(signal.SIGINT)
+            code = job.wait(timeout=30)
+        records = []
+        for name in os.listdir(directory):
+            if name.endswith(".json"):
+                with open(os.path.join(directory, name)) as file:
+                    records.append(json.load(file))
+        if code != 0 and records:
+            first = min(records, key=lambda record: record["time"])
+            log(
+                f"tinygrad_maas.distributed.run: rank {first['rank']} {_how(first['code'])}, first of the job's "
+                f"{processes} ranks; mpiexec then stopped the others"
+            )
+    return code
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--watch"]:  # started by run() through mpiexec, once per rank
+        directory, command = argv[1], argv[3:]
+        return watch(directory, command)
     parser = argparse.ArgumentParser(
         prog="python -m tinygrad_maas.distributed.run", description=__doc__.splitlines()[0]
     )
