@@ -8,7 +8,7 @@ the product is large enough to pay for waking the threads.
 """
 
 import numpy as np
-from numba import njit, prange  # noqa: F401 - prange: the body's loop, threaded or not
+from numba import njit, prange
 
 from tinygrad_maas.reference.quantized import LEVELS, MAX_DEPTH
 
@@ -39,24 +39,36 @@ def quantize_rows(x):
     return q, scale
 
 
-def _int8_matmul_t_body(a, b, out):
-    m, k = a.shape  # sizes in locals: read from the arrays inside the loops, they stop LLVM vectorising
-    n = b.shape[0]
-    for i in prange(m):
-        row = a[i].astype(np.int16)
-        for j in range(n):
-            weights = b[j]
-            total = np.int32(0)
-            for p in range(k):
-                total += np.int32(np.int16(row[p]) * np.int16(weights[p]))
-            out[i, j] = total
+@njit(cache=True, inline="always")
+def _dot_rows(row, b, out_row, k):
+    """out_row[j] = row . b[j] for every row j of b, in int32 (row already widened to int16)."""
+    for j in range(b.shape[0]):
+        weights = b[j]
+        total = np.int32(0)
+        for p in range(k):
+            total += np.int32(np.int16(row[p]) * np.int16(weights[p]))
+        out_row[j] = total
 
 
-_int8_matmul_t = njit(parallel=True, cache=True)(_int8_matmul_t_body)
-_int8_matmul_t_serial = njit(cache=True)(_int8_matmul_t_body)  # prange runs as range
-# Below this many multiply-adds, waking the worker threads costs more than they save (measured on 2 cores:
-# 13 x 384 x 1536 took 203 us serial, 245 us threaded; 100 x 384 x 1536, 1570 us against 849 us).
-THREADS_FROM = 16_000_000
+# Two functions, not one body compiled twice: numba's cache is keyed by the function, so a threaded and a
+# serial compilation of the same function would overwrite each other's cached code.
+@njit(parallel=True, cache=True)
+def _int8_matmul_t(a, b, out):
+    k = a.shape[1]  # the size in a local: read from the array inside the loop, it stops LLVM vectorising
+    for i in prange(a.shape[0]):
+        _dot_rows(a[i].astype(np.int16), b, out[i], k)
+
+
+@njit(cache=True)
+def _int8_matmul_t_serial(a, b, out):
+    k = a.shape[1]
+    for i in range(a.shape[0]):
+        _dot_rows(a[i].astype(np.int16), b, out[i], k)
+
+
+# Below this many multiply-adds, waking the worker threads (OMP_WAIT_POLICY=PASSIVE, backend.py) costs more
+# than they save (2 cores: 13 x 384 x 384 took 50 us serial, 61 us threaded; 40 x 384 x 384, 153 against 120).
+THREADS_FROM = 4_000_000
 
 
 def int8_matmul_t(a, b):
