@@ -57,17 +57,9 @@ def _counts(module, shape, output_shape, first):
     n_in, n_out = int(np.prod(shape)), int(np.prod(output_shape))
     weights = sum(int(np.prod(p.shape)) for p in module.parameters())
     kind = type(module).__name__
-    if kind == "Conv2d":
-        kh, kw = module.kernel_size
-        product = 2 * n_out * shape[1] * kh * kw
-        return (
-            product,
-            product * (1 if first else 2),
-            4 * (n_in + weights + n_out),
-            4 * (n_out + n_in + 2 * weights + (0 if first else n_in)),
-        )
-    if kind == "Linear":
-        product = 2 * n_out * shape[-1]
+    if kind in ("Conv2d", "Linear"):  # one product forward; dW and (unless first) dx backward
+        depth = shape[1] * module.kernel_size[0] * module.kernel_size[1] if kind == "Conv2d" else shape[-1]
+        product = 2 * n_out * depth
         return (
             product,
             product * (1 if first else 2),
