@@ -7,39 +7,71 @@ Parallel over the N * C planes; within a plane one thread does everything, so th
 import numpy as np
 from numba import njit, prange
 
+from tinygrad_maas.reference.pool import window_position_dtype
+
+
+@njit(inline="always")
+def _beats(value, best):
+    """A later window element replaces the maximum only if strictly larger, or NaN (NaN propagates, as in
+    PyTorch): so the first maximum wins ties."""
+    return (value > best) | (value != value)
+
+
+@njit(inline="always")
+def _larger(value, at, best, best_at):
+    """(value, at) if value beats best, else (best, best_at): two selects, no branch."""
+    beats = _beats(value, best)
+    return (value if beats else best), (at if beats else best_at)
+
 
 @njit(parallel=True, cache=True, error_model="numpy")
-def _window_max(padded, out, out_index, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w):
-    n, c, _, width = padded.shape
+def _window_max(padded, out, where, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w):
+    n, c = padded.shape[0], padded.shape[1]
     out_h, out_w = out.shape[2], out.shape[3]
     for plane in prange(n * c):
         b, ch = plane // c, plane % c
         for y in range(out_h):
             for x in range(out_w):
-                best = -np.inf
-                best_index = 0
+                best = padded[b, ch, y * stride_h, x * stride_w]
+                best_at = 0
                 for i in range(kernel_h):
                     row = y * stride_h + i * dilation_h
                     for j in range(kernel_w):
-                        column = x * stride_w + j * dilation_w
-                        value = padded[b, ch, row, column]
-                        if value > best or np.isnan(value):  # as PyTorch: NaN propagates
-                            best = value
-                            best_index = row * width + column
+                        value = padded[b, ch, row, x * stride_w + j * dilation_w]
+                        if _beats(value, best):
+                            best, best_at = value, i * kernel_w + j
                 out[b, ch, y, x] = best
-                out_index[b, ch, y, x] = best_index
+                where[b, ch, y, x] = best_at
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
-def _window_max_backward(grad, indices, grad_padded):
+def _window_max_2x2(padded, out, where):
+    """_window_max for 2 x 2 windows at stride 2 (MaxPool2d(2), most networks' pooling): with the window
+    fixed at compile time the loop over x compiles to vector instructions, which the general loop does not."""
+    n, c = padded.shape[0], padded.shape[1]
+    out_h, out_w = out.shape[2], out.shape[3]
+    for plane in prange(n * c):
+        b, ch = plane // c, plane % c
+        for y in range(out_h):
+            top, bottom = padded[b, ch, 2 * y], padded[b, ch, 2 * y + 1]
+            for x in range(out_w):
+                best, best_at = top[2 * x], 0
+                best, best_at = _larger(top[2 * x + 1], 1, best, best_at)
+                best, best_at = _larger(bottom[2 * x], 2, best, best_at)
+                best, best_at = _larger(bottom[2 * x + 1], 3, best, best_at)
+                out[b, ch, y, x] = best
+                where[b, ch, y, x] = best_at
+
+
+@njit(parallel=True, cache=True, error_model="numpy")
+def _window_max_backward(grad, where, grad_padded, kernel_w, stride_h, stride_w, dilation_h, dilation_w):
     n, c = grad.shape[0], grad.shape[1]
-    width = grad_padded.shape[3]
     for plane in prange(n * c):
         b, ch = plane // c, plane % c
         for y in range(grad.shape[2]):
             for x in range(grad.shape[3]):
-                index = indices[b, ch, y, x]
-                grad_padded[b, ch, index // width, index % width] += grad[b, ch, y, x]
+                i, j = divmod(where[b, ch, y, x], kernel_w)
+                grad_padded[b, ch, y * stride_h + i * dilation_h, x * stride_w + j * dilation_w] += grad[b, ch, y, x]
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
@@ -71,16 +103,20 @@ def _window_average_backward(grad, grad_x, starts_h, ends_h, starts_w, ends_w, d
 
 def window_max(padded, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, out_h, out_w):
     out = np.empty(padded.shape[:2] + (out_h, out_w), dtype=padded.dtype)
-    out_index = np.empty(padded.shape[:2] + (out_h, out_w), dtype=np.int64)
-    _window_max(
-        np.ascontiguousarray(padded), out, out_index, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w
-    )
-    return out, out_index
+    where = np.empty(out.shape, dtype=window_position_dtype(kernel_h, kernel_w))
+    padded = np.ascontiguousarray(padded)
+    if (kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w) == (2, 2, 2, 2, 1, 1):
+        _window_max_2x2(padded, out, where)
+    else:
+        _window_max(padded, out, where, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w)
+    return out, where
 
 
-def window_max_backward(grad, indices, padded_shape):
+def window_max_backward(grad, where, padded_shape, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w):
     grad_padded = np.zeros(padded_shape, dtype=grad.dtype)
-    _window_max_backward(np.ascontiguousarray(grad), indices, grad_padded)
+    _window_max_backward(
+        np.ascontiguousarray(grad), where, grad_padded, kernel_w, stride_h, stride_w, dilation_h, dilation_w
+    )
     return grad_padded
 
 

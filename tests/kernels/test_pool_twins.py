@@ -12,6 +12,8 @@ MAX_GEOMETRIES = [
     ((2, 3, 7, 6), (2, 2), (2, 2), (1, 1)),
     ((1, 2, 9, 9), (3, 3), (1, 2), (2, 1)),
     ((3, 1, 5, 8), (1, 4), (2, 3), (1, 1)),
+    ((2, 2, 6, 9), (2, 2), (2, 2), (1, 1)),  # MaxPool2d(2) has its own kernel; an odd width leaves a column
+    ((1, 2, 13, 13), (12, 11), (1, 1), (1, 1)),  # 132 positions in a window: int32, not int8
 ]
 
 
@@ -33,14 +35,16 @@ def test_window_max_twins_agree_forward_and_backward(shape, kernel, stride, dila
         _out(shape[2], kernel[0], stride[0], dilation[0]),
         _out(shape[3], kernel[1], stride[1], dilation[1]),
     )
-    out_numpy, index_numpy = numpy_pool.window_max(padded, *geometry)
-    out_numba, index_numba = numba_pool.window_max(padded, *geometry)
+    out_numpy, where_numpy = numpy_pool.window_max(padded, *geometry)
+    out_numba, where_numba = numba_pool.window_max(padded, *geometry)
     np.testing.assert_array_equal(out_numba, out_numpy)
-    np.testing.assert_array_equal(index_numba, index_numpy)
+    np.testing.assert_array_equal(where_numba, where_numpy)
+    assert where_numba.dtype == where_numpy.dtype == (np.int8 if kernel[0] * kernel[1] <= 127 else np.int32)
     grad = rng.standard_normal(out_numpy.shape).astype(dtype)
+    window = geometry[:6]
     np.testing.assert_allclose(
-        numba_pool.window_max_backward(grad, index_numba, shape),
-        numpy_pool.window_max_backward(grad, index_numpy, shape),
+        numba_pool.window_max_backward(grad, where_numba, shape, *window),
+        numpy_pool.window_max_backward(grad, where_numpy, shape, *window),
         rtol=1e-6,
     )
 

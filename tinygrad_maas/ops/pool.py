@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd.function import Function
+from ..reference.pool import window_max_positions
 from . import either
 from .arguments import spatial
 
@@ -98,11 +99,10 @@ class MaxPool2d(Function):
         padded = x
         if pad_h or pad_w or extra_h or extra_w:
             padded = np.pad(x, ((0, 0), (0, 0), (pad_h, extra_h), (pad_w, extra_w)), constant_values=-np.inf)
-        out, indices = backend.kernels("pool").window_max(
-            padded, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, out_h, out_w
-        )
-        ctx.save_for_backward(indices)
-        ctx.padded_shape, ctx.padding, ctx.input_shape = padded.shape, padding, x.shape
+        window = (kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w)
+        out, where = backend.kernels("pool").window_max(padded, *window, out_h, out_w)
+        ctx.save_for_backward(where)  # each maximum's position in its window
+        ctx.window, ctx.padded_shape, ctx.padding, ctx.input_shape = window, padded.shape, padding, x.shape
         return out
 
     @staticmethod
@@ -112,20 +112,20 @@ class MaxPool2d(Function):
     @staticmethod
     def to_maxima(ctx, grad):
         """Each output gradient added at its window's maximum, in the input's shape."""
-        (indices,) = ctx.saved_tensors
-        grad_padded = backend.kernels("pool").window_max_backward(grad, indices, ctx.padded_shape)
+        (where,) = ctx.saved_tensors
+        grad_padded = backend.kernels("pool").window_max_backward(grad, where, ctx.padded_shape, *ctx.window)
         (pad_h, pad_w), (_, _, height, width) = ctx.padding, ctx.input_shape
         return grad_padded[:, :, pad_h : pad_h + height, pad_w : pad_w + width]
 
     @staticmethod
     def from_maxima(ctx, values):
         """The transpose of to_maxima: read each window's maximum position from an input-shaped array."""
-        (indices,) = ctx.saved_tensors
+        (where,) = ctx.saved_tensors
         (pad_h, pad_w), (n, c, height, width) = ctx.padding, ctx.input_shape
         padded = np.zeros(ctx.padded_shape, dtype=values.dtype)
         padded[:, :, pad_h : pad_h + height, pad_w : pad_w + width] = values
-        planes = padded.reshape(n * c, -1)
-        return np.take_along_axis(planes, indices.reshape(n * c, -1), axis=1).reshape(indices.shape)
+        positions = window_max_positions(where, ctx.padded_shape, *ctx.window[1:])
+        return np.take_along_axis(padded.reshape(n * c, -1), positions, axis=1).reshape(where.shape)
 
 
 class WindowAverage(Function):
