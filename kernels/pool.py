@@ -64,14 +64,19 @@ def _window_max_2x2(padded, out, where):
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
-def _window_max_backward(grad, where, grad_padded, kernel_w, stride_h, stride_w, dilation_h, dilation_w):
-    n, c = grad.shape[0], grad.shape[1]
+def _window_max_backward(grad, where, grad_padded, row_offset, column_offset, stride_h, stride_w):
+    n, c, height, width = grad_padded.shape
+    out_h, out_w = grad.shape[2], grad.shape[3]
+    planes = grad_padded.reshape(n * c, height * width)
     for plane in prange(n * c):
+        target = planes[plane]
+        target[:] = 0  # here, not by np.zeros: each thread clears the plane it is about to fill
         b, ch = plane // c, plane % c
-        for y in range(grad.shape[2]):
-            for x in range(grad.shape[3]):
-                i, j = divmod(where[b, ch, y, x], kernel_w)
-                grad_padded[b, ch, y * stride_h + i * dilation_h, x * stride_w + j * dilation_w] += grad[b, ch, y, x]
+        for y in range(out_h):
+            for x in range(out_w):
+                at = where[b, ch, y, x]
+                row, column = y * stride_h + row_offset[at], x * stride_w + column_offset[at]
+                target[row * width + column] += grad[b, ch, y, x]
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
@@ -113,10 +118,10 @@ def window_max(padded, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilat
 
 
 def window_max_backward(grad, where, padded_shape, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w):
-    grad_padded = np.zeros(padded_shape, dtype=grad.dtype)
-    _window_max_backward(
-        np.ascontiguousarray(grad), where, grad_padded, kernel_w, stride_h, stride_w, dilation_h, dilation_w
-    )
+    grad_padded = np.empty(padded_shape, dtype=grad.dtype)
+    positions = np.arange(kernel_h * kernel_w)  # window position -> row and column offset (no division)
+    row_offset, column_offset = (positions // kernel_w) * dilation_h, (positions % kernel_w) * dilation_w
+    _window_max_backward(np.ascontiguousarray(grad), where, grad_padded, row_offset, column_offset, stride_h, stride_w)
     return grad_padded
 
 
