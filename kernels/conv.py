@@ -32,9 +32,14 @@ def _col2im_into(cols, grad, kernel_h, kernel_w, stride_h, stride_w, dilation_h,
         for i in range(kernel_h):
             for j in range(kernel_w):
                 for y in range(out_h):
-                    row = y * stride_h + i * dilation_h
-                    for x in range(out_w):
-                        grad[b, ch, row, x * stride_w + j * dilation_w] += cols[ch, i, j, b, y, x]
+                    into = grad[b, ch, y * stride_h + i * dilation_h, j * dilation_w :]
+                    values = cols[ch, i, j, b, y]
+                    if stride_w == 1:  # the common case gets a loop over unit strides, which vectorises
+                        for x in range(out_w):
+                            into[x] += values[x]
+                    else:
+                        for x in range(out_w):
+                            into[x * stride_w] += values[x]
 
 
 def im2col(padded, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, out_h, out_w):
