@@ -32,3 +32,20 @@ def test_the_roofline_counts_a_convolutions_flops_and_least_bytes():
     assert forward_bytes == 4 * (64 * 32 * 13 * 13 + weights + 64 * 64 * 11 * 11)
     assert _counts(conv, (64, 32, 13, 13), (64, 64, 11, 11), True)[1] == forward  # no input gradient
     assert _counts(nn.Flatten(), (2, 3), (6,), False) == (0, 0, 0, 0)
+
+
+def test_compare_environment_sets_the_variable_on_one_side_only(monkeypatch):
+    """The 'without' side must not inherit the variable from the shell that runs the comparison."""
+    from benchmarks import compare_environment
+
+    seen = []
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    monkeypatch.setattr(compare_environment.subprocess, "run", lambda *a, env, **k: seen.append(env) or _Done())
+    compare_environment.main(["OMP_WAIT_POLICY=PASSIVE", "--rounds", "1"])
+    assert "OMP_WAIT_POLICY" not in seen[0] and seen[1]["OMP_WAIT_POLICY"] == "PASSIVE"
+    with pytest.raises(SystemExit):
+        compare_environment.main(["OMP_WAIT_POLICY"])  # no value: refused
+
+
+class _Done:
+    stdout = '{"mlp": 1.0, "lenet": 2.0, "cnn": 3.0, "gru": 4.0}\n'
