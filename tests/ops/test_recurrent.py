@@ -118,3 +118,18 @@ def test_a_sequence_is_one_node_in_the_graph():
 def test_recurrent_errors_name_the_problem(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_a_saturated_gru_update_gate_still_passes_its_tiny_gradient_to_the_previous_state():
+    """h1 = (1 - z) n + z h0, so dh1/dh0 = z. With every weight 0 and the update gate's bias at -40,
+    z = sigmoid(-40) = 4.248e-18 in float32 (PyTorch 2.13's value): the cell keeps sigmoid's relative
+    precision in its negative tail, where (1 + tanh(x / 2)) / 2 would round z, and so the gradient, to 0."""
+    gru = tm.nn.GRU(1, 1)
+    for parameter in gru.parameters():
+        parameter.data.zero_()
+    gru.bias_ih_l0.data.copy_(tm.tensor([0.0, -40.0, 0.0]))  # gate order r, z, n
+    h0 = tm.ones((1, 1, 1), requires_grad=True)
+    _, h1 = gru(tm.zeros((1, 1, 1)), h0)
+    h1.sum().backward()
+    assert np.allclose(h1.tolist(), [[[4.24835413113866e-18]]], rtol=1e-6, atol=0)
+    assert np.allclose(h0.grad.tolist(), [[[4.24835413113866e-18]]], rtol=1e-6, atol=0)

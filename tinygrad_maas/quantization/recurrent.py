@@ -16,11 +16,8 @@ import numpy as np
 
 from ..creation import as_tensor
 from ..nn.module import Module
+from ..reference.elementwise import logistic as _sigmoid
 from .dynamic import inference_input, int8_linear, quantize_per_channel
-
-
-def _sigmoid(x):
-    return 0.5 * (1.0 + np.tanh(0.5 * x))  # the logistic function, without overflow for large |x|
 
 
 class _DynamicQuantizedRecurrent(Module):

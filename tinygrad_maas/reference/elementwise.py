@@ -63,3 +63,10 @@ def keep(mask, grad):
     maximum/minimum and masked_fill. Selecting, not multiplying by the mask, keeps a blocked element at 0
     under an infinite or nan gradient."""
     return np.where(mask, grad, np.zeros((), dtype=grad.dtype))
+
+
+def logistic(x):
+    """1 / (1 + e^-x) on an array, in its dtype: e^x / (1 + e^x) for x < 0, so neither branch overflows
+    and small values stay accurate instead of rounding to 0."""
+    z = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + z), z / (1 + z)).astype(x.dtype, copy=False)

@@ -20,9 +20,7 @@ LSTM (i, f, g, o):   i, f, o = s(.)   g = tanh(.)   c = f c_prev + i g   h = o t
 
 import numpy as np
 
-
-def _sigmoid(x):
-    return 0.5 * (1 + np.tanh(0.5 * x))
+from .elementwise import logistic as _sigmoid
 
 
 def gru_cell(xp, hp, h_prev, gates, hn, h):
