@@ -8,6 +8,8 @@ to one thread only, so no two threads ever add into the same element.
 import numpy as np
 from numba import njit, prange
 
+from .threads import launch
+
 
 @njit(parallel=True, cache=True, error_model="numpy")
 def _im2col_into(padded, cols, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w):
@@ -18,9 +20,14 @@ def _im2col_into(padded, cols, kernel_h, kernel_w, stride_h, stride_w, dilation_
         for i in range(kernel_h):
             for j in range(kernel_w):
                 for y in range(out_h):
-                    row = y * stride_h + i * dilation_h
-                    for x in range(out_w):
-                        cols[ch, i, j, b, y, x] = padded[b, ch, row, x * stride_w + j * dilation_w]
+                    source = padded[b, ch, y * stride_h + i * dilation_h, j * dilation_w :]
+                    into = cols[ch, i, j, b, y]
+                    if stride_w == 1:  # as in col2im: a unit-stride loop, which vectorises
+                        for x in range(out_w):
+                            into[x] = source[x]
+                    else:
+                        for x in range(out_w):
+                            into[x] = source[x * stride_w]
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
@@ -45,7 +52,8 @@ def _col2im_into(cols, grad, kernel_h, kernel_w, stride_h, stride_w, dilation_h,
 def im2col(padded, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, out_h, out_w):
     n, c = padded.shape[:2]
     cols = np.empty((c, kernel_h, kernel_w, n, out_h, out_w), dtype=padded.dtype)
-    _im2col_into(np.ascontiguousarray(padded), cols, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w)
+    geometry = (kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w)
+    launch(_im2col_into, cols.size, np.ascontiguousarray(padded), cols, *geometry)
     return cols.reshape(c * kernel_h * kernel_w, n * out_h * out_w)
 
 
@@ -53,5 +61,5 @@ def col2im(cols, padded_shape, kernel_h, kernel_w, stride_h, stride_w, dilation_
     n, c = padded_shape[:2]
     grad = np.zeros(padded_shape, dtype=cols.dtype)
     six_d = np.ascontiguousarray(cols).reshape(c, kernel_h, kernel_w, n, out_h, out_w)
-    _col2im_into(six_d, grad, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w)
+    launch(_col2im_into, six_d.size, six_d, grad, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w)
     return grad

@@ -1,13 +1,15 @@
 """Pooling as numba kernels: twins of tinygrad_maas/reference/pool.py (same functions and signatures).
 
-Parallel over the N * C planes; within a plane one thread does everything, so the backward's scatter
-(windows overlap when stride < kernel) never races.
+Parallel over the N * C planes (when there is enough work: threads.launch); within a plane one thread does
+everything, so the backward's scatter (windows overlap when stride < kernel) never races.
 """
 
 import numpy as np
 from numba import njit, prange
 
 from tinygrad_maas.reference.pool import window_position_dtype
+
+from .threads import launch
 
 
 @njit(inline="always")
@@ -111,9 +113,10 @@ def window_max(padded, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilat
     where = np.empty(out.shape, dtype=window_position_dtype(kernel_h, kernel_w))
     padded = np.ascontiguousarray(padded)
     if (kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w) == (2, 2, 2, 2, 1, 1):
-        _window_max_2x2(padded, out, where)
+        launch(_window_max_2x2, padded.size, padded, out, where)
     else:
-        _window_max(padded, out, where, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w)
+        window = (kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w)
+        launch(_window_max, padded.size, padded, out, where, *window)
     return out, where
 
 
@@ -121,17 +124,19 @@ def window_max_backward(grad, where, padded_shape, kernel_h, kernel_w, stride_h,
     grad_padded = np.empty(padded_shape, dtype=grad.dtype)
     positions = np.arange(kernel_h * kernel_w)  # window position -> row and column offset (no division)
     row_offset, column_offset = (positions // kernel_w) * dilation_h, (positions % kernel_w) * dilation_w
-    _window_max_backward(np.ascontiguousarray(grad), where, grad_padded, row_offset, column_offset, stride_h, stride_w)
+    offsets = (row_offset, column_offset, stride_h, stride_w)
+    launch(_window_max_backward, grad_padded.size, np.ascontiguousarray(grad), where, grad_padded, *offsets)
     return grad_padded
 
 
 def window_average(x, starts_h, ends_h, starts_w, ends_w, divisor):
     out = np.empty(x.shape[:2] + divisor.shape, dtype=x.dtype)
-    _window_average(np.ascontiguousarray(x), out, starts_h, ends_h, starts_w, ends_w, divisor)
+    launch(_window_average, x.size, np.ascontiguousarray(x), out, starts_h, ends_h, starts_w, ends_w, divisor)
     return out
 
 
 def window_average_backward(grad, input_shape, starts_h, ends_h, starts_w, ends_w, divisor):
     grad_x = np.zeros(input_shape, dtype=grad.dtype)
-    _window_average_backward(np.ascontiguousarray(grad), grad_x, starts_h, ends_h, starts_w, ends_w, divisor)
+    bounds = (starts_h, ends_h, starts_w, ends_w)
+    launch(_window_average_backward, grad_x.size, np.ascontiguousarray(grad), grad_x, *bounds, divisor)
     return grad_x
