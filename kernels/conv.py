@@ -10,6 +10,9 @@ from numba import njit, prange
 
 from .threads import launch
 
+# Elements of columns below which the calling thread alone beats waking numba's threads (threads.launch).
+THREADS_FROM = 1 << 18
+
 
 @njit(parallel=True, cache=True, error_model="numpy")
 def _im2col_into(padded, cols, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w):
@@ -53,7 +56,7 @@ def im2col(padded, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_
     n, c = padded.shape[:2]
     cols = np.empty((c, kernel_h, kernel_w, n, out_h, out_w), dtype=padded.dtype)
     geometry = (kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w)
-    launch(_im2col_into, cols.size, np.ascontiguousarray(padded), cols, *geometry)
+    launch(_im2col_into, cols.size, THREADS_FROM, np.ascontiguousarray(padded), cols, *geometry)
     return cols.reshape(c * kernel_h * kernel_w, n * out_h * out_w)
 
 
@@ -61,5 +64,17 @@ def col2im(cols, padded_shape, kernel_h, kernel_w, stride_h, stride_w, dilation_
     n, c = padded_shape[:2]
     grad = np.zeros(padded_shape, dtype=cols.dtype)
     six_d = np.ascontiguousarray(cols).reshape(c, kernel_h, kernel_w, n, out_h, out_w)
-    launch(_col2im_into, six_d.size, six_d, grad, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w)
+    launch(
+        _col2im_into,
+        six_d.size,
+        THREADS_FROM,
+        six_d,
+        grad,
+        kernel_h,
+        kernel_w,
+        stride_h,
+        stride_w,
+        dilation_h,
+        dilation_w,
+    )
     return grad

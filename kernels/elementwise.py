@@ -8,6 +8,12 @@ from numba import njit, prange
 
 from tinygrad_maas.reference.elementwise import ERF32_P, ERF32_Q, ERF32_SATURATES
 
+from .threads import launch
+
+# Elements below which the calling thread alone beats waking numba's threads (threads.launch).
+ERF_THREADS_FROM = 1 << 18
+KEEP_THREADS_FROM = 1 << 20
+
 
 @njit(parallel=True, cache=True, error_model="numpy")
 def _erf(flat, out):
@@ -35,11 +41,11 @@ def _erf32(flat, out, p, q, saturates):
 def erf(x):
     if x.dtype == np.float64:
         out = np.empty(x.size, dtype=x.dtype)
-        _erf(np.ascontiguousarray(x).reshape(-1), out)
+        launch(_erf, x.size, ERF_THREADS_FROM, np.ascontiguousarray(x).reshape(-1), out)
         return out.reshape(x.shape)
     flat = np.ascontiguousarray(x, dtype=np.float32).reshape(-1)
     out = np.empty(flat.size, dtype=np.float32)
-    _erf32(flat, out, ERF32_P, ERF32_Q, ERF32_SATURATES)
+    launch(_erf32, flat.size, ERF_THREADS_FROM, flat, out, ERF32_P, ERF32_Q, ERF32_SATURATES)
     return out.reshape(x.shape).astype(x.dtype, copy=False)
 
 
@@ -57,5 +63,5 @@ def keep(mask, grad):
     slower than this on 1.4 M elements (docs/kernels.md)."""
     out = np.empty(grad.shape, dtype=grad.dtype)
     flat_mask, flat_grad = np.ascontiguousarray(mask).reshape(-1), np.ascontiguousarray(grad).reshape(-1)
-    _keep(flat_mask, flat_grad, np.zeros(1, dtype=grad.dtype), out.reshape(-1))
+    launch(_keep, out.size, KEEP_THREADS_FROM, flat_mask, flat_grad, np.zeros(1, dtype=grad.dtype), out.reshape(-1))
     return out

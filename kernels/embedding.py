@@ -7,6 +7,13 @@ but a column block belongs to one thread, so no two threads ever add into the sa
 import numpy as np
 from numba import njit, prange
 
+from .threads import launch
+
+# Elements of the output gradient below which the calling thread alone beats waking numba's threads
+# (threads.launch).
+THREADS_FROM = 1 << 18
+
+
 _COLUMNS_PER_BLOCK = 16
 
 
@@ -25,5 +32,12 @@ def _scatter_add_rows(grad, indices, grad_weight):
 
 def embedding_backward(grad, indices, num_embeddings):
     grad_weight = np.zeros((num_embeddings, grad.shape[1]), dtype=grad.dtype)
-    _scatter_add_rows(np.ascontiguousarray(grad), np.ascontiguousarray(indices), grad_weight)
+    launch(
+        _scatter_add_rows,
+        grad.size,
+        THREADS_FROM,
+        np.ascontiguousarray(grad),
+        np.ascontiguousarray(indices),
+        grad_weight,
+    )
     return grad_weight

@@ -14,6 +14,13 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from .threads import launch
+
+# Elements below which the calling thread alone beats waking numba's threads (threads.launch): Adam's
+# square root and division make its elements heavier than SGD's.
+ADAM_THREADS_FROM = 1 << 16
+SGD_THREADS_FROM = 1 << 19
+
 
 @njit(parallel=True, cache=True, error_model="numpy")
 def _adam(
@@ -43,7 +50,10 @@ def adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2
     grad = np.ascontiguousarray(grad)
     amsgrad = max_exp_avg_sq is not None
     flat = lambda a: a.reshape(-1)  # noqa: E731  (views: contiguous arrays reshape without copying)
-    _adam(
+    launch(
+        _adam,
+        param.size,
+        ADAM_THREADS_FROM,
         flat(param),
         flat(grad),
         flat(exp_avg),
@@ -78,7 +88,10 @@ def sgd_step(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay
     grad = np.ascontiguousarray(grad)
     scalar = param.dtype.type
     buffer = param if momentum_buffer is None else momentum_buffer  # unread without momentum
-    _sgd(
+    launch(
+        _sgd,
+        param.size,
+        SGD_THREADS_FROM,
         param.reshape(-1),
         grad.reshape(-1),
         buffer.reshape(-1),

@@ -11,6 +11,9 @@ from tinygrad_maas.reference.pool import window_position_dtype
 
 from .threads import launch
 
+# Elements of the input below which the calling thread alone beats waking numba's threads (threads.launch).
+THREADS_FROM = 1 << 18
+
 
 @njit(inline="always")
 def _beats(value, best):
@@ -113,10 +116,10 @@ def window_max(padded, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilat
     where = np.empty(out.shape, dtype=window_position_dtype(kernel_h, kernel_w))
     padded = np.ascontiguousarray(padded)
     if (kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w) == (2, 2, 2, 2, 1, 1):
-        launch(_window_max_2x2, padded.size, padded, out, where)
+        launch(_window_max_2x2, padded.size, THREADS_FROM, padded, out, where)
     else:
         window = (kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w)
-        launch(_window_max, padded.size, padded, out, where, *window)
+        launch(_window_max, padded.size, THREADS_FROM, padded, out, where, *window)
     return out, where
 
 
@@ -125,18 +128,22 @@ def window_max_backward(grad, where, padded_shape, kernel_h, kernel_w, stride_h,
     positions = np.arange(kernel_h * kernel_w)  # window position -> row and column offset (no division)
     row_offset, column_offset = (positions // kernel_w) * dilation_h, (positions % kernel_w) * dilation_w
     offsets = (row_offset, column_offset, stride_h, stride_w)
-    launch(_window_max_backward, grad_padded.size, np.ascontiguousarray(grad), where, grad_padded, *offsets)
+    launch(
+        _window_max_backward, grad_padded.size, THREADS_FROM, np.ascontiguousarray(grad), where, grad_padded, *offsets
+    )
     return grad_padded
 
 
 def window_average(x, starts_h, ends_h, starts_w, ends_w, divisor):
     out = np.empty(x.shape[:2] + divisor.shape, dtype=x.dtype)
-    launch(_window_average, x.size, np.ascontiguousarray(x), out, starts_h, ends_h, starts_w, ends_w, divisor)
+    launch(
+        _window_average, x.size, THREADS_FROM, np.ascontiguousarray(x), out, starts_h, ends_h, starts_w, ends_w, divisor
+    )
     return out
 
 
 def window_average_backward(grad, input_shape, starts_h, ends_h, starts_w, ends_w, divisor):
     grad_x = np.zeros(input_shape, dtype=grad.dtype)
     bounds = (starts_h, ends_h, starts_w, ends_w)
-    launch(_window_average_backward, grad_x.size, np.ascontiguousarray(grad), grad_x, *bounds, divisor)
+    launch(_window_average_backward, grad_x.size, THREADS_FROM, np.ascontiguousarray(grad), grad_x, *bounds, divisor)
     return grad_x

@@ -10,6 +10,12 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from .threads import launch
+
+# Elements below which the calling thread alone beats waking numba's threads (threads.launch): exp per
+# element makes these rows heavy, so threads pay early.
+THREADS_FROM = 1 << 14
+
 
 @njit(parallel=True, cache=True, error_model="numpy")
 def _softmax(x, out, log):
@@ -89,32 +95,35 @@ def _cross_entropy_backward(logits, targets, class_weights, ignore_index, smooth
 
 def softmax(x):
     out = np.empty_like(x)
-    _softmax(np.ascontiguousarray(x), out, False)
+    launch(_softmax, out.size, THREADS_FROM, np.ascontiguousarray(x), out, False)
     return out
 
 
 def softmax_backward(y, grad):
     out = np.empty_like(y)
-    _softmax_backward(np.ascontiguousarray(y), np.ascontiguousarray(grad), out, False)
+    launch(_softmax_backward, out.size, THREADS_FROM, np.ascontiguousarray(y), np.ascontiguousarray(grad), out, False)
     return out
 
 
 def log_softmax(x):
     out = np.empty_like(x)
-    _softmax(np.ascontiguousarray(x), out, True)
+    launch(_softmax, out.size, THREADS_FROM, np.ascontiguousarray(x), out, True)
     return out
 
 
 def log_softmax_backward(y, grad):
     out = np.empty_like(y)
-    _softmax_backward(np.ascontiguousarray(y), np.ascontiguousarray(grad), out, True)
+    launch(_softmax_backward, out.size, THREADS_FROM, np.ascontiguousarray(y), np.ascontiguousarray(grad), out, True)
     return out
 
 
 def cross_entropy(logits, targets, class_weights, ignore_index, smoothing):
     n = logits.shape[0]
     losses, target_weight, lse = (np.empty(n, dtype=logits.dtype) for _ in range(3))
-    _cross_entropy(
+    launch(
+        _cross_entropy,
+        logits.size,
+        THREADS_FROM,
         np.ascontiguousarray(logits),
         targets,
         class_weights.astype(np.float64),
@@ -129,7 +138,10 @@ def cross_entropy(logits, targets, class_weights, ignore_index, smoothing):
 
 def cross_entropy_backward(logits, targets, class_weights, ignore_index, smoothing, lse, row_grads):
     out = np.empty_like(logits)
-    _cross_entropy_backward(
+    launch(
+        _cross_entropy_backward,
+        logits.size,
+        THREADS_FROM,
         np.ascontiguousarray(logits),
         targets,
         class_weights.astype(np.float64),

@@ -14,16 +14,12 @@ own start), and saves writing each kernel twice.
 
 import numba
 
-# Elements a kernel reads or writes: below, the calling thread alone is faster (2 cores, measured on max
-# pooling and im2col: 173 K elements 71 us threaded / 56 us alone; 346 K, 93 / 104; 389 K of columns,
-# 134 / 181; docs/kernels.md, "Threads").
-THREADS_FROM = 1 << 18
 
-
-def launch(kernel, work, *args):
-    """kernel(*args) on numba's threads when `work` (elements touched) reaches THREADS_FROM, else on the
-    calling thread alone."""
-    if work >= THREADS_FROM:
+def launch(kernel, work, threads_from, *args):
+    """kernel(*args) on numba's threads when `work` (elements the kernel reads or writes) reaches
+    `threads_from`, else on the calling thread alone. Each kernel module keeps its measured threshold in a
+    module constant (`python -m benchmarks.threads_crossover`, docs/kernels.md, "Threads")."""
+    if work >= threads_from:
         return kernel(*args)
     threads = numba.get_num_threads()
     numba.set_num_threads(1)

@@ -95,6 +95,19 @@ def test_importing_the_package_leaves_numba_unloaded_until_a_kernel_runs():
     assert output.split() == ["False", "True"]
 
 
+@pytest.mark.parametrize("first_call", ["tm.get_num_threads()", "tm.set_num_threads(1)"])
+def test_asking_for_threads_before_any_kernel_still_starts_numbas_pool_with_sleeping_workers(first_call):
+    """numba starts its OpenMP pool at the first thread query; the wait policy must be set before that."""
+    import os
+    import subprocess
+    import sys
+
+    code = f"import os, tinygrad_maas as tm; {first_call}; print(os.environ.get('OMP_WAIT_POLICY'))"
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert output.stdout.strip() == "PASSIVE"
+
+
 def _tuned_in_subprocess(**environment):
     import os
     import subprocess

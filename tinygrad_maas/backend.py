@@ -125,6 +125,7 @@ def set_num_threads(count):
     """
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
         raise ValueError(f"set_num_threads(): count must be a positive integer, got {count!r}")
+    _prepare_numba_threads()  # numba starts its pool here if no kernel has run yet
     import numba
 
     limit = numba.config.NUMBA_NUM_THREADS
@@ -138,6 +139,7 @@ def set_num_threads(count):
 
 def get_num_threads():
     """Threads numba's parallel kernels use now."""
+    _prepare_numba_threads()  # numba starts its pool here if no kernel has run yet
     import numba
 
     return numba.get_num_threads()

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from numba import njit, prange
 
-from tinygrad_maas.kernels.threads import THREADS_FROM, launch
+from tinygrad_maas.kernels.threads import launch
 
 
 @njit(parallel=True)
@@ -14,18 +14,18 @@ def _thread_counts(out):
         out[i] = numba.get_num_threads()
 
 
-def test_small_work_runs_on_one_thread_and_large_work_on_all():
+def test_work_below_the_threshold_runs_on_one_thread_and_from_it_on_all():
     threads = numba.get_num_threads()
     counts = np.zeros(8, np.int64)
-    launch(_thread_counts, THREADS_FROM - 1, counts)
+    launch(_thread_counts, 999, 1000, counts)
     assert counts.tolist() == [1] * 8
     assert numba.get_num_threads() == threads
-    launch(_thread_counts, THREADS_FROM, counts)
+    launch(_thread_counts, 1000, 1000, counts)
     assert counts.tolist() == [threads] * 8
 
 
 def test_the_thread_count_comes_back_when_the_kernel_fails():
     threads = numba.get_num_threads()
     with pytest.raises(numba.core.errors.TypingError):
-        launch(_thread_counts, 1, "not an array")
+        launch(_thread_counts, 1, 1000, "not an array")
     assert numba.get_num_threads() == threads
