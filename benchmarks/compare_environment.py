@@ -1,8 +1,8 @@
 """One environment variable on and off: a training step of each reference workload, in fresh processes.
 
-    python -m benchmarks.compare_environment OMP_WAIT_POLICY=PASSIVE [--rounds 7]
+    python -m benchmarks.compare_environment OPENBLAS_THREAD_TIMEOUT=4 [--rounds 7]
 
-Thread-pool settings (OMP_WAIT_POLICY, OPENBLAS_THREAD_TIMEOUT, NUMBA_THREADING_LAYER, ...) are read once,
+Thread-pool settings (OPENBLAS_THREAD_TIMEOUT, NUMBA_THREADING_LAYER, ...) are read once,
 when a library loads, so each side needs its own process. Each round runs one process without the variable
 and one with it, one after the other; a process times 20 steps of each workload after 3 warm-up steps
 (medians). The table gives each side's median over rounds and the median of the per-round ratios.
