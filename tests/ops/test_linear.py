@@ -6,6 +6,7 @@ import pytest
 import tinygrad_maas as tm
 import tinygrad_maas.nn.functional as F
 from tests.gradients import check_gradients
+from tinygrad_maas.ops.linear import FEW_ROWS
 
 
 def make(shape, seed):
@@ -60,3 +61,14 @@ def test_mismatched_shapes_are_named(x_shape, w_shape, b_shape, message):
 def test_mixed_dtypes_are_refused_as_in_pytorch():
     with pytest.raises(TypeError, match="share one floating dtype"):
         F.linear(tm.ones(2, 3), tm.ones(4, 3, dtype=tm.float64))
+
+
+@pytest.mark.parametrize("rows", [1, FEW_ROWS, FEW_ROWS + 1])
+def test_both_layouts_of_the_forward_product_give_x_times_w_transposed(rows):
+    """Up to FEW_ROWS rows the forward computes (W X^T)^T (faster in OpenBLAS for few rows), above it X W^T:
+    the same product, to float32 rounding, with a contiguous (rows, out) result either way."""
+    rng = np.random.default_rng(rows)
+    x, w, b = (rng.standard_normal(shape).astype(np.float32) for shape in ((rows, 40), (24, 40), (24,)))
+    out = F.linear(tm.tensor(x), tm.tensor(w), tm.tensor(b)).numpy()
+    assert out.flags.c_contiguous and out.shape == (rows, 24)
+    np.testing.assert_allclose(out, x.astype(np.float64) @ w.T.astype(np.float64) + b, rtol=1e-5, atol=1e-5)
