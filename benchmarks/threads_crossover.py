@@ -53,7 +53,7 @@ def _cases(kernels):
         yield "sgd", n, lambda p=p, g=g, m=m: kernels["optim"].sgd_step(p, g, m, 0.01, 0.9, 0.0, 0.0, False, False)
         yield "keep (relu backward)", n, lambda g=g: kernels["elementwise"].keep(g > 0, g)
         yield "erf", n, lambda g=g: kernels["elementwise"].erf(g)
-    for rows, columns in ((128, 10), (128, 100), (64, 1000)):
+    for rows, columns in ((128, 10), (64, 1000), (256, 1000), (1024, 1000)):
         logits = rng.standard_normal((rows, columns)).astype(np.float32)
         yield "log_softmax", logits.size, lambda logits=logits: kernels["softmax"].log_softmax(logits)
     for rows in (100, 3200, 32000):

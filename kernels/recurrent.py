@@ -8,9 +8,10 @@ a few thousand elements), so the kernels are serial: starting threads would cost
 import math
 
 import numpy as np
-from llvmlite import ir
 from numba import njit, types
-from numba.extending import intrinsic, overload
+from numba.extending import overload
+
+from .exponential import exp_of_non_positive
 
 # tanh for float32 as a rational function (odd degree-13 numerator over even degree-6 denominator, input
 # clamped to +-7.9053, where float32 tanh is already +-1). Plain arithmetic, so LLVM vectorizes the cell
@@ -22,7 +23,7 @@ _A7, _A5, _A3 = np.float32(5.12229709037114e-08), np.float32(1.48572235717979e-0
 _A1 = np.float32(4.89352455891786e-03)
 _B6, _B4 = np.float32(1.19825839466702e-06), np.float32(1.18534705686654e-04)
 _B2, _B0 = np.float32(2.26843463243900e-03), np.float32(4.89352518554385e-03)
-_ZERO, _HALF, _ONE = np.float32(0.0), np.float32(0.5), np.float32(1.0)
+_ZERO, _ONE = np.float32(0.0), np.float32(1.0)
 
 
 def _tanh(x):
@@ -45,47 +46,6 @@ def _tanh_for_type(x):
     return lambda x: math.tanh(x)  # float64: the exact libm tanh
 
 
-# e^x for float32 x <= 0 in plain arithmetic (vectorizes, where libm's exp is a call per element):
-#   x = k ln2 + r, |r| <= ln2 / 2     e^x = 2^k e^r,    e^r by its Taylor polynomial to r^7 (the next term,
-#   r^8 / 8!, is below 1e-8 of e^r), ln2 split in a part exact in float32 and the rest (Cody and Waite).
-# 2^k is built from its bits; k reaches -150 (e^-104 is below float32's least subnormal), past the least
-# normal power 2^-126, so 2^k is applied as two halves, each normal, and the product rounds to subnormal.
-_LOG2_E = np.float32(1.44269504088896341)
-_LN2_HIGH, _LN2_LOW = np.float32(0.693145751953125), np.float32(1.42860682030941723e-06)
-_EXP_FLOOR = np.float32(-104.0)
-_E2, _E3, _E4 = np.float32(1 / 2), np.float32(1 / 6), np.float32(1 / 24)
-_E5, _E6, _E7 = np.float32(1 / 120), np.float32(1 / 720), np.float32(1 / 5040)
-
-
-@intrinsic
-def _power_of_two(typingctx, exponent):
-    """2^e for a whole float32 e in [-126, 127], built from its IEEE bits: (e + 127) shifted into the
-    exponent field. The shift is a multiplication by 2^23 in float32 (exact, below 2^31), the bits one
-    conversion to int32: cheaper in vector registers than int64 arithmetic."""
-    if exponent != types.float32:
-        return None
-
-    def codegen(context, builder, signature, args):
-        shifted = builder.fmul(
-            builder.fadd(args[0], ir.Constant(ir.FloatType(), 127.0)), ir.Constant(ir.FloatType(), 8388608.0)
-        )
-        return builder.bitcast(builder.fptosi(shifted, ir.IntType(32)), ir.FloatType())
-
-    return types.float32(types.float32), codegen
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def _exp_of_non_positive(x):
-    """e^x for float32 x <= 0 (NaN stays NaN); see the comment above."""
-    x = _EXP_FLOOR if x < _EXP_FLOOR else x  # -inf too; NaN compares false and stays
-    finite = x if x == x else _ZERO  # k from 0 for NaN (converting NaN to an integer is undefined)
-    k = np.floor(finite * _LOG2_E + _HALF)  # np.floor keeps float32 (math.floor would give an int64)
-    r = (x - k * _LN2_HIGH) - k * _LN2_LOW
-    e_r = _ONE + r * (_ONE + r * (_E2 + r * (_E3 + r * (_E4 + r * (_E5 + r * (_E6 + r * _E7))))))
-    first = np.floor(k * _HALF)
-    return e_r * _power_of_two(first) * _power_of_two(k - first)
-
-
 def _sigmoid(x):
     """1 / (1 + e^-x) in the precision of x (only called from jitted code, where the overload below applies)."""
     return 1.0 / (1.0 + math.exp(-x))
@@ -99,7 +59,7 @@ def _sigmoid_for_type(x):
     if isinstance(x, types.Float) and x.bitwidth == 32:
 
         def sigmoid32(x):
-            z = _exp_of_non_positive(x if x <= _ZERO else -x)
+            z = exp_of_non_positive(x if x <= _ZERO else -x)
             return _ONE / (_ONE + z) if x >= _ZERO else z / (_ONE + z)
 
         return sigmoid32

@@ -10,28 +10,49 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from .exponential import exp_of_non_positive
 from .threads import launch
 
-# Elements below which the calling thread alone beats waking numba's threads (threads.launch): exp per
-# element makes these rows heavy, so threads pay early.
-THREADS_FROM = 1 << 14
+# Elements below which the calling thread alone beats waking numba's threads (threads.launch). Cross-entropy
+# calls libm's exp per element, so its threads pay earlier than softmax's vectorized exponential.
+SOFTMAX_THREADS_FROM = 1 << 17
+CROSS_ENTROPY_THREADS_FROM = 1 << 14
+
+
+_ROWS_PER_BLOCK = 64
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
 def _softmax(x, out, log):
-    for r in prange(x.shape[0]):
-        m = -np.inf
-        for c in range(x.shape[1]):
-            m = max(m, x[r, c])
-        total = 0.0
-        for c in range(x.shape[1]):
-            total += math.exp(x[r, c] - m)
-        log_total = math.log(total)
-        for c in range(x.shape[1]):
+    # Rows are short (an attention row has as many elements as tokens), and a loop of 20 iterations over an
+    # exponential compiles to one vector step and a branchy scalar tail. So a block of rows is shifted by
+    # each row's maximum first, and e^(x - max) then runs as one long loop over the whole block (with
+    # exp_of_non_positive: float32 arithmetic that vectorizes, no libm call), before each row's sum.
+    rows, width = x.shape
+    for block in prange((rows + _ROWS_PER_BLOCK - 1) // _ROWS_PER_BLOCK):
+        first, last = block * _ROWS_PER_BLOCK, min((block + 1) * _ROWS_PER_BLOCK, rows)
+        maxima = np.empty(last - first, dtype=x.dtype)
+        for r in range(first, last):
+            m = -np.inf
+            for c in range(width):
+                m = max(m, x[r, c])
+            maxima[r - first] = m
+            for c in range(width):
+                out[r, c] = x[r, c] - m
+        shifted = out[first:last].reshape(-1)  # the block's rows, contiguous
+        for i in range(shifted.shape[0]):
+            shifted[i] = exp_of_non_positive(shifted[i])
+        for r in range(first, last):
+            total = 0.0
+            for c in range(width):
+                total += out[r, c]
             if log:
-                out[r, c] = x[r, c] - m - log_total
+                log_total = math.log(total)
+                for c in range(width):
+                    out[r, c] = x[r, c] - maxima[r - first] - log_total
             else:
-                out[r, c] = math.exp(x[r, c] - m) / total
+                for c in range(width):
+                    out[r, c] = out[r, c] / total
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
@@ -41,8 +62,8 @@ def _softmax_backward(y, grad, out, log):
         for c in range(y.shape[1]):
             total += grad[r, c] if log else grad[r, c] * y[r, c]
         for c in range(y.shape[1]):
-            if log:
-                out[r, c] = grad[r, c] - math.exp(y[r, c]) * total
+            if log:  # y = log p <= 0
+                out[r, c] = grad[r, c] - exp_of_non_positive(y[r, c]) * total
             else:
                 out[r, c] = y[r, c] * (grad[r, c] - total)
 
@@ -95,25 +116,41 @@ def _cross_entropy_backward(logits, targets, class_weights, ignore_index, smooth
 
 def softmax(x):
     out = np.empty_like(x)
-    launch(_softmax, out.size, THREADS_FROM, np.ascontiguousarray(x), out, False)
+    launch(_softmax, out.size, SOFTMAX_THREADS_FROM, np.ascontiguousarray(x), out, False)
     return out
 
 
 def softmax_backward(y, grad):
     out = np.empty_like(y)
-    launch(_softmax_backward, out.size, THREADS_FROM, np.ascontiguousarray(y), np.ascontiguousarray(grad), out, False)
+    launch(
+        _softmax_backward,
+        out.size,
+        SOFTMAX_THREADS_FROM,
+        np.ascontiguousarray(y),
+        np.ascontiguousarray(grad),
+        out,
+        False,
+    )
     return out
 
 
 def log_softmax(x):
     out = np.empty_like(x)
-    launch(_softmax, out.size, THREADS_FROM, np.ascontiguousarray(x), out, True)
+    launch(_softmax, out.size, SOFTMAX_THREADS_FROM, np.ascontiguousarray(x), out, True)
     return out
 
 
 def log_softmax_backward(y, grad):
     out = np.empty_like(y)
-    launch(_softmax_backward, out.size, THREADS_FROM, np.ascontiguousarray(y), np.ascontiguousarray(grad), out, True)
+    launch(
+        _softmax_backward,
+        out.size,
+        SOFTMAX_THREADS_FROM,
+        np.ascontiguousarray(y),
+        np.ascontiguousarray(grad),
+        out,
+        True,
+    )
     return out
 
 
@@ -123,7 +160,7 @@ def cross_entropy(logits, targets, class_weights, ignore_index, smoothing):
     launch(
         _cross_entropy,
         logits.size,
-        THREADS_FROM,
+        CROSS_ENTROPY_THREADS_FROM,
         np.ascontiguousarray(logits),
         targets,
         class_weights.astype(np.float64),
@@ -141,7 +178,7 @@ def cross_entropy_backward(logits, targets, class_weights, ignore_index, smoothi
     launch(
         _cross_entropy_backward,
         logits.size,
-        THREADS_FROM,
+        CROSS_ENTROPY_THREADS_FROM,
         np.ascontiguousarray(logits),
         targets,
         class_weights.astype(np.float64),
