@@ -6,6 +6,11 @@
 
 --transposed measures a @ bt.T with few rows and a long shared axis instead (a convolution's weight
 gradient): the numba kernel against BLAS, and which one backend.matmul_transposed picks.
+
+    python -m benchmarks.compare_matmul --linear [--rounds 9]
+
+--linear measures a Linear layer's forward product both ways, X W^T and (W X^T)^T made contiguous, on
+MiniLM's and the mlp's shapes at 17 to 128 rows, and which one ops/linear.py picks (FEW_ROWS).
 """
 
 import argparse
@@ -38,9 +43,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--transposed", action="store_true", help="a @ bt.T shapes of conv weight gradients")
+    parser.add_argument("--linear", action="store_true", help="X W^T against (W X^T)^T at few rows")
     args = parser.parse_args(argv)
     if args.transposed:
         return _transposed(args.rounds)
+    if args.linear:
+        return _linear(args.rounds)
     print("| dtype | n | np.matmul GFLOP/s | numba kernel GFLOP/s | kernel / BLAS | tm.matmul / np.matmul time |")
     print("|---|---:|---:|---:|---:|---:|")
     for dtype in (np.float32, np.float64):
@@ -81,6 +89,27 @@ def _transposed(rounds):
         blas, kernel = (statistics.median(times[k]) for k in times)
         pick = "kernel" if _kernel_wins(m, n, depth, 4) else "BLAS"
         print(f"| {m} x {n} x {depth} | {blas * 1e3:.2f} | {kernel * 1e3:.2f} | {blas / kernel:.2f} | {pick} |")
+
+
+def _linear(rounds):
+    from tinygrad_maas.ops.linear import FEW_ROWS
+
+    print("| rows x in x out | X W^T us | (W X^T)^T us | ratio | ops/linear.py picks |")
+    print("|---|---:|---:|---:|---|")
+    for rows in (17, 64, 128):
+        for inputs, outputs in ((384, 384), (384, 1536), (1536, 384), (784, 256)):
+            rng = np.random.default_rng(rows)
+            x, w = rng.standard_normal((rows, inputs)), rng.standard_normal((outputs, inputs))
+            x, w = x.astype(np.float32), w.astype(np.float32)
+            times = {"rows": [], "columns": []}
+            runs = {"rows": lambda: x @ w.T, "columns": lambda: np.ascontiguousarray((w @ x.T).T)}
+            for _ in range(3):
+                for name, run in runs.items():
+                    times[name].append(median_seconds(run, rounds * 20))
+            by_rows, by_columns = (statistics.median(times[k]) * 1e6 for k in times)
+            pick = "(W X^T)^T" if rows <= FEW_ROWS else "X W^T"
+            shape = f"{rows} x {inputs} x {outputs}"
+            print(f"| {shape} | {by_rows:.0f} | {by_columns:.0f} | {by_rows / by_columns:.2f} | {pick} |")
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ class Linear(Function):
         rows = x.reshape(-1, x.shape[-1])
         if rows.shape[0] <= FEW_ROWS:
             # For a few rows OpenBLAS computes W X^T (few columns) faster than X W^T (few rows): 1.5 - 1.7x
-            # at 17 rows (a sentence through MiniLM), 1.05 - 1.15x at 64, none at 128 (docs/kernels.md).
+            # at 17 rows (a sentence through MiniLM), 1.04 - 1.14x at 64, mixed at 128 (docs/kernels.md, "Matmul").
             out = np.ascontiguousarray(np.matmul(weight, rows.T).T)
         else:
             out = np.matmul(rows, weight.T)
