@@ -115,8 +115,9 @@ def _cross_entropy_backward(logits, targets, class_weights, ignore_index, smooth
 
 
 def softmax(x):
+    x = np.ascontiguousarray(x)  # and so out: the kernel walks a block of out's rows as one flat run
     out = np.empty_like(x)
-    launch(_softmax, out.size, SOFTMAX_THREADS_FROM, np.ascontiguousarray(x), out, False)
+    launch(_softmax, out.size, SOFTMAX_THREADS_FROM, x, out, False)
     return out
 
 
@@ -135,8 +136,9 @@ def softmax_backward(y, grad):
 
 
 def log_softmax(x):
+    x = np.ascontiguousarray(x)  # and so out: the kernel walks a block of out's rows as one flat run
     out = np.empty_like(x)
-    launch(_softmax, out.size, SOFTMAX_THREADS_FROM, np.ascontiguousarray(x), out, True)
+    launch(_softmax, out.size, SOFTMAX_THREADS_FROM, x, out, True)
     return out
 
 

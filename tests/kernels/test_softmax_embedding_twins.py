@@ -34,6 +34,13 @@ def test_softmax_twins_agree(name, shape, dtype):
     )
 
 
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_of_a_transposed_view_agrees(name):
+    """softmax over dim 0 hands the kernel a transposed (Fortran-ordered) view: its rows are not contiguous."""
+    x = np.random.default_rng(1).standard_normal((130, 9)).astype(np.float32).T
+    np.testing.assert_allclose(getattr(numba_softmax, name)(x), getattr(numpy_softmax, name)(x), **_tolerance(x.dtype))
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("smoothing", [0.0, 0.25])
 def test_cross_entropy_twins_agree(smoothing, dtype):
