@@ -10,6 +10,9 @@ the last place of the float64 exponential (tests/kernels/test_recurrent_twins.py
 cells' sigmoid, tests/kernels/test_softmax_embedding_twins.py through softmax).
 
 Its users need only x <= 0: the logistic function's e^-|x|, softmax's e^(x - max). float64 keeps math.exp.
+
+numba inlines this into its callers and caches each caller by the caller's own file: after editing this
+module, delete kernels/__pycache__/*.nbi and *.nbc, or the cached callers keep the old code.
 """
 
 import math

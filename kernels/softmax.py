@@ -114,46 +114,34 @@ def _cross_entropy_backward(logits, targets, class_weights, ignore_index, smooth
             out[r, c] = (math.exp(logits[r, c] - lse[r]) * share_total - shares[c]) * row_grads[r]
 
 
-def softmax(x):
+def _rows(x, log):
     x = np.ascontiguousarray(x)  # and so out: the kernel walks a block of out's rows as one flat run
     out = np.empty_like(x)
-    launch(_softmax, out.size, SOFTMAX_THREADS_FROM, x, out, False)
+    launch(_softmax, out.size, SOFTMAX_THREADS_FROM, x, out, log)
     return out
+
+
+def _rows_backward(y, grad, log):
+    y, grad = np.ascontiguousarray(y), np.ascontiguousarray(grad)
+    out = np.empty_like(y)
+    launch(_softmax_backward, out.size, SOFTMAX_THREADS_FROM, y, grad, out, log)
+    return out
+
+
+def softmax(x):
+    return _rows(x, False)
 
 
 def softmax_backward(y, grad):
-    out = np.empty_like(y)
-    launch(
-        _softmax_backward,
-        out.size,
-        SOFTMAX_THREADS_FROM,
-        np.ascontiguousarray(y),
-        np.ascontiguousarray(grad),
-        out,
-        False,
-    )
-    return out
+    return _rows_backward(y, grad, False)
 
 
 def log_softmax(x):
-    x = np.ascontiguousarray(x)  # and so out: the kernel walks a block of out's rows as one flat run
-    out = np.empty_like(x)
-    launch(_softmax, out.size, SOFTMAX_THREADS_FROM, x, out, True)
-    return out
+    return _rows(x, True)
 
 
 def log_softmax_backward(y, grad):
-    out = np.empty_like(y)
-    launch(
-        _softmax_backward,
-        out.size,
-        SOFTMAX_THREADS_FROM,
-        np.ascontiguousarray(y),
-        np.ascontiguousarray(grad),
-        out,
-        True,
-    )
-    return out
+    return _rows_backward(y, grad, True)
 
 
 def cross_entropy(logits, targets, class_weights, ignore_index, smoothing):
