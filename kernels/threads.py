@@ -4,7 +4,7 @@ tinygrad_maas sets OMP_WAIT_POLICY=PASSIVE before numba's OpenMP pool starts (ba
 threads sleep between kernels instead of spinning on the cores OpenBLAS needs. The price is paid at every
 parallel launch: waking a worker costs tens of microseconds, more than the whole work of a small kernel
 (one image's max pool: 39 us threaded, 7 us on the calling thread alone). `launch` runs a parallel kernel on
-the calling thread alone when its work is below THREADS_FROM elements. numba keeps the thread count per
+the calling thread alone when its work is below the threshold measured for its family. numba keeps the thread count per
 calling thread, so a server's request threads do not disturb each other.
 
 Kernels whose every microsecond counts at small sizes (layer norm, the int8 product) have a compiled
