@@ -2,6 +2,7 @@
 
 from collections import OrderedDict
 
+from . import fusion
 from .module import Module
 
 
@@ -42,6 +43,8 @@ class Sequential(_NumberedModules):
                 self.add_module(str(index), module)
 
     def forward(self, input):
+        if fusion.enabled:  # a Conv2d, ReLU, MaxPool2d(2) run as one op (nn/fusion.py)
+            return fusion.run(list(self._modules.values()), input)
         for module in self._modules.values():
             input = module(input)
         return input

@@ -10,6 +10,7 @@ import numpy as np
 from ..ops import (
     binary,
     conv,
+    conv_fused,
     cumulative,
     einsum,
     embedding,
@@ -125,6 +126,12 @@ def _conv(g, args, out):
         dilations=list(args["dilation"]),
         group=int(args["groups"]),
     )
+
+
+def _conv_relu_max_pool(g, args, out):
+    """The fused block (ops/conv_fused.py) as the three ONNX nodes it stands for."""
+    activation = g.node("Relu", [_conv(g, args, out)])
+    return g.node("MaxPool", [activation], kernel_shape=[2, 2], strides=[2, 2], pads=[0, 0, 0, 0], dilations=[1, 1])
 
 
 def _max_pool(g, args, out):
@@ -498,6 +505,7 @@ EMITTERS = {
     matmul.MatMul: _matmul,
     conv.Conv2d: _conv,
     pool.MaxPool2d: _max_pool,
+    conv_fused.Conv2dReluMaxPool: _conv_relu_max_pool,
     pool.WindowAverage: _window_average,
     shape.Reshape: _reshape,
     shape.Permute: _permute,

@@ -38,6 +38,19 @@ class Conv2d(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
+        product = Conv2d.product(ctx, x, weight, stride, padding, dilation, groups)  # (O, N, Ho, Wo)
+        out = product.transpose(1, 0, 2, 3)
+        if bias is not None:
+            out = out + bias.reshape(1, -1, 1, 1)  # also makes the result contiguous
+        else:
+            out = np.ascontiguousarray(out)
+        return out
+
+    @staticmethod
+    def product(ctx, x, weight, stride, padding, dilation, groups):
+        """W_g @ im2col(pad(x)) for the whole batch, laid out (O, N, Ho, Wo) as the GEMM leaves it. Saves
+        what `input_and_weight_grads` needs (the columns, the grouped weight), and x and weight for
+        create_graph (no copies)."""
         (pad_top, pad_bottom), (pad_left, pad_right) = padding
         (stride_h, stride_w), (dilation_h, dilation_w) = stride, dilation
         n = x.shape[0]
@@ -51,26 +64,31 @@ class Conv2d(Function):
         cols = backend.kernels("conv").im2col(padded, *geometry)  # (C*kh*kw, N*Ho*Wo)
         cols = cols.reshape(groups, -1, cols.shape[1])  # (G, Cg*kh*kw, N*Ho*Wo), a view
         weight_g = weight.reshape(groups, out_channels // groups, -1)
-        out = np.matmul(weight_g, cols)  # one GEMM per group: (G, O/G, N*Ho*Wo)
-        out = out.reshape(out_channels, n, out_h, out_w).transpose(1, 0, 2, 3)
-        if bias is not None:
-            out = out + bias.reshape(1, -1, 1, 1)  # also makes the result contiguous
-        else:
-            out = np.ascontiguousarray(out)
-        ctx.save_for_backward(cols, weight_g, x, weight)  # x and weight only for create_graph: no copies
+        product = np.matmul(weight_g, cols)  # one GEMM per group: (G, O/G, N*Ho*Wo)
+        ctx.save_for_backward(cols, weight_g, x, weight)
         ctx.geometry, ctx.padded_shape, ctx.padding, ctx.weight_shape = geometry, padded.shape, padding, weight.shape
-        return out
+        return product.reshape(out_channels, n, out_h, out_w)
 
     @staticmethod
     def backward(ctx, grad):
         cols, weight_g, x, weight = ctx.saved_tensors
         if either.is_tensor(grad):
             return Conv2d.in_graph(ctx, grad, x, weight)
-        need_x, need_weight, need_bias = ctx.needs_input_grad
+        # (N, O, Ho, Wo) -> (O, N, Ho, Wo): the layout of the forward's product
+        grad_product = np.ascontiguousarray(grad.transpose(1, 0, 2, 3))
+        grad_x, grad_weight = Conv2d.input_and_weight_grads(ctx, grad_product)
+        grad_bias = grad.sum(axis=(0, 2, 3)) if ctx.needs_input_grad[2] else None
+        return grad_x, grad_weight, grad_bias
+
+    @staticmethod
+    def input_and_weight_grads(ctx, grad_product):
+        """(dL/dx, dL/dW) from dL/dproduct, laid out (O, N, Ho, Wo) as `product` returned it (None for
+        either that is not needed)."""
+        cols, weight_g = ctx.saved_tensors[:2]
+        need_x, need_weight = ctx.needs_input_grad[:2]
         groups, out_per_group = weight_g.shape[:2]
-        # (N, O, Ho, Wo) -> (G, O/G, N*Ho*Wo): the layout of the forward's product
-        grad_g = np.ascontiguousarray(grad.transpose(1, 0, 2, 3)).reshape(groups, out_per_group, -1)
-        grad_x = grad_weight = grad_bias = None
+        grad_g = grad_product.reshape(groups, out_per_group, -1)
+        grad_x = grad_weight = None
         if need_weight:  # (O/G, N*Ho*Wo) against (Cg*kh*kw, N*Ho*Wo) rows: a @ bt.T, the kernel's own layout
             grad_weight = np.stack([backend.matmul_transposed(grad_g[g], cols[g]) for g in range(groups)])
             grad_weight = grad_weight.reshape(ctx.weight_shape)
@@ -80,9 +98,7 @@ class Conv2d(Function):
             (top, bottom), (left, right) = ctx.padding
             h, w = ctx.padded_shape[2:]
             grad_x = grad_padded[:, :, top : h - bottom, left : w - right]
-        if need_bias:
-            grad_bias = grad.sum(axis=(0, 2, 3))
-        return grad_x, grad_weight, grad_bias
+        return grad_x, grad_weight
 
     @staticmethod
     def in_graph(ctx, grad, x, weight):
