@@ -10,6 +10,7 @@ import pytest
 
 from benchmarks import conv_workloads, recurrent_workloads
 from tinygrad_maas.kernels import conv as numba_conv
+from tinygrad_maas.kernels import conv_direct as numba_conv_direct
 from tinygrad_maas.kernels import conv_epilogue as numba_conv_epilogue
 from tinygrad_maas.kernels import embedding as numba_embedding
 from tinygrad_maas.kernels import matmul as numba_matmul
@@ -18,6 +19,7 @@ from tinygrad_maas.kernels import recurrent as numba_recurrent
 from tinygrad_maas.kernels import softmax as numba_softmax
 from tinygrad_maas.ops.pool import average_pool_windows
 from tinygrad_maas.reference import conv as numpy_conv
+from tinygrad_maas.reference import conv_direct as numpy_conv_direct
 from tinygrad_maas.reference import conv_epilogue as numpy_conv_epilogue
 from tinygrad_maas.reference import embedding as numpy_embedding
 from tinygrad_maas.reference import matmul as numpy_matmul
@@ -41,6 +43,8 @@ X_POOL = RNG.standard_normal((64, 32, 26, 26)).astype(F32)
 POOL_WINDOWS = [average_pool_windows(26, 2, 2, 0, False, 13)[:2] for _ in range(2)]
 PRODUCT = np.ascontiguousarray(X_POOL.transpose(1, 0, 2, 3))  # cnn's first layer as its product leaves it
 WHERE = numpy_conv_epilogue.bias_relu_max_pool_2x2(PRODUCT, np.zeros(32, F32))[1]
+X_LENET = RNG.standard_normal((64, 3, 32, 32)).astype(F32)
+W_LENET = RNG.standard_normal((6, 3, 5, 5)).astype(F32)
 LOGITS = RNG.standard_normal((128, 10)).astype(F32)
 TARGETS = RNG.integers(0, 10, 128)
 TOKENS = RNG.integers(0, 10000, 32 * 100)
@@ -53,6 +57,7 @@ CASES = {
     "im2col_cnn_layer2": lambda k: k["conv"].im2col(X_CONV, *GEOMETRY),
     "col2im_cnn_layer2": lambda k: k["conv"].col2im(COLS, X_CONV.shape, *GEOMETRY),
     "max_pool_2x2_64x32x26x26": lambda k: k["pool"].window_max(X_POOL, 2, 2, 2, 2, 1, 1, 13, 13),
+    "direct_product_lenet_layer1": lambda k: k["conv_direct"].direct_product(X_LENET, W_LENET),
     "bias_relu_max_pool_2x2_32x64x26x26": lambda k: k["conv_epilogue"].bias_relu_max_pool_2x2(
         PRODUCT, np.zeros(32, F32)
     ),
@@ -74,6 +79,7 @@ IMPLEMENTATIONS = {
     "numba": {
         "conv": numba_conv,
         "conv_epilogue": numba_conv_epilogue,
+        "conv_direct": numba_conv_direct,
         "pool": numba_pool,
         "softmax": numba_softmax,
         "embedding": numba_embedding,
@@ -83,6 +89,7 @@ IMPLEMENTATIONS = {
     "numpy": {
         "conv": numpy_conv,
         "conv_epilogue": numpy_conv_epilogue,
+        "conv_direct": numpy_conv_direct,
         "pool": numpy_pool,
         "softmax": numpy_softmax,
         "embedding": numpy_embedding,

@@ -11,6 +11,7 @@ Every decision of which implementation runs is here:
 - `optimizer_kernels(*arrays)`: the fused optimizer loops, or their twins for arrays the loops are not
   compiled for;
 - `matmul_transposed(a, bt)`: the numba GEMM or BLAS, by shape.
+- `direct_convolution(...)`: a convolution's product by the direct kernel or by im2col + BLAS, by shape.
 The numba modules are imported on first use, so `import tinygrad_maas` never imports numba or compiles
 anything.
 """
@@ -96,6 +97,29 @@ def matmul_transposed(a, bt):
     ):
         return kernels("matmul").matmul_transposed(a, bt)
     return np.matmul(a, bt.T)
+
+
+def direct_convolution(padded, weight, stride, dilation, groups):
+    """Whether a convolution's product runs as kernels/conv_direct.py's register-blocked direct kernel
+    instead of im2col + BLAS: on the numba backend, float32 or float64, stride 1, no dilation, one group,
+    outputs at least 16 wide (one strip of vector lanes), at most 16 output channels and at least 25 taps
+    (C * kh * kw), 3 per output channel, up to 200. There it measured at most 0.67x of im2col + BLAS
+    (`python -m benchmarks.conv_direct_grid`, docs/kernels.md, "Direct convolution"): BLAS runs a product
+    with so few rows far below its peak. More output channels, or fewer taps, and BLAS's product is
+    efficient enough; larger layers were not measured."""
+    out_channels, channels, kernel_h, kernel_w = weight.shape
+    taps = channels * kernel_h * kernel_w
+    return (
+        _current == "numba"
+        and padded.dtype == weight.dtype
+        and padded.dtype in (np.float32, np.float64)
+        and stride == (1, 1)
+        and dilation == (1, 1)
+        and groups == 1
+        and padded.shape[3] - kernel_w + 1 >= 16
+        and out_channels <= 16
+        and max(25, 3 * out_channels) <= taps <= 200
+    )
 
 
 def _kernel_wins(m, n, depth, itemsize):

@@ -103,3 +103,49 @@ def test_conv2d_errors_name_the_problem(call, message):
 def test_conv2d_refuses_mixed_dtypes():
     with pytest.raises(TypeError, match="share one floating dtype.*float32, float64"):
         F.conv2d(tm.ones(1, 1, 3, 3), tm.ones(1, 1, 2, 2, dtype=tm.float64))
+
+
+def test_few_channel_layers_take_the_direct_kernel_where_it_measured_faster():
+    """backend.direct_convolution: lenet's first layer (3 channels, 5 x 5, 28 wide outputs) runs direct;
+    cnn's first layer (9 taps), narrow outputs, strides, groups and the NumPy backend stay on im2col."""
+    from tinygrad_maas import backend
+
+    def direct(input_shape, weight_shape, stride=(1, 1), groups=1):
+        x, w = np.zeros(input_shape, np.float32), np.zeros(weight_shape, np.float32)
+        return backend.direct_convolution(x, w, stride, (1, 1), groups)
+
+    expected = backend.current() == "numba"
+    assert direct((64, 3, 32, 32), (6, 3, 5, 5)) is expected
+    assert not direct((64, 1, 28, 28), (32, 1, 3, 3))  # 9 taps
+    assert not direct((64, 6, 14, 14), (16, 6, 5, 5))  # 10 wide
+    assert not direct((64, 3, 32, 32), (6, 3, 5, 5), stride=(2, 2))
+    assert not direct((64, 4, 32, 32), (6, 2, 5, 5), groups=2)
+    assert not direct((64, 3, 32, 32), (32, 3, 5, 5))  # BLAS runs 32 rows well enough
+    assert not direct((64, 3, 30, 30), (16, 3, 3, 3))  # 27 taps for 16 channels
+    assert direct((64, 8, 30, 30), (16, 8, 3, 3)) is expected  # 72 taps
+
+
+def test_direct_path_gradcheck_float64():
+    """A shape the direct kernel takes (one channel, 5 x 5, outputs 16 wide): forward by the kernel,
+    dL/dW from columns made in backward, dL/dx by col2im."""
+    x, w, b = make((2, 1, 20, 20), 1), make((3, 1, 5, 5), 2), make((3,), 3)
+    assert check_gradients(lambda x, w, b: F.conv2d(x, w, b), (x, w, b))
+
+
+def test_direct_path_equals_the_im2col_path():
+    """lenet's first layer on both backends (numba: the direct kernel; NumPy: im2col + BLAS)."""
+    rng = np.random.default_rng(4)
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in ((4, 3, 32, 32), (6, 3, 5, 5), (6,))]
+    results = {}
+    for name in ("numba", "numpy"):
+        previous = tm.backend.current()
+        tm.backend.use(name)
+        try:
+            x, w, b = (tm.tensor(a, requires_grad=True) for a in arrays)
+            out = F.conv2d(x, w, b, padding=1)
+            (out * out).sum().backward()
+            results[name] = [out.detach().numpy(), x.grad.numpy(), w.grad.numpy(), b.grad.numpy()]
+        finally:
+            tm.backend.use(previous)
+    for fast, reference in zip(*results.values()):
+        np.testing.assert_allclose(fast, reference, rtol=2e-4, atol=2e-4)

@@ -11,7 +11,9 @@ backward, with g = dL/dout laid out as (G, O/G, N*Ho*Wo):
     dL/db   = sum of g over n, y, x
 
 im2col/col2im come from the backend (numba kernels, or their NumPy twins); the matmuls are NumPy's BLAS,
-except dL/dW where the numba kernel measured faster (backend.matmul_transposed).
+except dL/dW where the numba kernel measured faster (backend.matmul_transposed). A layer with few input
+channels and a wide output computes its product with the direct kernel instead (kernels/conv_direct.py:
+the same sum, tap by tap, with no column matrix; backend.direct_convolution says where).
 conv1d is conv2d on inputs of height 1 (see nn/functional.py).
 """
 
@@ -48,9 +50,10 @@ class Conv2d(Function):
 
     @staticmethod
     def product(ctx, x, weight, stride, padding, dilation, groups):
-        """W_g @ im2col(pad(x)) for the whole batch, laid out (O, N, Ho, Wo) as the GEMM leaves it. Saves
-        what `input_and_weight_grads` needs (the columns, the grouped weight), and x and weight for
-        create_graph (no copies)."""
+        """W_g @ im2col(pad(x)) for the whole batch, laid out (O, N, Ho, Wo) as the GEMM leaves it (or the
+        same from the direct kernel, where backend.direct_convolution says it is faster). Saves what
+        `input_and_weight_grads` needs (the columns, or the padded input they come from; the grouped
+        weight), and x and weight for create_graph (no copies)."""
         (pad_top, pad_bottom), (pad_left, pad_right) = padding
         (stride_h, stride_w), (dilation_h, dilation_w) = stride, dilation
         n = x.shape[0]
@@ -61,12 +64,16 @@ class Conv2d(Function):
         out_h = (padded.shape[2] - dilation_h * (kernel_h - 1) - 1) // stride_h + 1
         out_w = (padded.shape[3] - dilation_w * (kernel_w - 1) - 1) // stride_w + 1
         geometry = (kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, out_h, out_w)
+        ctx.geometry, ctx.padded_shape, ctx.padding, ctx.weight_shape = geometry, padded.shape, padding, weight.shape
+        weight_g = weight.reshape(groups, out_channels // groups, -1)
+        if backend.direct_convolution(padded, weight, stride, dilation, groups):
+            # few channels: the direct kernel, no column matrix; backward makes the columns if dL/dW is needed
+            ctx.save_for_backward(padded, weight_g, x, weight)
+            return backend.kernels("conv_direct").direct_product(padded, weight)
         cols = backend.kernels("conv").im2col(padded, *geometry)  # (C*kh*kw, N*Ho*Wo)
         cols = cols.reshape(groups, -1, cols.shape[1])  # (G, Cg*kh*kw, N*Ho*Wo), a view
-        weight_g = weight.reshape(groups, out_channels // groups, -1)
         product = np.matmul(weight_g, cols)  # one GEMM per group: (G, O/G, N*Ho*Wo)
         ctx.save_for_backward(cols, weight_g, x, weight)
-        ctx.geometry, ctx.padded_shape, ctx.padding, ctx.weight_shape = geometry, padded.shape, padding, weight.shape
         return product.reshape(out_channels, n, out_h, out_w)
 
     @staticmethod
@@ -89,11 +96,13 @@ class Conv2d(Function):
         groups, out_per_group = weight_g.shape[:2]
         grad_g = grad_product.reshape(groups, out_per_group, -1)
         grad_x = grad_weight = None
+        if cols.ndim == 4 and need_weight:  # the direct kernel ran: it saved the padded input, not columns
+            cols = backend.kernels("conv").im2col(cols, *ctx.geometry).reshape(groups, -1, grad_g.shape[-1])
         if need_weight:  # (O/G, N*Ho*Wo) against (Cg*kh*kw, N*Ho*Wo) rows: a @ bt.T, the kernel's own layout
             grad_weight = np.stack([backend.matmul_transposed(grad_g[g], cols[g]) for g in range(groups)])
             grad_weight = grad_weight.reshape(ctx.weight_shape)
         if need_x:
-            grad_cols = np.matmul(weight_g.transpose(0, 2, 1), grad_g).reshape(-1, cols.shape[-1])
+            grad_cols = np.matmul(weight_g.transpose(0, 2, 1), grad_g).reshape(-1, grad_g.shape[-1])
             grad_padded = backend.kernels("conv").col2im(grad_cols, ctx.padded_shape, *ctx.geometry)
             (top, bottom), (left, right) = ctx.padding
             h, w = ctx.padded_shape[2:]
