@@ -2,17 +2,21 @@
 numba cache (every kernel compiles) and with a warm one (compiled kernels load from disk).
 
     python -m benchmarks.cold_start
+    python -m benchmarks.cold_start --workload lenet      (a reference workload's first training step)
 
 Each measurement is a whole new interpreter (wall time from process start to exit), with NUMBA_CACHE_DIR
 pointing at a fresh directory for the cold run and at the same, now filled, directory for the warm runs.
 It also times, in the warm process, the first call of each kernel family.
 """
 
+import argparse
 import os
 import subprocess
 import sys
 import tempfile
 import time
+
+from benchmarks.reference_workloads import NAMES
 
 FIRST_STEP = """
 import time
@@ -40,21 +44,42 @@ print(f"import {imported - start:.2f} s, first conv2d fwd+bwd {conv_done - impor
 """
 
 
-def _run(cache_dir):
+FIRST_TRAINING_STEP = """
+import sys, time
+start = time.perf_counter()
+import tinygrad_maas as tm
+from benchmarks.reference_workloads import Framework, build
+imported = time.perf_counter()
+step, _ = build(Framework(tm), sys.argv[1])
+built = time.perf_counter()
+step()
+print(f"import {imported - start:.2f} s, model and batch {built - imported:.2f} s, "
+      f"first training step {time.perf_counter() - built:.2f} s")
+"""
+
+
+def _run(cache_dir, workload=None):
     environment = dict(os.environ, NUMBA_CACHE_DIR=cache_dir, TINYGRAD_MAAS_BACKEND="numba")
-    start = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, "-c", FIRST_STEP], env=environment, capture_output=True, text=True, check=True
+    command = (
+        [sys.executable, "-c", FIRST_STEP]
+        if workload is None
+        else [sys.executable, "-c", FIRST_TRAINING_STEP, workload]
     )
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    start = time.perf_counter()
+    result = subprocess.run(command, env=environment, cwd=root, capture_output=True, text=True, check=True)
     return time.perf_counter() - start, result.stdout.strip()
 
 
-def main():
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workload", choices=NAMES, help="time this workload's first training step instead")
+    args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as cache_dir:
-        seconds, detail = _run(cache_dir)
+        seconds, detail = _run(cache_dir, args.workload)
         print(f"empty numba cache: {seconds:.2f} s from process start to exit ({detail})")
         for attempt in range(3):
-            seconds, detail = _run(cache_dir)
+            seconds, detail = _run(cache_dir, args.workload)
             print(f"warm numba cache, run {attempt + 1}: {seconds:.2f} s ({detail})")
 
 
