@@ -115,6 +115,7 @@ def _propagate(roots, root_grads, retain_graph, capture, create_graph, stop_at_c
                     pending[child] = pending[child] + child_grad
                 else:
                     pending[child] = child_grad
+            grads = child_grad = None  # pending holds them now: .grad may take an array no one else holds
 
 
 def _run_special(node, grad, create_graph):

@@ -39,6 +39,7 @@ input, as a Tensor in the graph), "output" (the op's result), or None (a constan
 """
 
 import inspect
+import sys
 import weakref
 
 import numpy as np
@@ -197,8 +198,13 @@ class AccumulateGrad(Function):
         if isinstance(grad, Tensor):  # create_graph: the gradient is a Tensor in a graph; keep it so
             leaf.grad = grad if leaf.grad is None else leaf.grad + grad
         elif leaf.grad is None:
-            # Own the array: the same gradient array may also be handed to another leaf.
-            leaf.grad = _wrap(np.array(grad, dtype=leaf.array.dtype, copy=True), None)
+            # .grad must own its array: the same array may also be on its way to another leaf, or be a view
+            # of one. An array only the engine holds (a weight gradient fresh from its op) is taken as it
+            # is, as PyTorch takes a gradient nothing else references; anything else is copied.
+            if grad.dtype == leaf.array.dtype and _only_the_engine_holds(grad):
+                leaf.grad = _wrap(grad, None)
+            else:
+                leaf.grad = _wrap(np.array(grad, dtype=leaf.array.dtype, copy=True), None)
         elif leaf.grad.grad_fn is not None:  # the last backward had create_graph=True: do not write into it
             leaf.grad = _wrap(leaf.grad.array + grad, None)
         else:
@@ -208,6 +214,30 @@ class AccumulateGrad(Function):
             for hook in list(hooks.post):
                 hook(leaf)
         return ()
+
+
+# References to a gradient array that only the engine holds, as sys.getrefcount sees them from
+# _only_the_engine_holds: its own argument and parameter, AccumulateGrad.backward's `grad` and the
+# engine's `grad` (engine._propagate drops every other name for a gradient before the next node runs).
+_ENGINE_REFERENCES = 4
+
+
+def _only_the_engine_holds(array):
+    """Whether `array` is writable and contiguous, nothing but the engine refers to it (no other pending
+    gradient, saved tensor, hook or user variable), and it owns its memory or is a reshaped view of a whole
+    array that nothing else refers to (a convolution's weight gradient): then .grad may take it as it is."""
+    if not (
+        type(array) is _ndarray
+        and array.flags.writeable
+        and array.flags.c_contiguous
+        and sys.getrefcount(array) <= _ENGINE_REFERENCES
+    ):
+        return False
+    owner = array.base
+    # 3: the view's own reference to its base, `owner` here, and getrefcount's argument
+    return owner is None or (
+        type(owner) is _ndarray and owner.base is None and owner.size == array.size and sys.getrefcount(owner) <= 3
+    )
 
 
 _NEEDS = {}  # needs_input_grad tuples by pattern, shared by every node: creating none keeps the GC idle
