@@ -9,8 +9,8 @@ output channels, and keeps the strip's block x 16 sums in vector registers while
 tap, one load of 16 input values (contiguous: x + j for the 16 x) and one fused multiply-add per output
 channel with that channel's weight broadcast. Nothing is written until the strip's sums are complete.
 
-How the sums stay in registers: `_stack_buffer` gives the kernel an array on its own stack (an LLVM
-alloca), which LLVM knows nothing else can point to; with the block and the 16 lanes fixed when numba
+How the sums stay in registers: `registers.stack_buffer` gives the kernel an array on its own stack (an
+LLVM alloca), which LLVM knows nothing else can point to; with the block and the 16 lanes fixed when numba
 compiles, the loops over them unroll and LLVM keeps the whole buffer in registers (8 zmm registers for
 a block of 8 in float32 on AVX-512, checked in the machine code). The lanes loop is outside the channel
 loop on purpose: that way LLVM vectorizes along the 16 x (contiguous loads) instead of along the channels.
@@ -21,30 +21,15 @@ kernel (ops/conv.py keeps them on im2col). Stride 1, no dilation, one group: the
 """
 
 import numpy as np
-from numba import carray, njit, prange, types
-from numba.core import cgutils
-from numba.extending import intrinsic
+from numba import carray, njit, prange
 
+from .registers import stack_buffer
 from .threads import launch
 
 LANES = 16  # outputs along x per strip: one AVX-512 register of float32
 BLOCKS = (8, 6)  # output channels per register block: 8 in general, 6 where it wastes less (lenet's 6 channels)
 # Multiply-adds below which the calling thread alone beats waking numba's threads (threads.launch).
 THREADS_FROM = 1 << 20
-
-
-@intrinsic
-def _stack_buffer(typingctx, count, like):
-    """A pointer to `count` (a compile-time constant) elements of `like`'s dtype on the calling function's
-    stack, allocated once at its entry."""
-    if not isinstance(count, types.IntegerLiteral) or not isinstance(like, types.Array):
-        return None
-    size = count.literal_value
-
-    def codegen(context, builder, signature, args):
-        return cgutils.alloca_once(builder, context.get_value_type(like.dtype), size=size)
-
-    return types.CPointer(like.dtype)(count, like), codegen
 
 
 def _make_kernel(block):
@@ -64,7 +49,7 @@ def _make_kernel(block):
             first, y = (rest // out_h) * block, rest % out_h
             weight_rows = weights[first // block]
             live = min(block, channels - first)
-            sums = carray(_stack_buffer(size, padded), size)
+            sums = carray(stack_buffer(size, padded), size)
             for strip in range(strips):
                 x0 = min(strip * LANES, out_w - LANES)
                 row = images[b, y * width + x0 :]

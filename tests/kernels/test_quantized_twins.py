@@ -25,6 +25,35 @@ def test_int8_matmul_of_extreme_values_accumulates_in_int32_without_overflow():
     assert np.all(numpy_quantized.int8_matmul_t(a, b) == 127 * 127 * 4096)
 
 
+# rows not a multiple of the 6 a task takes, outputs not a multiple of 16 or 32, a shared axis not a
+# multiple of 4; none at all; a sentence against MiniLM's shapes
+PACKED_SHAPES = [(1, 1, 1), (7, 5, 9), (13, 384, 1536), (6, 64, 32), (12, 3, 33), (0, 8, 4), (5, 1537, 17)]
+
+
+@pytest.mark.parametrize("m, k, n", PACKED_SHAPES, ids=str)
+def test_packed_int8_matmul_twins_agree_exactly(m, k, n):
+    """The VNNI kernel (a packed weight, activations shifted to unsigned bytes and the shift taken back
+    with the weight's row sums) gives the integer product exactly; so does the twin (no packing)."""
+    rng = np.random.default_rng(2)
+    a = rng.integers(-128, 128, (m, k), dtype=np.int8)  # -128 too: its shifted byte is 0
+    b = rng.integers(-127, 128, (n, k), dtype=np.int8)
+    exact = a.astype(np.int64) @ b.astype(np.int64).T
+    fast = numba_quantized.int8_matmul_packed(a, numba_quantized.pack_int8_weight(b))
+    reference = numpy_quantized.int8_matmul_packed(a, numpy_quantized.pack_int8_weight(b))
+    assert fast.dtype == reference.dtype == np.int32 and fast.shape == (m, n)
+    assert np.array_equal(fast, exact) and np.array_equal(reference, exact)
+
+
+def test_packed_int8_matmul_of_extreme_values_and_a_clear_error_for_mismatched_shapes():
+    a = np.full((2, 4096), -127, dtype=np.int8)
+    b = np.full((3, 4096), -127, dtype=np.int8)
+    packed = numba_quantized.pack_int8_weight(b)
+    assert np.all(numba_quantized.int8_matmul_packed(a, packed) == 127 * 127 * 4096)
+    if isinstance(packed, numba_quantized.PackedInt8Weight):  # the fallback is int8_matmul_t's own check
+        with pytest.raises(ValueError, match="shape"):
+            numba_quantized.int8_matmul_packed(a[:, :100], packed)
+
+
 def test_quantize_rows_twins_agree_bit_for_bit_including_zero_and_non_finite_rows():
     rng = np.random.default_rng(1)
     x = (rng.standard_normal((40, 33)) * 3).astype(np.float32)

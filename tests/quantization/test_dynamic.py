@@ -11,6 +11,7 @@ import tinygrad_maas as tm
 from tinygrad_maas import nn
 from tinygrad_maas.nn.architecture import load_model, save_model
 from tinygrad_maas.quantization import DynamicQuantizedLinear, quantize_dynamic
+from tinygrad_maas.quantization.dynamic import copy_quantized
 from tinygrad_maas.reference import quantized as twin
 from tinygrad_maas.serialization import read_header
 
@@ -32,6 +33,23 @@ def test_a_quantized_linear_computes_row_scale_times_channel_scale_times_the_int
     with tm.no_grad():
         exact = layer(tm.tensor(x)).numpy()
     assert np.abs(y - exact).max() < 0.02 * np.abs(exact).max()  # within a couple of quantization steps
+
+
+def test_the_packed_weight_is_made_once_and_again_when_the_weight_changes():
+    """The layer keeps its weight packed for the int8 kernel; loading other weights (load_state_dict) or
+    re-quantizing (copy_quantized) makes it pack again, so the output follows the new weight."""
+    first, second = DynamicQuantizedLinear.from_float(linear(seed=0)), DynamicQuantizedLinear.from_float(linear(seed=1))
+    x = tm.tensor(np.random.default_rng(3).standard_normal((5, 6)).astype(np.float32))
+    with tm.no_grad():
+        before = first(x).numpy()
+        kept = first.__dict__["_packed_weight"][2]
+        first(x)
+        assert first.__dict__["_packed_weight"][2] is kept
+        first.load_state_dict(second.state_dict())
+        np.testing.assert_array_equal(first(x).numpy(), second(x).numpy())
+        copy_quantized(first, linear(seed=0))  # writes the first weights back, in place
+        np.testing.assert_array_equal(first(x).numpy(), before)
+    assert "_packed_weight" not in first.state_dict()
 
 
 def test_an_outlier_feature_is_computed_in_float_so_it_does_not_coarsen_the_others():

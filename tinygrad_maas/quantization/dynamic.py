@@ -23,6 +23,7 @@ import copy
 import numpy as np
 
 from .. import backend
+from ..autograd import versions
 from ..autograd.grad_mode import is_grad_enabled
 from ..creation import as_tensor
 from ..dtypes import int8 as qint8  # PyTorch's torch.qint8 (tm.qint8): here the NumPy int8 dtype
@@ -48,6 +49,7 @@ def copy_quantized(quantized, layer):
     quantized.scale.numpy()[...] = scale
     if layer.bias is not None:
         quantized.bias.numpy()[...] = layer.bias.detach().numpy()
+    versions.mark_written(quantized.weight.numpy())  # a packed copy of the old weight is stale now
     return quantized
 
 
@@ -89,16 +91,30 @@ class DynamicQuantizedLinear(Module):
             )
         rows = np.asarray(input.numpy(), dtype=np.float32).reshape(-1, self.in_features)
         bias = None if self.bias is None else self.bias.numpy()
-        out = int8_linear(rows, self.weight.numpy(), self.scale.numpy(), bias, self.outlier_threshold)
+        weight = self.weight.numpy()
+        packed = self._packed(weight)
+        out = int8_linear(rows, weight, self.scale.numpy(), bias, self.outlier_threshold, packed)
         return as_tensor(out.reshape(*input.shape[:-1], self.out_features))
+
+    def _packed(self, weight):
+        """The weight packed for the int8 kernel (kernels/quantized.py), made once and kept: packing a
+        1536 x 384 weight takes longer than multiplying a sentence by it. Made again when the weight array
+        is replaced or written in place (versions.py's clock: load_state_dict and copy_quantized tick it)."""
+        kept = self.__dict__.get("_packed_weight")
+        if kept is not None and kept[0] is weight and versions.stale_array((weight,), kept[1]) is None:
+            return kept[2]
+        packed = backend.kernels("quantized").pack_int8_weight(weight)
+        self.__dict__["_packed_weight"] = (weight, versions.clock, packed)
+        return packed
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, dtype=qint8, per-channel"
 
 
-def int8_linear(rows, weight, weight_scale, bias=None, outlier_threshold=6.0):
+def int8_linear(rows, weight, weight_scale, bias=None, outlier_threshold=6.0, packed=None):
     """rows (m, in) float32 times the int8 weight (out, in) with its per-channel scales, plus the bias:
-    rows quantized per row, outlier features (above outlier_threshold) in float32 (the module docstring)."""
+    rows quantized per row, outlier features (above outlier_threshold) in float32 (the module docstring).
+    `packed`: the weight from the kernels' pack_int8_weight, when the caller keeps one."""
     kernels = backend.kernels("quantized")
     outliers = _outlier_columns(rows, outlier_threshold)
     if outliers.size:  # these few input features in float32, the rest in int8
@@ -106,7 +122,10 @@ def int8_linear(rows, weight, weight_scale, bias=None, outlier_threshold=6.0):
         rows = rows.copy()
         rows[:, outliers] = 0
     q, row_scale = kernels.quantize_rows(rows)
-    out = kernels.int8_matmul_t(q, weight).astype(np.float32)
+    if packed is None:
+        out = kernels.int8_matmul_t(q, weight).astype(np.float32)
+    else:
+        out = kernels.int8_matmul_packed(q, packed).astype(np.float32)
     out *= row_scale[:, None]
     out *= weight_scale
     if outliers.size:

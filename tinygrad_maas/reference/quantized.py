@@ -35,3 +35,14 @@ def quantize_rows(x):
 def int8_matmul_t(a, b):
     """a @ b.T in int32 for int8 a (m, k) and b (n, k)."""
     return (a.astype(np.float64) @ b.astype(np.float64).T).astype(np.int32)
+
+
+def pack_int8_weight(weight):
+    """The weight as int8_matmul_packed reads it. Here: the weight itself (the numba kernels pack it in
+    blocks for the CPU's int8 dot-product instruction; kernels/quantized.py)."""
+    return np.ascontiguousarray(weight, dtype=np.int8)
+
+
+def int8_matmul_packed(a, packed):
+    """a @ b.T in int32 for int8 a (m, k) and a weight b from pack_int8_weight."""
+    return int8_matmul_t(a, packed)
