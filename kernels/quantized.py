@@ -96,6 +96,7 @@ def int8_matmul_t(a, b):
 # (12 registers) while it walks the shared axis, so each loaded weight register serves 6 rows.
 
 _ROWS = 6  # activation rows per task: 12 sum registers, 2 weight registers, room for the broadcasts
+_FLIP = np.int32(-2139062144)  # 0x80808080: each byte's top bit, so a signed byte a reads as a + 128
 
 
 class PackedInt8Weight:
@@ -114,8 +115,9 @@ class PackedInt8Weight:
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
-def _int8_matmul_packed(words, blocks, shift, out):
-    # words (m, quads) int32: 4 shifted activation bytes each; out (rows padded to _ROWS, blocks * 16)
+def _int8_linear_packed(words, blocks, shift, row_scale, weight_scale, bias, out):
+    # words (m, quads) int32: 4 activation bytes each, flipped to unsigned here (XOR 0x80 per byte)
+    # out (m, blocks * 16) float32: (sum - shift) * row_scale * weight_scale + bias, the twin's order
     m, quads = words.shape
     count = blocks.shape[0]
     row_tiles, pairs = (m + _ROWS - 1) // _ROWS, (count + 1) // 2
@@ -124,53 +126,82 @@ def _int8_matmul_packed(words, blocks, shift, out):
     for task in prange(row_tiles * pairs):
         i0, first = (task // pairs) * _ROWS, (task % pairs) * 2
         second = min(first + 1, count - 1)  # an odd last block is computed twice, written once
-        sums = carray(stack_buffer(192, out), 192)
+        sums = carray(stack_buffer(192, shift), 192)
         for s in range(192):
             sums[s] = 0
         r0, r1, r2 = words[min(i0, m - 1)], words[min(i0 + 1, m - 1)], words[min(i0 + 2, m - 1)]
         r3, r4, r5 = words[min(i0 + 3, m - 1)], words[min(i0 + 4, m - 1)], words[min(i0 + 5, m - 1)]
         for q in range(quads):
             at0, at1 = first * stride + q * 64, second * stride + q * 64
-            add_byte_products(sums, 0, r0[q], weights, at0)
-            add_byte_products(sums, 16, r0[q], weights, at1)
-            add_byte_products(sums, 32, r1[q], weights, at0)
-            add_byte_products(sums, 48, r1[q], weights, at1)
-            add_byte_products(sums, 64, r2[q], weights, at0)
-            add_byte_products(sums, 80, r2[q], weights, at1)
-            add_byte_products(sums, 96, r3[q], weights, at0)
-            add_byte_products(sums, 112, r3[q], weights, at1)
-            add_byte_products(sums, 128, r4[q], weights, at0)
-            add_byte_products(sums, 144, r4[q], weights, at1)
-            add_byte_products(sums, 160, r5[q], weights, at0)
-            add_byte_products(sums, 176, r5[q], weights, at1)
-        for r in range(_ROWS):
-            into = out[i0 + r]
+            w0, w1, w2 = r0[q] ^ _FLIP, r1[q] ^ _FLIP, r2[q] ^ _FLIP
+            w3, w4, w5 = r3[q] ^ _FLIP, r4[q] ^ _FLIP, r5[q] ^ _FLIP
+            add_byte_products(sums, 0, w0, weights, at0)
+            add_byte_products(sums, 16, w0, weights, at1)
+            add_byte_products(sums, 32, w1, weights, at0)
+            add_byte_products(sums, 48, w1, weights, at1)
+            add_byte_products(sums, 64, w2, weights, at0)
+            add_byte_products(sums, 80, w2, weights, at1)
+            add_byte_products(sums, 96, w3, weights, at0)
+            add_byte_products(sums, 112, w3, weights, at1)
+            add_byte_products(sums, 128, w4, weights, at0)
+            add_byte_products(sums, 144, w4, weights, at1)
+            add_byte_products(sums, 160, w5, weights, at0)
+            add_byte_products(sums, 176, w5, weights, at1)
+        for r in range(_ROWS):  # a fixed count, guarded: a loop of varying length would index `sums` by a
+            last = min(i0 + r, m - 1)  # variable, and LLVM could no longer keep it in registers
+            into, scale = out[last], row_scale[last]
             for half in range(2):
                 block = first + half
-                if block < count:
+                if block < count and i0 + r < m:
                     for lane in range(16):
                         j = block * 16 + lane
-                        into[j] = sums[(r * 2 + half) * 16 + lane] - shift[j]
+                        product = np.float32(sums[(r * 2 + half) * 16 + lane] - shift[j])
+                        into[j] = product * scale * weight_scale[j] + bias[j]
 
 
 def pack_int8_weight(weight):
-    """The weight (n, k) int8 in the form int8_matmul_packed reads: packed for VNNI where the CPU has it,
+    """The weight (n, k) int8 in the form int8_linear_packed reads: packed for VNNI where the CPU has it,
     else the weight itself."""
     weight = np.ascontiguousarray(weight, dtype=np.int8)
     return PackedInt8Weight(weight) if HAS_VNNI and weight.shape[1] <= MAX_DEPTH else weight
 
 
-def int8_matmul_packed(a, packed):
-    """a @ b.T in int32 for int8 a (m, k) and a weight b packed by pack_int8_weight."""
+def int8_linear_packed(q, row_scale, packed, weight_scale, bias=None):
+    """float32 (q @ b.T) * row_scale[:, None] * weight_scale + bias, for int8 activations q (m, k) with
+    their row scales and a weight b from pack_int8_weight with its channel scales (the twin's order)."""
     if not isinstance(packed, PackedInt8Weight):
-        return int8_matmul_t(a, packed)
+        out = int8_matmul_t(q, packed).astype(np.float32)
+        out *= row_scale[:, None]
+        out *= weight_scale
+        return out if bias is None else out + bias
     n, k = packed.shape
-    if a.ndim != 2 or a.shape[1] != k:
-        raise ValueError(f"int8_matmul_packed: activations of shape {a.shape} against a weight of shape {(n, k)}")
-    m, quads = a.shape[0], packed.blocks.shape[1] // 64
-    shifted = np.full((m, quads * 4), 0x80, dtype=np.uint8)  # padding: an activation of 0
-    shifted[:, :k] = np.ascontiguousarray(a).view(np.uint8) ^ np.uint8(0x80)
-    out = np.empty((-(-m // _ROWS) * _ROWS, packed.blocks.shape[0] * 16), dtype=np.int32)
+    if q.ndim != 2 or q.shape[1] != k:
+        raise ValueError(f"int8_linear_packed: activations of shape {q.shape} against a weight of shape {(n, k)}")
+    m, quads, width = q.shape[0], packed.blocks.shape[1] // 64, packed.blocks.shape[0] * 16
+    if k % 4 == 0:  # 4 bytes of a row as one int32 word: the kernel reads q itself
+        words = np.ascontiguousarray(q).view(np.int32)
+    else:  # padded with zeros (after the kernel's flip: an activation of 0, against the weight's zero padding)
+        padded = np.zeros((m, quads * 4), dtype=np.int8)
+        padded[:, :k] = q
+        words = padded.view(np.int32)
+    scales = np.zeros(width, dtype=np.float32)
+    scales[:n] = weight_scale
+    shifts = np.zeros(width, dtype=np.float32)
+    if bias is not None:
+        shifts[:n] = bias
+    out = np.empty((m, width), dtype=np.float32)
     if m:
-        launch(_int8_matmul_packed, m * k * n, THREADS_FROM, shifted.view(np.int32), packed.blocks, packed.shift, out)
-    return out[:m, :n]
+        row_scale = np.ascontiguousarray(row_scale, dtype=np.float32)
+        launch(
+            _int8_linear_packed,
+            m * k * n,
+            THREADS_FROM,
+            words,
+            packed.blocks,
+            packed.shift,
+            row_scale,
+            scales,
+            shifts,
+            out,
+        )
+    return out[:, :n]

@@ -31,27 +31,38 @@ PACKED_SHAPES = [(1, 1, 1), (7, 5, 9), (13, 384, 1536), (6, 64, 32), (12, 3, 33)
 
 
 @pytest.mark.parametrize("m, k, n", PACKED_SHAPES, ids=str)
-def test_packed_int8_matmul_twins_agree_exactly(m, k, n):
-    """The VNNI kernel (a packed weight, activations shifted to unsigned bytes and the shift taken back
-    with the weight's row sums) gives the integer product exactly; so does the twin (no packing)."""
+def test_packed_int8_linear_twins_agree_bit_for_bit(m, k, n):
+    """The VNNI kernel (a packed weight, activations read as unsigned bytes and the shift taken back with
+    the weight's row sums, the scales and bias applied as the twin applies them) gives the twin's float32
+    values bit for bit, and those are the exact integer product, scaled."""
     rng = np.random.default_rng(2)
-    a = rng.integers(-128, 128, (m, k), dtype=np.int8)  # -128 too: its shifted byte is 0
+    a = rng.integers(-128, 128, (m, k), dtype=np.int8)  # -128 too: its unsigned byte is 0
     b = rng.integers(-127, 128, (n, k), dtype=np.int8)
-    exact = a.astype(np.int64) @ b.astype(np.int64).T
-    fast = numba_quantized.int8_matmul_packed(a, numba_quantized.pack_int8_weight(b))
-    reference = numpy_quantized.int8_matmul_packed(a, numpy_quantized.pack_int8_weight(b))
-    assert fast.dtype == reference.dtype == np.int32 and fast.shape == (m, n)
-    assert np.array_equal(fast, exact) and np.array_equal(reference, exact)
+    row_scale = rng.uniform(0.001, 0.1, m).astype(np.float32)
+    weight_scale = rng.uniform(0.001, 0.1, n).astype(np.float32)
+    bias = rng.standard_normal(n).astype(np.float32)
+    for with_bias in (bias, None):
+        fast = numba_quantized.int8_linear_packed(
+            a, row_scale, numba_quantized.pack_int8_weight(b), weight_scale, with_bias
+        )
+        reference = numpy_quantized.int8_linear_packed(
+            a, row_scale, numpy_quantized.pack_int8_weight(b), weight_scale, with_bias
+        )
+        assert fast.dtype == reference.dtype == np.float32 and fast.shape == (m, n)
+        np.testing.assert_array_equal(fast, reference)
+    exact = (a.astype(np.int64) @ b.astype(np.int64).T) * row_scale[:, None].astype(np.float64) * weight_scale
+    np.testing.assert_allclose(reference, exact, rtol=1e-5, atol=1e-5)  # the last pass: no bias
 
 
-def test_packed_int8_matmul_of_extreme_values_and_a_clear_error_for_mismatched_shapes():
+def test_packed_int8_linear_of_extreme_values_and_a_clear_error_for_mismatched_shapes():
     a = np.full((2, 4096), -127, dtype=np.int8)
     b = np.full((3, 4096), -127, dtype=np.int8)
     packed = numba_quantized.pack_int8_weight(b)
-    assert np.all(numba_quantized.int8_matmul_packed(a, packed) == 127 * 127 * 4096)
+    ones = np.ones(2, dtype=np.float32), np.ones(3, dtype=np.float32)
+    assert np.all(numba_quantized.int8_linear_packed(a, ones[0], packed, ones[1]) == 127 * 127 * 4096)
     if isinstance(packed, numba_quantized.PackedInt8Weight):  # the fallback is int8_matmul_t's own check
         with pytest.raises(ValueError, match="shape"):
-            numba_quantized.int8_matmul_packed(a[:, :100], packed)
+            numba_quantized.int8_linear_packed(a[:, :100], ones[0], packed, ones[1])
 
 
 def test_quantize_rows_twins_agree_bit_for_bit_including_zero_and_non_finite_rows():

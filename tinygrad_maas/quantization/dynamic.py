@@ -123,15 +123,10 @@ def int8_linear(rows, weight, weight_scale, bias=None, outlier_threshold=6.0, pa
         rows[:, outliers] = 0
     q, row_scale = kernels.quantize_rows(rows)
     if packed is None:
-        out = kernels.int8_matmul_t(q, weight).astype(np.float32)
-    else:
-        out = kernels.int8_matmul_packed(q, packed).astype(np.float32)
-    out *= row_scale[:, None]
-    out *= weight_scale
+        packed = kernels.pack_int8_weight(weight)
+    out = kernels.int8_linear_packed(q, row_scale, packed, weight_scale, bias)
     if outliers.size:
         out += float_part
-    if bias is not None:
-        out += bias
     return out
 
 

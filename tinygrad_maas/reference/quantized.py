@@ -38,11 +38,15 @@ def int8_matmul_t(a, b):
 
 
 def pack_int8_weight(weight):
-    """The weight as int8_matmul_packed reads it. Here: the weight itself (the numba kernels pack it in
+    """The weight as int8_linear_packed reads it. Here: the weight itself (the numba kernels pack it in
     blocks for the CPU's int8 dot-product instruction; kernels/quantized.py)."""
     return np.ascontiguousarray(weight, dtype=np.int8)
 
 
-def int8_matmul_packed(a, packed):
-    """a @ b.T in int32 for int8 a (m, k) and a weight b from pack_int8_weight."""
-    return int8_matmul_t(a, packed)
+def int8_linear_packed(q, row_scale, packed, weight_scale, bias=None):
+    """float32 (q @ b.T) * row_scale[:, None] * weight_scale + bias, in that order (float32 throughout),
+    for int8 activations q (m, k) and the weight b from pack_int8_weight."""
+    out = int8_matmul_t(q, packed).astype(np.float32)
+    out *= row_scale[:, None]
+    out *= weight_scale
+    return out if bias is None else out + bias
