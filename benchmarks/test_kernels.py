@@ -15,6 +15,7 @@ from tinygrad_maas.kernels import conv_epilogue as numba_conv_epilogue
 from tinygrad_maas.kernels import embedding as numba_embedding
 from tinygrad_maas.kernels import matmul as numba_matmul
 from tinygrad_maas.kernels import pool as numba_pool
+from tinygrad_maas.kernels import quantized as numba_quantized
 from tinygrad_maas.kernels import recurrent as numba_recurrent
 from tinygrad_maas.kernels import softmax as numba_softmax
 from tinygrad_maas.ops.pool import average_pool_windows
@@ -24,6 +25,7 @@ from tinygrad_maas.reference import conv_epilogue as numpy_conv_epilogue
 from tinygrad_maas.reference import embedding as numpy_embedding
 from tinygrad_maas.reference import matmul as numpy_matmul
 from tinygrad_maas.reference import pool as numpy_pool
+from tinygrad_maas.reference import quantized as numpy_quantized
 from tinygrad_maas.reference import recurrent as numpy_recurrent
 from tinygrad_maas.reference import softmax as numpy_softmax
 
@@ -45,6 +47,12 @@ PRODUCT = np.ascontiguousarray(X_POOL.transpose(1, 0, 2, 3))  # cnn's first laye
 WHERE = numpy_conv_epilogue.bias_relu_max_pool_2x2(PRODUCT, np.zeros(32, F32))[1]
 X_LENET = RNG.standard_normal((64, 3, 32, 32)).astype(F32)
 W_LENET = RNG.standard_normal((6, 3, 5, 5)).astype(F32)
+INT8_ROWS = RNG.integers(-127, 128, (768, 384)).astype(np.int8)  # a MiniLM batch of 32 against its MLP's first layer
+INT8_WEIGHT = RNG.integers(-127, 128, (1536, 384)).astype(np.int8)
+INT8_ROW_SCALE, INT8_SCALE = RNG.random(768).astype(F32), RNG.random(1536).astype(F32)
+INT8_BIAS = RNG.random(1536).astype(F32)
+PACKED = {module: module.pack_int8_weight(INT8_WEIGHT) for module in (numba_quantized, numpy_quantized)}
+FLOAT_ROWS, FLOAT_WEIGHT = INT8_ROWS.astype(F32), INT8_WEIGHT.astype(F32)
 LOGITS = RNG.standard_normal((128, 10)).astype(F32)
 TARGETS = RNG.integers(0, 10, 128)
 TOKENS = RNG.integers(0, 10000, 32 * 100)
@@ -74,6 +82,10 @@ CASES = {
         *CELL, np.empty((32, 3 * H), F32), np.empty((32, H), F32), np.empty((32, H), F32)
     ),
     "matmul_256": lambda k: k["matmul"].matmul(*MATRICES),
+    "int8_linear_768x384x1536": lambda k: k["quantized"].int8_linear_packed(
+        INT8_ROWS, INT8_ROW_SCALE, PACKED[k["quantized"]], INT8_SCALE, INT8_BIAS
+    ),
+    "float32_linear_768x384x1536 (BLAS, for comparison)": lambda k: FLOAT_ROWS @ FLOAT_WEIGHT.T + INT8_BIAS,
 }
 IMPLEMENTATIONS = {
     "numba": {
@@ -85,6 +97,7 @@ IMPLEMENTATIONS = {
         "embedding": numba_embedding,
         "recurrent": numba_recurrent,
         "matmul": numba_matmul,
+        "quantized": numba_quantized,
     },
     "numpy": {
         "conv": numpy_conv,
@@ -95,6 +108,7 @@ IMPLEMENTATIONS = {
         "embedding": numpy_embedding,
         "recurrent": numpy_recurrent,
         "matmul": numpy_matmul,
+        "quantized": numpy_quantized,
     },
 }
 
