@@ -86,3 +86,18 @@ def test_quantize_rows_maps_each_rows_largest_magnitude_to_127():
     assert q.tolist() == [[32, -127, 64], [127, 0, -1]]  # 0.5 / (2/127) = 31.75 -> 32; -0.03/(3/127) -> -1.27 -> -1
     assert np.allclose(scale, [2.0 / 127, 3.0 / 127])
     assert np.abs(q * scale[:, None] - x).max() <= scale.max() / 2 + 1e-7  # half a step at most
+
+
+def test_without_vnni_the_packed_linear_falls_back_to_the_int16_kernel(monkeypatch):
+    """On a CPU without AVX-512 VNNI the weight is not packed and the same values come from int8_matmul_t."""
+    monkeypatch.setattr(numba_quantized, "HAS_VNNI", False)
+    rng = np.random.default_rng(3)
+    a = rng.integers(-127, 128, (7, 40), dtype=np.int8)
+    b = rng.integers(-127, 128, (9, 40), dtype=np.int8)
+    scales = rng.uniform(0.01, 0.1, 7).astype(np.float32), rng.uniform(0.01, 0.1, 9).astype(np.float32)
+    packed = numba_quantized.pack_int8_weight(b)
+    assert isinstance(packed, np.ndarray)
+    np.testing.assert_array_equal(
+        numba_quantized.int8_linear_packed(a, scales[0], packed, scales[1]),
+        numpy_quantized.int8_linear_packed(a, scales[0], b, scales[1]),
+    )
