@@ -140,3 +140,50 @@ def test_unbatched_input_and_wrong_dtype_behave_as_the_modules_do():
     assert out.shape == (4, 3, 2)
     with pytest.raises((TypeError, ValueError, RuntimeError), match="float64"):
         model(_input(dtype=np.float64))
+
+
+def _mlp(dtype=tm.float32):
+    tm.manual_seed(1)
+    return nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 4), nn.ReLU(), nn.Linear(4, 3)).to(dtype)
+
+
+def test_linear_relu_pairs_give_the_modules_values_and_gradients_bit_for_bit():
+    from tinygrad_maas.ops.linear import LinearRelu
+
+    model = _mlp()
+    x = _input((7, 6))
+    fused, unfused = _run(model, x, True), _run(model, x, False)
+    for a, b in zip([fused[0], fused[1], *fused[2]], [unfused[0], unfused[1], *unfused[2]]):
+        np.testing.assert_array_equal(a, b)
+    assert type(model[:2](x.requires_grad_()).grad_fn) is LinearRelu
+
+
+def test_linear_relu_gradcheck_and_gradgradcheck_float64():
+    from tinygrad_maas.ops.linear import LinearRelu
+
+    rng = np.random.default_rng(5)
+    x = tm.tensor(rng.standard_normal((4, 3, 5)), requires_grad=True)  # leading axes, as Linear takes them
+    w = tm.tensor(rng.standard_normal((6, 5)), requires_grad=True)
+    b = tm.tensor(rng.standard_normal(6), requires_grad=True)
+    assert check_gradients(lambda x, w, b: LinearRelu.apply(x, w, b), (x, w, b))
+    assert check_gradients(lambda x, w: LinearRelu.apply(x, w, None), (x, w))
+
+
+def test_linear_relu_blocks_infinite_and_nan_gradients_where_relu_is_off():
+    """ReLU selects the upstream gradient: an inf or NaN arriving at a blocked output leaves exactly 0."""
+    linear = nn.Linear(2, 2)
+    with tm.no_grad():
+        linear.weight.copy_(tm.tensor([[1.0, 0.0], [-1.0, 0.0]]))
+        linear.bias.zero_()
+    model = nn.Sequential(linear, nn.ReLU())
+    x = tm.tensor([[1.0, 2.0]], requires_grad=True)
+    out = model(x)
+    out.backward(tm.tensor([[1.0, np.inf]]))  # the second output is blocked (relu(-1) = 0)
+    np.testing.assert_array_equal(x.grad.numpy(), [[1.0, 0.0]])
+    np.testing.assert_array_equal(linear.weight.grad.numpy(), [[1.0, 2.0], [0.0, 0.0]])
+    assert np.isnan(model(tm.tensor([[np.nan, 0.0]])).detach().numpy()[0, 0])  # NaN passes ReLU, as np.maximum
+
+
+def test_a_linear_input_of_the_wrong_size_gets_the_modules_message():
+    with pytest.raises(ValueError, match="last dimension 6"):
+        _mlp()(_input((2, 5)))

@@ -17,7 +17,9 @@ ops (a few microseconds each, docs/benchmarks.md).
 import numpy as np
 
 from ..autograd.function import Function
+from ..autograd.replay import gradients_by_replay
 from . import either
+from .unary import Relu
 
 FEW_ROWS = 64  # up to this many rows, forward computes (W X^T)^T: see Linear.forward
 
@@ -45,7 +47,7 @@ class Linear(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        x, weight = ctx.saved_tensors
+        x, weight = ctx.saved_tensors[:2]  # LinearRelu saves more after them
         need_x, need_weight, need_bias = ctx.needs_input_grad
         out_features, in_features = weight.shape
         rows = either.reshape(grad, (-1, out_features))  # G: (m, out)
@@ -53,3 +55,30 @@ class Linear(Function):
         grad_weight = rows.T @ either.reshape(x, (-1, in_features)) if need_weight else None
         grad_bias = either.sum_axes(rows, (0,)) if need_bias else None
         return grad_x, grad_weight, grad_bias
+
+
+class LinearRelu(Function):
+    """y = relu(x W^T + b): nn.Sequential's Linear, ReLU pair as one op (nn/fusion.py). ReLU runs in place on
+    the product, so the pair makes one array instead of two; backward selects G where y > 0 (0 elsewhere,
+    as ReLU's own backward) and goes on as Linear's. With create_graph the two ops are replayed."""
+
+    saved_roles = ("x", "weight", None, "bias")
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        out = Linear.forward(ctx, x, weight, bias)
+        np.maximum(out, 0, out=out)  # NaN stays NaN, as np.maximum in Relu
+        ctx.save_for_backward(x, weight, out, bias)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight, out, bias = ctx.saved_tensors
+        if either.is_tensor(grad):
+            return gradients_by_replay(ctx, grad, LinearRelu.definition, (x, weight, bias))
+        return Linear.backward(ctx, np.where(out > 0, grad, 0).astype(grad.dtype, copy=False))
+
+    @staticmethod
+    def definition(x, weight, bias):
+        """The op as the two ops it stands for, on Tensors (for create_graph)."""
+        return Relu.apply(Linear.apply(x, weight, bias))
