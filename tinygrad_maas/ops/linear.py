@@ -59,8 +59,9 @@ class Linear(Function):
 
 class LinearRelu(Function):
     """y = relu(x W^T + b): nn.Sequential's Linear, ReLU pair as one op (nn/fusion.py). ReLU runs in place on
-    the product, so the pair makes one array instead of two; backward selects G where y > 0 (0 elsewhere,
-    as ReLU's own backward) and goes on as Linear's. With create_graph the two ops are replayed."""
+    the product, so the pair makes one array instead of two. With H = G where y > 0, else 0 (selected, as
+    ReLU's own backward):  dL/dx = H W,  dL/dW = H^T X,  dL/db = sum_r H[r]  (Linear's rules on H).
+    With create_graph the two ops are replayed."""
 
     saved_roles = ("x", "weight", None, "bias")
 
