@@ -77,7 +77,7 @@ class LinearRelu(Function):
         x, weight, out, bias = ctx.saved_tensors
         if either.is_tensor(grad):
             return gradients_by_replay(ctx, grad, LinearRelu.definition, (x, weight, bias))
-        return Linear.backward(ctx, np.where(out > 0, grad, 0).astype(grad.dtype, copy=False))
+        return Linear.backward(ctx, either.keep(out > 0, grad))  # ReLU's own select (NumPy's where branches)
 
     @staticmethod
     def definition(x, weight, bias):
