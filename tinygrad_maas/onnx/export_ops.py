@@ -128,11 +128,6 @@ def _conv(g, args, out):
     )
 
 
-def _linear_relu(g, args, out):
-    """The fused pair (ops/linear.py) as the two ONNX nodes it stands for."""
-    return g.node("Relu", [_linear(g, args, out)])
-
-
 def _conv_relu_max_pool(g, args, out):
     """The fused block (ops/conv_fused.py) as the three ONNX nodes it stands for."""
     activation = g.node("Relu", [_conv(g, args, out)])
@@ -507,7 +502,6 @@ EMITTERS = {
     unary.Softplus: _softplus,
     unary.ToDtype: _to_dtype,
     linear.Linear: _linear,
-    linear.LinearRelu: _linear_relu,
     matmul.MatMul: _matmul,
     conv.Conv2d: _conv,
     pool.MaxPool2d: _max_pool,

@@ -17,9 +17,7 @@ ops (a few microseconds each, docs/benchmarks.md).
 import numpy as np
 
 from ..autograd.function import Function
-from ..autograd.replay import gradients_by_replay
 from . import either
-from .unary import Relu
 
 FEW_ROWS = 64  # up to this many rows, forward computes (W X^T)^T: see Linear.forward
 
@@ -47,7 +45,7 @@ class Linear(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        x, weight = ctx.saved_tensors[:2]  # LinearRelu saves more after them
+        x, weight = ctx.saved_tensors
         need_x, need_weight, need_bias = ctx.needs_input_grad
         out_features, in_features = weight.shape
         rows = either.reshape(grad, (-1, out_features))  # G: (m, out)
@@ -55,31 +53,3 @@ class Linear(Function):
         grad_weight = rows.T @ either.reshape(x, (-1, in_features)) if need_weight else None
         grad_bias = either.sum_axes(rows, (0,)) if need_bias else None
         return grad_x, grad_weight, grad_bias
-
-
-class LinearRelu(Function):
-    """y = relu(x W^T + b): nn.Sequential's Linear, ReLU pair as one op (nn/fusion.py). ReLU runs in place on
-    the product, so the pair makes one array instead of two. With H = G where y > 0, else 0 (selected, as
-    ReLU's own backward):  dL/dx = H W,  dL/dW = H^T X,  dL/db = sum_r H[r]  (Linear's rules on H).
-    With create_graph the two ops are replayed."""
-
-    saved_roles = ("x", "weight", None, "bias")
-
-    @staticmethod
-    def forward(ctx, x, weight, bias):
-        out = Linear.forward(ctx, x, weight, bias)
-        np.maximum(out, 0, out=out)  # NaN stays NaN, as np.maximum in Relu
-        ctx.save_for_backward(x, weight, out, bias)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, weight, out, bias = ctx.saved_tensors
-        if either.is_tensor(grad):
-            return gradients_by_replay(ctx, grad, LinearRelu.definition, (x, weight, bias))
-        return Linear.backward(ctx, either.keep(out > 0, grad))  # ReLU's own select (NumPy's where branches)
-
-    @staticmethod
-    def definition(x, weight, bias):
-        """The op as the two ops it stands for, on Tensors (for create_graph)."""
-        return Relu.apply(Linear.apply(x, weight, bias))
