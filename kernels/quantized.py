@@ -129,24 +129,12 @@ def _int8_linear_packed(words, blocks, shift, row_scale, weight_scale, bias, out
         sums = carray(stack_buffer(192, shift), 192)
         for s in range(192):
             sums[s] = 0
-        r0, r1, r2 = words[min(i0, m - 1)], words[min(i0 + 1, m - 1)], words[min(i0 + 2, m - 1)]
-        r3, r4, r5 = words[min(i0 + 3, m - 1)], words[min(i0 + 4, m - 1)], words[min(i0 + 5, m - 1)]
         for q in range(quads):
             at0, at1 = first * stride + q * 64, second * stride + q * 64
-            w0, w1, w2 = r0[q] ^ _FLIP, r1[q] ^ _FLIP, r2[q] ^ _FLIP
-            w3, w4, w5 = r3[q] ^ _FLIP, r4[q] ^ _FLIP, r5[q] ^ _FLIP
-            add_byte_products(sums, 0, w0, weights, at0)
-            add_byte_products(sums, 16, w0, weights, at1)
-            add_byte_products(sums, 32, w1, weights, at0)
-            add_byte_products(sums, 48, w1, weights, at1)
-            add_byte_products(sums, 64, w2, weights, at0)
-            add_byte_products(sums, 80, w2, weights, at1)
-            add_byte_products(sums, 96, w3, weights, at0)
-            add_byte_products(sums, 112, w3, weights, at1)
-            add_byte_products(sums, 128, w4, weights, at0)
-            add_byte_products(sums, 144, w4, weights, at1)
-            add_byte_products(sums, 160, w5, weights, at0)
-            add_byte_products(sums, 176, w5, weights, at1)
+            for r in range(_ROWS):  # a fixed count: unrolled, so every `sums` offset is a constant
+                word = words[min(i0 + r, m - 1), q] ^ _FLIP  # rows past the end repeat the last, unwritten
+                add_byte_products(sums, 32 * r, word, weights, at0)
+                add_byte_products(sums, 32 * r + 16, word, weights, at1)
         for r in range(_ROWS):  # a fixed count, guarded: a loop of varying length would index `sums` by a
             last = min(i0 + r, m - 1)  # variable, and LLVM could no longer keep it in registers
             into, scale = out[last], row_scale[last]
