@@ -41,6 +41,7 @@ def _fusable(conv, relu, pool, input):
         and type(pool) is MaxPool2d
         and type(input) is Tensor
         and input.ndim == 4
+        and input.dtype == conv.weight.dtype  # else the module's own call names the mismatch
         and not any(m._forward_pre_hooks or m._forward_hooks or m._backward_hooks for m in (conv, relu, pool))
         and _two_by_two(pool)
     )
@@ -60,8 +61,6 @@ def _two_by_two(pool):
 
 def _conv_relu_max_pool(conv, input):
     weight, bias = conv.weight, conv.bias
-    if input.dtype != weight.dtype:  # F.conv2d's own message
-        return conv(input)
     stride, padding, dilation = conv2d_arguments(
         input.shape, weight.shape, None if bias is None else bias.shape, *conv._arguments(), conv.groups
     )
