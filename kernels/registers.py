@@ -14,12 +14,19 @@ the instruction does not exist.
 """
 
 import llvmlite.binding as llvm
+import numba
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-HAS_VNNI = bool(llvm.get_host_cpu_features().get("avx512vnni"))
+# numba compiles for this CPU unless told otherwise (NUMBA_CPU_NAME / NUMBA_CPU_FEATURES, say "generic" for a
+# cache shared between machines): then the instruction may not exist where the code runs.
+HAS_VNNI = (
+    numba.config.CPU_NAME in (None, "host")
+    and numba.config.CPU_FEATURES is None
+    and bool(llvm.get_host_cpu_features().get("avx512vnni"))
+)
 
 
 @intrinsic
