@@ -101,3 +101,15 @@ def test_without_vnni_the_packed_linear_falls_back_to_the_int16_kernel(monkeypat
         numba_quantized.int8_linear_packed(a, scales[0], packed, scales[1]),
         numpy_quantized.int8_linear_packed(a, scales[0], b, scales[1]),
     )
+
+
+def test_vnni_is_not_used_when_numba_compiles_for_a_generic_cpu():
+    """NUMBA_CPU_NAME=generic (a numba cache shared between machines) must not get the VNNI instruction."""
+    import os
+    import subprocess
+    import sys
+
+    probe = "from tinygrad_maas.kernels import registers; print(registers.HAS_VNNI)"
+    environment = dict(os.environ, NUMBA_CPU_NAME="generic")
+    result = subprocess.run([sys.executable, "-c", probe], env=environment, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
