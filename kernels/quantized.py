@@ -156,7 +156,8 @@ def pack_int8_weight(weight):
 
 def int8_linear_packed(q, row_scale, packed, weight_scale, bias=None):
     """float32 (q @ b.T) * row_scale[:, None] * weight_scale + bias, for int8 activations q (m, k) with
-    their row scales and a weight b from pack_int8_weight with its channel scales (the twin's order)."""
+    their row scales and a weight b from pack_int8_weight with its channel scales (the twin's order).
+    A weight that is not packed (an int8 array) takes the int16 kernel."""
     if not isinstance(packed, PackedInt8Weight):
         out = int8_matmul_t(q, packed).astype(np.float32)
         out *= row_scale[:, None]

@@ -122,9 +122,9 @@ def int8_linear(rows, weight, weight_scale, bias=None, outlier_threshold=6.0, pa
         rows = rows.copy()
         rows[:, outliers] = 0
     q, row_scale = kernels.quantize_rows(rows)
-    if packed is None:
-        packed = kernels.pack_int8_weight(weight)
-    out = kernels.int8_linear_packed(q, row_scale, packed, weight_scale, bias)
+    # without a kept packed weight (the recurrent layers), the weight itself: packing on every call
+    # would cost more than a small product saves
+    out = kernels.int8_linear_packed(q, row_scale, weight if packed is None else packed, weight_scale, bias)
     if outliers.size:
         out += float_part
     return out
