@@ -149,3 +149,13 @@ def test_direct_path_equals_the_im2col_path():
             tm.backend.use(previous)
     for fast, reference in zip(*results.values()):
         np.testing.assert_allclose(fast, reference, rtol=2e-4, atol=2e-4)
+
+
+def test_remembered_arguments_still_reject_what_a_first_check_rejects():
+    """conv2d_arguments remembers argument sets it accepted (a layer repeats them every batch): stride 1
+    accepted and remembered does not make stride True, (1, True) or padding 1.0 acceptable."""
+    x, w = make((1, 2, 6, 6), 1), make((3, 2, 3, 3), 2)
+    assert F.conv2d(x, w, stride=1).shape == F.conv2d(x, w, stride=(1, 1)).shape == (1, 3, 4, 4)
+    for bad in ({"stride": True}, {"stride": (1, True)}, {"padding": 1.0}):
+        with pytest.raises(ValueError, match="stride|padding"):
+            F.conv2d(x, w, **bad)

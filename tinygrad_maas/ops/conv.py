@@ -144,10 +144,38 @@ class Conv2d(Function):
         return backend.kernels("conv").col2im(np.ascontiguousarray(cols), ctx.padded_shape, *ctx.geometry)
 
 
+_CHECKED_LIMIT = 256  # argument sets remembered by conv2d_arguments (a model has a few; a sweep may have many)
+_checked = {}
+
+
 def conv2d_arguments(input_shape, weight_shape, bias_shape, stride, padding, dilation, groups, op="conv2d"):
     """Check a conv2d call and return (stride, ((top, bottom), (left, right)), dilation) as PyTorch
     reads them: ints or pairs, padding also "valid" (none) or "same" (output size = input size, stride 1;
-    for an even kernel the extra row/column goes at the bottom/right, as in PyTorch)."""
+    for an even kernel the extra row/column goes at the bottom/right, as in PyTorch).
+
+    A layer calls this with the same arguments on every batch, and checking them costs ~15 us (a third of a
+    small layer's whole forward at batch 1), so accepted argument sets are remembered, keyed with their
+    types (True is not taken for 1); a rejected one raises every time."""
+    shapes = (tuple(input_shape), tuple(weight_shape), None if bias_shape is None else tuple(bias_shape))
+    key = (shapes, _typed(stride), _typed(padding), _typed(dilation), _typed(groups), op)
+    found = _checked.get(key)
+    if found is None:
+        found = _check_conv2d_arguments(input_shape, weight_shape, bias_shape, stride, padding, dilation, groups, op)
+        if len(_checked) >= _CHECKED_LIMIT:
+            _checked.clear()
+        _checked[key] = found
+    return found
+
+
+def _typed(value):
+    """A hashable key for an argument that tells 1 from True and 1.0, and a list from a tuple."""
+    kind = type(value)
+    if kind is tuple or kind is list:
+        return (kind, tuple(value), tuple(map(type, value)))
+    return (kind, value)
+
+
+def _check_conv2d_arguments(input_shape, weight_shape, bias_shape, stride, padding, dilation, groups, op):
     stride, dilation = spatial(stride, 2, "stride", op, 1), spatial(dilation, 2, "dilation", op, 1)
     if len(input_shape) != 4:
         raise ValueError(f"{op}(): expected a 4-D input (N, C, H, W), got shape {input_shape}")
