@@ -10,7 +10,7 @@ the product is large enough to pay for waking the threads.
 import numpy as np
 from numba import carray, njit, prange
 
-from tinygrad_maas.reference.quantized import LEVELS, MAX_DEPTH
+from tinygrad_maas.reference.quantized import LEVELS, MAX_DEPTH, scale_product
 
 from .registers import HAS_VNNI, add_byte_products, stack_buffer
 from .threads import launch
@@ -100,7 +100,7 @@ _FLIP = np.int32(-2139062144)  # 0x80808080: each byte's top bit, so a signed by
 
 
 class PackedInt8Weight:
-    """An int8 weight (n, k) packed for `int8_matmul_packed`, with 128 x its row sums."""
+    """An int8 weight (n, k) packed for `int8_linear_packed`, with 128 x its row sums."""
 
     def __init__(self, weight):
         n, k = weight.shape
@@ -159,10 +159,7 @@ def int8_linear_packed(q, row_scale, packed, weight_scale, bias=None):
     their row scales and a weight b from pack_int8_weight with its channel scales (the twin's order).
     A weight that is not packed (an int8 array) takes the int16 kernel."""
     if not isinstance(packed, PackedInt8Weight):
-        out = int8_matmul_t(q, packed).astype(np.float32)
-        out *= row_scale[:, None]
-        out *= weight_scale
-        return out if bias is None else out + bias
+        return scale_product(int8_matmul_t(q, packed), row_scale, weight_scale, bias)
     n, k = packed.shape
     if q.ndim != 2 or q.shape[1] != k:
         raise ValueError(f"int8_linear_packed: activations of shape {q.shape} against a weight of shape {(n, k)}")

@@ -46,7 +46,13 @@ def pack_int8_weight(weight):
 def int8_linear_packed(q, row_scale, packed, weight_scale, bias=None):
     """float32 (q @ b.T) * row_scale[:, None] * weight_scale + bias, in that order (float32 throughout),
     for int8 activations q (m, k) and the weight b from pack_int8_weight."""
-    out = int8_matmul_t(q, packed).astype(np.float32)
+    return scale_product(int8_matmul_t(q, packed), row_scale, weight_scale, bias)
+
+
+def scale_product(product, row_scale, weight_scale, bias=None):
+    """float32(product) * row_scale[:, None] * weight_scale + bias, in that order: the dequantization both
+    twins apply (the VNNI kernel applies the same float32 operations, in the same order, as it writes)."""
+    out = product.astype(np.float32)
     out *= row_scale[:, None]
     out *= weight_scale
     return out if bias is None else out + bias
