@@ -27,8 +27,8 @@ from benchmarks.reference_workloads import NAMES, Framework, build
 
 _MEMORY_PROBE = """
 import sys
+framework = __import__(sys.argv[1])  # first, before NumPy: as tinygrad_maas's docs ask (OpenBLAS's idle timeout)
 from benchmarks.reference_workloads import Framework, build
-framework = __import__(sys.argv[1])
 step, _ = build(Framework(framework), sys.argv[2])
 step()  # warm up: numba compiles (LLVM's memory is not the step's), allocators fill their pools
 

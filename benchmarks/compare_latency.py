@@ -27,9 +27,9 @@ LATENCY_WORKLOADS = ("lenet", "cnn")
 
 _PROBE = """
 import json, statistics, sys, time
+module = __import__(sys.argv[1])  # first, before NumPy: as tinygrad_maas's docs ask (OpenBLAS's idle timeout)
 import numpy as np
 from benchmarks.reference_workloads import Framework, _batch, build
-module = __import__(sys.argv[1])
 if sys.argv[1] == "torch":
     module.set_num_threads(2)
 training = sys.argv[2] == "training"

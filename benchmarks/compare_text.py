@@ -57,9 +57,11 @@ def _measure(embed_one_by_one, embed_batch, embed_reference):
 
 
 def _ours(int8):
+    import tinygrad_maas as tm  # first, before NumPy: as its docs ask (OpenBLAS's idle timeout)
+
+    # isort: split
     import numpy as np
 
-    import tinygrad_maas as tm
     from tinygrad_maas.models import SentenceEmbedder, minilm_folder
     from tinygrad_maas.quantization import quantize_dynamic
 

@@ -19,9 +19,11 @@ otherwise it is memory-bound, and "achieved" is its share of the bandwidth. View
 
 import argparse
 
+import tinygrad_maas as tm  # first, before NumPy: as its docs ask (OpenBLAS's idle timeout)
+
+# isort: split
 import numpy as np
 
-import tinygrad_maas as tm
 from benchmarks.alternate import median_seconds
 from benchmarks.reference_workloads import NAMES, Framework, _batch, _model
 

@@ -108,6 +108,29 @@ def test_asking_for_threads_before_any_kernel_still_starts_numbas_pool_with_slee
     assert output.stdout.strip() == "PASSIVE"
 
 
+@pytest.mark.parametrize(
+    ("code", "preset", "expected"),
+    [
+        ("import tinygrad_maas", None, "18"),  # imported first: OpenBLAS will read our setting
+        ("import tinygrad_maas", "25", "25"),  # the user's value wins
+        ("import numpy, tinygrad_maas", None, "None"),  # NumPy loaded OpenBLAS already: left alone
+    ],
+)
+def test_importing_before_numpy_lets_idle_openblas_threads_sleep_after_2_to_the_18_cycles(code, preset, expected):
+    """OpenBLAS's idle threads spin for 2**OPENBLAS_THREAD_TIMEOUT cycles (2**28 by default) and take the
+    core from numba's kernels meanwhile; the variable counts only before NumPy loads OpenBLAS."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    if preset is not None:
+        env["OPENBLAS_THREAD_TIMEOUT"] = preset
+    program = f"import os; {code}; print(os.environ.get('OPENBLAS_THREAD_TIMEOUT'))"
+    output = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True, env=env)
+    assert output.stdout.strip() == expected
+
+
 def _tuned_in_subprocess(**environment):
     import os
     import subprocess

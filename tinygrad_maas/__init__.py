@@ -12,7 +12,24 @@ import importlib.util as _importlib_util
 import os as _os
 import sys as _sys
 
-import numpy as _np
+
+def _let_idle_blas_threads_sleep():
+    """Ask OpenBLAS (NumPy's BLAS) to put its idle threads to sleep soon after a matmul returns.
+
+    OpenBLAS reads OPENBLAS_THREAD_TIMEOUT once, when NumPy loads it: an idle thread spins for 2**value CPU
+    cycles before it sleeps (2**28 by default: tens of milliseconds). A numba kernel started in that time
+    shares a core with the spinning thread; numba's own threads already sleep (backend.py,
+    OMP_WAIT_POLICY). 2**18 cycles, tens of microseconds, still keeps the thread awake between
+    back-to-back matmuls (measured: docs/kernels.md, "Threads"). Set only when this package is imported
+    before NumPy (afterwards it changes nothing) and when the user has not set it.
+    """
+    if "numpy" not in _sys.modules:
+        _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "18")
+
+
+_let_idle_blas_threads_sleep()
+
+import numpy as _np  # after the BLAS setting above, which OpenBLAS reads as NumPy loads it
 
 
 def _map_source_checkout_kernels():
