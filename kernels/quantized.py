@@ -10,36 +10,65 @@ the product is large enough to pay for waking the threads.
 import numpy as np
 from numba import carray, njit, prange
 
-from tinygrad_maas.reference.quantized import LEVELS, MAX_DEPTH, scale_product
+from tinygrad_maas.reference.quantized import LEVELS, MAX_DEPTH, outlier_product, scale_product
 
-from .registers import HAS_VNNI, add_byte_products, stack_buffer
+from .registers import HAS_VNNI, add_byte_products, float32_from_bits, stack_buffer
 from .threads import launch
 
+_MAGNITUDE = np.int32(0x7FFFFFFF)  # a float32's bits without the sign
+_INFINITY = np.int32(0x7F800000)  # the smallest magnitude bits of a non-finite float32 (inf, then nan)
+_LOW, _HIGH = np.float32(-LEVELS), np.float32(LEVELS)
 
-@njit(cache=True)  # serial: measured as fast as threads even at 416 x 1536, and far faster on small inputs
-def _quantize_rows(x, q, scale):
+
+@njit(parallel=True, cache=True, error_model="numpy")
+def _quantize_rows(x, keep, q, scale):
+    # keep[c]: _MAGNITUDE for a quantized column, 0 for a skipped one. Each row's largest magnitude is an
+    # integer max over the magnitude bits (vectorised; non-negative floats order as their bits).
+    bits = x.view(np.int32)
+    k = x.shape[1]
     for r in prange(x.shape[0]):
-        amax = np.float32(0.0)
-        finite = True
-        for c in range(x.shape[1]):
-            v = abs(x[r, c])
-            if not np.isfinite(v):
-                finite = False
-            elif v > amax:
-                amax = v
-        s = amax / np.float32(LEVELS) if amax > 0 else np.float32(1.0)
-        scale[r] = s if finite else np.nan
-        for c in range(x.shape[1]):
-            v = np.rint(x[r, c] / s) if finite else np.float32(0.0)
-            q[r, c] = np.int8(min(max(v, -LEVELS), LEVELS))
+        largest = np.int32(0)
+        for c in range(k):
+            largest = max(largest, bits[r, c] & keep[c])
+        if largest >= _INFINITY:  # inf or nan in a quantized column: the row's output is nan
+            scale[r] = np.nan
+            for c in range(k):
+                q[r, c] = 0
+            continue
+        s = float32_from_bits(largest) / np.float32(LEVELS) if largest > 0 else np.float32(1.0)
+        scale[r] = s
+        for c in range(k):
+            v = min(max(np.rint(x[r, c] / s), _LOW), _HIGH)  # a skipped column's inf clips before the cast
+            q[r, c] = np.int8(v) if keep[c] != 0 else np.int8(0)
 
 
-def quantize_rows(x):
+# Elements below which quantizing runs on the calling thread (a sentence's 10 x 384: a few microseconds)
+QUANTIZE_THREADS_FROM = 1 << 17
+
+
+def quantize_rows(x, skip=None):
     x = np.ascontiguousarray(x, dtype=np.float32)
     q = np.empty(x.shape, dtype=np.int8)
     scale = np.empty(x.shape[0], dtype=np.float32)
-    _quantize_rows(x, q, scale)
+    keep = np.full(x.shape[1], _MAGNITUDE, dtype=np.int32)
+    if skip is not None:
+        keep[np.asarray(skip, dtype=bool)] = 0
+    launch(_quantize_rows, x.size, QUANTIZE_THREADS_FROM, x, keep, q, scale)
     return q, scale
+
+
+@njit(cache=True, error_model="numpy")
+def _columns_above(x, threshold, above):
+    for r in range(x.shape[0]):
+        for c in range(x.shape[1]):
+            above[c] |= abs(x[r, c]) > threshold
+
+
+def columns_above(x, threshold):
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    above = np.zeros(x.shape[1], dtype=np.bool_)
+    _columns_above(x, np.float32(threshold), above)
+    return above
 
 
 @njit(cache=True, inline="always")
@@ -115,11 +144,12 @@ class PackedInt8Weight:
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
-def _int8_linear_packed(words, blocks, shift, row_scale, weight_scale, bias, out):
+def _int8_linear_packed(words, blocks, shift, row_scale, weight_scale, bias, values, outlier_weights, out):
     # words (m, quads) int32: 4 activation bytes each, flipped to unsigned here (XOR 0x80 per byte)
-    # out (m, blocks * 16) float32: (sum - shift) * row_scale * weight_scale + bias, the twin's order
+    # out (m, blocks * 16) float32: (sum - shift) * row_scale * weight_scale + bias, the twin's order,
+    # plus values (m, t) @ outlier_weights (t, blocks * 16) summed over t in order, when t > 0
     m, quads = words.shape
-    count = blocks.shape[0]
+    count, extras = blocks.shape[0], values.shape[1]
     row_tiles, pairs = (m + _ROWS - 1) // _ROWS, (count + 1) // 2
     weights = blocks.reshape(-1)
     stride = blocks.shape[1]
@@ -145,6 +175,18 @@ def _int8_linear_packed(words, blocks, shift, row_scale, weight_scale, bias, out
                         j = block * 16 + lane
                         product = np.float32(sums[(r * 2 + half) * 16 + lane] - shift[j])
                         into[j] = product * scale * weight_scale[j] + bias[j]
+        if extras:  # a pass of its own: a loop of varying length above would keep `sums` out of registers
+            extra = carray(stack_buffer(16, values), 16)
+            for r in range(min(_ROWS, m - i0)):
+                for block in range(first, min(first + 2, count)):
+                    for lane in range(16):
+                        extra[lane] = 0
+                    for t in range(extras):
+                        value = values[i0 + r, t]
+                        for lane in range(16):
+                            extra[lane] += value * outlier_weights[t, block * 16 + lane]
+                    for lane in range(16):
+                        out[i0 + r, block * 16 + lane] += extra[lane]
 
 
 def pack_int8_weight(weight):
@@ -154,12 +196,16 @@ def pack_int8_weight(weight):
     return PackedInt8Weight(weight) if HAS_VNNI and weight.shape[1] <= MAX_DEPTH else weight
 
 
-def int8_linear_packed(q, row_scale, packed, weight_scale, bias=None):
+def int8_linear_packed(q, row_scale, packed, weight_scale, bias=None, outliers=None):
     """float32 (q @ b.T) * row_scale[:, None] * weight_scale + bias, for int8 activations q (m, k) with
-    their row scales and a weight b from pack_int8_weight with its channel scales (the twin's order).
-    A weight that is not packed (an int8 array) takes the int16 kernel."""
+    their row scales and a weight b from pack_int8_weight with its channel scales (the twin's order); plus
+    outliers = (values (m, t), weights (t, n)) float32, the features kept in float, when given (added as
+    the kernel writes each output). A weight that is not packed (an int8 array) takes the int16 kernel."""
+    if outliers is not None and outliers[0].shape[1] == 0:
+        outliers = None
     if not isinstance(packed, PackedInt8Weight):
-        return scale_product(int8_matmul_t(q, packed), row_scale, weight_scale, bias)
+        out = scale_product(int8_matmul_t(q, packed), row_scale, weight_scale, bias)
+        return out if outliers is None else out + outlier_product(*outliers)
     n, k = packed.shape
     if q.ndim != 2 or q.shape[1] != k:
         raise ValueError(f"int8_linear_packed: activations of shape {q.shape} against a weight of shape {(n, k)}")
@@ -175,6 +221,7 @@ def int8_linear_packed(q, row_scale, packed, weight_scale, bias=None):
     shifts = np.zeros(width, dtype=np.float32)
     if bias is not None:
         shifts[:n] = bias
+    values, outlier_weights = _padded_outliers(outliers, m, n, width)
     out = np.empty((m, width), dtype=np.float32)
     if m:
         row_scale = np.ascontiguousarray(row_scale, dtype=np.float32)
@@ -188,6 +235,23 @@ def int8_linear_packed(q, row_scale, packed, weight_scale, bias=None):
             row_scale,
             scales,
             shifts,
+            values,
+            outlier_weights,
             out,
         )
     return out[:, :n]
+
+
+def _padded_outliers(outliers, m, n, width):
+    """The outlier values (m, t) and weights (t, width), zero-padded to the kernel's width; t = 0 without."""
+    if outliers is None:
+        return np.zeros((m, 0), dtype=np.float32), np.zeros((0, width), dtype=np.float32)
+    values, weights = outliers
+    if values.shape[0] != m or weights.shape != (values.shape[1], n):
+        raise ValueError(
+            f"int8_linear_packed: outlier values of shape {values.shape} and weights of shape {weights.shape} "
+            f"do not fit {m} rows and {n} outputs"
+        )
+    padded = np.zeros((weights.shape[0], width), dtype=np.float32)
+    padded[:, :n] = weights
+    return np.ascontiguousarray(values, dtype=np.float32), padded

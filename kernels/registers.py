@@ -7,6 +7,10 @@ int8 product) declares them as `carray(stack_buffer(size, like), size)`: an arra
 over the buffer are unrolled LLVM promotes it to registers; the machine code has no stack traffic in the
 inner loop (docs/kernels.md, "Direct convolution").
 
+`float32_from_bits` reads an int32 as the float32 with those bits (NumPy's `.view` of one scalar):
+integer max reductions over a float row's magnitude bits vectorise where float ones do not (LLVM will not
+reorder a float max, for its nan rules, without fast-math), and non-negative floats order as their bits.
+
 `add_byte_products` is one AVX-512 VNNI `vpdpbusd`: 64 multiply-adds of unsigned by signed bytes into 16
 int32 sums, where LLVM, given the same arithmetic in scalar code, emits int16 multiply-adds (`vpmaddwd`)
 and a quarter of the work per instruction. Only call it where `HAS_VNNI` is true: on a CPU without VNNI
@@ -70,3 +74,16 @@ def add_byte_products(typingctx, sums, at, word, weights, start):
         return context.get_dummy_value()
 
     return types.void(sums, at, word, weights, start), codegen
+
+
+@intrinsic
+def float32_from_bits(typingctx, bits):
+    """The float32 whose bit pattern is the low 32 bits of the integer `bits`."""
+    if not isinstance(bits, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        low = builder.trunc(args[0], ir.IntType(32)) if bits.bitwidth > 32 else args[0]
+        return builder.bitcast(low, ir.FloatType())
+
+    return types.float32(bits), codegen

@@ -113,3 +113,68 @@ def test_vnni_is_not_used_when_numba_compiles_for_a_generic_cpu():
     environment = dict(os.environ, NUMBA_CPU_NAME="generic")
     result = subprocess.run([sys.executable, "-c", probe], env=environment, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_quantize_rows_with_skipped_columns_leaves_them_out_of_the_scale_and_codes_them_zero():
+    """The outlier features a layer takes in float32 do not set a row's scale; an inf there is no concern
+    of the int8 part (the float part carries it), while an inf in a quantized column still makes nan."""
+    x = np.array([[0.5, 40.0, -1.0], [np.inf, -2.0, 0.25], [1.0, np.inf, 1.0]], dtype=np.float32)
+    skip = np.array([True, False, False])
+    for quantized in (numba_quantized, numpy_quantized):
+        q, scale = quantized.quantize_rows(x, skip)
+        assert q[:2].tolist() == [[0, 127, -3], [0, -127, 16]]  # -1 / (40/127) = -3.175; 0.25 / (2/127) = 15.875
+        assert scale[:2].tolist() == [np.float32(40.0) / np.float32(127), np.float32(2.0) / np.float32(127)]
+        assert np.isnan(scale[2]) and not q[2].any()
+
+
+@pytest.mark.parametrize("shape", [(40, 33), (704, 384), (1, 1537), (0, 5)], ids=str)
+def test_quantize_rows_and_columns_above_twins_agree_bit_for_bit_with_skipped_columns(shape):
+    """Both threaded (704 x 384 is above the kernel's threshold) and on one thread."""
+    rng = np.random.default_rng(4)
+    x = (rng.standard_normal(shape) * 3).astype(np.float32)
+    if x.size:
+        x[0, 0] = np.inf if x.shape[1] > 1 else 7.0
+        x[-1, -1] = np.nan
+        x[:, x.shape[1] // 2] *= 10
+    skip = numpy_quantized.columns_above(x, 6.0)
+    assert np.array_equal(numba_quantized.columns_above(x, 6.0), skip)
+    for mask in (None, skip):
+        q_numba, s_numba = numba_quantized.quantize_rows(x, mask)
+        q_numpy, s_numpy = numpy_quantized.quantize_rows(x, mask)
+        assert np.array_equal(q_numba, q_numpy) and np.array_equal(s_numba, s_numpy, equal_nan=True)
+
+
+def test_columns_above_compares_magnitudes_in_float32_and_nan_exceeds_nothing():
+    x = np.array([[6.0, -6.5, np.nan, 0.0], [5.0, 1.0, 1.0, -np.inf]], dtype=np.float32)
+    for quantized in (numba_quantized, numpy_quantized):
+        assert quantized.columns_above(x, 6.0).tolist() == [False, True, False, True]
+
+
+@pytest.mark.parametrize("m, k, n, t", [(7, 40, 9, 1), (13, 384, 1536, 3), (6, 64, 33, 2), (0, 8, 4, 1)], ids=str)
+def test_packed_int8_linear_adds_the_outlier_features_float_product_as_the_twin_does(m, k, n, t):
+    """The features kept in float (values (m, t) times their dequantized weights (t, n)) are added as each
+    output is written, summed in the twin's order: bit for bit, with and without VNNI."""
+    rng = np.random.default_rng(5)
+    a = rng.integers(-127, 128, (m, k), dtype=np.int8)
+    b = rng.integers(-127, 128, (n, k), dtype=np.int8)
+    row_scale = rng.uniform(0.001, 0.1, m).astype(np.float32)
+    weight_scale = rng.uniform(0.001, 0.1, n).astype(np.float32)
+    bias = rng.standard_normal(n).astype(np.float32)
+    outliers = ((rng.standard_normal((m, t)) * 20).astype(np.float32), rng.standard_normal((t, n)).astype(np.float32))
+    reference = numpy_quantized.int8_linear_packed(a, row_scale, b, weight_scale, bias, outliers)
+    for packed in (numba_quantized.pack_int8_weight(b), b):  # packed for VNNI (where the CPU has it), int16
+        fast = numba_quantized.int8_linear_packed(a, row_scale, packed, weight_scale, bias, outliers)
+        np.testing.assert_array_equal(fast, reference)
+    without = numpy_quantized.int8_linear_packed(a, row_scale, b, weight_scale, bias)
+    np.testing.assert_allclose(reference - without, outliers[0] @ outliers[1], rtol=1e-4, atol=1e-4)
+
+
+def test_packed_int8_linear_refuses_outliers_that_do_not_fit_the_product():
+    a, b = np.zeros((3, 8), dtype=np.int8), np.zeros((4, 8), dtype=np.int8)
+    packed = numba_quantized.pack_int8_weight(b)
+    if not isinstance(packed, numba_quantized.PackedInt8Weight):
+        pytest.skip("this CPU has no VNNI: the int16 fallback adds the outliers with NumPy's own shape checks")
+    ones = np.ones(3, dtype=np.float32), np.ones(4, dtype=np.float32)
+    outliers = np.ones((3, 2), dtype=np.float32), np.ones((2, 5), dtype=np.float32)  # 5 outputs, not 4
+    with pytest.raises(ValueError, match=r"outlier values of shape \(3, 2\) and weights of shape \(2, 5\)"):
+        numba_quantized.int8_linear_packed(a, ones[0], packed, ones[1], outliers=outliers)

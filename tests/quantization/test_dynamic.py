@@ -68,6 +68,20 @@ def test_an_outlier_feature_is_computed_in_float_so_it_does_not_coarsen_the_othe
     assert np.abs(split - exact).max() < np.abs(plain - exact).max() / 10
 
 
+def test_an_infinite_outlier_feature_reaches_only_its_own_rows_outputs_as_float_arithmetic_would():
+    layer = linear(8, 5)
+    x = np.random.default_rng(2).uniform(-1, 1, (3, 8)).astype(np.float32)
+    x[:, 3] = 40.0
+    x[1, 3] = np.inf  # in the float part: the other features of row 1 still quantize on their own scale
+    with tm.no_grad():
+        y = DynamicQuantizedLinear.from_float(layer)(tm.tensor(x)).numpy()
+    weight_q, weight_scale = twin.quantize_rows(layer.weight.detach().numpy())
+    assert np.array_equal(np.isposinf(y[1]), weight_q[:, 3] > 0) and np.array_equal(
+        np.isneginf(y[1]), weight_q[:, 3] < 0
+    )
+    assert np.isfinite(y[[0, 2]]).all()
+
+
 def test_three_dimensional_inputs_keep_their_leading_axes():
     with tm.no_grad():
         y = DynamicQuantizedLinear.from_float(linear())(tm.ones(2, 5, 6))

@@ -116,26 +116,22 @@ def int8_linear(rows, weight, weight_scale, bias=None, outlier_threshold=6.0, pa
     rows quantized per row, outlier features (above outlier_threshold) in float32 (the module docstring).
     `packed`: the weight from the kernels' pack_int8_weight, when the caller keeps one."""
     kernels = backend.kernels("quantized")
-    outliers = _outlier_columns(rows, outlier_threshold)
-    if outliers.size:  # these few input features in float32, the rest in int8
-        float_part = rows[:, outliers] @ (weight[:, outliers] * weight_scale[:, None]).T
-        rows = rows.copy()
-        rows[:, outliers] = 0
-    q, row_scale = kernels.quantize_rows(rows)
+    skip = None
+    if outlier_threshold is not None and rows.size:
+        above = kernels.columns_above(rows, outlier_threshold)
+        skip = above if above.any() else None
+    # the outlier columns are left out of each row's scale and coded 0; their float products are added as
+    # the int8 kernel writes its outputs
+    q, row_scale = kernels.quantize_rows(rows, skip)
+    outliers = None
+    if skip is not None:
+        columns = np.flatnonzero(skip)
+        outliers = (rows[:, columns], (weight[:, columns] * weight_scale[:, None]).T)
     # without a kept packed weight (the recurrent layers), the weight itself: packing on every call
     # would cost more than a small product saves
-    out = kernels.int8_linear_packed(q, row_scale, weight if packed is None else packed, weight_scale, bias)
-    if outliers.size:
-        out += float_part
-    return out
-
-
-def _outlier_columns(rows, threshold):
-    """The input features where some row's magnitude exceeds threshold (none when threshold is None)."""
-    if threshold is None or rows.size == 0:
-        return np.empty(0, dtype=np.intp)
-    with np.errstate(invalid="ignore"):
-        return np.flatnonzero(np.abs(rows).max(axis=0) > threshold)
+    return kernels.int8_linear_packed(
+        q, row_scale, weight if packed is None else packed, weight_scale, bias, outliers=outliers
+    )
 
 
 def _dynamic_twins():

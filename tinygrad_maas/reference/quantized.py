@@ -21,15 +21,26 @@ LEVELS = 127
 MAX_DEPTH = 131072  # terms per dot product that int32 accumulation cannot overflow
 
 
-def quantize_rows(x):
-    """(q int8 (m, k), s float32 (m,)) with x[r] ~ s[r] q[r]; x: float32 (m, k)."""
-    amax = np.abs(x).max(axis=1, initial=0.0).astype(np.float32)
+def quantize_rows(x, skip=None):
+    """(q int8 (m, k), s float32 (m,)) with x[r] ~ s[r] q[r]; x: float32 (m, k). `skip`: a bool per column
+    (the outlier features a layer takes in float32): left out of each row's largest magnitude, coded 0."""
+    magnitude = np.abs(x) if skip is None else np.where(skip, np.float32(0), np.abs(x))
+    amax = magnitude.max(axis=1, initial=0.0).astype(np.float32)
     scale = np.where(amax > 0, amax / np.float32(LEVELS), np.float32(1.0)).astype(np.float32)
     scale[~np.isfinite(amax)] = np.nan
     with np.errstate(invalid="ignore"):
         q = np.rint(x / scale[:, None])
     q[~np.isfinite(q)] = 0
+    if skip is not None:
+        q[:, skip] = 0
     return np.clip(q, -LEVELS, LEVELS).astype(np.int8), scale
+
+
+def columns_above(x, threshold):
+    """A bool per column of x (m, k): does some entry's magnitude exceed threshold (compared in float32;
+    nan exceeds nothing)?"""
+    with np.errstate(invalid="ignore"):
+        return (np.abs(x) > np.float32(threshold)).any(axis=0)
 
 
 def int8_matmul_t(a, b):
@@ -43,10 +54,23 @@ def pack_int8_weight(weight):
     return np.ascontiguousarray(weight, dtype=np.int8)
 
 
-def int8_linear_packed(q, row_scale, packed, weight_scale, bias=None):
+def int8_linear_packed(q, row_scale, packed, weight_scale, bias=None, outliers=None):
     """float32 (q @ b.T) * row_scale[:, None] * weight_scale + bias, in that order (float32 throughout),
-    for int8 activations q (m, k) and the weight b from pack_int8_weight."""
-    return scale_product(int8_matmul_t(q, packed), row_scale, weight_scale, bias)
+    for int8 activations q (m, k) and the weight b from pack_int8_weight; plus, when given,
+    outliers = (values (m, t), weights (t, n)) float32: the features kept in float, outlier_product."""
+    out = scale_product(int8_matmul_t(q, packed), row_scale, weight_scale, bias)
+    if outliers is None or outliers[0].shape[1] == 0:
+        return out
+    return out + outlier_product(*outliers)
+
+
+def outlier_product(values, weights):
+    """values (m, t) @ weights (t, n) in float32, summed over t in order from 0: the order the kernel's
+    epilogue adds them in (a BLAS product may take another order, or fused multiply-adds)."""
+    total = np.zeros((values.shape[0], weights.shape[1]), dtype=np.float32)
+    for t in range(values.shape[1]):
+        total += values[:, t, None] * weights[t]
+    return total
 
 
 def scale_product(product, row_scale, weight_scale, bias=None):
