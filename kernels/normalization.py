@@ -1,25 +1,45 @@
 """Layer normalisation of rows as a numba kernel: the twin of tinygrad_maas/reference/normalization.py (same
-function, same arithmetic: float64 sums; its docstring has the formula). Parallel over rows when there are
-enough of them to pay for waking the threads."""
+function, float64 sums; its docstring has the formula). The sums run as 16 partial sums side by side (so
+they vectorise; NumPy's own sums are pairwise): the twins agree to float rounding, not bit for bit.
+Parallel over rows when there are enough of them to pay for waking the threads."""
 
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import carray, njit, prange
+
+from .registers import stack_buffer
+
+_LANES = 16  # partial sums side by side: two vector registers of float64
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _normalize_row(x, weight, bias, eps, out):
+def _sum_of(x, offset, square, partial):
+    """sum_c (x[c] - offset) (squared when `square`) in float64, as 16 partial sums over c mod 16 (for
+    whole blocks of 16) added at the end, then the tail: a single running sum is a chain of dependent
+    additions LLVM may not reorder into vector lanes."""
     width = x.shape[0]
+    for lane in range(_LANES):
+        partial[lane] = 0.0
+    whole = width - width % _LANES
+    for start in range(0, whole, _LANES):
+        for lane in range(_LANES):
+            value = x[start + lane] - offset
+            partial[lane] += value * value if square else value
     total = 0.0
-    for c in range(width):
-        total += x[c]
-    mean = total / width
-    spread = 0.0
-    for c in range(width):
-        deviation = x[c] - mean
-        spread += deviation * deviation
-    rstd = 1.0 / math.sqrt(spread / width + eps)
+    for lane in range(_LANES):
+        total += partial[lane]
+    for c in range(whole, width):
+        value = x[c] - offset
+        total += value * value if square else value
+    return total
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _normalize_row(x, weight, bias, eps, out, partial):
+    width = x.shape[0]
+    mean = _sum_of(x, 0.0, False, partial) / width
+    rstd = 1.0 / math.sqrt(_sum_of(x, mean, True, partial) / width + eps)
     for c in range(width):
         out[c] = (x[c] - mean) * rstd * weight[c] + bias[c]
 
@@ -29,13 +49,14 @@ def _normalize_row(x, weight, bias, eps, out):
 @njit(parallel=True, cache=True, error_model="numpy")
 def _layer_norm(x, weight, bias, eps, out):
     for r in prange(x.shape[0]):
-        _normalize_row(x[r], weight, bias, eps, out[r])
+        _normalize_row(x[r], weight, bias, eps, out[r], carray(stack_buffer(_LANES, weight), _LANES))
 
 
 @njit(cache=True, error_model="numpy")
 def _layer_norm_serial(x, weight, bias, eps, out):
+    partial = carray(stack_buffer(_LANES, weight), _LANES)
     for r in range(x.shape[0]):
-        _normalize_row(x[r], weight, bias, eps, out[r])
+        _normalize_row(x[r], weight, bias, eps, out[r], partial)
 
 
 # Below this many elements a serial pass beats waking the threads (2 cores, OMP_WAIT_POLICY=PASSIVE:

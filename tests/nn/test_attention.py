@@ -25,6 +25,29 @@ def test_gelu_gradient_and_values(approximate):
     assert value == pytest.approx(exact if approximate == "none" else 0.8411919906, rel=1e-9)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+def test_gelu_in_inference_is_one_pass_with_the_recorded_ops_values_bit_for_bit(dtype):
+    """Under no_grad F.gelu runs one kernel (kernels/elementwise.py: gelu) instead of five recorded ops; it
+    does their arithmetic in their order, so the values do not depend on whether a graph is recorded.
+    PyTorch's formula gives the same edges: gelu(inf) = inf, gelu(-inf) = -inf * 0 = nan, gelu(-0) = -0."""
+    from tinygrad_maas.kernels import elementwise as numba_elementwise
+    from tinygrad_maas.reference import elementwise as numpy_elementwise
+
+    x = (RNG.standard_normal(300_000) * 3).astype(dtype)  # above the threads' threshold
+    x[:6] = [np.inf, -np.inf, np.nan, -0.0, 1e30, -5.0]
+    with tm.no_grad():
+        fused = F.gelu(tm.tensor(x)).numpy()
+    with np.errstate(invalid="ignore", over="ignore"):
+        recorded = F.gelu(tm.tensor(x, requires_grad=True)).detach().numpy()
+        assert np.array_equal(fused, recorded, equal_nan=True)
+        assert np.array_equal(numba_elementwise.gelu(x[:50]), numpy_elementwise.gelu(x[:50]), equal_nan=True)
+        assert np.array_equal(numba_elementwise.gelu(x), numpy_elementwise.gelu(x), equal_nan=True)
+    assert fused[0] == np.inf and np.isnan(fused[1]) and np.isnan(fused[2])
+    assert fused[3] == 0 and np.signbit(fused[3]) and fused[4] == dtype(1e30)
+    if dtype == np.float64:  # float32's 1 + erf(x) cancels to a few units of 6e-8 there
+        assert fused[5] == pytest.approx(-5.0 * 0.5 * math.erfc(5.0 / math.sqrt(2)), rel=1e-12)  # -1.4333e-06
+
+
 def test_erf_kernel_agrees_with_its_twin():
     from tinygrad_maas.kernels import elementwise as numba_elementwise
     from tinygrad_maas.reference import elementwise as numpy_elementwise

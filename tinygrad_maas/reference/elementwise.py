@@ -58,6 +58,15 @@ def erf32(x):
     return np.where(np.abs(x) > ERF32_SATURATES, np.sign(x), out).astype(np.float32)
 
 
+def gelu(x):
+    """GELU(x) = x Phi(x) = (x * 0.5) * (erf(x * (1/sqrt 2)) + 1), elementwise in x's dtype (float32 or
+    float64), in exactly the operations and order of F.gelu's recorded ops, so inference's one pass gives
+    the values training's five ops give. -inf gives nan (-inf * 0), as PyTorch's formula does."""
+    half, root_half = x.dtype.type(0.5), x.dtype.type(1 / math.sqrt(2))
+    with np.errstate(invalid="ignore", over="ignore"):
+        return (x * half) * (erf(x * root_half) + x.dtype.type(1))
+
+
 def keep(mask, grad):
     """grad where mask holds, 0 elsewhere (mask and grad of one shape): the backward of relu, clamp,
     maximum/minimum and masked_fill. Selecting, not multiplying by the mask, keeps a blocked element at 0
