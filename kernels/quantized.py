@@ -42,8 +42,9 @@ def _quantize_rows(x, keep, q, scale):
             q[r, c] = np.int8(v) if keep[c] != 0 else np.int8(0)
 
 
-# Elements below which quantizing runs on the calling thread (a sentence's 10 x 384: a few microseconds)
-QUANTIZE_THREADS_FROM = 1 << 17
+# Elements below which quantizing runs on the calling thread: a parallel launch costs tens of microseconds
+# (threads.py), more than a vectorised pass over a 704 x 384 batch (docs/quantization.md, "The int8 kernel")
+QUANTIZE_THREADS_FROM = 1 << 20
 
 
 def quantize_rows(x, skip=None):
@@ -101,6 +102,10 @@ def _int8_matmul_t_serial(a, b, out):
 # Below this many multiply-adds, waking the worker threads (OMP_WAIT_POLICY=PASSIVE, backend.py) costs more
 # than they save (2 cores: 13 x 384 x 384 took 50 us serial, 61 us threaded; 40 x 384 x 384, 153 against 120).
 THREADS_FROM = 4_000_000
+# The VNNI kernel does several times the int16 kernel's multiply-adds per microsecond, so its threads pay
+# only from a larger product (measured inside the model, where every launch wakes a sleeping worker:
+# docs/quantization.md, "The int8 kernel")
+PACKED_THREADS_FROM = 1 << 25
 
 
 def int8_matmul_t(a, b):
@@ -228,7 +233,7 @@ def int8_linear_packed(q, row_scale, packed, weight_scale, bias=None, outliers=N
         launch(
             _int8_linear_packed,
             m * k * n,
-            THREADS_FROM,
+            PACKED_THREADS_FROM,
             words,
             packed.blocks,
             packed.shift,
