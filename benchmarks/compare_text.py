@@ -7,7 +7,8 @@ character Transformer's milliseconds per generated token at short and long conte
 Each contender runs alone in its own process (two OpenMP pools in one process distort both), one after
 the other, --rounds times; the table shows medians of sentences per second (tokenisation included: both
 sides use Hugging Face's Rust tokenizers) at batch 1 (32 sentences one by one) and batch 32 (all at once),
-and each contender's ratio to transformers float32, taken per round. "cosine" is the lowest cosine
+and each contender's ratio to transformers float32 (and an int8 contender's to its own float32), taken
+per round. "cosine" is the lowest cosine
 similarity between a contender's embeddings and its own float32 embeddings over the test sentences of
 tests/models/minilm_reference.json (12 sentences, several languages, very short ones included).
 
@@ -154,6 +155,12 @@ def _fail(name, result):
     raise RuntimeError(f"{name} failed:\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}")
 
 
+def _per_round_ratios(runs, baseline_runs):
+    """'b1x, b32x': the medians over rounds of each round's sentences per second over the baseline's."""
+    per_round = [[r[key] / b[key] for r, b in zip(runs, baseline_runs)] for key in ("batch 1", "batch 32")]
+    return ", ".join(f"{statistics.median(values):.2f}x" for values in per_round)
+
+
 def _cosine_floor(vectors, reference):
     import numpy as np
 
@@ -178,19 +185,18 @@ def main(argv=None):
     baseline = "transformers float32" if rounds["transformers float32"] else None
     print(f"all-MiniLM-L6-v2, {len(SENTENCES)} sentences, medians of {args.rounds} rounds, each contender alone")
     print(
-        "| contender | batch 1 sent/s | batch 32 sent/s | vs transformers fp32 (b1, b32) | lowest cosine to own fp32 |"
+        "| contender | batch 1 sent/s | batch 32 sent/s | vs transformers fp32 (b1, b32) "
+        "| vs own fp32 (b1, b32) | lowest cosine to own fp32 |"
     )
-    print("|---|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|")
     for name in present:
         runs = rounds[name]
         cells = [statistics.median(r[key] for r in runs) for key in ("batch 1", "batch 32")]
-        ratios = "n/a"
-        if baseline:
-            per_round = [[r[key] / b[key] for r, b in zip(runs, rounds[baseline])] for key in ("batch 1", "batch 32")]
-            ratios = ", ".join(f"{statistics.median(values):.2f}x" for values in per_round)
+        ratios = _per_round_ratios(runs, rounds[baseline]) if baseline else "n/a"
         own_float = rounds["ours float32" if name.startswith("ours") else "transformers float32"]
         cosine = _cosine_floor(runs[0]["vectors"], own_float[0]["vectors"]) if own_float else float("nan")
-        print(f"| {name} | {cells[0]:.1f} | {cells[1]:.1f} | {ratios} | {cosine:.4f} |")
+        own = _per_round_ratios(runs, own_float) if own_float and "int8" in name else "-"
+        print(f"| {name} | {cells[0]:.1f} | {cells[1]:.1f} | {ratios} | {own} | {cosine:.4f} |")
     generation = [_run("generation") for _ in range(args.rounds)]
     print()
     print("char Transformer (width 64, 2 blocks), ms per generated token, medians")
