@@ -13,33 +13,46 @@ from numba import carray, njit, prange
 from tinygrad_maas.reference.quantized import LEVELS, MAX_DEPTH, outlier_product, scale_product
 
 from .registers import HAS_VNNI, add_byte_products, float32_from_bits, stack_buffer
-from .threads import launch
 
 _MAGNITUDE = np.int32(0x7FFFFFFF)  # a float32's bits without the sign
 _INFINITY = np.int32(0x7F800000)  # the smallest magnitude bits of a non-finite float32 (inf, then nan)
 _LOW, _HIGH = np.float32(-LEVELS), np.float32(LEVELS)
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def _quantize_row(x, bits, keep, q, scale, r):
+    # keep[c]: _MAGNITUDE for a quantized column, 0 for a skipped one. The row's largest magnitude is an
+    # integer max over the magnitude bits (vectorised; non-negative floats order as their bits).
+    k = x.shape[1]
+    largest = np.int32(0)
+    for c in range(k):
+        largest = max(largest, bits[r, c] & keep[c])
+    if largest >= _INFINITY:  # inf or nan in a quantized column: the row's output is nan
+        scale[r] = np.nan
+        for c in range(k):
+            q[r, c] = 0
+        return
+    s = float32_from_bits(largest) / np.float32(LEVELS) if largest > 0 else np.float32(1.0)
+    scale[r] = s
+    for c in range(k):
+        v = min(max(np.rint(x[r, c] / s), _LOW), _HIGH)  # a skipped column's inf clips before the cast
+        q[r, c] = np.int8(v) if keep[c] != 0 else np.int8(0)
+
+
+# Two drivers of one body (a threaded and a serial compilation of one function would overwrite each other
+# in numba's cache); the serial one skips the parallel region's start, a few microseconds a call
 @njit(parallel=True, cache=True, error_model="numpy")
 def _quantize_rows(x, keep, q, scale):
-    # keep[c]: _MAGNITUDE for a quantized column, 0 for a skipped one. Each row's largest magnitude is an
-    # integer max over the magnitude bits (vectorised; non-negative floats order as their bits).
     bits = x.view(np.int32)
-    k = x.shape[1]
     for r in prange(x.shape[0]):
-        largest = np.int32(0)
-        for c in range(k):
-            largest = max(largest, bits[r, c] & keep[c])
-        if largest >= _INFINITY:  # inf or nan in a quantized column: the row's output is nan
-            scale[r] = np.nan
-            for c in range(k):
-                q[r, c] = 0
-            continue
-        s = float32_from_bits(largest) / np.float32(LEVELS) if largest > 0 else np.float32(1.0)
-        scale[r] = s
-        for c in range(k):
-            v = min(max(np.rint(x[r, c] / s), _LOW), _HIGH)  # a skipped column's inf clips before the cast
-            q[r, c] = np.int8(v) if keep[c] != 0 else np.int8(0)
+        _quantize_row(x, bits, keep, q, scale, r)
+
+
+@njit(cache=True, error_model="numpy")
+def _quantize_rows_serial(x, keep, q, scale):
+    bits = x.view(np.int32)
+    for r in range(x.shape[0]):
+        _quantize_row(x, bits, keep, q, scale, r)
 
 
 # Elements below which quantizing runs on the calling thread: a parallel launch costs tens of microseconds
@@ -54,7 +67,8 @@ def quantize_rows(x, skip=None):
     keep = np.full(x.shape[1], _MAGNITUDE, dtype=np.int32)
     if skip is not None:
         keep[np.asarray(skip, dtype=bool)] = 0
-    launch(_quantize_rows, x.size, QUANTIZE_THREADS_FROM, x, keep, q, scale)
+    kernel = _quantize_rows if x.size >= QUANTIZE_THREADS_FROM else _quantize_rows_serial
+    kernel(x, keep, q, scale)
     return q, scale
 
 
@@ -148,50 +162,93 @@ class PackedInt8Weight:
         self.shape = (n, k)
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def _packed_task(
+    task, pairs, words, weights, stride, count, shift, row_scale, weight_scale, bias, values, outlier_weights, out
+):
+    # one task: rows i0 .. i0 + 5 against the output blocks first and first + 1
+    m, quads, extras = words.shape[0], words.shape[1], values.shape[1]
+    i0, first = (task // pairs) * _ROWS, (task % pairs) * 2
+    second = min(first + 1, count - 1)  # an odd last block is computed twice, written once
+    sums = carray(stack_buffer(192, shift), 192)
+    for s in range(192):
+        sums[s] = 0
+    for q in range(quads):
+        at0, at1 = first * stride + q * 64, second * stride + q * 64
+        for r in range(_ROWS):  # a fixed count: unrolled, so every `sums` offset is a constant
+            word = words[min(i0 + r, m - 1), q] ^ _FLIP  # rows past the end repeat the last, unwritten
+            add_byte_products(sums, 32 * r, word, weights, at0)
+            add_byte_products(sums, 32 * r + 16, word, weights, at1)
+    for r in range(_ROWS):  # a fixed count, guarded: a loop of varying length would index `sums` by a
+        last = min(i0 + r, m - 1)  # variable, and LLVM could no longer keep it in registers
+        into, scale = out[last], row_scale[last]
+        for half in range(2):
+            block = first + half
+            if block < count and i0 + r < m:
+                for lane in range(16):
+                    j = block * 16 + lane
+                    product = np.float32(sums[(r * 2 + half) * 16 + lane] - shift[j])
+                    into[j] = product * scale * weight_scale[j] + bias[j]
+    if extras:  # a pass of its own: a loop of varying length above would keep `sums` out of registers
+        extra = carray(stack_buffer(16, values), 16)
+        for r in range(min(_ROWS, m - i0)):
+            for block in range(first, min(first + 2, count)):
+                for lane in range(16):
+                    extra[lane] = 0
+                for t in range(extras):
+                    value = values[i0 + r, t]
+                    for lane in range(16):
+                        extra[lane] += value * outlier_weights[t, block * 16 + lane]
+                for lane in range(16):
+                    out[i0 + r, block * 16 + lane] += extra[lane]
+
+
+# words (m, quads) int32: 4 activation bytes each, flipped to unsigned in the task (XOR 0x80 per byte)
+# out (m, blocks * 16) float32: (sum - shift) * row_scale * weight_scale + bias, the twin's order,
+# plus values (m, t) @ outlier_weights (t, blocks * 16) summed over t in order, when t > 0.
+# Two drivers of one body, as _quantize_rows: threaded, and serial for a sentence's few rows.
 @njit(parallel=True, cache=True, error_model="numpy")
 def _int8_linear_packed(words, blocks, shift, row_scale, weight_scale, bias, values, outlier_weights, out):
-    # words (m, quads) int32: 4 activation bytes each, flipped to unsigned here (XOR 0x80 per byte)
-    # out (m, blocks * 16) float32: (sum - shift) * row_scale * weight_scale + bias, the twin's order,
-    # plus values (m, t) @ outlier_weights (t, blocks * 16) summed over t in order, when t > 0
-    m, quads = words.shape
-    count, extras = blocks.shape[0], values.shape[1]
-    row_tiles, pairs = (m + _ROWS - 1) // _ROWS, (count + 1) // 2
-    weights = blocks.reshape(-1)
-    stride = blocks.shape[1]
-    for task in prange(row_tiles * pairs):
-        i0, first = (task // pairs) * _ROWS, (task % pairs) * 2
-        second = min(first + 1, count - 1)  # an odd last block is computed twice, written once
-        sums = carray(stack_buffer(192, shift), 192)
-        for s in range(192):
-            sums[s] = 0
-        for q in range(quads):
-            at0, at1 = first * stride + q * 64, second * stride + q * 64
-            for r in range(_ROWS):  # a fixed count: unrolled, so every `sums` offset is a constant
-                word = words[min(i0 + r, m - 1), q] ^ _FLIP  # rows past the end repeat the last, unwritten
-                add_byte_products(sums, 32 * r, word, weights, at0)
-                add_byte_products(sums, 32 * r + 16, word, weights, at1)
-        for r in range(_ROWS):  # a fixed count, guarded: a loop of varying length would index `sums` by a
-            last = min(i0 + r, m - 1)  # variable, and LLVM could no longer keep it in registers
-            into, scale = out[last], row_scale[last]
-            for half in range(2):
-                block = first + half
-                if block < count and i0 + r < m:
-                    for lane in range(16):
-                        j = block * 16 + lane
-                        product = np.float32(sums[(r * 2 + half) * 16 + lane] - shift[j])
-                        into[j] = product * scale * weight_scale[j] + bias[j]
-        if extras:  # a pass of its own: a loop of varying length above would keep `sums` out of registers
-            extra = carray(stack_buffer(16, values), 16)
-            for r in range(min(_ROWS, m - i0)):
-                for block in range(first, min(first + 2, count)):
-                    for lane in range(16):
-                        extra[lane] = 0
-                    for t in range(extras):
-                        value = values[i0 + r, t]
-                        for lane in range(16):
-                            extra[lane] += value * outlier_weights[t, block * 16 + lane]
-                    for lane in range(16):
-                        out[i0 + r, block * 16 + lane] += extra[lane]
+    count, pairs = blocks.shape[0], (blocks.shape[0] + 1) // 2
+    weights, stride = blocks.reshape(-1), blocks.shape[1]
+    for task in prange((words.shape[0] + _ROWS - 1) // _ROWS * pairs):
+        _packed_task(
+            task,
+            pairs,
+            words,
+            weights,
+            stride,
+            count,
+            shift,
+            row_scale,
+            weight_scale,
+            bias,
+            values,
+            outlier_weights,
+            out,
+        )
+
+
+@njit(cache=True, error_model="numpy")
+def _int8_linear_packed_serial(words, blocks, shift, row_scale, weight_scale, bias, values, outlier_weights, out):
+    count, pairs = blocks.shape[0], (blocks.shape[0] + 1) // 2
+    weights, stride = blocks.reshape(-1), blocks.shape[1]
+    for task in range((words.shape[0] + _ROWS - 1) // _ROWS * pairs):
+        _packed_task(
+            task,
+            pairs,
+            words,
+            weights,
+            stride,
+            count,
+            shift,
+            row_scale,
+            weight_scale,
+            bias,
+            values,
+            outlier_weights,
+            out,
+        )
 
 
 def pack_int8_weight(weight):
@@ -221,30 +278,26 @@ def int8_linear_packed(q, row_scale, packed, weight_scale, bias=None, outliers=N
         padded = np.zeros((m, quads * 4), dtype=np.int8)
         padded[:, :k] = q
         words = padded.view(np.int32)
-    scales = np.zeros(width, dtype=np.float32)
-    scales[:n] = weight_scale
-    shifts = np.zeros(width, dtype=np.float32)
-    if bias is not None:
-        shifts[:n] = bias
+    scales = _padded(weight_scale, n, width)
+    shifts = _padded(bias, n, width)
     values, outlier_weights = _padded_outliers(outliers, m, n, width)
     out = np.empty((m, width), dtype=np.float32)
     if m:
         row_scale = np.ascontiguousarray(row_scale, dtype=np.float32)
-        launch(
-            _int8_linear_packed,
-            m * k * n,
-            PACKED_THREADS_FROM,
-            words,
-            packed.blocks,
-            packed.shift,
-            row_scale,
-            scales,
-            shifts,
-            values,
-            outlier_weights,
-            out,
-        )
+        kernel = _int8_linear_packed if m * k * n >= PACKED_THREADS_FROM else _int8_linear_packed_serial
+        kernel(words, packed.blocks, packed.shift, row_scale, scales, shifts, values, outlier_weights, out)
     return out[:, :n]
+
+
+def _padded(per_channel, n, width):
+    """A float32 vector of n per-output values (zeros for None) as `width` values, zero-padded; the
+    vector itself when it needs no padding (the common widths are whole blocks of 16)."""
+    if per_channel is not None and width == n:
+        return np.ascontiguousarray(per_channel, dtype=np.float32)
+    padded = np.zeros(width, dtype=np.float32)
+    if per_channel is not None:
+        padded[:n] = per_channel
+    return padded
 
 
 def _padded_outliers(outliers, m, n, width):

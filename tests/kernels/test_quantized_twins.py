@@ -26,12 +26,17 @@ def test_int8_matmul_of_extreme_values_accumulates_in_int32_without_overflow():
 
 
 # rows not a multiple of the 6 a task takes, outputs not a multiple of 16 or 32, a shared axis not a
-# multiple of 4; none at all; a sentence against MiniLM's shapes
+# multiple of 4; none at all; a sentence against MiniLM's shapes; one large enough for the threaded driver
+# (PACKED_THREADS_FROM multiply-adds), with an odd number of output blocks
 PACKED_SHAPES = [(1, 1, 1), (7, 5, 9), (13, 384, 1536), (6, 64, 32), (12, 3, 33), (0, 8, 4), (5, 1537, 17)]
+PACKED_SHAPES += [(70, 388, 1264)]
 
 
 @pytest.mark.parametrize("m, k, n", PACKED_SHAPES, ids=str)
 def test_packed_int8_linear_twins_agree_bit_for_bit(m, k, n):
+    from tinygrad_maas.kernels.quantized import PACKED_THREADS_FROM
+
+    assert (70 * 388 * 1264 >= PACKED_THREADS_FROM) and (13 * 384 * 1536 < PACKED_THREADS_FROM)  # both drivers
     """The VNNI kernel (a packed weight, activations read as unsigned bytes and the shift taken back with
     the weight's row sums, the scales and bias applied as the twin applies them) gives the twin's float32
     values bit for bit, and those are the exact integer product, scaled."""
@@ -127,9 +132,9 @@ def test_quantize_rows_with_skipped_columns_leaves_them_out_of_the_scale_and_cod
         assert np.isnan(scale[2]) and not q[2].any()
 
 
-@pytest.mark.parametrize("shape", [(40, 33), (704, 384), (1, 1537), (0, 5)], ids=str)
+@pytest.mark.parametrize("shape", [(40, 33), (704, 384), (1, 1537), (0, 5), (1024, 1025)], ids=str)
 def test_quantize_rows_and_columns_above_twins_agree_bit_for_bit_with_skipped_columns(shape):
-    """Both threaded (704 x 384 is above the kernel's threshold) and on one thread."""
+    """Both threaded (1024 x 1025 is above the kernel's QUANTIZE_THREADS_FROM) and on one thread."""
     rng = np.random.default_rng(4)
     x = (rng.standard_normal(shape) * 3).astype(np.float32)
     if x.size:
@@ -150,7 +155,9 @@ def test_columns_above_compares_magnitudes_in_float32_and_nan_exceeds_nothing():
         assert quantized.columns_above(x, 6.0).tolist() == [False, True, False, True]
 
 
-@pytest.mark.parametrize("m, k, n, t", [(7, 40, 9, 1), (13, 384, 1536, 3), (6, 64, 33, 2), (0, 8, 4, 1)], ids=str)
+@pytest.mark.parametrize(
+    "m, k, n, t", [(7, 40, 9, 1), (13, 384, 1536, 3), (6, 64, 33, 2), (0, 8, 4, 1), (70, 388, 1264, 2)], ids=str
+)
 def test_packed_int8_linear_adds_the_outlier_features_float_product_as_the_twin_does(m, k, n, t):
     """The features kept in float (values (m, t) times their dequantized weights (t, n)) are added as each
     output is written, summed in the twin's order: bit for bit, with and without VNNI."""
