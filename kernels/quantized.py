@@ -10,7 +10,13 @@ the product is large enough to pay for waking the threads.
 import numpy as np
 from numba import carray, njit, prange
 
-from tinygrad_maas.reference.quantized import LEVELS, MAX_DEPTH, outlier_product, scale_product
+from tinygrad_maas.reference.quantized import (
+    LEVELS,
+    MAX_DEPTH,
+    dequantized_columns,
+    outlier_product,
+    scale_product,
+)
 
 from .registers import HAS_VNNI, add_byte_products, float32_from_bits, stack_buffer
 
@@ -164,7 +170,7 @@ class PackedInt8Weight:
 
 @njit(cache=True, error_model="numpy", inline="always")
 def _packed_task(
-    task, pairs, words, weights, stride, count, shift, row_scale, weight_scale, bias, values, outlier_weights, out
+    task, pairs, words, weights, stride, count, shift, row_scale, weight_scale, bias, values, columns, out
 ):
     # one task: rows i0 .. i0 + 5 against the output blocks first and first + 1
     m, quads, extras = words.shape[0], words.shape[1], values.shape[1]
@@ -190,25 +196,35 @@ def _packed_task(
                     product = np.float32(sums[(r * 2 + half) * 16 + lane] - shift[j])
                     into[j] = product * scale * weight_scale[j] + bias[j]
     if extras:  # a pass of its own: a loop of varying length above would keep `sums` out of registers
-        extra = carray(stack_buffer(16, values), 16)
-        for r in range(min(_ROWS, m - i0)):
-            for block in range(first, min(first + 2, count)):
+        extra = carray(stack_buffer(96, values), 96)  # _ROWS x 16 outputs (a literal: stack_buffer needs one)
+        weight = carray(stack_buffer(16, values), 16)
+        for block in range(first, min(first + 2, count)):
+            for s in range(_ROWS * 16):
+                extra[s] = 0
+            for t in range(extras):
+                # the weight's column columns[t] for these 16 outputs, dequantized once for the 6 rows,
+                # from its packed blocks: byte (lane, column) of a block sits at quad column // 4,
+                # offset lane * 4 + column % 4
+                at = block * stride + (columns[t] // 4) * 64 + columns[t] % 4
                 for lane in range(16):
-                    extra[lane] = 0
-                for t in range(extras):
-                    value = values[i0 + r, t]
+                    weight[lane] = np.float32(weights[at + lane * 4]) * weight_scale[block * 16 + lane]
+                for r in range(_ROWS):  # a fixed count; rows past the end repeat the last, unwritten
+                    value = values[min(i0 + r, m - 1), t]
                     for lane in range(16):
-                        extra[lane] += value * outlier_weights[t, block * 16 + lane]
-                for lane in range(16):
-                    out[i0 + r, block * 16 + lane] += extra[lane]
+                        extra[r * 16 + lane] += value * weight[lane]
+            for r in range(_ROWS):
+                if i0 + r < m:
+                    into = out[i0 + r, block * 16 :]
+                    for lane in range(16):
+                        into[lane] += extra[r * 16 + lane]
 
 
 # words (m, quads) int32: 4 activation bytes each, flipped to unsigned in the task (XOR 0x80 per byte)
 # out (m, blocks * 16) float32: (sum - shift) * row_scale * weight_scale + bias, the twin's order,
-# plus values (m, t) @ outlier_weights (t, blocks * 16) summed over t in order, when t > 0.
+# plus values (m, t) times the weight's columns `columns` (t,), dequantized, summed over t in order.
 # Two drivers of one body, as _quantize_rows: threaded, and serial for a sentence's few rows.
 @njit(parallel=True, cache=True, error_model="numpy")
-def _int8_linear_packed(words, blocks, shift, row_scale, weight_scale, bias, values, outlier_weights, out):
+def _int8_linear_packed(words, blocks, shift, row_scale, weight_scale, bias, values, columns, out):
     count, pairs = blocks.shape[0], (blocks.shape[0] + 1) // 2
     weights, stride = blocks.reshape(-1), blocks.shape[1]
     for task in prange((words.shape[0] + _ROWS - 1) // _ROWS * pairs):
@@ -224,13 +240,13 @@ def _int8_linear_packed(words, blocks, shift, row_scale, weight_scale, bias, val
             weight_scale,
             bias,
             values,
-            outlier_weights,
+            columns,
             out,
         )
 
 
 @njit(cache=True, error_model="numpy")
-def _int8_linear_packed_serial(words, blocks, shift, row_scale, weight_scale, bias, values, outlier_weights, out):
+def _int8_linear_packed_serial(words, blocks, shift, row_scale, weight_scale, bias, values, columns, out):
     count, pairs = blocks.shape[0], (blocks.shape[0] + 1) // 2
     weights, stride = blocks.reshape(-1), blocks.shape[1]
     for task in range((words.shape[0] + _ROWS - 1) // _ROWS * pairs):
@@ -246,7 +262,7 @@ def _int8_linear_packed_serial(words, blocks, shift, row_scale, weight_scale, bi
             weight_scale,
             bias,
             values,
-            outlier_weights,
+            columns,
             out,
         )
 
@@ -261,13 +277,16 @@ def pack_int8_weight(weight):
 def int8_linear_packed(q, row_scale, packed, weight_scale, bias=None, outliers=None):
     """float32 (q @ b.T) * row_scale[:, None] * weight_scale + bias, for int8 activations q (m, k) with
     their row scales and a weight b from pack_int8_weight with its channel scales (the twin's order); plus
-    outliers = (values (m, t), weights (t, n)) float32, the features kept in float, when given (added as
-    the kernel writes each output). A weight that is not packed (an int8 array) takes the int16 kernel."""
+    outliers = (values (m, t) float32, columns (t,)), the input features kept in float, times the weight's
+    columns dequantized, when given (added as the kernel writes each tile). A weight that is not packed
+    (an int8 array) takes the int16 kernel."""
     if outliers is not None and outliers[0].shape[1] == 0:
         outliers = None
     if not isinstance(packed, PackedInt8Weight):
         out = scale_product(int8_matmul_t(q, packed), row_scale, weight_scale, bias)
-        return out if outliers is None else out + outlier_product(*outliers)
+        if outliers is None:
+            return out
+        return out + outlier_product(outliers[0], dequantized_columns(packed, weight_scale, outliers[1]))
     n, k = packed.shape
     if q.ndim != 2 or q.shape[1] != k:
         raise ValueError(f"int8_linear_packed: activations of shape {q.shape} against a weight of shape {(n, k)}")
@@ -280,13 +299,26 @@ def int8_linear_packed(q, row_scale, packed, weight_scale, bias=None, outliers=N
         words = padded.view(np.int32)
     scales = _padded(weight_scale, n, width)
     shifts = _padded(bias, n, width)
-    values, outlier_weights = _padded_outliers(outliers, m, n, width)
+    values, columns = _checked_outliers(outliers, m, k)
     out = np.empty((m, width), dtype=np.float32)
     if m:
         row_scale = np.ascontiguousarray(row_scale, dtype=np.float32)
         kernel = _int8_linear_packed if m * k * n >= PACKED_THREADS_FROM else _int8_linear_packed_serial
-        kernel(words, packed.blocks, packed.shift, row_scale, scales, shifts, values, outlier_weights, out)
+        kernel(words, packed.blocks, packed.shift, row_scale, scales, shifts, values, columns, out)
     return out[:, :n]
+
+
+def _checked_outliers(outliers, m, k):
+    """The outlier values (m, t) float32 and their columns (t,) int64; t = 0 without."""
+    if outliers is None:
+        return np.zeros((m, 0), dtype=np.float32), np.zeros(0, dtype=np.int64)
+    values, columns = np.ascontiguousarray(outliers[0], dtype=np.float32), np.asarray(outliers[1], dtype=np.int64)
+    if columns.ndim != 1 or values.shape != (m, columns.shape[0]) or not ((columns >= 0) & (columns < k)).all():
+        raise ValueError(
+            f"int8_linear_packed: outlier values of shape {values.shape} and columns {columns.tolist()} do not "
+            f"fit {m} rows of {k} input features"
+        )
+    return values, columns
 
 
 def _padded(per_channel, n, width):
@@ -298,18 +330,3 @@ def _padded(per_channel, n, width):
     if per_channel is not None:
         padded[:n] = per_channel
     return padded
-
-
-def _padded_outliers(outliers, m, n, width):
-    """The outlier values (m, t) and weights (t, width), zero-padded to the kernel's width; t = 0 without."""
-    if outliers is None:
-        return np.zeros((m, 0), dtype=np.float32), np.zeros((0, width), dtype=np.float32)
-    values, weights = outliers
-    if values.shape[0] != m or weights.shape != (values.shape[1], n):
-        raise ValueError(
-            f"int8_linear_packed: outlier values of shape {values.shape} and weights of shape {weights.shape} "
-            f"do not fit {m} rows and {n} outputs"
-        )
-    padded = np.zeros((weights.shape[0], width), dtype=np.float32)
-    padded[:, :n] = weights
-    return np.ascontiguousarray(values, dtype=np.float32), padded

@@ -159,21 +159,24 @@ def test_columns_above_compares_magnitudes_in_float32_and_nan_exceeds_nothing():
     "m, k, n, t", [(7, 40, 9, 1), (13, 384, 1536, 3), (6, 64, 33, 2), (0, 8, 4, 1), (70, 388, 1264, 2)], ids=str
 )
 def test_packed_int8_linear_adds_the_outlier_features_float_product_as_the_twin_does(m, k, n, t):
-    """The features kept in float (values (m, t) times their dequantized weights (t, n)) are added as each
-    output is written, summed in the twin's order: bit for bit, with and without VNNI."""
+    """The features kept in float (values (m, t) at input columns `columns`) times the weight's columns
+    dequantized (the kernel reads them from its packed weight) are added as each output is written, summed
+    in the twin's order: bit for bit, with and without VNNI."""
     rng = np.random.default_rng(5)
     a = rng.integers(-127, 128, (m, k), dtype=np.int8)
     b = rng.integers(-127, 128, (n, k), dtype=np.int8)
     row_scale = rng.uniform(0.001, 0.1, m).astype(np.float32)
     weight_scale = rng.uniform(0.001, 0.1, n).astype(np.float32)
     bias = rng.standard_normal(n).astype(np.float32)
-    outliers = ((rng.standard_normal((m, t)) * 20).astype(np.float32), rng.standard_normal((t, n)).astype(np.float32))
+    columns = np.sort(rng.choice(k, t, replace=False))
+    outliers = ((rng.standard_normal((m, t)) * 20).astype(np.float32), columns)
     reference = numpy_quantized.int8_linear_packed(a, row_scale, b, weight_scale, bias, outliers)
     for packed in (numba_quantized.pack_int8_weight(b), b):  # packed for VNNI (where the CPU has it), int16
         fast = numba_quantized.int8_linear_packed(a, row_scale, packed, weight_scale, bias, outliers)
         np.testing.assert_array_equal(fast, reference)
     without = numpy_quantized.int8_linear_packed(a, row_scale, b, weight_scale, bias)
-    np.testing.assert_allclose(reference - without, outliers[0] @ outliers[1], rtol=1e-4, atol=1e-4)
+    float_weights = b[:, columns].astype(np.float64) * weight_scale[:, None]
+    np.testing.assert_allclose(reference - without, outliers[0] @ float_weights.T, rtol=1e-4, atol=1e-4)
 
 
 def test_packed_int8_linear_refuses_outliers_that_do_not_fit_the_product():
@@ -182,6 +185,9 @@ def test_packed_int8_linear_refuses_outliers_that_do_not_fit_the_product():
     if not isinstance(packed, numba_quantized.PackedInt8Weight):
         pytest.skip("this CPU has no VNNI: the int16 fallback adds the outliers with NumPy's own shape checks")
     ones = np.ones(3, dtype=np.float32), np.ones(4, dtype=np.float32)
-    outliers = np.ones((3, 2), dtype=np.float32), np.ones((2, 5), dtype=np.float32)  # 5 outputs, not 4
-    with pytest.raises(ValueError, match=r"outlier values of shape \(3, 2\) and weights of shape \(2, 5\)"):
-        numba_quantized.int8_linear_packed(a, ones[0], packed, ones[1], outliers=outliers)
+    with pytest.raises(
+        ValueError, match=r"outlier values of shape \(3, 2\) and columns \[1, 8\] do not fit 3 rows of 8"
+    ):
+        numba_quantized.int8_linear_packed(a, ones[0], packed, ones[1], outliers=(np.ones((3, 2), np.float32), [1, 8]))
+    with pytest.raises(ValueError, match=r"outlier values of shape \(2, 2\)"):
+        numba_quantized.int8_linear_packed(a, ones[0], packed, ones[1], outliers=(np.ones((2, 2), np.float32), [1, 2]))

@@ -126,7 +126,7 @@ def int8_linear(rows, weight, weight_scale, bias=None, outlier_threshold=6.0, pa
     outliers = None
     if skip is not None:
         columns = np.flatnonzero(skip)
-        outliers = (rows[:, columns], (weight[:, columns] * weight_scale[:, None]).T)
+        outliers = (rows[:, columns], columns)
     # without a kept packed weight (the recurrent layers), the weight itself: packing on every call
     # would cost more than a small product saves
     return kernels.int8_linear_packed(

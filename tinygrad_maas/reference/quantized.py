@@ -57,11 +57,19 @@ def pack_int8_weight(weight):
 def int8_linear_packed(q, row_scale, packed, weight_scale, bias=None, outliers=None):
     """float32 (q @ b.T) * row_scale[:, None] * weight_scale + bias, in that order (float32 throughout),
     for int8 activations q (m, k) and the weight b from pack_int8_weight; plus, when given,
-    outliers = (values (m, t), weights (t, n)) float32: the features kept in float, outlier_product."""
+    outliers = (values (m, t) float32, columns (t,)): the input features kept in float (coded 0 in q) at
+    those columns, times the weight's columns dequantized: outlier_product."""
     out = scale_product(int8_matmul_t(q, packed), row_scale, weight_scale, bias)
     if outliers is None or outliers[0].shape[1] == 0:
         return out
-    return out + outlier_product(*outliers)
+    values, columns = outliers
+    return out + outlier_product(values, dequantized_columns(packed, weight_scale, columns))
+
+
+def dequantized_columns(weight, weight_scale, columns):
+    """(t, n) float32: float32(weight[j, columns[t]]) * weight_scale[j], the float weights of the outlier
+    features (the kernel computes each the same way, from its packed weight)."""
+    return (weight[:, columns] * weight_scale[:, None]).T
 
 
 def outlier_product(values, weights):
