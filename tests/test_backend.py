@@ -111,12 +111,12 @@ def test_asking_for_threads_before_any_kernel_still_starts_numbas_pool_with_slee
 @pytest.mark.parametrize(
     ("code", "preset", "expected"),
     [
-        ("import tinygrad_maas", None, "18"),  # imported first: OpenBLAS will read our setting
+        ("import tinygrad_maas", None, "19"),  # imported first: OpenBLAS will read our setting
         ("import tinygrad_maas", "25", "25"),  # the user's value wins
         ("import numpy, tinygrad_maas", None, "None"),  # NumPy loaded OpenBLAS already: left alone
     ],
 )
-def test_importing_before_numpy_lets_idle_openblas_threads_sleep_after_2_to_the_18_cycles(code, preset, expected):
+def test_importing_before_numpy_lets_idle_openblas_threads_sleep_after_2_to_the_19_cycles(code, preset, expected):
     """OpenBLAS's idle threads spin for 2**OPENBLAS_THREAD_TIMEOUT cycles (2**28 by default) and take the
     core from numba's kernels meanwhile; the variable counts only before NumPy loads OpenBLAS."""
     import os

@@ -19,12 +19,13 @@ def _let_idle_blas_threads_sleep():
     OpenBLAS reads OPENBLAS_THREAD_TIMEOUT once, when NumPy loads it: an idle thread spins for 2**value CPU
     cycles before it sleeps (2**28 by default: tens of milliseconds). A numba kernel started in that time
     shares a core with the spinning thread; numba's own threads already sleep (backend.py,
-    OMP_WAIT_POLICY). 2**18 cycles, tens of microseconds, still keeps the thread awake between
-    back-to-back matmuls (measured: docs/kernels.md, "Threads"). Set only when this package is imported
-    before NumPy (afterwards it changes nothing) and when the user has not set it.
+    OMP_WAIT_POLICY). 2**19 cycles, 150 - 200 microseconds, still keeps the thread awake between
+    back-to-back matmuls and from one small forward pass to the next (measured: docs/kernels.md,
+    "Threads"). Set only when this package is imported before NumPy (afterwards it changes nothing) and
+    when the user has not set it.
     """
     if "numpy" not in _sys.modules:
-        _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "18")
+        _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "19")
 
 
 _let_idle_blas_threads_sleep()
