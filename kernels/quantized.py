@@ -7,6 +7,8 @@ int16 pairs into int32 (pmaddwd) over whole vector registers. Parallel over the 
 the product is large enough to pay for waking the threads.
 """
 
+import types
+
 import numpy as np
 from numba import carray, njit, prange
 
@@ -45,20 +47,26 @@ def _quantize_row(x, bits, keep, q, scale, r):
         q[r, c] = np.int8(v) if keep[c] != 0 else np.int8(0)
 
 
-# Two drivers of one body (a threaded and a serial compilation of one function would overwrite each other
-# in numba's cache); the serial one skips the parallel region's start, a few microseconds a call
-@njit(parallel=True, cache=True, error_model="numpy")
-def _quantize_rows(x, keep, q, scale):
+def _compiled_twice(driver, name):
+    """driver compiled for numba's threads and for the calling thread alone (prange runs as range), as two
+    functions named name and name + "_serial": numba's cache keys a compilation by the function's name, so
+    one function compiled both ways would overwrite its own cached code. The serial one skips the parallel
+    region's start, a few microseconds a call, which counts for a sentence's small products."""
+    compiled = []
+    for parallel, qualname in ((True, name), (False, name + "_serial")):
+        copy = types.FunctionType(driver.__code__, driver.__globals__, qualname, driver.__defaults__)
+        copy.__qualname__ = qualname
+        compiled.append(njit(parallel=parallel, cache=True, error_model="numpy")(copy))
+    return compiled
+
+
+def _quantize_all_rows(x, keep, q, scale):
     bits = x.view(np.int32)
     for r in prange(x.shape[0]):
         _quantize_row(x, bits, keep, q, scale, r)
 
 
-@njit(cache=True, error_model="numpy")
-def _quantize_rows_serial(x, keep, q, scale):
-    bits = x.view(np.int32)
-    for r in range(x.shape[0]):
-        _quantize_row(x, bits, keep, q, scale, r)
+_quantize_rows, _quantize_rows_serial = _compiled_twice(_quantize_all_rows, "_quantize_rows")
 
 
 # Elements below which quantizing runs on the calling thread: a parallel launch costs tens of microseconds
@@ -222,49 +230,16 @@ def _packed_task(
 # words (m, quads) int32: 4 activation bytes each, flipped to unsigned in the task (XOR 0x80 per byte)
 # out (m, blocks * 16) float32: (sum - shift) * row_scale * weight_scale + bias, the twin's order,
 # plus values (m, t) times the weight's columns `columns` (t,), dequantized, summed over t in order.
-# Two drivers of one body, as _quantize_rows: threaded, and serial for a sentence's few rows.
-@njit(parallel=True, cache=True, error_model="numpy")
-def _int8_linear_packed(words, blocks, shift, row_scale, weight_scale, bias, values, columns, out):
+def _all_tasks(words, blocks, shift, row_scale, weight_scale, bias, values, columns, out):
     count, pairs = blocks.shape[0], (blocks.shape[0] + 1) // 2
     weights, stride = blocks.reshape(-1), blocks.shape[1]
     for task in prange((words.shape[0] + _ROWS - 1) // _ROWS * pairs):
         _packed_task(
-            task,
-            pairs,
-            words,
-            weights,
-            stride,
-            count,
-            shift,
-            row_scale,
-            weight_scale,
-            bias,
-            values,
-            columns,
-            out,
+            task, pairs, words, weights, stride, count, shift, row_scale, weight_scale, bias, values, columns, out
         )
 
 
-@njit(cache=True, error_model="numpy")
-def _int8_linear_packed_serial(words, blocks, shift, row_scale, weight_scale, bias, values, columns, out):
-    count, pairs = blocks.shape[0], (blocks.shape[0] + 1) // 2
-    weights, stride = blocks.reshape(-1), blocks.shape[1]
-    for task in range((words.shape[0] + _ROWS - 1) // _ROWS * pairs):
-        _packed_task(
-            task,
-            pairs,
-            words,
-            weights,
-            stride,
-            count,
-            shift,
-            row_scale,
-            weight_scale,
-            bias,
-            values,
-            columns,
-            out,
-        )
+_int8_linear_packed, _int8_linear_packed_serial = _compiled_twice(_all_tasks, "_int8_linear_packed")
 
 
 def pack_int8_weight(weight):
