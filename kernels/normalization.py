@@ -9,6 +9,7 @@ import numpy as np
 from numba import carray, njit, prange
 
 from .registers import stack_buffer
+from .threads import compiled_twice
 
 _LANES = 16  # partial sums side by side: two vector registers of float64
 
@@ -44,19 +45,12 @@ def _normalize_row(x, weight, bias, eps, out, partial):
         out[c] = (x[c] - mean) * rstd * weight[c] + bias[c]
 
 
-# Two functions, not one body compiled twice: numba's cache is keyed by the function, so a threaded and a
-# serial compilation of the same function would overwrite each other's cached code.
-@njit(parallel=True, cache=True, error_model="numpy")
-def _layer_norm(x, weight, bias, eps, out):
+def _all_rows(x, weight, bias, eps, out):
     for r in prange(x.shape[0]):
         _normalize_row(x[r], weight, bias, eps, out[r], carray(stack_buffer(_LANES, weight), _LANES))
 
 
-@njit(cache=True, error_model="numpy")
-def _layer_norm_serial(x, weight, bias, eps, out):
-    partial = carray(stack_buffer(_LANES, weight), _LANES)
-    for r in range(x.shape[0]):
-        _normalize_row(x[r], weight, bias, eps, out[r], partial)
+_layer_norm, _layer_norm_serial = compiled_twice(_all_rows, "_layer_norm", error_model="numpy")
 
 
 # Below this many elements a serial pass beats waking the threads (2 cores, OMP_WAIT_POLICY=PASSIVE:

@@ -7,8 +7,6 @@ int16 pairs into int32 (pmaddwd) over whole vector registers. Parallel over the 
 the product is large enough to pay for waking the threads.
 """
 
-import types
-
 import numpy as np
 from numba import carray, njit, prange
 
@@ -21,6 +19,7 @@ from tinygrad_maas.reference.quantized import (
 )
 
 from .registers import HAS_VNNI, add_byte_products, float32_from_bits, stack_buffer
+from .threads import compiled_twice
 
 _MAGNITUDE = np.int32(0x7FFFFFFF)  # a float32's bits without the sign
 _INFINITY = np.int32(0x7F800000)  # the smallest magnitude bits of a non-finite float32 (inf, then nan)
@@ -47,26 +46,13 @@ def _quantize_row(x, bits, keep, q, scale, r):
         q[r, c] = np.int8(v) if keep[c] != 0 else np.int8(0)
 
 
-def _compiled_twice(driver, name):
-    """driver compiled for numba's threads and for the calling thread alone (prange runs as range), as two
-    functions named name and name + "_serial": numba's cache keys a compilation by the function's name, so
-    one function compiled both ways would overwrite its own cached code. The serial one skips the parallel
-    region's start, a few microseconds a call, which counts for a sentence's small products."""
-    compiled = []
-    for parallel, qualname in ((True, name), (False, name + "_serial")):
-        copy = types.FunctionType(driver.__code__, driver.__globals__, qualname, driver.__defaults__)
-        copy.__qualname__ = qualname
-        compiled.append(njit(parallel=parallel, cache=True, error_model="numpy")(copy))
-    return compiled
-
-
 def _quantize_all_rows(x, keep, q, scale):
     bits = x.view(np.int32)
     for r in prange(x.shape[0]):
         _quantize_row(x, bits, keep, q, scale, r)
 
 
-_quantize_rows, _quantize_rows_serial = _compiled_twice(_quantize_all_rows, "_quantize_rows")
+_quantize_rows, _quantize_rows_serial = compiled_twice(_quantize_all_rows, "_quantize_rows", error_model="numpy")
 
 
 # Elements below which quantizing runs on the calling thread: a parallel launch costs tens of microseconds
@@ -111,20 +97,13 @@ def _dot_rows(row, b, out_row, k):
         out_row[j] = total
 
 
-# Two functions, not one body compiled twice: numba's cache is keyed by the function, so a threaded and a
-# serial compilation of the same function would overwrite each other's cached code.
-@njit(parallel=True, cache=True)
-def _int8_matmul_t(a, b, out):
+def _all_dot_rows(a, b, out):
     k = a.shape[1]  # the size in a local: read from the array inside the loop, it stops LLVM vectorising
     for i in prange(a.shape[0]):
         _dot_rows(a[i].astype(np.int16), b, out[i], k)
 
 
-@njit(cache=True)
-def _int8_matmul_t_serial(a, b, out):
-    k = a.shape[1]
-    for i in range(a.shape[0]):
-        _dot_rows(a[i].astype(np.int16), b, out[i], k)
+_int8_matmul_t, _int8_matmul_t_serial = compiled_twice(_all_dot_rows, "_int8_matmul_t")
 
 
 # Below this many multiply-adds, waking the worker threads (OMP_WAIT_POLICY=PASSIVE, backend.py) costs more
@@ -239,7 +218,7 @@ def _all_tasks(words, blocks, shift, row_scale, weight_scale, bias, values, colu
         )
 
 
-_int8_linear_packed, _int8_linear_packed_serial = _compiled_twice(_all_tasks, "_int8_linear_packed")
+_int8_linear_packed, _int8_linear_packed_serial = compiled_twice(_all_tasks, "_int8_linear_packed", error_model="numpy")
 
 
 def pack_int8_weight(weight):

@@ -7,12 +7,15 @@ parallel launch: waking a worker costs tens of microseconds, more than the whole
 the calling thread alone when its work is below the threshold measured for its family. numba keeps the thread count per
 calling thread, so a server's request threads do not disturb each other.
 
-Kernels whose every microsecond counts at small sizes (layer norm, the int8 product) have a compiled
-serial twin instead: this way costs about 4 us more per call (setting the count, the parallel region's
-own start), and saves writing each kernel twice.
+Kernels whose every microsecond counts at small sizes (layer norm, the int8 products) are compiled twice
+instead, threaded and serial (`compiled_twice`): `launch` costs about 4 us more per call (setting the count,
+the parallel region's own start).
 """
 
+import types
+
 import numba
+from numba import njit
 from numba.np.ufunc import parallel
 
 _count = None  # (get, set) of the calling thread's thread count: see _thread_count
@@ -42,3 +45,16 @@ def _thread_count(source=parallel):
     raw = getattr(source, "_get_num_threads", None), getattr(source, "_set_num_threads", None)
     _count = raw if all(map(callable, raw)) else (numba.get_num_threads, numba.set_num_threads)
     return _count
+
+
+def compiled_twice(driver, name, **options):
+    """(threaded, serial): `driver` (a loop over prange) compiled for numba's threads and for the calling
+    thread alone (prange then runs as range), as two functions named `name` and name + "_serial": numba's
+    cache keys a compilation by the function's name, so one function compiled both ways would overwrite
+    its own cached code. `options` go to njit (cache=True always)."""
+    compiled = []
+    for parallel_, qualname in ((True, name), (False, name + "_serial")):
+        copy = types.FunctionType(driver.__code__, driver.__globals__, qualname, driver.__defaults__)
+        copy.__qualname__ = qualname
+        compiled.append(njit(parallel=parallel_, cache=True, **options)(copy))
+    return tuple(compiled)
