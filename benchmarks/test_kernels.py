@@ -12,8 +12,10 @@ from benchmarks import conv_workloads, recurrent_workloads
 from tinygrad_maas.kernels import conv as numba_conv
 from tinygrad_maas.kernels import conv_direct as numba_conv_direct
 from tinygrad_maas.kernels import conv_epilogue as numba_conv_epilogue
+from tinygrad_maas.kernels import elementwise as numba_elementwise
 from tinygrad_maas.kernels import embedding as numba_embedding
 from tinygrad_maas.kernels import matmul as numba_matmul
+from tinygrad_maas.kernels import normalization as numba_normalization
 from tinygrad_maas.kernels import pool as numba_pool
 from tinygrad_maas.kernels import quantized as numba_quantized
 from tinygrad_maas.kernels import recurrent as numba_recurrent
@@ -22,8 +24,10 @@ from tinygrad_maas.ops.pool import average_pool_windows
 from tinygrad_maas.reference import conv as numpy_conv
 from tinygrad_maas.reference import conv_direct as numpy_conv_direct
 from tinygrad_maas.reference import conv_epilogue as numpy_conv_epilogue
+from tinygrad_maas.reference import elementwise as numpy_elementwise
 from tinygrad_maas.reference import embedding as numpy_embedding
 from tinygrad_maas.reference import matmul as numpy_matmul
+from tinygrad_maas.reference import normalization as numpy_normalization
 from tinygrad_maas.reference import pool as numpy_pool
 from tinygrad_maas.reference import quantized as numpy_quantized
 from tinygrad_maas.reference import recurrent as numpy_recurrent
@@ -53,6 +57,9 @@ INT8_ROW_SCALE, INT8_SCALE = RNG.random(768).astype(F32), RNG.random(1536).astyp
 INT8_BIAS = RNG.random(1536).astype(F32)
 PACKED = {module: module.pack_int8_weight(INT8_WEIGHT) for module in (numba_quantized, numpy_quantized)}
 FLOAT_ROWS, FLOAT_WEIGHT = INT8_ROWS.astype(F32), INT8_WEIGHT.astype(F32)
+HIDDEN = RNG.standard_normal((704, 384)).astype(F32)  # MiniLM's hidden states for a batch of 32 (704 tokens)
+HIDDEN[:, [62, 223]] *= 20  # two outlier features, as the model has
+INTERMEDIATE = RNG.standard_normal((704, 1536)).astype(F32)
 LOGITS = RNG.standard_normal((128, 10)).astype(F32)
 TARGETS = RNG.integers(0, 10, 128)
 TOKENS = RNG.integers(0, 10000, 32 * 100)
@@ -86,11 +93,18 @@ CASES = {
         INT8_ROWS, INT8_ROW_SCALE, PACKED[k["quantized"]], INT8_SCALE, INT8_BIAS
     ),
     "float32_linear_768x384x1536 (BLAS, for comparison)": lambda k: FLOAT_ROWS @ FLOAT_WEIGHT.T + INT8_BIAS,
+    "quantize_rows_with_outliers_704x384": lambda k: k["quantized"].quantize_rows(
+        HIDDEN, k["quantized"].columns_above(HIDDEN, 6.0)
+    ),
+    "gelu_704x1536": lambda k: k["elementwise"].gelu(INTERMEDIATE),
+    "layer_norm_704x384": lambda k: k["normalization"].layer_norm_rows(HIDDEN, np.ones(384), np.zeros(384), 1e-12),
 }
 IMPLEMENTATIONS = {
     "numba": {
         "conv": numba_conv,
         "conv_epilogue": numba_conv_epilogue,
+        "elementwise": numba_elementwise,
+        "normalization": numba_normalization,
         "conv_direct": numba_conv_direct,
         "pool": numba_pool,
         "softmax": numba_softmax,
@@ -102,6 +116,8 @@ IMPLEMENTATIONS = {
     "numpy": {
         "conv": numpy_conv,
         "conv_epilogue": numpy_conv_epilogue,
+        "elementwise": numpy_elementwise,
+        "normalization": numpy_normalization,
         "conv_direct": numpy_conv_direct,
         "pool": numpy_pool,
         "softmax": numpy_softmax,
