@@ -159,3 +159,7 @@ def test_remembered_arguments_still_reject_what_a_first_check_rejects():
     for bad in ({"stride": True}, {"stride": (1, True)}, {"padding": 1.0}):
         with pytest.raises(ValueError, match="stride|padding"):
             F.conv2d(x, w, **bad)
+    # arguments that cannot be remembered (unhashable) still get the check's message, not a TypeError
+    for bad in ([[1]], np.array([1, 1]), {1: 2}):
+        with pytest.raises(ValueError, match="stride must be positive: an int, or 2 int"):
+            F.conv2d(x, w, stride=bad)

@@ -158,7 +158,10 @@ def conv2d_arguments(input_shape, weight_shape, bias_shape, stride, padding, dil
     types (True is not taken for 1); a rejected one raises every time."""
     shapes = (tuple(input_shape), tuple(weight_shape), None if bias_shape is None else tuple(bias_shape))
     key = (shapes, _typed(stride), _typed(padding), _typed(dilation), _typed(groups), op)
-    found = _checked.get(key)
+    try:
+        found = _checked.get(key)
+    except TypeError:  # an argument that cannot be a key (a list of lists, an array): the check names it
+        return _check_conv2d_arguments(input_shape, weight_shape, bias_shape, stride, padding, dilation, groups, op)
     if found is None:
         found = _check_conv2d_arguments(input_shape, weight_shape, bias_shape, stride, padding, dilation, groups, op)
         if len(_checked) >= _CHECKED_LIMIT:
