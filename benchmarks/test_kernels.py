@@ -66,6 +66,9 @@ TOKENS = RNG.integers(0, 10000, 32 * 100)
 TOKEN_GRAD = RNG.standard_normal((32 * 100, 128)).astype(F32)
 H = recurrent_workloads.HIDDEN
 CELL = [RNG.standard_normal(s).astype(F32) for s in ((32, 3 * H), (32, 3 * H), (32, H))]
+HIDDEN_MLP, HIDDEN_MLP_GRAD = RNG.standard_normal((2, 128, 256)).astype(F32)  # the mlp's first hidden layer
+LOGITS_LSE = np.log(np.exp(LOGITS).sum(axis=1))
+ROW_GRADS = np.full(128, 1 / 128, F32)
 MATRICES = [RNG.standard_normal((256, 256)).astype(F32) for _ in range(2)]
 
 CASES = {
@@ -84,6 +87,11 @@ CASES = {
     ),
     "log_softmax_128x10": lambda k: k["softmax"].log_softmax(LOGITS),
     "cross_entropy_128x10": lambda k: k["softmax"].cross_entropy(LOGITS, TARGETS, np.ones(10, F32), -100, 0.0),
+    "cross_entropy_backward_128x10": lambda k: k["softmax"].cross_entropy_backward(
+        LOGITS, TARGETS, np.ones(10, F32), -100, 0.0, LOGITS_LSE, ROW_GRADS
+    ),
+    "relu_128x256": lambda k: k["elementwise"].relu(HIDDEN_MLP),
+    "relu_backward_128x256": lambda k: k["elementwise"].keep_positive(HIDDEN_MLP, HIDDEN_MLP_GRAD),
     "embedding_backward_3200x128": lambda k: k["embedding"].embedding_backward(TOKEN_GRAD, TOKENS, 10000),
     "gru_cell_32x64": lambda k: k["recurrent"].gru_cell(
         *CELL, np.empty((32, 3 * H), F32), np.empty((32, H), F32), np.empty((32, H), F32)

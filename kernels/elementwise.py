@@ -8,11 +8,12 @@ from numba import njit, prange
 
 from tinygrad_maas.reference.elementwise import ERF32_P, ERF32_Q, ERF32_SATURATES
 
-from .threads import launch
+from .threads import compiled_twice, launch
 
 # Elements below which the calling thread alone beats waking numba's threads (threads.launch).
 ERF_THREADS_FROM = 1 << 18
 KEEP_THREADS_FROM = 1 << 20
+RELU_THREADS_FROM = 1 << 20
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
@@ -94,4 +95,40 @@ def keep(mask, grad):
     out = np.empty(grad.shape, dtype=grad.dtype)
     flat_mask, flat_grad = np.ascontiguousarray(mask).reshape(-1), np.ascontiguousarray(grad).reshape(-1)
     launch(_keep, out.size, KEEP_THREADS_FROM, flat_mask, flat_grad, np.zeros(1, dtype=grad.dtype), out.reshape(-1))
+    return out
+
+
+def _relu_driver(flat, out):
+    for i in prange(flat.shape[0]):
+        x = flat[i]
+        out[i] = x if x > 0 or x != x else 0  # nan stays nan; -0 becomes +0, as np.maximum(x, 0)
+
+
+def _keep_positive_driver(values, grad, zero, out):
+    nothing = zero[0]  # 0 in grad's dtype
+    for i in prange(grad.shape[0]):
+        out[i] = grad[i] if values[i] > 0 else nothing
+
+
+# Every hidden layer calls these, most on small batches: the serial builds skip the parallel region's start.
+_relu, _relu_serial = compiled_twice(_relu_driver, "_relu")
+_keep_positive, _keep_positive_serial = compiled_twice(_keep_positive_driver, "_keep_positive")
+
+
+def relu(x):
+    """max(x, 0) for a float32 or float64 array, as np.maximum(x, 0) does it (nan kept, -0 -> +0): one
+    vectorised pass, where NumPy's maximum against a scalar runs about 4x slower than against an array of
+    the same shape (docs/kernels.md, "Elementwise")."""
+    flat = np.ascontiguousarray(x).reshape(-1)
+    out = np.empty(flat.shape, dtype=flat.dtype)
+    (_relu if out.size >= RELU_THREADS_FROM else _relu_serial)(flat, out)
+    return out.reshape(x.shape)
+
+
+def keep_positive(values, grad):
+    """keep(values > 0, grad) in one pass, without the mask array: relu's backward from its output."""
+    out = np.empty(grad.shape, dtype=grad.dtype)
+    flat_values, flat_grad = np.ascontiguousarray(values).reshape(-1), np.ascontiguousarray(grad).reshape(-1)
+    kernel = _keep_positive if out.size >= KEEP_THREADS_FROM else _keep_positive_serial
+    kernel(flat_values, flat_grad, np.zeros(1, dtype=grad.dtype), out.reshape(-1))
     return out

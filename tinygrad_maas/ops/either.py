@@ -98,6 +98,13 @@ def keep(mask, grad):
     return _indexing.where(np.asarray(mask), grad, 0.0)
 
 
+def keep_positive(values, grad):
+    """keep(values > 0, grad) for an array `values` of grad's shape: one pass on the numba kernels."""
+    if not isinstance(grad, Tensor) and values.shape == grad.shape and grad.dtype in (np.float32, np.float64):
+        return backend.kernels("elementwise").keep_positive(values, grad)
+    return keep(values > 0, grad)
+
+
 def cast(x, dtype):
     if not isinstance(x, Tensor):
         return x.astype(dtype, copy=False)

@@ -5,6 +5,7 @@ Where f'(x) is cheaper from the output than from the input (exp, tanh, sigmoid, 
 
 import numpy as np
 
+from .. import backend
 from ..autograd.function import Function
 from ..reference.elementwise import logistic
 from . import either
@@ -228,14 +229,15 @@ class Relu(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = np.maximum(x, 0)
+        floating = x.dtype in (np.float32, np.float64)  # numba's float types; integers keep NumPy's maximum
+        y = backend.kernels("elementwise").relu(x) if floating else np.maximum(x, 0)
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return either.keep(either.value(y) > 0, grad)
+        return either.keep_positive(either.value(y), grad)
 
 
 class Clamp(Function):

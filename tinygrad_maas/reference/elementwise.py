@@ -74,6 +74,16 @@ def keep(mask, grad):
     return np.where(mask, grad, np.zeros((), dtype=grad.dtype))
 
 
+def relu(x):
+    """max(x, 0) elementwise: nan stays nan, -0 becomes +0."""
+    return np.maximum(x, x.dtype.type(0))
+
+
+def keep_positive(values, grad):
+    """grad where values > 0, 0 elsewhere: relu's backward from its output y (dy/dx = 1 where y > 0)."""
+    return keep(values > 0, grad)
+
+
 def logistic(x):
     """1 / (1 + e^-x) on an array, in its dtype: e^x / (1 + e^x) for x < 0, so neither branch overflows
     and small values stay accurate instead of rounding to 0."""
