@@ -12,18 +12,17 @@ parameter made out of a strided view, float16) to the NumPy twin.
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
-from .threads import launch
+from .threads import compiled_twice
 
-# Elements below which the calling thread alone beats waking numba's threads (threads.launch): Adam's
+# Elements below which the calling thread alone beats waking numba's threads (the serial builds): Adam's
 # square root and division make its elements heavier than SGD's.
 ADAM_THREADS_FROM = 1 << 16
 SGD_THREADS_FROM = 1 << 19
 
 
-@njit(parallel=True, cache=True, error_model="numpy")
-def _adam(
+def _adam_driver(
     param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, amsgrad, lr, beta1, beta2, eps, weight_decay, step, decoupled
 ):
     step_size = lr / (1.0 - beta1**step)
@@ -46,14 +45,16 @@ def _adam(
         param[i] -= step_size * m / (math.sqrt(v) / correction2 + eps)
 
 
+# Most parameters of a small model are below the thresholds (a bias, a 120 x 84 weight): their serial builds
+# skip launch's thread-count switch and the parallel region's start, a few us per parameter and step.
+_adam, _adam_serial = compiled_twice(_adam_driver, "_adam", error_model="numpy")
+
+
 def adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps, weight_decay, step, decoupled):
     grad = np.ascontiguousarray(grad)
     amsgrad = max_exp_avg_sq is not None
     flat = lambda a: a.reshape(-1)  # noqa: E731  (views: contiguous arrays reshape without copying)
-    launch(
-        _adam,
-        param.size,
-        ADAM_THREADS_FROM,
+    (_adam if param.size >= ADAM_THREADS_FROM else _adam_serial)(
         flat(param),
         flat(grad),
         flat(exp_avg),
@@ -70,8 +71,7 @@ def adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2
     )
 
 
-@njit(parallel=True, cache=True, error_model="numpy")
-def _sgd(param, grad, buffer, lr, momentum, keep, weight_decay, nesterov, first):
+def _sgd_driver(param, grad, buffer, lr, momentum, keep, weight_decay, nesterov, first):
     """keep = 1 - dampening. The scalars arrive in param's dtype, so float32 stays float32 as in NumPy."""
     for i in prange(param.shape[0]):
         g = grad[i]
@@ -84,14 +84,14 @@ def _sgd(param, grad, buffer, lr, momentum, keep, weight_decay, nesterov, first)
         param[i] -= lr * g
 
 
+_sgd, _sgd_serial = compiled_twice(_sgd_driver, "_sgd", error_model="numpy")
+
+
 def sgd_step(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay, nesterov, first):
     grad = np.ascontiguousarray(grad)
     scalar = param.dtype.type
     buffer = param if momentum_buffer is None else momentum_buffer  # unread without momentum
-    launch(
-        _sgd,
-        param.size,
-        SGD_THREADS_FROM,
+    (_sgd if param.size >= SGD_THREADS_FROM else _sgd_serial)(
         param.reshape(-1),
         grad.reshape(-1),
         buffer.reshape(-1),

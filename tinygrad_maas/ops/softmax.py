@@ -24,6 +24,8 @@ def _as_rows(x, axis):
     """x as a 2-D (rows, classes) array with `axis` last, and the shape to restore it from."""
     if x.ndim == 0:
         return x.reshape(1, 1), None
+    if axis in (-1, x.ndim - 1):  # already last (a batch of logits, attention scores): no moveaxis to pay
+        return x.reshape(-1, x.shape[-1]), x.shape
     moved = np.moveaxis(x, axis, -1)
     return moved.reshape(-1, moved.shape[-1]), moved.shape
 
@@ -31,6 +33,8 @@ def _as_rows(x, axis):
 def _from_rows(rows, axis, moved_shape):
     if moved_shape is None:
         return either.reshape(rows, ())
+    if axis in (-1, len(moved_shape) - 1):
+        return either.reshape(rows, moved_shape)
     return either.moveaxis(either.reshape(rows, moved_shape), -1, axis)
 
 
