@@ -18,6 +18,18 @@ loop on purpose: that way LLVM vectorizes along the 16 x (contiguous loads) inst
 A row wider than 16 is covered by strips starting at 0, 16, ... and a last strip ending at the row's end
 (it overlaps the one before and writes the same values again). Rows narrower than 16 are not for this
 kernel (ops/conv.py keeps them on im2col). Stride 1, no dilation, one group: the shapes ops/conv.py sends.
+
+The weight gradient is the same sum with the roles turned around:
+
+    dL/dW[o, c, i, j] = sum over n, y, x of g[o, n, y, x] * padded[n, c, y + i, x + j]
+
+A task holds, for a block of output channels and a block of taps, block x taps x 16 lanes of partial sums in
+registers (6 x 4 or 8 x 3: 24 zmm registers) and walks its images' rows strip by strip: per strip, one load
+of 16 gradients per channel and one of 16 inputs per tap, then a multiply-add per (channel, tap). The lanes
+are summed once, at the end. A row of 28 is a strip at 0 and one at 12 overlapping it by 4: the overlapping
+strips run as a second pass into fresh sums whose first 4 lanes are left out of the final sum (masking those
+lanes inside the loop cost 5x; multiplying them by 0 would turn an infinite input into nan). The images are
+split in 4 chunks, each task summing one chunk; the chunks' sums are added after the kernel.
 """
 
 import numpy as np
@@ -74,6 +86,65 @@ def _make_kernel(block):
 _KERNELS = {block: _make_kernel(block) for block in BLOCKS}
 
 
+TAP_BLOCKS = {6: 4, 8: 3}  # taps per task for each channel block: 24 vector registers of sums either way
+IMAGE_CHUNKS = 4  # a task sums one chunk of the batch's images (measured: 2, 8 and 16 were slower at 64 images)
+
+
+def _make_weight_grad_kernel(block):
+    """The weight-gradient kernel for blocks of `block` output channels and TAP_BLOCKS[block] taps."""
+    taps_per_task = TAP_BLOCKS[block]
+    size, grad_size = block * taps_per_task * LANES, block * LANES
+
+    def direct_weight_grad(padded, grad, offsets, chunk, partial):
+        # offsets (tap_blocks * taps_per_task,): as direct_product's, padded with 0 (valid, its sums unused);
+        # partial (chunks, tap_blocks, channel_blocks, taps_per_task, block): each task's lane-summed sums
+        n, width = padded.shape[0], padded.shape[3]
+        channels, _, out_h, out_w = grad.shape
+        chunks, tap_blocks, channel_blocks = partial.shape[:3]
+        full = out_w // LANES  # strips that end inside the row; if out_w % 16, one more ends at its end
+        overlap = full * LANES - (out_w - LANES)  # that last strip's lanes the full strips already covered
+        images = padded.reshape(n, -1)
+        for task in prange(chunks * tap_blocks * channel_blocks):
+            chunk_index, rest = task // (tap_blocks * channel_blocks), task % (tap_blocks * channel_blocks)
+            tap_block, first = rest // channel_blocks, (rest % channel_blocks) * block
+            sums = carray(stack_buffer(size, padded), size)
+            gradients = carray(stack_buffer(grad_size, padded), grad_size)
+            out = partial[chunk_index, tap_block, rest % channel_blocks]
+            for last_strip in range(2):  # pass 0: the full strips; pass 1: the overlapping last strip
+                if last_strip and overlap == LANES:
+                    break
+                for k in range(size):
+                    sums[k] = 0
+                for b in range(chunk_index * chunk, min((chunk_index + 1) * chunk, n)):
+                    for y in range(out_h):
+                        for strip in range(1 if last_strip else full):
+                            x0 = out_w - LANES if last_strip else strip * LANES
+                            for o in range(block):  # channels past the last are read again, sums unused
+                                row_of_grad = grad[min(first + o, channels - 1), b, y, x0:]
+                                for lane in range(LANES):
+                                    gradients[o * LANES + lane] = row_of_grad[lane]
+                            row = images[b, y * width + x0 :]
+                            for t in range(taps_per_task):
+                                values = row[offsets[tap_block * taps_per_task + t] :]
+                                for lane in range(LANES):
+                                    for o in range(block):
+                                        sums[(t * block + o) * LANES + lane] += (
+                                            gradients[o * LANES + lane] * values[lane]
+                                        )
+                for t in range(taps_per_task):
+                    for o in range(block):
+                        total = out[t, o] if last_strip else 0.0
+                        for lane in range(overlap if last_strip else 0, LANES):
+                            total += sums[(t * block + o) * LANES + lane]
+                        out[t, o] = total
+
+    direct_weight_grad.__qualname__ = direct_weight_grad.__name__ = f"_direct_weight_grad_{block}"
+    return njit(parallel=True, cache=True, error_model="numpy", fastmath={"contract"})(direct_weight_grad)
+
+
+_WEIGHT_GRAD_KERNELS = {block: _make_weight_grad_kernel(block) for block in BLOCKS}
+
+
 def _block_for(out_channels):
     """The block that leaves the fewest idle channels in the last register block (8 on a tie)."""
     return min(BLOCKS, key=lambda block: (-out_channels % block, -block))
@@ -99,3 +170,36 @@ def direct_product(padded, weight):
     work = out_channels * n * out_h * out_w * taps
     launch(_KERNELS[block], work, THREADS_FROM, np.ascontiguousarray(padded), weights, offsets, product)
     return product
+
+
+def direct_weight_grad(padded, grad, kernel_h, kernel_w):
+    """dL/dW (O, C, kh, kw) of the stride-1 convolution of a padded (N, C, H, W) input, from the gradient of
+    its product g, laid out (O, N, Ho, Wo) as direct_product returns it; needs Wo >= 16."""
+    n, c, height, width = padded.shape
+    out_channels, _, out_h, out_w = grad.shape
+    if out_w < LANES:
+        raise ValueError(f"direct_weight_grad needs outputs at least {LANES} wide, got {out_w}")
+    block = _block_for(out_channels)
+    taps_per_task = TAP_BLOCKS[block]
+    taps = c * kernel_h * kernel_w
+    tap_blocks, channel_blocks = -(-taps // taps_per_task), -(-out_channels // block)
+    channel, i, j = np.unravel_index(np.arange(taps), (c, kernel_h, kernel_w))
+    offsets = np.zeros(tap_blocks * taps_per_task, dtype=np.int64)
+    offsets[:taps] = channel * height * width + i * width + j
+    chunks = min(IMAGE_CHUNKS, max(n, 1))
+    partial = np.zeros((chunks, tap_blocks, channel_blocks, taps_per_task, block), dtype=padded.dtype)
+    work = out_channels * n * out_h * out_w * taps
+    kernel = _WEIGHT_GRAD_KERNELS[block]
+    launch(
+        kernel,
+        work,
+        THREADS_FROM,
+        np.ascontiguousarray(padded),
+        np.ascontiguousarray(grad),
+        offsets,
+        -(-n // chunks),
+        partial,
+    )
+    sums = partial.sum(axis=0)  # (tap_blocks, channel_blocks, taps_per_task, block)
+    sums = sums.transpose(1, 3, 0, 2).reshape(channel_blocks * block, tap_blocks * taps_per_task)
+    return np.ascontiguousarray(sums[:out_channels, :taps]).reshape(out_channels, c, kernel_h, kernel_w)

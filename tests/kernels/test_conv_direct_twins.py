@@ -57,3 +57,58 @@ def test_block_choice_leaves_fewest_idle_channels():
 def test_narrow_outputs_are_refused():
     with pytest.raises(ValueError, match="at least 16 wide"):
         numba_direct.direct_product(np.zeros((1, 1, 20, 17), np.float32), np.zeros((2, 1, 3, 3), np.float32))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("input_shape, kernel", CASES)
+def test_direct_weight_grad_twins_agree_and_equal_the_im2col_gradient(input_shape, kernel, dtype):
+    """dL/dW = g @ cols^T without the columns: widths of one strip, of a strip and an overlapping one (17,
+    28: the overlap's lanes must count once), channel blocks full and part empty, taps not a multiple of
+    the tap block."""
+    rng = np.random.default_rng(1)
+    padded = rng.standard_normal(input_shape).astype(dtype)
+    out_channels, kernel_h, kernel_w = kernel
+    n, c, height, width = input_shape
+    out_h, out_w = height - kernel_h + 1, width - kernel_w + 1
+    grad = rng.standard_normal((out_channels, n, out_h, out_w)).astype(dtype)
+    fast = numba_direct.direct_weight_grad(padded, grad, kernel_h, kernel_w)
+    reference = numpy_direct.direct_weight_grad(padded, grad, kernel_h, kernel_w)
+    assert fast.shape == reference.shape == (out_channels, c, kernel_h, kernel_w) and fast.dtype == dtype
+    tolerance = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(fast, reference, rtol=tolerance, atol=tolerance * 10)
+    cols = numpy_conv.im2col(padded, kernel_h, kernel_w, 1, 1, 1, 1, out_h, out_w)
+    by_im2col = (grad.reshape(out_channels, -1) @ cols.T).reshape(reference.shape)
+    np.testing.assert_allclose(reference, by_im2col, rtol=tolerance, atol=tolerance * 10)
+
+
+def test_direct_weight_grad_takes_more_images_than_chunks_and_fewer_on_one_thread_or_all():
+    rng = np.random.default_rng(2)
+    lenet_first_layer = ((5, 3, 32, 32), (6, 5, 5))  # 5 images: enough work for numba's threads
+    assert 6 * 5 * 28 * 28 * 75 >= numba_direct.THREADS_FROM
+    for input_shape, (out_channels, kernel_h, kernel_w) in [
+        ((1, 2, 12, 20), (6, 3, 3)),
+        ((3, 2, 12, 20), (6, 3, 3)),
+        ((numba_direct.IMAGE_CHUNKS * 2 + 1, 2, 12, 20), (8, 3, 3)),
+        lenet_first_layer,
+    ]:
+        n, _, height, width = input_shape
+        padded = rng.standard_normal(input_shape).astype(np.float32)
+        grad = rng.standard_normal((out_channels, n, height - kernel_h + 1, width - kernel_w + 1)).astype(np.float32)
+        np.testing.assert_allclose(
+            numba_direct.direct_weight_grad(padded, grad, kernel_h, kernel_w),
+            numpy_direct.direct_weight_grad(padded, grad, kernel_h, kernel_w),
+            rtol=1e-5,
+            atol=1e-4,
+        )
+
+
+def test_direct_weight_grad_counts_an_infinite_input_as_inf_not_nan():
+    """An inf input under the overlapping strip's repeated lanes: every tap that meets it sums to +inf with
+    positive gradients; lanes counted twice (or zeroed by multiplying, 0 * inf) would give nan or miss it."""
+    padded = np.ones((1, 1, 5, 20), dtype=np.float32)
+    padded[0, 0, 2, 4] = np.inf  # x + j = 4: read by lanes the last strip (x0 = 2) repeats
+    grad = np.ones((2, 1, 3, 18), dtype=np.float32)
+    grad_weight = numba_direct.direct_weight_grad(padded, grad, 3, 3)
+    assert np.isposinf(grad_weight).all()
+    padded[0, 0, 2, 4] = 1.0
+    assert (numba_direct.direct_weight_grad(padded, grad, 3, 3) == 54.0).all()  # 3 x 18 ones per tap

@@ -126,8 +126,8 @@ def test_few_channel_layers_take_the_direct_kernel_where_it_measured_faster():
 
 
 def test_direct_path_gradcheck_float64():
-    """A shape the direct kernel takes (one channel, 5 x 5, outputs 16 wide): forward by the kernel,
-    dL/dW from columns made in backward, dL/dx by col2im."""
+    """A shape the direct kernels take (one channel, 5 x 5, outputs 16 wide): forward and dL/dW by the
+    direct kernels (no column matrix), dL/dx by col2im."""
     x, w, b = make((2, 1, 20, 20), 1), make((3, 1, 5, 5), 2), make((3,), 3)
     assert check_gradients(lambda x, w, b: F.conv2d(x, w, b), (x, w, b))
 

@@ -13,7 +13,8 @@ backward, with g = dL/dout laid out as (G, O/G, N*Ho*Wo):
 im2col/col2im come from the backend (numba kernels, or their NumPy twins); the matmuls are NumPy's BLAS,
 except dL/dW where the numba kernel measured faster (backend.matmul_transposed). A layer with few input
 channels and a wide output computes its product with the direct kernel instead (kernels/conv_direct.py:
-the same sum, tap by tap, with no column matrix; backend.direct_convolution says where).
+the same sum, tap by tap, with no column matrix; backend.direct_convolution says where), and then its
+weight gradient by the direct kernel too (tap by tap, no column matrix).
 conv1d is conv2d on inputs of height 1 (see nn/functional.py).
 """
 
@@ -67,7 +68,7 @@ class Conv2d(Function):
         ctx.geometry, ctx.padded_shape, ctx.padding, ctx.weight_shape = geometry, padded.shape, padding, weight.shape
         weight_g = weight.reshape(groups, out_channels // groups, -1)
         if backend.direct_convolution(padded, weight, stride, dilation, groups):
-            # few channels: the direct kernel, no column matrix; backward makes the columns if dL/dW is needed
+            # few channels: the direct kernel, no column matrix (backward too: kernels/conv_direct.py)
             ctx.save_for_backward(padded, weight_g, x, weight)
             return backend.kernels("conv_direct").direct_product(padded, weight)
         cols = backend.kernels("conv").im2col(padded, *geometry)  # (C*kh*kw, N*Ho*Wo)
@@ -97,8 +98,9 @@ class Conv2d(Function):
         grad_g = grad_product.reshape(groups, out_per_group, -1)
         grad_x = grad_weight = None
         if cols.ndim == 4 and need_weight:  # the direct kernel ran: it saved the padded input, not columns
-            cols = backend.kernels("conv").im2col(cols, *ctx.geometry).reshape(groups, -1, grad_g.shape[-1])
-        if need_weight:  # (O/G, N*Ho*Wo) against (Cg*kh*kw, N*Ho*Wo) rows: a @ bt.T, the kernel's own layout
+            kernel_h, kernel_w = ctx.geometry[:2]
+            grad_weight = backend.kernels("conv_direct").direct_weight_grad(cols, grad_product, kernel_h, kernel_w)
+        elif need_weight:  # (O/G, N*Ho*Wo) against (Cg*kh*kw, N*Ho*Wo) rows: a @ bt.T, the kernel's own layout
             grad_weight = np.stack([backend.matmul_transposed(grad_g[g], cols[g]) for g in range(groups)])
             grad_weight = grad_weight.reshape(ctx.weight_shape)
         if need_x:

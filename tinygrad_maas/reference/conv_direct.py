@@ -26,3 +26,19 @@ def direct_product(padded, weight):
                 window = padded[:, channel, i : i + out_h, j : j + out_w]
                 product += weight[:, channel, i, j].reshape(-1, 1, 1, 1) * window
     return product
+
+
+def direct_weight_grad(padded, grad, kernel_h, kernel_w):
+    """dL/dW of direct_product: for tap (c, i, j) the same shifted window of the input, met by every output
+    channel's gradient g (O, N, Ho, Wo):  dL/dW[o, c, i, j] = sum over n, y, x of g[o, n, y, x] *
+    padded[n, c, y + i, x + j]. One product of g's rows with the window per tap."""
+    n, c = padded.shape[:2]
+    out_channels, _, out_h, out_w = grad.shape
+    rows = grad.reshape(out_channels, -1)
+    grad_weight = np.empty((out_channels, c, kernel_h, kernel_w), dtype=padded.dtype)
+    for channel in range(c):
+        for i in range(kernel_h):
+            for j in range(kernel_w):
+                window = padded[:, channel, i : i + out_h, j : j + out_w]
+                grad_weight[:, channel, i, j] = rows @ window.reshape(-1)
+    return grad_weight
