@@ -29,12 +29,15 @@ def _adam_driver(
     correction2 = math.sqrt(1.0 - beta2**step)
     decay = 1.0 - lr * weight_decay
     for i in prange(param.shape[0]):
-        g = grad[i]
+        # Every option is a choice between values, never a store under a branch: LLVM then turns the branches
+        # into selects and vectorises the loop (with `param[i] *= decay` under `if`, it stayed scalar: 4x
+        # slower on a 48000-element weight).
+        g, p = grad[i], param[i]
         if weight_decay != 0.0:
             if decoupled:
-                param[i] *= decay
+                p *= decay
             else:
-                g += weight_decay * param[i]
+                g += weight_decay * p
         m = beta1 * exp_avg[i] + (1.0 - beta1) * g
         v = beta2 * exp_avg_sq[i] + (1.0 - beta2) * g * g
         exp_avg[i] = m
@@ -42,7 +45,7 @@ def _adam_driver(
         if amsgrad:
             v = max(max_exp_avg_sq[i], v)
             max_exp_avg_sq[i] = v
-        param[i] -= step_size * m / (math.sqrt(v) / correction2 + eps)
+        param[i] = p - step_size * m / (math.sqrt(v) / correction2 + eps)
 
 
 # Most parameters of a small model are below the thresholds (a bias, a 120 x 84 weight): their serial builds
