@@ -54,7 +54,9 @@ def compiled_twice(driver, name, **options):
     its own cached code. `options` go to njit (cache=True always)."""
     compiled = []
     for parallel_, qualname in ((True, name), (False, name + "_serial")):
-        copy = types.FunctionType(driver.__code__, driver.__globals__, qualname, driver.__defaults__)
+        copy = types.FunctionType(
+            driver.__code__, driver.__globals__, qualname, driver.__defaults__, driver.__closure__
+        )
         copy.__qualname__ = qualname
         compiled.append(njit(parallel=parallel_, cache=True, **options)(copy))
     return tuple(compiled)

@@ -25,11 +25,12 @@ def test_int8_matmul_of_extreme_values_accumulates_in_int32_without_overflow():
     assert np.all(numpy_quantized.int8_matmul_t(a, b) == 127 * 127 * 4096)
 
 
-# rows not a multiple of the 6 a task takes, outputs not a multiple of 16 or 32, a shared axis not a
-# multiple of 4; none at all; a sentence against MiniLM's shapes; one large enough for the threaded driver
+# rows not a multiple of the 6 a task takes (every leftover count 1 - 5, run by the kernels for that many
+# rows, alone or after whole tasks), outputs not a multiple of 16 or 32, a shared axis not a multiple of 4;
+# none at all; a sentence against MiniLM's shapes; one large enough for the threaded driver
 # (PACKED_THREADS_FROM multiply-adds), with an odd number of output blocks
 PACKED_SHAPES = [(1, 1, 1), (7, 5, 9), (13, 384, 1536), (6, 64, 32), (12, 3, 33), (0, 8, 4), (5, 1537, 17)]
-PACKED_SHAPES += [(70, 388, 1264)]
+PACKED_SHAPES += [(2, 40, 20), (3, 16, 48), (16, 384, 384), (9, 20, 33), (14, 8, 16), (70, 388, 1264)]
 
 
 @pytest.mark.parametrize("m, k, n", PACKED_SHAPES, ids=str)
@@ -156,7 +157,17 @@ def test_columns_above_compares_magnitudes_in_float32_and_nan_exceeds_nothing():
 
 
 @pytest.mark.parametrize(
-    "m, k, n, t", [(7, 40, 9, 1), (13, 384, 1536, 3), (6, 64, 33, 2), (0, 8, 4, 1), (70, 388, 1264, 2)], ids=str
+    "m, k, n, t",
+    [
+        (7, 40, 9, 1),
+        (13, 384, 1536, 3),
+        (6, 64, 33, 2),
+        (0, 8, 4, 1),
+        (3, 64, 33, 1),
+        (8, 40, 9, 2),
+        (70, 388, 1264, 2),
+    ],
+    ids=str,
 )
 def test_packed_int8_linear_adds_the_outlier_features_float_product_as_the_twin_does(m, k, n, t):
     """The features kept in float (values (m, t) at input columns `columns`) times the weight's columns
