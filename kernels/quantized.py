@@ -72,7 +72,41 @@ def quantize_rows(x, skip=None):
     return q, scale
 
 
-@njit(cache=True, error_model="numpy")
+def _quantize_with_outliers(x, threshold, q, scale):
+    # the outlier columns first (one serial pass, a flag per column), then their values gathered, then the
+    # rows quantized with them skipped, as _quantize_all_rows
+    m, k = x.shape
+    above = np.zeros(k, dtype=np.bool_)
+    _columns_above(x, threshold, above)
+    columns = np.flatnonzero(above)
+    values = np.empty((m, columns.shape[0]), dtype=np.float32)
+    for r in range(m):
+        for t in range(columns.shape[0]):
+            values[r, t] = x[r, columns[t]]
+    keep = np.empty(k, dtype=np.int32)
+    for c in range(k):
+        keep[c] = 0 if above[c] else _MAGNITUDE
+    bits = x.view(np.int32)
+    for r in prange(m):
+        _quantize_row(x, bits, keep, q, scale, r)
+    return values, columns
+
+
+_quantize_outliers, _quantize_outliers_serial = compiled_twice(
+    _quantize_with_outliers, "_quantize_outliers", error_model="numpy"
+)
+
+
+def quantize_rows_with_outliers(x, threshold):
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    q = np.empty(x.shape, dtype=np.int8)
+    scale = np.empty(x.shape[0], dtype=np.float32)
+    kernel = _quantize_outliers if x.size >= QUANTIZE_THREADS_FROM else _quantize_outliers_serial
+    values, columns = kernel(x, np.float32(threshold), q, scale)
+    return q, scale, values, columns
+
+
+@njit(cache=True, error_model="numpy", inline="always")
 def _columns_above(x, threshold, above):
     for r in range(x.shape[0]):
         for c in range(x.shape[1]):

@@ -202,3 +202,27 @@ def test_packed_int8_linear_refuses_outliers_that_do_not_fit_the_product():
         numba_quantized.int8_linear_packed(a, ones[0], packed, ones[1], outliers=(np.ones((3, 2), np.float32), [1, 8]))
     with pytest.raises(ValueError, match=r"outlier values of shape \(2, 2\)"):
         numba_quantized.int8_linear_packed(a, ones[0], packed, ones[1], outliers=(np.ones((2, 2), np.float32), [1, 2]))
+
+
+@pytest.mark.parametrize("shape", [(13, 384), (704, 384), (3, 5), (0, 7), (1200, 1000)], ids=str)
+def test_quantize_rows_with_outliers_is_columns_above_then_quantize_rows_bit_for_bit(shape):
+    """One call finds the outlier features, gathers their values and quantizes the rest, as the three
+    separate steps do (1200 x 1000 reaches the threaded build); an inf in a kept column makes its row nan,
+    one in an outlier column stays a float value."""
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal(shape).astype(np.float32)
+    if x.size:
+        x[:, -1] *= 40  # an outlier feature
+        x[0, 0] = np.inf  # above any threshold: an outlier column, kept in float
+    assert (x.size >= numba_quantized.QUANTIZE_THREADS_FROM) == (shape == (1200, 1000))
+    for module in (numba_quantized, numpy_quantized):
+        q, scale, values, columns = module.quantize_rows_with_outliers(x, 6.0)
+        above = numpy_quantized.columns_above(x, 6.0)
+        expected_q, expected_scale = numpy_quantized.quantize_rows(x, above if above.any() else None)
+        np.testing.assert_array_equal(columns, np.flatnonzero(above))
+        np.testing.assert_array_equal(values, x[:, columns])
+        np.testing.assert_array_equal(q, expected_q)
+        np.testing.assert_array_equal(scale, expected_scale)
+        assert q.dtype == np.int8 and values.dtype == np.float32 and columns.dtype == np.int64
+    q, scale, values, columns = numba_quantized.quantize_rows_with_outliers(x, np.inf)  # no threshold
+    assert columns.size == 0 and values.shape == (shape[0], 0)

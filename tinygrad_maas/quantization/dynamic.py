@@ -116,17 +116,11 @@ def int8_linear(rows, weight, weight_scale, bias=None, outlier_threshold=6.0, pa
     rows quantized per row, outlier features (above outlier_threshold) in float32 (the module docstring).
     `packed`: the weight from the kernels' pack_int8_weight, when the caller keeps one."""
     kernels = backend.kernels("quantized")
-    skip = None
-    if outlier_threshold is not None and rows.size:
-        above = kernels.columns_above(rows, outlier_threshold)
-        skip = above if above.any() else None
     # the outlier columns are left out of each row's scale and coded 0; their float products are added as
-    # the int8 kernel writes its outputs
-    q, row_scale = kernels.quantize_rows(rows, skip)
-    outliers = None
-    if skip is not None:
-        columns = np.flatnonzero(skip)
-        outliers = (rows[:, columns], columns)
+    # the int8 kernel writes its outputs (no threshold: nothing exceeds infinity, nan included)
+    threshold = np.inf if outlier_threshold is None else outlier_threshold
+    q, row_scale, values, columns = kernels.quantize_rows_with_outliers(rows, threshold)
+    outliers = (values, columns) if columns.size else None
     # without a kept packed weight (the recurrent layers), the weight itself: packing on every call
     # would cost more than a small product saves
     return kernels.int8_linear_packed(

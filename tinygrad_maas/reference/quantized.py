@@ -43,6 +43,16 @@ def columns_above(x, threshold):
         return (np.abs(x) > np.float32(threshold)).any(axis=0)
 
 
+def quantize_rows_with_outliers(x, threshold):
+    """A dynamic Linear's activations in one call: (q, scale, values, columns), where columns (t,) are the
+    features some row's magnitude exceeds threshold at (columns_above), values (m, t) float32 their
+    entries, kept in float; q and scale as quantize_rows(x, skip) with those columns skipped."""
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    columns = np.flatnonzero(columns_above(x, threshold))
+    q, scale = quantize_rows(x, columns_above(x, threshold) if columns.size else None)
+    return q, scale, x[:, columns], columns
+
+
 def int8_matmul_t(a, b):
     """a @ b.T in int32 for int8 a (m, k) and b (n, k)."""
     return (a.astype(np.float64) @ b.astype(np.float64).T).astype(np.int32)
