@@ -196,66 +196,60 @@ def _packed_kernels(rows):
     cost is its rows' multiply-adds whether the rows exist or not."""
     size, extra_size = rows * 32, rows * 16
 
-    @njit(cache=True, error_model="numpy", inline="always")
-    def task_of(task, pairs, words, weights, stride, count, shift, row_scale, weight_scale, bias, values, columns, out):
-        # one task: rows i0 .. i0 + rows - 1 against the output blocks first and first + 1
-        m, quads, extras = words.shape[0], words.shape[1], values.shape[1]
-        i0, first = (task // pairs) * rows, (task % pairs) * 2
-        second = min(first + 1, count - 1)  # an odd last block is computed twice, written once
-        sums = carray(stack_buffer(size, shift), size)
-        for s in range(size):
-            sums[s] = 0
-        for q in range(quads):
-            at0, at1 = first * stride + q * 64, second * stride + q * 64
-            for r in range(rows):  # a fixed count: unrolled, so every `sums` offset is a constant
-                word = words[min(i0 + r, m - 1), q] ^ _FLIP  # rows past the end repeat the last, unwritten
-                add_byte_products(sums, 32 * r, word, weights, at0)
-                add_byte_products(sums, 32 * r + 16, word, weights, at1)
-        for r in range(rows):  # a fixed count, guarded: a loop of varying length would index `sums` by a
-            last = min(i0 + r, m - 1)  # variable, and LLVM could no longer keep it in registers
-            into, scale = out[last], row_scale[last]
-            for half in range(2):
-                block = first + half
-                if block < count and i0 + r < m:
-                    for lane in range(16):
-                        j = block * 16 + lane
-                        product = np.float32(sums[(r * 2 + half) * 16 + lane] - shift[j])
-                        into[j] = product * scale * weight_scale[j] + bias[j]
-        if extras:  # a pass of its own: a loop of varying length above would keep `sums` out of registers
-            extra = carray(stack_buffer(extra_size, values), extra_size)  # rows x 16 outputs
-            weight = carray(stack_buffer(16, values), 16)
-            for block in range(first, min(first + 2, count)):
-                for s in range(extra_size):
-                    extra[s] = 0
-                for t in range(extras):
-                    # the weight's column columns[t] for these 16 outputs, dequantized once for the rows,
-                    # from its packed blocks: byte (lane, column) of a block sits at quad column // 4,
-                    # offset lane * 4 + column % 4
-                    at = block * stride + (columns[t] // 4) * 64 + columns[t] % 4
-                    for lane in range(16):
-                        weight[lane] = np.float32(weights[at + lane * 4]) * weight_scale[block * 16 + lane]
-                    for r in range(rows):  # a fixed count; rows past the end repeat the last, unwritten
-                        value = values[min(i0 + r, m - 1), t]
-                        for lane in range(16):
-                            extra[r * 16 + lane] += value * weight[lane]
-                for r in range(rows):
-                    if i0 + r < m:
-                        into = out[i0 + r, block * 16 :]
-                        for lane in range(16):
-                            into[lane] += extra[r * 16 + lane]
-
-    task_of.__qualname__ = task_of.__name__ = f"_packed_task_{rows}"
-
     # words (m, quads) int32: 4 activation bytes each, flipped to unsigned in the task (XOR 0x80 per byte)
     # out (m, blocks * 16) float32: (sum - shift) * row_scale * weight_scale + bias, the twin's order,
     # plus values (m, t) times the weight's columns `columns` (t,), dequantized, summed over t in order.
+    # The task's body is written out here rather than called: a jitted function in the closure would make
+    # numba's on-disk cache miss in every new process (the key holds the function object's identity).
     def all_tasks(words, blocks, shift, row_scale, weight_scale, bias, values, columns, out):
         count, pairs = blocks.shape[0], (blocks.shape[0] + 1) // 2
         weights, stride = blocks.reshape(-1), blocks.shape[1]
         for task in prange((words.shape[0] + rows - 1) // rows * pairs):
-            task_of(
-                task, pairs, words, weights, stride, count, shift, row_scale, weight_scale, bias, values, columns, out
-            )
+            # one task: rows i0 .. i0 + rows - 1 against the output blocks first and first + 1
+            m, quads, extras = words.shape[0], words.shape[1], values.shape[1]
+            i0, first = (task // pairs) * rows, (task % pairs) * 2
+            second = min(first + 1, count - 1)  # an odd last block is computed twice, written once
+            sums = carray(stack_buffer(size, shift), size)
+            for s in range(size):
+                sums[s] = 0
+            for q in range(quads):
+                at0, at1 = first * stride + q * 64, second * stride + q * 64
+                for r in range(rows):  # a fixed count: unrolled, so every `sums` offset is a constant
+                    word = words[min(i0 + r, m - 1), q] ^ _FLIP  # rows past the end repeat the last, unwritten
+                    add_byte_products(sums, 32 * r, word, weights, at0)
+                    add_byte_products(sums, 32 * r + 16, word, weights, at1)
+            for r in range(rows):  # a fixed count, guarded: a loop of varying length would index `sums` by a
+                last = min(i0 + r, m - 1)  # variable, and LLVM could no longer keep it in registers
+                into, scale = out[last], row_scale[last]
+                for half in range(2):
+                    block = first + half
+                    if block < count and i0 + r < m:
+                        for lane in range(16):
+                            j = block * 16 + lane
+                            product = np.float32(sums[(r * 2 + half) * 16 + lane] - shift[j])
+                            into[j] = product * scale * weight_scale[j] + bias[j]
+            if extras:  # a pass of its own: a loop of varying length above would keep `sums` out of registers
+                extra = carray(stack_buffer(extra_size, values), extra_size)  # rows x 16 outputs
+                weight = carray(stack_buffer(16, values), 16)
+                for block in range(first, min(first + 2, count)):
+                    for s in range(extra_size):
+                        extra[s] = 0
+                    for t in range(extras):
+                        # the weight's column columns[t] for these 16 outputs, dequantized once for the rows,
+                        # from its packed blocks: byte (lane, column) of a block sits at quad column // 4,
+                        # offset lane * 4 + column % 4
+                        at = block * stride + (columns[t] // 4) * 64 + columns[t] % 4
+                        for lane in range(16):
+                            weight[lane] = np.float32(weights[at + lane * 4]) * weight_scale[block * 16 + lane]
+                        for r in range(rows):  # a fixed count; rows past the end repeat the last, unwritten
+                            value = values[min(i0 + r, m - 1), t]
+                            for lane in range(16):
+                                extra[r * 16 + lane] += value * weight[lane]
+                    for r in range(rows):
+                        if i0 + r < m:
+                            into = out[i0 + r, block * 16 :]
+                            for lane in range(16):
+                                into[lane] += extra[r * 16 + lane]
 
     return compiled_twice(all_tasks, f"_int8_linear_packed_{rows}", error_model="numpy")
 
