@@ -45,3 +45,45 @@ def test_a_numba_without_the_raw_setters_gets_the_public_ones(monkeypatch):
     counts = np.zeros(4, np.int64)
     launch(_thread_counts, 1, 1000, counts)
     assert counts.tolist() == [1] * 4 and numba.get_num_threads() == threads
+
+
+def _dispatchers(value):
+    """The numba dispatchers in a kernel module's global: itself, or those inside a dict or tuple."""
+    from numba.core.registry import CPUDispatcher
+
+    if isinstance(value, CPUDispatcher):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _dispatchers(item)
+    elif isinstance(value, tuple):
+        for item in value:
+            yield from _dispatchers(item)
+
+
+def test_every_kernel_is_cached_on_disk_and_found_again_by_the_next_process():
+    """cache=True on every kernel, and no jitted function held in a kernel's closure: numba keys its disk
+    cache by the closure's contents, and a dispatcher there differs in every process, so the kernel would
+    compile again on every start (seconds each). Kernels made per block size or row count close over
+    integers only."""
+    import importlib
+    import pkgutil
+
+    from numba.core.registry import CPUDispatcher
+
+    import tinygrad_maas.kernels as package
+
+    checked = 0
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        for name, value in vars(module).items():
+            for dispatcher in _dispatchers(value):
+                if dispatcher.py_func.__module__ != module.__name__:
+                    continue  # imported from another kernel module: checked there
+                inlined = dispatcher.targetoptions.get("inline") == "always"  # cached as part of its callers
+                assert inlined or type(dispatcher._cache).__name__ != "NullCache", f"{name} has no disk cache"
+                cells = dispatcher.py_func.__closure__ or ()
+                held = [cell.cell_contents for cell in cells if isinstance(cell.cell_contents, CPUDispatcher)]
+                assert not held, f"{module.__name__}.{name} holds jitted functions in its closure: {held}"
+                checked += 1
+    assert checked > 40
