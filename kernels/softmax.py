@@ -132,11 +132,12 @@ def _cross_entropy_backward_driver(logits, targets, class_weights, ignore_index,
             if target == ignore_index:
                 out[r] = 0.0
                 continue
-            if smoothing == 0.0:  # a_c is w_t on the target, 0 elsewhere
-                scale = class_weights[target] * row_grads[r]
+            if smoothing == 0.0:  # a_c is w_t on the target, 0 elsewhere: (p_c w_t - [c = t] w_t) g
+                weight, grad = class_weights[target], row_grads[r]
+                at_target = out[r, target]
                 for c in range(n_classes):
-                    out[r, c] = out[r, c] * scale
-                out[r, target] -= scale
+                    out[r, c] = out[r, c] * weight * grad
+                out[r, target] = (at_target * weight - weight) * grad  # -inf, not nan, under an infinite g
                 continue
             share_total = 0.0
             for c in range(n_classes):

@@ -79,3 +79,19 @@ def test_embedding_backward_twins_agree_with_repeated_rows(width, dtype):
     expected = numpy_embedding.embedding_backward(grad, indices, 10)
     np.testing.assert_allclose(numba_embedding.embedding_backward(grad, indices, 10), expected, **_tolerance(dtype))
     np.testing.assert_allclose(expected[3], grad[0] + grad[2] + grad[3], **_tolerance(dtype))
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_cross_entropy_backward_under_an_infinite_upstream_gradient_agrees_with_its_twin(smoothing):
+    """Row 0's loss gradient is inf: its logits' gradients are (p_c - a_c) * inf, so +inf off the target and
+    -inf on it ((p_t - 1) * inf; PyTorch, computing p * g - g there, gives nan). Row 1 stays finite."""
+    logits = np.array([[1.0, 2.0, 0.5], [0.0, 3.0, -1.0]], dtype=np.float32)
+    targets = np.array([1, 2], dtype=np.int64)
+    weights = np.ones(3, dtype=np.float32)
+    lse = numpy_softmax.cross_entropy(logits, targets, weights, -100, smoothing)[2]
+    row_grads = np.array([np.inf, 1.0], dtype=np.float32)
+    fast = numba_softmax.cross_entropy_backward(logits, targets, weights, -100, smoothing, lse, row_grads)
+    reference = numpy_softmax.cross_entropy_backward(logits, targets, weights, -100, smoothing, lse, row_grads)
+    assert fast[0].tolist() == reference[0].tolist() == [np.inf, -np.inf, np.inf]
+    np.testing.assert_allclose(fast[1], reference[1], rtol=1e-6)
+    assert np.isfinite(fast[1]).all()

@@ -65,6 +65,16 @@ def test_binary_cross_entropy_clamps_its_logs_at_minus_100():
     assert F.binary_cross_entropy(tm.tensor([0.0, 1.0]), tm.tensor([1.0, 0.0])).item() == 100.0
 
 
+def test_cross_entropy_ignores_a_minus_infinite_logit_off_the_target_as_pytorch():
+    """A masked class (logit -inf) has probability 0 and adds nothing to the loss: PyTorch's literal values,
+    loss and gradient, on both backends (the share-weighted sum must not form 0 * inf there)."""
+    x = tm.tensor([[1.0, -np.inf, 0.5]], requires_grad=True)
+    loss = F.cross_entropy(x, tm.tensor([0]))
+    loss.backward()
+    assert loss.item() == pytest.approx(0.4740769863128662, rel=1e-6)
+    np.testing.assert_allclose(x.grad.numpy(), [[-0.377540647983551, 0.0, 0.3775406777858734]], rtol=1e-6)
+
+
 def test_loss_modules_hold_their_options():
     assert nn.MSELoss(reduction="sum")(X, Y).item() == pytest.approx(8.25)
     assert nn.CrossEntropyLoss(weight=tm.tensor([1.0, 2.0]))(X, tm.tensor([1, 0])).item() == pytest.approx(

@@ -51,7 +51,11 @@ def cross_entropy(logits, targets, class_weights, ignore_index, smoothing):
     shift = logits.max(axis=1, keepdims=True, initial=-np.inf)
     lse = (np.log(np.exp(logits - shift).sum(axis=1, keepdims=True)) + shift)[:, 0]
     shares, target_weight = class_shares(targets, class_weights, ignore_index, smoothing, logits.shape[1], logits.dtype)
-    losses = (shares * (lse[:, None] - logits)).sum(axis=1)
+    # a class with no share adds nothing, even where its logit is -inf (0 * inf would be nan), as PyTorch's
+    # loss, which only reads the target's log-probability
+    with np.errstate(invalid="ignore"):
+        terms = shares * (lse[:, None] - logits)
+    losses = np.where(shares != 0, terms, 0).sum(axis=1)
     return losses, target_weight, lse
 
 
