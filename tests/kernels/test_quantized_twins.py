@@ -207,13 +207,13 @@ def test_packed_int8_linear_refuses_outliers_that_do_not_fit_the_product():
 @pytest.mark.parametrize("shape", [(13, 384), (704, 384), (3, 5), (0, 7), (1200, 1000)], ids=str)
 def test_quantize_rows_with_outliers_is_columns_above_then_quantize_rows_bit_for_bit(shape):
     """One call finds the outlier features, gathers their values and quantizes the rest, as the three
-    separate steps do (1200 x 1000 reaches the threaded build); an inf in a kept column makes its row nan,
-    one in an outlier column stays a float value."""
+    separate steps do (1200 x 1000 reaches the threaded build); an inf exceeds the threshold, so its column
+    is an outlier and the inf stays a float value, out of every row's scale."""
     rng = np.random.default_rng(7)
     x = rng.standard_normal(shape).astype(np.float32)
     if x.size:
         x[:, -1] *= 40  # an outlier feature
-        x[0, 0] = np.inf  # above any threshold: an outlier column, kept in float
+        x[0, 0] = np.inf  # above any finite threshold: an outlier column, kept in float
     assert (x.size >= numba_quantized.QUANTIZE_THREADS_FROM) == (shape == (1200, 1000))
     for module in (numba_quantized, numpy_quantized):
         q, scale, values, columns = module.quantize_rows_with_outliers(x, 6.0)
@@ -224,5 +224,7 @@ def test_quantize_rows_with_outliers_is_columns_above_then_quantize_rows_bit_for
         np.testing.assert_array_equal(q, expected_q)
         np.testing.assert_array_equal(scale, expected_scale)
         assert q.dtype == np.int8 and values.dtype == np.float32 and columns.dtype == np.int64
+        if x.size:
+            assert 0 in columns and np.isposinf(values[0, 0]) and np.isfinite(scale).all()
     q, scale, values, columns = numba_quantized.quantize_rows_with_outliers(x, np.inf)  # no threshold
     assert columns.size == 0 and values.shape == (shape[0], 0)
