@@ -293,11 +293,12 @@ def int8_linear_packed(q, row_scale, packed, weight_scale, bias=None, outliers=N
     values, columns = _checked_outliers(outliers, m, k)
     out = np.empty((m, width), dtype=np.float32)
     row_scale = np.ascontiguousarray(row_scale, dtype=np.float32)
-    bulk = m - m % _ROWS
-    for rows, part in ((_ROWS, slice(0, bulk)), (m % _ROWS, slice(bulk, m))):  # whole tasks, then the rest
-        if rows and part.stop > part.start:
+    whole = m - m % _ROWS
+    for rows, start, stop in ((_ROWS, 0, whole), (m - whole, whole, m)):  # whole tasks, then the rest
+        if start < stop:
             threaded, serial = _PACKED[rows]
-            kernel = threaded if (part.stop - part.start) * k * n >= PACKED_THREADS_FROM else serial
+            kernel = threaded if (stop - start) * k * n >= PACKED_THREADS_FROM else serial
+            part = slice(start, stop)
             arrays = (words[part], packed.blocks, packed.shift, row_scale[part], scales, shifts, values[part])
             kernel(*arrays, columns, out[part])
     return out[:, :n]
@@ -308,7 +309,8 @@ def _checked_outliers(outliers, m, k):
     if outliers is None:
         return np.zeros((m, 0), dtype=np.float32), np.zeros(0, dtype=np.int64)
     values, columns = np.ascontiguousarray(outliers[0], dtype=np.float32), np.asarray(outliers[1], dtype=np.int64)
-    if columns.ndim != 1 or values.shape != (m, columns.shape[0]) or not ((columns >= 0) & (columns < k)).all():
+    shapes_fit = columns.ndim == 1 and values.shape == (m, columns.shape[0])
+    if not shapes_fit or (columns.size and (columns.min() < 0 or columns.max() >= k)):
         raise ValueError(
             f"int8_linear_packed: outlier values of shape {values.shape} and columns {columns.tolist()} do not "
             f"fit {m} rows of {k} input features"
