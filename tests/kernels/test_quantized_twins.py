@@ -202,6 +202,8 @@ def test_packed_int8_linear_refuses_outliers_that_do_not_fit_the_product():
         numba_quantized.int8_linear_packed(a, ones[0], packed, ones[1], outliers=(np.ones((3, 2), np.float32), [1, 8]))
     with pytest.raises(ValueError, match=r"outlier values of shape \(2, 2\)"):
         numba_quantized.int8_linear_packed(a, ones[0], packed, ones[1], outliers=(np.ones((2, 2), np.float32), [1, 2]))
+    with pytest.raises(ValueError, match=r"columns \[-1, 2\] do not fit"):  # a negative column would wrap
+        numba_quantized.int8_linear_packed(a, ones[0], packed, ones[1], outliers=(np.ones((3, 2), np.float32), [-1, 2]))
 
 
 @pytest.mark.parametrize("shape", [(13, 384), (704, 384), (3, 5), (0, 7), (1200, 1000)], ids=str)
