@@ -83,12 +83,14 @@ def _counts(module, shape, output_shape, first):
     return n_out, n_out, 4 * (n_in + n_out), 4 * (2 * n_out + n_in)  # elementwise: ReLU, Flatten
 
 
-def _time_layer(module, shape, dtype, repeats):
+def _time_layer(module, shape, dtype, repeats, first):
+    """(forward seconds, backward seconds, output shape). The first layer's input needs no gradient, as in
+    a training step (its backward computes dW alone, as _counts counts it); every other layer's does."""
     rng = np.random.default_rng(1)
     if dtype.kind in "iu":
         x = tm.tensor(rng.integers(0, 100, shape))
     else:
-        x = tm.tensor(rng.standard_normal(shape).astype(np.float32), requires_grad=True)
+        x = tm.tensor(rng.standard_normal(shape).astype(np.float32), requires_grad=not first)
     output = module(x)
     output = output[0] if isinstance(output, tuple) else output
     ones = tm.ones(*output.shape)
@@ -115,8 +117,9 @@ def roofline(name, gemm, bandwidth, repeats):
     rows = []
     for index, (module, shape) in enumerate(_leaf_inputs(model, x)):
         dtype = inputs.dtype if index == 0 else np.dtype(np.float32)
-        forward_s, backward_s, output_shape = _time_layer(module, shape, dtype, repeats)
-        counts = _counts(module, shape, output_shape, first=index == 0 or dtype.kind in "iu")
+        first = index == 0 or dtype.kind in "iu"
+        forward_s, backward_s, output_shape = _time_layer(module, shape, dtype, repeats, first)
+        counts = _counts(module, shape, output_shape, first=first)
         for direction, seconds, flops, moved in (
             ("forward", forward_s, counts[0], counts[2]),
             ("backward", backward_s, counts[1], counts[3]),

@@ -34,6 +34,27 @@ def test_the_roofline_counts_a_convolutions_flops_and_least_bytes():
     assert _counts(nn.Flatten(), (2, 3), (6,), False) == (0, 0, 0, 0)
 
 
+def test_the_roofline_times_a_first_layer_without_an_input_gradient_as_it_counts_it():
+    """A first layer's backward in a training step computes dW alone, and _counts counts it so: the layer is
+    timed with an input that needs no gradient (with one, lenet's first layer timed its col2im as well)."""
+    import numpy as np
+
+    import tinygrad_maas.nn as nn
+    from benchmarks.roofline import _time_layer
+
+    seen = []
+
+    class Recording(nn.Linear):
+        def forward(self, input):
+            seen.append(input.requires_grad)
+            return super().forward(input)
+
+    for first in (True, False):
+        seen.clear()
+        _time_layer(Recording(4, 3), (2, 4), np.dtype(np.float32), 1, first)
+        assert seen and set(seen) == {not first}
+
+
 def test_compare_environment_sets_the_variable_on_one_side_only(monkeypatch):
     """The 'without' side must not inherit the variable from the shell that runs the comparison."""
     from benchmarks import compare_environment
