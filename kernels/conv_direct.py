@@ -16,8 +16,9 @@ a block of 8 in float32 on AVX-512, checked in the machine code). The lanes loop
 loop on purpose: that way LLVM vectorizes along the 16 x (contiguous loads) instead of along the channels.
 
 A row wider than 16 is covered by strips starting at 0, 16, ... and a last strip ending at the row's end
-(it overlaps the one before and writes the same values again). Rows narrower than 16 are not for this
-kernel (ops/conv.py keeps them on im2col). Stride 1, no dilation, one group: the shapes ops/conv.py sends.
+(it overlaps the one before and writes the same values again). Rows narrower than 16 run in a variant whose
+strips follow the image's flattened rows (`_make_narrow_kernel`). Stride 1, no dilation, one group: the
+shapes ops/conv.py sends.
 
 The weight gradient is the same sum with the roles turned around:
 
@@ -86,6 +87,48 @@ def _make_kernel(block):
 _KERNELS = {block: _make_kernel(block) for block in BLOCKS}
 
 
+def _make_narrow_kernel(block):
+    """The product for outputs narrower than a strip (lenet's second layer: 10 wide). Output position (y, x)
+    reads the image from flat index y * W + x + offset[t], so strips of 16 run along the flattened rows of
+    the full input width: each strip covers parts of several output rows and the positions x >= Wo between
+    them (W - Wo of every W, computed and not written). The image carries a tail of 16 zeros so the last
+    strip reads inside it."""
+    size = block * LANES
+
+    def direct_product_narrow(images, weights, offsets, width, product):
+        # images (n, C * H * W + 16): each image flattened, then the tail
+        n = images.shape[0]
+        blocks, taps = weights.shape[0], weights.shape[1]
+        channels, _, out_h, out_w = product.shape
+        strips = ((out_h - 1) * width + out_w + LANES - 1) // LANES
+        for task in prange(n * blocks * strips):
+            b, rest = task // (blocks * strips), task % (blocks * strips)
+            first, strip = (rest // strips) * block, rest % strips
+            weight_rows = weights[first // block]
+            live = min(block, channels - first)
+            sums = carray(stack_buffer(size, images), size)
+            for k in range(size):
+                sums[k] = 0
+            row = images[b, strip * LANES :]
+            for t in range(taps):
+                values = row[offsets[t] :]
+                w = weight_rows[t]
+                for lane in range(LANES):
+                    for o in range(block):
+                        sums[o * LANES + lane] += w[o] * values[lane]
+            for lane in range(LANES):
+                y, x = divmod(strip * LANES + lane, width)
+                if x < out_w and y < out_h:
+                    for o in range(live):
+                        product[first + o, b, y, x] = sums[o * LANES + lane]
+
+    direct_product_narrow.__qualname__ = direct_product_narrow.__name__ = f"_direct_product_narrow_{block}"
+    return njit(parallel=True, cache=True, error_model="numpy", fastmath={"contract"})(direct_product_narrow)
+
+
+_NARROW_KERNELS = {block: _make_narrow_kernel(block) for block in BLOCKS}
+
+
 TAP_BLOCKS = {6: 4, 8: 3}  # taps per task for each channel block: 24 vector registers of sums either way
 IMAGE_CHUNKS = 4  # a task sums one chunk of the batch's images (measured: 2, 8 and 16 were slower at 64 images)
 
@@ -152,12 +195,10 @@ def _block_for(out_channels):
 
 def direct_product(padded, weight):
     """The convolution of a padded (N, C, H, W) input with (O, C, kh, kw) weights at stride 1, laid out
-    (O, N, Ho, Wo) as ops/conv.py's im2col product; needs Wo >= 16."""
+    (O, N, Ho, Wo) as ops/conv.py's im2col product. Outputs narrower than 16 run along flattened rows."""
     n, c, height, width = padded.shape
     out_channels, _, kernel_h, kernel_w = weight.shape
     out_h, out_w = height - kernel_h + 1, width - kernel_w + 1
-    if out_w < LANES:
-        raise ValueError(f"direct_product needs outputs at least {LANES} wide, got {out_w}")
     block = _block_for(out_channels)
     blocks = -(-out_channels // block)
     taps = c * kernel_h * kernel_w
@@ -168,7 +209,12 @@ def direct_product(padded, weight):
     offsets = (channel * height * width + i * width + j).astype(np.int64)
     product = np.empty((out_channels, n, out_h, out_w), dtype=padded.dtype)
     work = out_channels * n * out_h * out_w * taps
-    launch(_KERNELS[block], work, THREADS_FROM, np.ascontiguousarray(padded), weights, offsets, product)
+    if out_w >= LANES:
+        launch(_KERNELS[block], work, THREADS_FROM, np.ascontiguousarray(padded), weights, offsets, product)
+        return product
+    images = np.zeros((n, c * height * width + LANES), dtype=padded.dtype)
+    images[:, : c * height * width] = padded.reshape(n, -1)
+    launch(_NARROW_KERNELS[block], work, THREADS_FROM, images, weights, offsets, width, product)
     return product
 
 

@@ -102,13 +102,18 @@ def matmul_transposed(a, bt):
 def direct_convolution(padded, weight, stride, dilation, groups):
     """Whether a convolution's product runs as kernels/conv_direct.py's register-blocked direct kernel
     instead of im2col + BLAS: on the numba backend, float32 or float64, stride 1, no dilation, one group,
-    outputs at least 16 wide (one strip of vector lanes), at most 16 output channels and at least 25 taps
-    (C * kh * kw), 3 per output channel, up to 200. There it measured at most 0.67x of im2col + BLAS
-    (`python -m benchmarks.conv_direct_grid`, docs/kernels.md, "Direct convolution"): BLAS runs a product
-    with so few rows far below its peak. More output channels, or fewer taps, and BLAS's product is
-    efficient enough; larger layers were not measured."""
+    at most 16 output channels and up to 200 taps (C * kh * kw), and at least 25 taps and 3 per output
+    channel where the outputs are at least 16 wide (one strip of vector lanes), 50 and 9 per output channel
+    where they are narrower (the kernel then runs strips along flattened rows and computes the positions
+    between rows for nothing: 10 of every 14 lanes count in lenet's second layer). There it measured at
+    most 0.67x (wide) and 0.73x (narrow) of im2col + BLAS (`python -m benchmarks.conv_direct_grid [--size
+    10]`, docs/kernels.md, "Direct convolution"): BLAS runs a product with so few rows far below its peak.
+    More output channels, or fewer taps, and BLAS's product is efficient enough; larger layers were not
+    measured."""
     out_channels, channels, kernel_h, kernel_w = weight.shape
     taps = channels * kernel_h * kernel_w
+    wide = padded.shape[3] - kernel_w + 1 >= 16
+    least_taps = max(25, 3 * out_channels) if wide else max(50, 9 * out_channels)
     return (
         _current == "numba"
         and padded.dtype == weight.dtype
@@ -116,9 +121,8 @@ def direct_convolution(padded, weight, stride, dilation, groups):
         and stride == (1, 1)
         and dilation == (1, 1)
         and groups == 1
-        and padded.shape[3] - kernel_w + 1 >= 16
         and out_channels <= 16
-        and max(25, 3 * out_channels) <= taps <= 200
+        and least_taps <= taps <= 200
     )
 
 

@@ -17,10 +17,18 @@ CASES = [
     ((2, 4, 6, 30), (17, 3, 3)),
     ((1, 3, 32, 32), (5, 5, 5)),
 ]
+# outputs narrower than a strip (the flattened-rows kernel): lenet's second layer (10 wide), rows shorter
+# than a strip's reach into the next ones, a single output, a last strip ending in the image's tail
+NARROW_CASES = [
+    ((4, 6, 14, 14), (16, 5, 5)),
+    ((2, 3, 7, 9), (5, 3, 3)),
+    ((1, 1, 5, 5), (6, 5, 5)),
+    ((3, 2, 20, 12), (12, 3, 3)),
+]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("input_shape, kernel", CASES)
+@pytest.mark.parametrize("input_shape, kernel", CASES + NARROW_CASES)
 def test_direct_product_twins_agree_and_equal_the_im2col_product(input_shape, kernel, dtype):
     rng = np.random.default_rng(0)
     padded = rng.standard_normal(input_shape).astype(dtype)
@@ -54,9 +62,11 @@ def test_block_choice_leaves_fewest_idle_channels():
     assert [numba_direct._block_for(o) for o in (6, 8, 12, 16, 17, 32)] == [6, 8, 6, 8, 6, 8]
 
 
-def test_narrow_outputs_are_refused():
+def test_the_weight_gradient_refuses_outputs_narrower_than_a_strip():
     with pytest.raises(ValueError, match="at least 16 wide"):
-        numba_direct.direct_product(np.zeros((1, 1, 20, 17), np.float32), np.zeros((2, 1, 3, 3), np.float32))
+        numba_direct.direct_weight_grad(
+            np.zeros((1, 1, 20, 17), np.float32), np.zeros((2, 1, 18, 15), np.float32), 3, 3
+        )
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -112,3 +122,15 @@ def test_direct_weight_grad_counts_an_infinite_input_as_inf_not_nan():
     assert np.isposinf(grad_weight).all()
     padded[0, 0, 2, 4] = 1.0
     assert (numba_direct.direct_weight_grad(padded, grad, 3, 3) == 54.0).all()  # 3 x 18 ones per tap
+
+
+def test_a_narrow_products_inf_reaches_only_the_outputs_whose_windows_hold_it():
+    """In the flattened-rows kernel a strip's lanes past a row's end read the next row: those positions are
+    computed and never written, so an inf there reaches no output it does not belong to."""
+    padded = np.ones((1, 1, 6, 8), dtype=np.float32)
+    padded[0, 0, 2, 7] = np.inf  # the last column: only windows ending at x = 5 (3 x 3 kernel) hold it
+    product = numba_direct.direct_product(padded, np.ones((2, 1, 3, 3), dtype=np.float32))
+    infinite = ~np.isfinite(product[0, 0])
+    expected = np.zeros((4, 6), dtype=bool)
+    expected[0:3, 5] = True
+    np.testing.assert_array_equal(infinite, expected)

@@ -106,8 +106,9 @@ def test_conv2d_refuses_mixed_dtypes():
 
 
 def test_few_channel_layers_take_the_direct_kernel_where_it_measured_faster():
-    """backend.direct_convolution: lenet's first layer (3 channels, 5 x 5, 28 wide outputs) runs direct;
-    cnn's first layer (9 taps), narrow outputs, strides, groups and the NumPy backend stay on im2col."""
+    """backend.direct_convolution: lenet's first layer (3 channels, 5 x 5, 28 wide outputs) and second (6
+    channels, 10 wide) run direct; cnn's first layer (9 taps), narrow outputs with few taps per channel,
+    strides, groups and the NumPy backend stay on im2col."""
     from tinygrad_maas import backend
 
     def direct(input_shape, weight_shape, stride=(1, 1), groups=1):
@@ -117,7 +118,9 @@ def test_few_channel_layers_take_the_direct_kernel_where_it_measured_faster():
     expected = backend.current() == "numba"
     assert direct((64, 3, 32, 32), (6, 3, 5, 5)) is expected
     assert not direct((64, 1, 28, 28), (32, 1, 3, 3))  # 9 taps
-    assert not direct((64, 6, 14, 14), (16, 6, 5, 5))  # 10 wide
+    assert direct((64, 6, 14, 14), (16, 6, 5, 5)) is expected  # lenet's second: 10 wide, 150 taps for 16
+    assert not direct((64, 8, 12, 12), (16, 8, 3, 3))  # 10 wide, 72 taps: fewer than 9 per channel
+    assert not direct((64, 1, 14, 14), (6, 1, 5, 5))  # 10 wide, 25 taps
     assert not direct((64, 3, 32, 32), (6, 3, 5, 5), stride=(2, 2))
     assert not direct((64, 4, 32, 32), (6, 2, 5, 5), groups=2)
     assert not direct((64, 3, 32, 32), (32, 3, 5, 5))  # BLAS runs 32 rows well enough
@@ -132,10 +135,27 @@ def test_direct_path_gradcheck_float64():
     assert check_gradients(lambda x, w, b: F.conv2d(x, w, b), (x, w, b))
 
 
+def test_narrow_direct_path_gradcheck_float64():
+    """Outputs narrower than a strip (4 wide), 150 taps for 3 channels: the product by the flattened-rows
+    kernel, dL/dW from columns made in backward, dL/dx by col2im."""
+    from tinygrad_maas import backend
+
+    x, w, b = make((2, 6, 8, 8), 1), make((3, 6, 5, 5), 2), make((3,), 3)
+    assert backend.direct_convolution(x.detach().numpy(), w.detach().numpy(), (1, 1), (1, 1), 1) is (
+        backend.current() == "numba"
+    )
+    assert check_gradients(lambda x, w, b: F.conv2d(x, w, b), (x, w, b))
+
+
 def test_direct_path_equals_the_im2col_path():
-    """lenet's first layer on both backends (numba: the direct kernel; NumPy: im2col + BLAS)."""
+    """lenet's first and second layers on both backends (numba: the direct kernels; NumPy: im2col + BLAS)."""
+    for shapes in (((4, 3, 32, 32), (6, 3, 5, 5), (6,)), ((4, 6, 14, 14), (16, 6, 5, 5), (16,))):
+        _both_backends_agree(shapes)
+
+
+def _both_backends_agree(shapes):
     rng = np.random.default_rng(4)
-    arrays = [rng.standard_normal(s).astype(np.float32) for s in ((4, 3, 32, 32), (6, 3, 5, 5), (6,))]
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in shapes]
     results = {}
     for name in ("numba", "numpy"):
         previous = tm.backend.current()
