@@ -188,6 +188,52 @@ def _make_weight_grad_kernel(block):
 _WEIGHT_GRAD_KERNELS = {block: _make_weight_grad_kernel(block) for block in BLOCKS}
 
 
+def _make_narrow_weight_grad_kernel(block):
+    """The weight gradient for outputs narrower than a strip, along flattened rows as the narrow product:
+    the gradient comes laid out on the input's row width with zeros between the output rows, so the
+    positions computed for nothing add 0 x (a finite input) = 0."""
+    taps_per_task = TAP_BLOCKS[block]
+    size, grad_size = block * taps_per_task * LANES, block * LANES
+
+    def direct_weight_grad_narrow(images, grad, offsets, chunk, partial):
+        # images (n, C * H * W + tail); grad (O, N, strips * 16): g on the flattened rows, 0 off the outputs
+        n, channels = images.shape[0], grad.shape[0]
+        strips = grad.shape[2] // LANES
+        chunks, tap_blocks, channel_blocks = partial.shape[:3]
+        for task in prange(chunks * tap_blocks * channel_blocks):
+            chunk_index, rest = task // (tap_blocks * channel_blocks), task % (tap_blocks * channel_blocks)
+            tap_block, first = rest // channel_blocks, (rest % channel_blocks) * block
+            sums = carray(stack_buffer(size, images), size)
+            gradients = carray(stack_buffer(grad_size, images), grad_size)
+            for k in range(size):
+                sums[k] = 0
+            for b in range(chunk_index * chunk, min((chunk_index + 1) * chunk, n)):
+                for strip in range(strips):
+                    for o in range(block):  # channels past the last are read again, sums unused
+                        row_of_grad = grad[min(first + o, channels - 1), b, strip * LANES :]
+                        for lane in range(LANES):
+                            gradients[o * LANES + lane] = row_of_grad[lane]
+                    row = images[b, strip * LANES :]
+                    for t in range(taps_per_task):
+                        values = row[offsets[tap_block * taps_per_task + t] :]
+                        for lane in range(LANES):
+                            for o in range(block):
+                                sums[(t * block + o) * LANES + lane] += gradients[o * LANES + lane] * values[lane]
+            out = partial[chunk_index, tap_block, rest % channel_blocks]
+            for t in range(taps_per_task):
+                for o in range(block):
+                    total = 0.0
+                    for lane in range(LANES):
+                        total += sums[(t * block + o) * LANES + lane]
+                    out[t, o] = total
+
+    direct_weight_grad_narrow.__qualname__ = direct_weight_grad_narrow.__name__ = f"_direct_weight_grad_narrow_{block}"
+    return njit(parallel=True, cache=True, error_model="numpy", fastmath={"contract"})(direct_weight_grad_narrow)
+
+
+_NARROW_WEIGHT_GRAD_KERNELS = {block: _make_narrow_weight_grad_kernel(block) for block in BLOCKS}
+
+
 def _block_for(out_channels):
     """The block that leaves the fewest idle channels in the last register block (8 on a tie)."""
     return min(BLOCKS, key=lambda block: (-out_channels % block, -block))
@@ -220,11 +266,14 @@ def direct_product(padded, weight):
 
 def direct_weight_grad(padded, grad, kernel_h, kernel_w):
     """dL/dW (O, C, kh, kw) of the stride-1 convolution of a padded (N, C, H, W) input, from the gradient of
-    its product g, laid out (O, N, Ho, Wo) as direct_product returns it; needs Wo >= 16."""
+    its product g, laid out (O, N, Ho, Wo) as direct_product returns it. For outputs narrower than 16, None
+    when the input holds inf or nan: the narrow kernel multiplies inputs by the 0 gradient of positions it
+    computes for nothing (0 x inf would be nan), and the caller takes the columns instead."""
     n, c, height, width = padded.shape
     out_channels, _, out_h, out_w = grad.shape
-    if out_w < LANES:
-        raise ValueError(f"direct_weight_grad needs outputs at least {LANES} wide, got {out_w}")
+    narrow = out_w < LANES
+    if narrow and not np.isfinite(padded).all():
+        return None
     block = _block_for(out_channels)
     taps_per_task = TAP_BLOCKS[block]
     taps = c * kernel_h * kernel_w
@@ -235,17 +284,16 @@ def direct_weight_grad(padded, grad, kernel_h, kernel_w):
     chunks = min(IMAGE_CHUNKS, max(n, 1))
     partial = np.zeros((chunks, tap_blocks, channel_blocks, taps_per_task, block), dtype=padded.dtype)
     work = out_channels * n * out_h * out_w * taps
-    kernel = _WEIGHT_GRAD_KERNELS[block]
-    launch(
-        kernel,
-        work,
-        THREADS_FROM,
-        np.ascontiguousarray(padded),
-        np.ascontiguousarray(grad),
-        offsets,
-        -(-n // chunks),
-        partial,
-    )
+    if narrow:
+        strips = -(-out_h * width // LANES)
+        rows = np.zeros((out_channels, n, strips * LANES), dtype=padded.dtype)  # g on the input's row width
+        rows[:, :, : out_h * width].reshape(out_channels, n, out_h, width)[..., :out_w] = grad
+        images = np.zeros((n, c * height * width + width + LANES), dtype=padded.dtype)  # the last strip's reach
+        images[:, : c * height * width] = padded.reshape(n, -1)
+        kernel, arguments = _NARROW_WEIGHT_GRAD_KERNELS[block], (images, rows)
+    else:
+        kernel, arguments = _WEIGHT_GRAD_KERNELS[block], (np.ascontiguousarray(padded), np.ascontiguousarray(grad))
+    launch(kernel, work, THREADS_FROM, *arguments, offsets, -(-n // chunks), partial)
     sums = partial.sum(axis=0)  # (tap_blocks, channel_blocks, taps_per_task, block)
     sums = sums.transpose(1, 3, 0, 2).reshape(channel_blocks * block, tap_blocks * taps_per_task)
     return np.ascontiguousarray(sums[:out_channels, :taps]).reshape(out_channels, c, kernel_h, kernel_w)

@@ -4,6 +4,8 @@
 import numpy as np
 import pytest
 
+import tinygrad_maas as tm
+import tinygrad_maas.nn.functional as F
 from tinygrad_maas.kernels import conv_direct as numba_direct
 from tinygrad_maas.reference import conv as numpy_conv
 from tinygrad_maas.reference import conv_direct as numpy_direct
@@ -62,19 +64,34 @@ def test_block_choice_leaves_fewest_idle_channels():
     assert [numba_direct._block_for(o) for o in (6, 8, 12, 16, 17, 32)] == [6, 8, 6, 8, 6, 8]
 
 
-def test_the_weight_gradient_refuses_outputs_narrower_than_a_strip():
-    with pytest.raises(ValueError, match="at least 16 wide"):
-        numba_direct.direct_weight_grad(
-            np.zeros((1, 1, 20, 17), np.float32), np.zeros((2, 1, 18, 15), np.float32), 3, 3
-        )
+def test_a_narrow_weight_gradient_over_an_input_with_inf_is_left_to_the_columns():
+    """The narrow kernel multiplies inputs by the 0 gradient of positions between rows (0 x inf = nan): over
+    an input holding inf or nan it returns None, and ops/conv.py takes the columns, which stay exact."""
+    from tinygrad_maas import backend
+
+    padded = np.ones((1, 6, 20, 17), np.float32)  # 54 taps for 6 channels, 15 wide: the narrow direct path
+    grad = np.ones((6, 1, 18, 15), np.float32)
+    assert numba_direct.direct_weight_grad(padded, grad, 3, 3) is not None
+    padded[0, 0, 0, 16] = np.inf  # the last column: only tap (0, 0, 2) of the window at (0, 14) meets it
+    assert numba_direct.direct_weight_grad(padded, grad, 3, 3) is None
+    weight = tm.ones(6, 6, 3, 3, requires_grad=True)
+    assert backend.direct_convolution(padded, weight.detach().numpy(), (1, 1), (1, 1), 1) is (
+        backend.current() == "numba"
+    )
+    F.conv2d(tm.tensor(padded), weight).sum().backward()
+    infinite = ~np.isfinite(weight.grad.numpy())
+    expected = np.zeros(infinite.shape, dtype=bool)
+    expected[:, 0, 0, 2] = True
+    np.testing.assert_array_equal(infinite, expected)
+    assert np.isposinf(weight.grad.numpy()[:, 0, 0, 2]).all()
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("input_shape, kernel", CASES)
+@pytest.mark.parametrize("input_shape, kernel", CASES + NARROW_CASES)
 def test_direct_weight_grad_twins_agree_and_equal_the_im2col_gradient(input_shape, kernel, dtype):
     """dL/dW = g @ cols^T without the columns: widths of one strip, of a strip and an overlapping one (17,
-    28: the overlap's lanes must count once), channel blocks full and part empty, taps not a multiple of
-    the tap block."""
+    28: the overlap's lanes must count once), narrower than a strip (flattened rows, zeros between them),
+    channel blocks full and part empty, taps not a multiple of the tap block."""
     rng = np.random.default_rng(1)
     padded = rng.standard_normal(input_shape).astype(dtype)
     out_channels, kernel_h, kernel_w = kernel

@@ -98,10 +98,9 @@ class Conv2d(Function):
         grad_g = grad_product.reshape(groups, out_per_group, -1)
         grad_x = grad_weight = None
         if cols.ndim == 4 and need_weight:  # the direct kernel ran: it saved the padded input, not columns
-            direct, (kernel_h, kernel_w), out_w = backend.kernels("conv_direct"), ctx.geometry[:2], ctx.geometry[7]
-            if out_w >= direct.LANES:  # the direct weight gradient's strips fit the rows
-                grad_weight = direct.direct_weight_grad(cols, grad_product, kernel_h, kernel_w)
-            else:  # narrower outputs: the columns, then the product below
+            kernel_h, kernel_w = ctx.geometry[:2]
+            grad_weight = backend.kernels("conv_direct").direct_weight_grad(cols, grad_product, kernel_h, kernel_w)
+            if grad_weight is None:  # narrow outputs over an input holding inf or nan: the columns, exactly
                 cols = backend.kernels("conv").im2col(cols, *ctx.geometry).reshape(groups, -1, grad_g.shape[-1])
         if need_weight and grad_weight is None:  # (O/G, N*Ho*Wo) against (Cg*kh*kw, N*Ho*Wo) rows: a @ bt.T
             grad_weight = np.stack([backend.matmul_transposed(grad_g[g], cols[g]) for g in range(groups)])
