@@ -16,8 +16,8 @@ a block of 8 in float32 on AVX-512, checked in the machine code). The lanes loop
 loop on purpose: that way LLVM vectorizes along the 16 x (contiguous loads) instead of along the channels.
 
 A row wider than 16 is covered by strips starting at 0, 16, ... and a last strip ending at the row's end
-(it overlaps the one before and writes the same values again). Rows narrower than 16 run in a variant whose
-strips follow the image's flattened rows (`_make_narrow_kernel`). Stride 1, no dilation, one group: the
+(it overlaps the one before and writes the same values again). Outputs narrower than 16 run through the
+same kernels with each image seen as one long row (`_as_flat_rows`). Stride 1, no dilation, one group: the
 shapes ops/conv.py sends.
 
 The weight gradient is the same sum with the roles turned around:
@@ -87,48 +87,6 @@ def _make_kernel(block):
 _KERNELS = {block: _make_kernel(block) for block in BLOCKS}
 
 
-def _make_narrow_kernel(block):
-    """The product for outputs narrower than a strip (lenet's second layer: 10 wide). Output position (y, x)
-    reads the image from flat index y * W + x + offset[t], so strips of 16 run along the flattened rows of
-    the full input width: each strip covers parts of several output rows and the positions x >= Wo between
-    them (W - Wo of every W, computed and not written). The image carries a tail of 16 zeros so the last
-    strip reads inside it."""
-    size = block * LANES
-
-    def direct_product_narrow(images, weights, offsets, width, product):
-        # images (n, C * H * W + 16): each image flattened, then the tail
-        n = images.shape[0]
-        blocks, taps = weights.shape[0], weights.shape[1]
-        channels, _, out_h, out_w = product.shape
-        strips = ((out_h - 1) * width + out_w + LANES - 1) // LANES
-        for task in prange(n * blocks * strips):
-            b, rest = task // (blocks * strips), task % (blocks * strips)
-            first, strip = (rest // strips) * block, rest % strips
-            weight_rows = weights[first // block]
-            live = min(block, channels - first)
-            sums = carray(stack_buffer(size, images), size)
-            for k in range(size):
-                sums[k] = 0
-            row = images[b, strip * LANES :]
-            for t in range(taps):
-                values = row[offsets[t] :]
-                w = weight_rows[t]
-                for lane in range(LANES):
-                    for o in range(block):
-                        sums[o * LANES + lane] += w[o] * values[lane]
-            for lane in range(LANES):
-                y, x = divmod(strip * LANES + lane, width)
-                if x < out_w and y < out_h:
-                    for o in range(live):
-                        product[first + o, b, y, x] = sums[o * LANES + lane]
-
-    direct_product_narrow.__qualname__ = direct_product_narrow.__name__ = f"_direct_product_narrow_{block}"
-    return njit(parallel=True, cache=True, error_model="numpy", fastmath={"contract"})(direct_product_narrow)
-
-
-_NARROW_KERNELS = {block: _make_narrow_kernel(block) for block in BLOCKS}
-
-
 TAP_BLOCKS = {6: 4, 8: 3}  # taps per task for each channel block: 24 vector registers of sums either way
 IMAGE_CHUNKS = 4  # a task sums one chunk of the batch's images (measured: 2, 8 and 16 were slower at 64 images)
 
@@ -188,60 +146,28 @@ def _make_weight_grad_kernel(block):
 _WEIGHT_GRAD_KERNELS = {block: _make_weight_grad_kernel(block) for block in BLOCKS}
 
 
-def _make_narrow_weight_grad_kernel(block):
-    """The weight gradient for outputs narrower than a strip, along flattened rows as the narrow product:
-    the gradient comes laid out on the input's row width with zeros between the output rows, so the
-    positions computed for nothing add 0 x (a finite input) = 0."""
-    taps_per_task = TAP_BLOCKS[block]
-    size, grad_size = block * taps_per_task * LANES, block * LANES
-
-    def direct_weight_grad_narrow(images, grad, offsets, chunk, partial):
-        # images (n, C * H * W + tail); grad (O, N, strips * 16): g on the flattened rows, 0 off the outputs
-        n, channels = images.shape[0], grad.shape[0]
-        strips = grad.shape[2] // LANES
-        chunks, tap_blocks, channel_blocks = partial.shape[:3]
-        for task in prange(chunks * tap_blocks * channel_blocks):
-            chunk_index, rest = task // (tap_blocks * channel_blocks), task % (tap_blocks * channel_blocks)
-            tap_block, first = rest // channel_blocks, (rest % channel_blocks) * block
-            sums = carray(stack_buffer(size, images), size)
-            gradients = carray(stack_buffer(grad_size, images), grad_size)
-            for k in range(size):
-                sums[k] = 0
-            for b in range(chunk_index * chunk, min((chunk_index + 1) * chunk, n)):
-                for strip in range(strips):
-                    for o in range(block):  # channels past the last are read again, sums unused
-                        row_of_grad = grad[min(first + o, channels - 1), b, strip * LANES :]
-                        for lane in range(LANES):
-                            gradients[o * LANES + lane] = row_of_grad[lane]
-                    row = images[b, strip * LANES :]
-                    for t in range(taps_per_task):
-                        values = row[offsets[tap_block * taps_per_task + t] :]
-                        for lane in range(LANES):
-                            for o in range(block):
-                                sums[(t * block + o) * LANES + lane] += gradients[o * LANES + lane] * values[lane]
-            out = partial[chunk_index, tap_block, rest % channel_blocks]
-            for t in range(taps_per_task):
-                for o in range(block):
-                    total = 0.0
-                    for lane in range(LANES):
-                        total += sums[(t * block + o) * LANES + lane]
-                    out[t, o] = total
-
-    direct_weight_grad_narrow.__qualname__ = direct_weight_grad_narrow.__name__ = f"_direct_weight_grad_narrow_{block}"
-    return njit(parallel=True, cache=True, error_model="numpy", fastmath={"contract"})(direct_weight_grad_narrow)
-
-
-_NARROW_WEIGHT_GRAD_KERNELS = {block: _make_narrow_weight_grad_kernel(block) for block in BLOCKS}
-
-
 def _block_for(out_channels):
     """The block that leaves the fewest idle channels in the last register block (8 on a tie)."""
     return min(BLOCKS, key=lambda block: (-out_channels % block, -block))
 
 
+def _as_flat_rows(padded, out_h):
+    """A padded batch (N, C, H, W) whose outputs are narrower than a strip, as (N, 1, 1, L): each image one
+    long row. Output (y, x) reads input y W + x + offset(c, i, j) of its image, so over the flat index
+    q = y W + x the kernels' strips run along the image's rows at their full width W (the W - Wo positions
+    between two output rows are computed for nothing). Zeros after the image give the last strip, which
+    ends past the last output, something to read: (N, 1, 1, L) and the strips' span S (a multiple of 16)."""
+    n, c, height, width = padded.shape
+    span = -(-out_h * width // LANES) * LANES
+    images = np.zeros((n, 1, 1, c * height * width + width + LANES), dtype=padded.dtype)
+    images[:, 0, 0, : c * height * width] = padded.reshape(n, -1)
+    return images, span
+
+
 def direct_product(padded, weight):
     """The convolution of a padded (N, C, H, W) input with (O, C, kh, kw) weights at stride 1, laid out
-    (O, N, Ho, Wo) as ops/conv.py's im2col product. Outputs narrower than 16 run along flattened rows."""
+    (O, N, Ho, Wo) as ops/conv.py's im2col product. Outputs narrower than 16 run as flat rows
+    (_as_flat_rows) and are cut out of them after the kernel."""
     n, c, height, width = padded.shape
     out_channels, _, kernel_h, kernel_w = weight.shape
     out_h, out_w = height - kernel_h + 1, width - kernel_w + 1
@@ -253,27 +179,25 @@ def direct_product(padded, weight):
     weights = np.ascontiguousarray(weights.reshape(blocks, block, taps).transpose(0, 2, 1))
     channel, i, j = np.unravel_index(np.arange(taps), (c, kernel_h, kernel_w))
     offsets = (channel * height * width + i * width + j).astype(np.int64)
-    product = np.empty((out_channels, n, out_h, out_w), dtype=padded.dtype)
     work = out_channels * n * out_h * out_w * taps
     if out_w >= LANES:
+        product = np.empty((out_channels, n, out_h, out_w), dtype=padded.dtype)
         launch(_KERNELS[block], work, THREADS_FROM, np.ascontiguousarray(padded), weights, offsets, product)
         return product
-    images = np.zeros((n, c * height * width + LANES), dtype=padded.dtype)
-    images[:, : c * height * width] = padded.reshape(n, -1)
-    launch(_NARROW_KERNELS[block], work, THREADS_FROM, images, weights, offsets, width, product)
-    return product
+    images, span = _as_flat_rows(padded, out_h)
+    flat = np.empty((out_channels, n, 1, span), dtype=padded.dtype)
+    launch(_KERNELS[block], work, THREADS_FROM, images, weights, offsets, flat)
+    return np.ascontiguousarray(flat[:, :, 0, : out_h * width].reshape(out_channels, n, out_h, width)[..., :out_w])
 
 
 def direct_weight_grad(padded, grad, kernel_h, kernel_w):
     """dL/dW (O, C, kh, kw) of the stride-1 convolution of a padded (N, C, H, W) input, from the gradient of
-    its product g, laid out (O, N, Ho, Wo) as direct_product returns it. For outputs narrower than 16, None
-    when the input holds inf or nan: the narrow kernel multiplies inputs by the 0 gradient of positions it
-    computes for nothing (0 x inf would be nan), and the caller takes the columns instead."""
+    its product g, laid out (O, N, Ho, Wo) as direct_product returns it. Outputs narrower than 16 run as flat
+    rows (_as_flat_rows), the gradient laid on them with zeros at the positions between output rows, which
+    then add 0 x input: None when the input holds inf or nan (0 x inf would be nan), and the caller takes
+    the columns instead."""
     n, c, height, width = padded.shape
     out_channels, _, out_h, out_w = grad.shape
-    narrow = out_w < LANES
-    if narrow and not np.isfinite(padded).all():
-        return None
     block = _block_for(out_channels)
     taps_per_task = TAP_BLOCKS[block]
     taps = c * kernel_h * kernel_w
@@ -284,16 +208,15 @@ def direct_weight_grad(padded, grad, kernel_h, kernel_w):
     chunks = min(IMAGE_CHUNKS, max(n, 1))
     partial = np.zeros((chunks, tap_blocks, channel_blocks, taps_per_task, block), dtype=padded.dtype)
     work = out_channels * n * out_h * out_w * taps
-    if narrow:
-        strips = -(-out_h * width // LANES)
-        rows = np.zeros((out_channels, n, strips * LANES), dtype=padded.dtype)  # g on the input's row width
-        rows[:, :, : out_h * width].reshape(out_channels, n, out_h, width)[..., :out_w] = grad
-        images = np.zeros((n, c * height * width + width + LANES), dtype=padded.dtype)  # the last strip's reach
-        images[:, : c * height * width] = padded.reshape(n, -1)
-        kernel, arguments = _NARROW_WEIGHT_GRAD_KERNELS[block], (images, rows)
+    if out_w >= LANES:
+        images, rows = np.ascontiguousarray(padded), np.ascontiguousarray(grad)
     else:
-        kernel, arguments = _WEIGHT_GRAD_KERNELS[block], (np.ascontiguousarray(padded), np.ascontiguousarray(grad))
-    launch(kernel, work, THREADS_FROM, *arguments, offsets, -(-n // chunks), partial)
+        if not np.isfinite(padded).all():
+            return None
+        images, span = _as_flat_rows(padded, out_h)
+        rows = np.zeros((out_channels, n, 1, span), dtype=padded.dtype)
+        rows[:, :, 0, : out_h * width].reshape(out_channels, n, out_h, width)[..., :out_w] = grad
+    launch(_WEIGHT_GRAD_KERNELS[block], work, THREADS_FROM, images, rows, offsets, -(-n // chunks), partial)
     sums = partial.sum(axis=0)  # (tap_blocks, channel_blocks, taps_per_task, block)
     sums = sums.transpose(1, 3, 0, 2).reshape(channel_blocks * block, tap_blocks * taps_per_task)
     return np.ascontiguousarray(sums[:out_channels, :taps]).reshape(out_channels, c, kernel_h, kernel_w)
