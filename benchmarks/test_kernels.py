@@ -51,6 +51,10 @@ PRODUCT = np.ascontiguousarray(X_POOL.transpose(1, 0, 2, 3))  # cnn's first laye
 WHERE = numpy_conv_epilogue.bias_relu_max_pool_2x2(PRODUCT, np.zeros(32, F32))[1]
 X_LENET = RNG.standard_normal((64, 3, 32, 32)).astype(F32)
 W_LENET = RNG.standard_normal((6, 3, 5, 5)).astype(F32)
+G_LENET = RNG.standard_normal((6, 64, 28, 28)).astype(F32)  # dL/dproduct of lenet's first layer
+X_LENET2 = RNG.standard_normal((64, 6, 14, 14)).astype(F32)  # lenet's second layer: outputs 10 wide
+W_LENET2 = RNG.standard_normal((16, 6, 5, 5)).astype(F32)
+G_LENET2 = RNG.standard_normal((16, 64, 10, 10)).astype(F32)
 INT8_ROWS = RNG.integers(-127, 128, (768, 384)).astype(np.int8)  # a MiniLM batch of 32 against its MLP's first layer
 INT8_WEIGHT = RNG.integers(-127, 128, (1536, 384)).astype(np.int8)
 INT8_ROW_SCALE, INT8_SCALE = RNG.random(768).astype(F32), RNG.random(1536).astype(F32)
@@ -76,6 +80,9 @@ CASES = {
     "col2im_cnn_layer2": lambda k: k["conv"].col2im(COLS, X_CONV.shape, *GEOMETRY),
     "max_pool_2x2_64x32x26x26": lambda k: k["pool"].window_max(X_POOL, 2, 2, 2, 2, 1, 1, 13, 13),
     "direct_product_lenet_layer1": lambda k: k["conv_direct"].direct_product(X_LENET, W_LENET),
+    "direct_weight_grad_lenet_layer1": lambda k: k["conv_direct"].direct_weight_grad(X_LENET, G_LENET, 5, 5),
+    "direct_product_lenet_layer2": lambda k: k["conv_direct"].direct_product(X_LENET2, W_LENET2),
+    "direct_weight_grad_lenet_layer2": lambda k: k["conv_direct"].direct_weight_grad(X_LENET2, G_LENET2, 5, 5),
     "bias_relu_max_pool_2x2_32x64x26x26": lambda k: k["conv_epilogue"].bias_relu_max_pool_2x2(
         PRODUCT, np.zeros(32, F32)
     ),

@@ -151,6 +151,16 @@ def _block_for(out_channels):
     return min(BLOCKS, key=lambda block: (-out_channels % block, -block))
 
 
+def _tap_offsets(shape, kernel_h, kernel_w, count):
+    """Where tap t = (c, i, j) starts in a flattened image of `shape` (N, C, H, W): c H W + i W + j, for the
+    C kh kw taps, then 0 up to `count` (padding taps: a valid place to read, their sums unused)."""
+    _, c, height, width = shape
+    channel, i, j = np.unravel_index(np.arange(c * kernel_h * kernel_w), (c, kernel_h, kernel_w))
+    offsets = np.zeros(count, dtype=np.int64)
+    offsets[: channel.size] = channel * height * width + i * width + j
+    return offsets
+
+
 def _as_flat_rows(padded, out_h):
     """A padded batch (N, C, H, W) whose outputs are narrower than a strip, as (N, 1, 1, L): each image one
     long row. Output (y, x) reads input y W + x + offset(c, i, j) of its image, so over the flat index
@@ -177,8 +187,7 @@ def direct_product(padded, weight):
     weights = np.zeros((blocks * block, taps), dtype=padded.dtype)
     weights[:out_channels] = weight.reshape(out_channels, taps)
     weights = np.ascontiguousarray(weights.reshape(blocks, block, taps).transpose(0, 2, 1))
-    channel, i, j = np.unravel_index(np.arange(taps), (c, kernel_h, kernel_w))
-    offsets = (channel * height * width + i * width + j).astype(np.int64)
+    offsets = _tap_offsets(padded.shape, kernel_h, kernel_w, taps)
     work = out_channels * n * out_h * out_w * taps
     if out_w >= LANES:
         product = np.empty((out_channels, n, out_h, out_w), dtype=padded.dtype)
@@ -202,9 +211,7 @@ def direct_weight_grad(padded, grad, kernel_h, kernel_w):
     taps_per_task = TAP_BLOCKS[block]
     taps = c * kernel_h * kernel_w
     tap_blocks, channel_blocks = -(-taps // taps_per_task), -(-out_channels // block)
-    channel, i, j = np.unravel_index(np.arange(taps), (c, kernel_h, kernel_w))
-    offsets = np.zeros(tap_blocks * taps_per_task, dtype=np.int64)
-    offsets[:taps] = channel * height * width + i * width + j
+    offsets = _tap_offsets(padded.shape, kernel_h, kernel_w, tap_blocks * taps_per_task)
     chunks = min(IMAGE_CHUNKS, max(n, 1))
     partial = np.zeros((chunks, tap_blocks, channel_blocks, taps_per_task, block), dtype=padded.dtype)
     work = out_channels * n * out_h * out_w * taps
