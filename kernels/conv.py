@@ -6,16 +6,15 @@ to one thread only, so no two threads ever add into the same element.
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
-from .threads import launch
+from .threads import compiled_twice
 
-# Elements of columns below which the calling thread alone beats waking numba's threads (threads.launch).
+# Elements of columns below which the calling thread alone (the serial build) beats waking numba's threads.
 THREADS_FROM = 1 << 18
 
 
-@njit(parallel=True, cache=True, error_model="numpy")
-def _im2col_into(padded, cols, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w):
+def _im2col_driver(padded, cols, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w):
     n, c = padded.shape[0], padded.shape[1]
     out_h, out_w = cols.shape[4], cols.shape[5]
     for plane in prange(n * c):
@@ -33,8 +32,7 @@ def _im2col_into(padded, cols, kernel_h, kernel_w, stride_h, stride_w, dilation_
                             into[x] = source[x * stride_w]
 
 
-@njit(parallel=True, cache=True, error_model="numpy")
-def _col2im_into(cols, grad, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w):
+def _col2im_driver(cols, grad, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w):
     n, c = grad.shape[0], grad.shape[1]
     out_h, out_w = cols.shape[4], cols.shape[5]
     for plane in prange(n * c):
@@ -52,11 +50,17 @@ def _col2im_into(cols, grad, kernel_h, kernel_w, stride_h, stride_w, dilation_h,
                             into[x * stride_w] += values[x]
 
 
+# A small layer (one image at inference) skips the parallel region's start as well as the waking: threads.py
+_im2col_into, _im2col_into_serial = compiled_twice(_im2col_driver, "_im2col_into", error_model="numpy")
+_col2im_into, _col2im_into_serial = compiled_twice(_col2im_driver, "_col2im_into", error_model="numpy")
+
+
 def im2col(padded, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, out_h, out_w):
     n, c = padded.shape[:2]
     cols = np.empty((c, kernel_h, kernel_w, n, out_h, out_w), dtype=padded.dtype)
     geometry = (kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w)
-    launch(_im2col_into, cols.size, THREADS_FROM, np.ascontiguousarray(padded), cols, *geometry)
+    kernel = _im2col_into if cols.size >= THREADS_FROM else _im2col_into_serial
+    kernel(np.ascontiguousarray(padded), cols, *geometry)
     return cols.reshape(c * kernel_h * kernel_w, n * out_h * out_w)
 
 
@@ -64,17 +68,6 @@ def col2im(cols, padded_shape, kernel_h, kernel_w, stride_h, stride_w, dilation_
     n, c = padded_shape[:2]
     grad = np.zeros(padded_shape, dtype=cols.dtype)
     six_d = np.ascontiguousarray(cols).reshape(c, kernel_h, kernel_w, n, out_h, out_w)
-    launch(
-        _col2im_into,
-        six_d.size,
-        THREADS_FROM,
-        six_d,
-        grad,
-        kernel_h,
-        kernel_w,
-        stride_h,
-        stride_w,
-        dilation_h,
-        dilation_w,
-    )
+    kernel = _col2im_into if six_d.size >= THREADS_FROM else _col2im_into_serial
+    kernel(six_d, grad, kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w)
     return grad

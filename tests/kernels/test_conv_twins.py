@@ -1,4 +1,5 @@
-"""The numba im2col/col2im kernels agree with their NumPy twins (reference/conv.py)."""
+"""The numba im2col/col2im kernels agree with their NumPy twins (reference/conv.py), in both builds (the
+calling thread alone below THREADS_FROM elements of columns, numba's threads above)."""
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ GEOMETRIES = [
     ((3, 1, 6, 11), (1, 4), (3, 2), (2, 1)),
     ((2, 4, 5, 5), (5, 5), (1, 1), (1, 1)),
     ((1, 1, 13, 7), (3, 2), (2, 3), (3, 2)),
+    ((8, 8, 30, 30), (3, 3), (1, 1), (1, 1)),  # the threaded build
 ]
 
 
@@ -20,6 +22,16 @@ def _geometry(shape, kernel, stride, dilation):
     out_h = (shape[2] - dilation[0] * (kernel[0] - 1) - 1) // stride[0] + 1
     out_w = (shape[3] - dilation[1] * (kernel[1] - 1) - 1) // stride[1] + 1
     return (*kernel, *stride, *dilation, out_h, out_w)
+
+
+def _column_elements(shape, kernel, stride, dilation):
+    out_h, out_w = _geometry(shape, kernel, stride, dilation)[-2:]
+    return shape[0] * shape[1] * kernel[0] * kernel[1] * out_h * out_w
+
+
+def test_the_geometries_reach_both_builds():
+    sizes = [_column_elements(*geometry) for geometry in GEOMETRIES]
+    assert min(sizes) < numba_conv.THREADS_FROM <= max(sizes)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -1,5 +1,6 @@
 """Functional forms of the ops, as in `torch.nn.functional`."""
 
+import math
 import warnings
 
 import numpy as np
@@ -293,7 +294,7 @@ def _needs_no_graph(*tensors):
 def _fused_layer_norm(input, normalized_shape, weight, bias, eps):
     from .. import backend
 
-    width = int(np.prod(normalized_shape))
+    width = math.prod(normalized_shape)
     rows = input.array.reshape(-1, width)
     scale = np.ones(width) if weight is None else weight.array.reshape(-1)
     shift = np.zeros(width) if bias is None else bias.array.reshape(-1)

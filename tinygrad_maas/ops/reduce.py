@@ -5,6 +5,7 @@ output gradient is given back the reduced axes (size 1) and broadcast to the inp
 by the local derivative. `axes` is always a tuple of non-negative axes (see arguments.dims).
 """
 
+import math
 from collections import namedtuple
 
 import numpy as np
@@ -24,7 +25,7 @@ def _restore_axes(grad, axes, keepdim):
 
 
 def _count(shape, axes):
-    return int(np.prod([shape[a] for a in axes], dtype=np.int64))
+    return math.prod(shape[a] for a in axes)
 
 
 class Sum(Function):

@@ -4,6 +4,8 @@ Each backward moves the gradient back the inverse way. reshape also serves view,
 unsqueeze; permute also serves transpose and T (the Tensor methods compute the target shape or order).
 """
 
+import math
+
 import numpy as np
 
 from ..autograd.function import Function
@@ -102,7 +104,7 @@ def flatten(tensor, start_dim, end_dim):
     if start > end:
         raise ValueError(f"flatten(): start_dim {start_dim} comes after end_dim {end_dim}")
     shape = tensor.shape
-    return reshape(tensor, shape[:start] + (int(np.prod(shape[start : end + 1])),) + shape[end + 1 :])
+    return reshape(tensor, shape[:start] + (math.prod(shape[start : end + 1]),) + shape[end + 1 :])
 
 
 def unsqueeze(tensor, dim):
