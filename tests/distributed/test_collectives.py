@@ -55,6 +55,40 @@ def test_the_runner_names_a_rank_that_died_without_an_exception(how):
     assert "Traceback" not in done.stderr, done.stderr
 
 
+def test_the_runner_stops_the_job_when_the_launcher_misses_a_dead_rank(monkeypatch, tmp_path):
+    """MPICH's mpiexec now and then reaps a dead rank and leaves the others waiting; the runner's watchers
+    recorded the failure, so after CLEANUP_GRACE seconds the runner kills the rest itself."""
+    from tinygrad_maas.distributed import run
+
+    monkeypatch.setattr(run, "CLEANUP_GRACE", 1.0)
+    said, pid_file = [], tmp_path / "rank-0.pid"
+    start = time.monotonic()
+    code = run.run(
+        2,
+        [str(JOBS / "stranded_rank.py"), str(pid_file)],
+        log=said.append,
+        launcher=[sys.executable, str(JOBS / "forgetful_launcher.py")],
+    )
+    assert code != 0 and time.monotonic() - start < 30
+    assert any("mpiexec had not stopped the others after 1 s; stopping them" in line for line in said), said
+    assert any("rank 1 exited with code 3, first of the job's 2 ranks" in line for line in said), said
+    assert _ends_within(int(pid_file.read_text()), seconds=10)  # the stranded rank is gone, not orphaned
+
+
+def _ends_within(pid, seconds):
+    """Whether process `pid` is gone (or a zombie: killed, waiting to be reaped) within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as file:
+                if file.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    return True
+        except FileNotFoundError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def test_a_rank_that_never_joins_is_a_timeout_error_naming_the_collective():
     _, out, _ = run_job("timeout", timeout=120)
     assert "timed out: all_reduce on rank 0 did not complete within 2 s" in out
