@@ -110,8 +110,18 @@ def _keep_positive_driver(values, grad, zero, out):
         out[i] = grad[i] if values[i] > 0 else nothing
 
 
+def _bias_relu_driver(rows, bias):
+    width = bias.shape[0]
+    for r in prange(rows.shape[0]):
+        row = rows[r]
+        for c in range(width):
+            x = row[c] + bias[c]
+            row[c] = x if x > 0 or x != x else 0  # as _relu_driver
+
+
 # Every hidden layer calls these, most on small batches: the serial builds skip the parallel region's start.
 _relu, _relu_serial = compiled_twice(_relu_driver, "_relu")
+_bias_relu, _bias_relu_serial = compiled_twice(_bias_relu_driver, "_bias_relu")
 _keep_positive, _keep_positive_serial = compiled_twice(_keep_positive_driver, "_keep_positive")
 
 
@@ -123,6 +133,14 @@ def relu(x):
     out = np.empty(flat.shape, dtype=flat.dtype)
     (_relu if out.size >= RELU_THREADS_FROM else _relu_serial)(flat, out)
     return out.reshape(x.shape)
+
+
+def bias_relu_(rows, bias):
+    """rows = max(rows + bias, 0) in place, for a C-contiguous (m, n) float32 or float64 array and an (n,)
+    bias of its dtype: a linear layer's output and its ReLU in one pass instead of two (ops/linear.py,
+    LinearRelu). The sum, then np.maximum(x, 0) (nan kept, -0 -> +0): bit for bit the two ops."""
+    (_bias_relu if rows.size >= RELU_THREADS_FROM else _bias_relu_serial)(rows, bias)
+    return rows
 
 
 def keep_positive(values, grad):

@@ -70,3 +70,17 @@ def test_compare_environment_sets_the_variable_on_one_side_only(monkeypatch):
 
 class _Done:
     stdout = '{"mlp": 1.0, "lenet": 2.0, "cnn": 3.0, "gru": 4.0}\n'
+
+
+def test_fusion_ab_swaps_the_order_every_round_and_restores_the_switch(capsys, monkeypatch):
+    """Rounds alternate which configuration runs first (a fixed order favours the second), and the user's
+    fusion switch is what it was afterwards."""
+    import tinygrad_maas as tm
+    from benchmarks import fusion_ab
+
+    order = []
+    monkeypatch.setattr(fusion_ab, "_median_step_us", lambda step, steps: order.append(tm.nn.fusion.enabled) or 1.0)
+    fusion_ab.main(["mlp", "--rounds", "3", "--steps", "1"])
+    assert order[2:] == [True, False, False, True, True, False]  # after the two warm-ups
+    assert tm.nn.fusion.enabled is True
+    assert "median of 3 per-round ratios: 1.000" in capsys.readouterr().out

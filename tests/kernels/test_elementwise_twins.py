@@ -1,5 +1,6 @@
-"""relu and its backward as numba kernels agree bit for bit with their NumPy twins, special values included,
-in both builds (the calling thread alone below RELU_THREADS_FROM / KEEP_THREADS_FROM, numba's threads above)."""
+"""relu, its backward and a linear layer's bias + relu as numba kernels agree bit for bit with their NumPy
+twins, special values included, in both builds (the calling thread alone below RELU_THREADS_FROM /
+KEEP_THREADS_FROM, numba's threads above)."""
 
 import numpy as np
 import pytest
@@ -45,3 +46,22 @@ def test_relu_kernels_take_empty_and_zero_dimensional_arrays():
     assert numba_elementwise.relu(empty).shape == (0, 3)
     assert numba_elementwise.keep_positive(empty, empty).shape == (0, 3)
     assert numba_elementwise.relu(np.array(-2.0)).shape == () and numba_elementwise.relu(np.array(-2.0)) == 0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("build", SIZES)
+def test_bias_relu_kernel_is_the_sum_then_relu_bit_for_bit(build, dtype):
+    """In place, as LinearRelu uses it: rows = max(rows + bias, 0), the same bits as the two ops, special
+    values in both the rows and the bias (inf + -inf gives nan, kept)."""
+    width = 100
+    size = -(-SIZES[build] // width) * width  # whole rows, at least SIZES[build] elements
+    rows = _with_special_values(size, dtype, 3).reshape(-1, width)
+    assert (rows.size >= numba_elementwise.RELU_THREADS_FROM) == (build == "threaded build")
+    bias = _with_special_values(width, dtype, 4)[::-1].copy()
+    expected = numpy_elementwise.relu(rows + bias)
+    out = numba_elementwise.bias_relu_(rows, bias)
+    assert out is rows
+    assert np.array_equal(rows.view(np.uint8), expected.view(np.uint8))
+    twin = _with_special_values(size, dtype, 3).reshape(-1, width)
+    assert np.array_equal(numpy_elementwise.bias_relu_(twin, bias).view(np.uint8), expected.view(np.uint8))
+    assert numba_elementwise.bias_relu_(np.zeros((0, width), dtype), bias).shape == (0, width)

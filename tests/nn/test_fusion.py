@@ -1,5 +1,6 @@
-"""nn.Sequential runs Conv2d, ReLU, MaxPool2d(2) as one op (nn/fusion.py, ops/conv_fused.py): same values,
-same gradients, and the three modules' own behaviour wherever fusing could change what a user sees."""
+"""nn.Sequential runs Conv2d, ReLU, MaxPool2d(2) as one op (nn/fusion.py, ops/conv_fused.py), and Linear,
+ReLU as another (ops/linear.py): same values, same gradients, and the modules' own behaviour wherever
+fusing could change what a user sees."""
 
 import numpy as np
 import pytest
@@ -8,6 +9,7 @@ import tinygrad_maas as tm
 import tinygrad_maas.nn as nn
 from tests.gradients import check_gradients
 from tinygrad_maas.ops.conv_fused import Conv2dReluMaxPool
+from tinygrad_maas.ops.linear import LinearRelu
 
 
 def _block(conv=None, pool=None, dtype=tm.float32):
@@ -140,3 +142,85 @@ def test_unbatched_input_and_wrong_dtype_behave_as_the_modules_do():
     assert out.shape == (4, 3, 2)
     with pytest.raises((TypeError, ValueError, RuntimeError), match="float64"):
         model(_input(dtype=np.float64))
+
+
+def _perceptron(bias=True, dtype=tm.float32):
+    tm.manual_seed(0)
+    return nn.Sequential(nn.Linear(6, 5, bias=bias), nn.ReLU(), nn.Linear(5, 3)).to(dtype)
+
+
+@pytest.mark.parametrize("shape", [(4, 6), (2, 3, 6), (0, 6)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_fused_linear_relu_gives_the_two_modules_values_and_gradients(shape, bias):
+    """Bit for bit: the same product, the same sum then max(., 0), the same masked gradient; leading axes
+    and an empty batch too."""
+    model = _perceptron(bias)
+    x = _input(shape)
+    fused, unfused = _run(model, x, True), _run(model, x, False)
+    for got, expected in zip(fused[:2], unfused[:2]):
+        np.testing.assert_array_equal(got, expected)
+    for got, expected in zip(fused[2], unfused[2]):
+        np.testing.assert_array_equal(got, expected)
+    assert type(model[:2](x.requires_grad_()).grad_fn) is LinearRelu
+
+
+def test_fused_linear_relu_gradcheck_and_second_derivative_float64():
+    rng = np.random.default_rng(5)
+    x = tm.tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    w = tm.tensor(rng.standard_normal((5, 4)), requires_grad=True)
+    b = tm.tensor(rng.standard_normal(5), requires_grad=True)
+    assert check_gradients(LinearRelu.apply, (x, w, b))
+    assert check_gradients(lambda x, w: LinearRelu.apply(x, w, None), (x, w))
+    model, results = _perceptron(dtype=tm.float64), []
+    for fused in (True, False):
+        nn.fusion.enabled = fused
+        try:
+            x = _input((4, 6), dtype=np.float64).requires_grad_()
+            (grad_x,) = tm.autograd.grad(model(x).sum(), x, create_graph=True)
+            (second,) = tm.autograd.grad((grad_x**2).sum(), model[0].weight)
+            results.append(second.numpy())
+        finally:
+            nn.fusion.enabled = True
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-12, atol=1e-12)
+
+
+def test_fused_linear_relu_keeps_relus_answers_at_special_values():
+    """A nan pre-activation stays nan, +inf passes and -inf stops as ReLU's would, and an infinite upstream
+    gradient over a blocked unit gives 0 (selected, not multiplied by a 0 mask), as the two modules do."""
+    linear = nn.Linear(2, 4)
+    with tm.no_grad():
+        linear.weight.copy_(tm.tensor([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0], [0.0, 1.0]]))
+        linear.bias.copy_(tm.tensor([np.inf, -np.inf, np.nan, -5.0]))
+    model = nn.Sequential(linear, nn.ReLU())
+    x = tm.tensor([[1.0, 2.0]], requires_grad=True)
+    out = model(x)
+    assert type(out.grad_fn) is LinearRelu
+    np.testing.assert_array_equal(out.detach().numpy(), [[np.inf, 0.0, np.nan, 0.0]])
+    out.backward(tm.tensor([[1.0, np.inf, 2.0, np.inf]]))
+    np.testing.assert_array_equal(linear.bias.grad.numpy(), [1.0, 0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [[1.0, 0.0]])
+
+
+@pytest.mark.parametrize("change", ["hook_on_linear", "relu_subclass", "float16"])
+def test_linear_relu_not_fused_where_fusing_would_change_what_the_user_sees(change):
+    tm.manual_seed(0)
+    relu = _LoggingReLU() if change == "relu_subclass" else nn.ReLU()
+    model = nn.Sequential(nn.Linear(6, 5), relu)
+    seen = []
+    if change == "hook_on_linear":
+        model[0].register_forward_hook(lambda module, args, output: seen.append(output.shape))
+    x = _input((4, 6))
+    if change == "float16":
+        model, x = model.to(tm.float16), x.to(tm.float16)
+    out = model(x.requires_grad_())
+    assert type(out.grad_fn).__name__ == "Relu"
+    assert seen == ([(4, 5)] if change == "hook_on_linear" else [])
+    assert getattr(relu, "calls", 1) == 1
+
+
+def test_linear_relu_wrong_input_is_named_by_the_linear_module():
+    model = _perceptron()
+    with pytest.raises(ValueError, match="last dimension 6"):
+        model(_input((4, 7)))
+    with pytest.raises((TypeError, ValueError, RuntimeError), match="float64"):
+        model(_input((4, 6), dtype=np.float64))

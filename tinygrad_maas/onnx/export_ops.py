@@ -113,6 +113,11 @@ def _linear(g, args, out):
     return y if bias is None else g.node("Add", [y, g.value(bias)])
 
 
+def _linear_relu(g, args, out):
+    """The fused Linear, ReLU (ops/linear.py) as the two ONNX nodes it stands for."""
+    return g.node("Relu", [_linear(g, args, out)])
+
+
 def _conv(g, args, out):
     (top, bottom), (left, right) = args["padding"]
     weight = args["weight"]
@@ -502,6 +507,7 @@ EMITTERS = {
     unary.Softplus: _softplus,
     unary.ToDtype: _to_dtype,
     linear.Linear: _linear,
+    linear.LinearRelu: _linear_relu,
     matmul.MatMul: _matmul,
     conv.Conv2d: _conv,
     pool.MaxPool2d: _max_pool,

@@ -16,6 +16,7 @@ ops (a few microseconds each, docs/benchmarks.md).
 
 import numpy as np
 
+from .. import backend
 from ..autograd.function import Function
 from . import either
 
@@ -30,6 +31,14 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
+        out = Linear.product(x, weight)
+        if bias is not None:
+            out += bias  # out is a new array
+        return out
+
+    @staticmethod
+    def product(x, weight):
+        """x W^T as a new C-contiguous array of shape (*, out)."""
         # One GEMM over all leading axes: np.matmul of a 3-D x would run one small GEMM per leading index.
         rows = x.reshape(-1, x.shape[-1])
         if rows.shape[0] <= FEW_ROWS:
@@ -38,14 +47,16 @@ class Linear(Function):
             out = np.ascontiguousarray(np.matmul(weight, rows.T).T)
         else:
             out = np.matmul(rows, weight.T)
-        out = out.reshape(*x.shape[:-1], weight.shape[0])
-        if bias is not None:
-            out += bias  # out is a new array
-        return out
+        return out.reshape(*x.shape[:-1], weight.shape[0])
 
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
+        return Linear.gradients(ctx, grad, x, weight)
+
+    @staticmethod
+    def gradients(ctx, grad, x, weight):
+        """(dL/dx, dL/dW, dL/db) from G = dL/dy (None for any input that needs none), on arrays or Tensors."""
         need_x, need_weight, need_bias = ctx.needs_input_grad
         out_features, in_features = weight.shape
         rows = either.reshape(grad, (-1, out_features))  # G: (m, out)
@@ -53,3 +64,28 @@ class Linear(Function):
         grad_weight = rows.T @ either.reshape(x, (-1, in_features)) if need_weight else None
         grad_bias = either.sum_axes(rows, (0,)) if need_bias else None
         return grad_x, grad_weight, grad_bias
+
+
+class LinearRelu(Function):
+    """y = relu(x W^T + b) as one op: nn.Sequential's Linear, ReLU (nn/fusion.py). The bias and the ReLU
+    are one pass over the GEMM's output (kernels/elementwise.py, bias_relu_) and one graph node, where the
+    two ops make two passes, two nodes and a second output array.
+
+    With G = dL/dy:   dL/dz = G where y > 0, else 0   (z = x W^T + b; y > 0 exactly where z > 0)
+    and from dL/dz the gradients of Linear (above).
+    """
+
+    saved_roles = ("x", "weight", "output")
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        out = Linear.product(x, weight)
+        shift = np.zeros(weight.shape[0], dtype=out.dtype) if bias is None else bias
+        backend.kernels("elementwise").bias_relu_(out.reshape(-1, weight.shape[0]), shift)
+        ctx.save_for_backward(x, weight, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight, y = ctx.saved_tensors
+        return Linear.gradients(ctx, either.keep_positive(either.value(y), grad), x, weight)

@@ -79,6 +79,12 @@ def relu(x):
     return np.maximum(x, x.dtype.type(0))
 
 
+def bias_relu_(rows, bias):
+    """rows = max(rows + bias, 0) in place: a linear layer's output and its ReLU (ops/linear.py, LinearRelu)."""
+    rows += bias
+    return np.maximum(rows, rows.dtype.type(0), out=rows)
+
+
 def keep_positive(values, grad):
     """grad where values > 0, 0 elsewhere: relu's backward from its output y (dy/dx = 1 where y > 0)."""
     return keep(values > 0, grad)
