@@ -20,7 +20,7 @@ from .. import backend
 from ..autograd.function import Function
 from . import either
 
-FEW_ROWS = 64  # up to this many rows, forward computes (W X^T)^T: see Linear.forward
+FEW_ROWS = 64  # up to this many rows, the product is computed as (W X^T)^T: see Linear.product
 
 
 class Linear(Function):
