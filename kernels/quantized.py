@@ -13,8 +13,8 @@ from numba import carray, njit, prange
 from tinygrad_maas.reference.quantized import (
     LEVELS,
     MAX_DEPTH,
+    add_outlier_product,
     dequantized_columns,
-    outlier_product,
     scale_product,
 )
 
@@ -194,19 +194,18 @@ def _packed_kernels(rows):
     compiles in: the loops over the rows unroll and the sums stay in registers). _ROWS for the bulk of a
     product; fewer for the rows left over, so a sentence of 13 tokens pays for 13 rows, not 18: a task's
     cost is its rows' multiply-adds whether the rows exist or not."""
-    size, extra_size = rows * 32, rows * 16
+    size = rows * 32
 
     # words (m, quads) int32: 4 activation bytes each, flipped to unsigned in the task (XOR 0x80 per byte)
-    # out (m, blocks * 16) float32: (sum - shift) * row_scale * weight_scale + bias, the twin's order,
-    # plus values (m, t) times the weight's columns `columns` (t,), dequantized, summed over t in order.
+    # out (m, blocks * 16) float32: (sum - shift) * row_scale * weight_scale + bias, the twin's order.
     # The task's body is written out here rather than called: a jitted function in the closure would make
     # numba's on-disk cache miss in every new process (the key holds the function object's identity).
-    def all_tasks(words, blocks, shift, row_scale, weight_scale, bias, values, columns, out):
+    def all_tasks(words, blocks, shift, row_scale, weight_scale, bias, out):
         count, pairs = blocks.shape[0], (blocks.shape[0] + 1) // 2
         weights, stride = blocks.reshape(-1), blocks.shape[1]
         for task in prange((words.shape[0] + rows - 1) // rows * pairs):
             # one task: rows i0 .. i0 + rows - 1 against the output blocks first and first + 1
-            m, quads, extras = words.shape[0], words.shape[1], values.shape[1]
+            m, quads = words.shape[0], words.shape[1]
             i0, first = (task // pairs) * rows, (task % pairs) * 2
             second = min(first + 1, count - 1)  # an odd last block is computed twice, written once
             sums = carray(stack_buffer(size, shift), size)
@@ -228,30 +227,36 @@ def _packed_kernels(rows):
                             j = block * 16 + lane
                             product = np.float32(sums[(r * 2 + half) * 16 + lane] - shift[j])
                             into[j] = product * scale * weight_scale[j] + bias[j]
-            if extras:  # a pass of its own: a loop of varying length above would keep `sums` out of registers
-                extra = carray(stack_buffer(extra_size, values), extra_size)  # rows x 16 outputs
-                weight = carray(stack_buffer(16, values), 16)
-                for block in range(first, min(first + 2, count)):
-                    for s in range(extra_size):
-                        extra[s] = 0
-                    for t in range(extras):
-                        # the weight's column columns[t] for these 16 outputs, dequantized once for the rows,
-                        # from its packed blocks: byte (lane, column) of a block sits at quad column // 4,
-                        # offset lane * 4 + column % 4
-                        at = block * stride + (columns[t] // 4) * 64 + columns[t] % 4
-                        for lane in range(16):
-                            weight[lane] = np.float32(weights[at + lane * 4]) * weight_scale[block * 16 + lane]
-                        for r in range(rows):  # a fixed count; rows past the end repeat the last, unwritten
-                            value = values[min(i0 + r, m - 1), t]
-                            for lane in range(16):
-                                extra[r * 16 + lane] += value * weight[lane]
-                    for r in range(rows):
-                        if i0 + r < m:
-                            into = out[i0 + r, block * 16 :]
-                            for lane in range(16):
-                                into[lane] += extra[r * 16 + lane]
 
     return compiled_twice(all_tasks, f"_int8_linear_packed_{rows}", error_model="numpy")
+
+
+def _add_outliers_driver(values, weights, out):
+    """out[i] += values[i, t] * weights[t] for t in order from 0: the twin's add_outlier_product (a float32
+    multiply, then an add: no fused multiply-add). One row per task; the loop over a row's outputs
+    vectorises."""
+    width, extras = out.shape[1], values.shape[1]
+    for i in prange(out.shape[0]):
+        row = out[i]
+        for t in range(extras):
+            value, weight = values[i, t], weights[t]
+            for j in range(width):
+                row[j] += value * weight[j]
+
+
+_add_outliers, _add_outliers_serial = compiled_twice(_add_outliers_driver, "_add_outliers", error_model="numpy")
+# multiply-adds (rows x outlier features x outputs) from which the outlier pass takes numba's threads (704 x
+# 6 x 1536, MiniLM's feed-forward at batch 32: 622 us alone, 311 threaded; 13 x 6 x 1536, a sentence: 10, 8)
+OUTLIERS_THREADS_FROM = 1 << 19
+
+
+def _dequantized_packed_columns(packed, scales, columns):
+    """(t, width) float32: the packed weight's columns `columns` as float32(byte) * channel scale, the
+    twin's dequantized_columns (byte (lane, column) of a block sits at quad column // 4, offset lane * 4 +
+    column % 4), padded outputs 0."""
+    blocks = packed.blocks.reshape(packed.blocks.shape[0], -1, 16, 4)
+    picked = blocks[:, columns // 4, :, columns % 4]  # (t, blocks, 16): NumPy puts the split indices' axis first
+    return picked.reshape(columns.shape[0], -1) * scales
 
 
 # By rows per task: numba compiles each on its first call (a sentence's leftover rows pick one of 1 - 5).
@@ -277,7 +282,7 @@ def int8_linear_packed(q, row_scale, packed, weight_scale, bias=None, outliers=N
         out = scale_product(int8_matmul_t(q, packed), row_scale, weight_scale, bias)
         if outliers is None:
             return out
-        return out + outlier_product(outliers[0], dequantized_columns(packed, weight_scale, outliers[1]))
+        return add_outlier_product(out, outliers[0], dequantized_columns(packed, weight_scale, outliers[1]))
     n, k = packed.shape
     if q.ndim != 2 or q.shape[1] != k:
         raise ValueError(f"int8_linear_packed: activations of shape {q.shape} against a weight of shape {(n, k)}")
@@ -299,8 +304,11 @@ def int8_linear_packed(q, row_scale, packed, weight_scale, bias=None, outliers=N
             threaded, serial = _PACKED[rows]
             kernel = threaded if (stop - start) * k * n >= PACKED_THREADS_FROM else serial
             part = slice(start, stop)
-            arrays = (words[part], packed.blocks, packed.shift, row_scale[part], scales, shifts, values[part])
-            kernel(*arrays, columns, out[part])
+            kernel(words[part], packed.blocks, packed.shift, row_scale[part], scales, shifts, out[part])
+    if columns.size:  # a pass of its own over the rows: inside the product's tasks it cost up to as much again
+        weights = _dequantized_packed_columns(packed, scales, columns)
+        kernel = _add_outliers if m * columns.size * width >= OUTLIERS_THREADS_FROM else _add_outliers_serial
+        kernel(values, weights, out)
     return out[:, :n]
 
 

@@ -166,13 +166,17 @@ def test_columns_above_compares_magnitudes_in_float32_and_nan_exceeds_nothing():
         (3, 64, 33, 1),
         (8, 40, 9, 2),
         (70, 388, 1264, 2),
+        (400, 64, 1600, 7),  # the outlier pass threaded, and outputs past whole chunks of its sums
     ],
     ids=str,
 )
 def test_packed_int8_linear_adds_the_outlier_features_float_product_as_the_twin_does(m, k, n, t):
     """The features kept in float (values (m, t) at input columns `columns`) times the weight's columns
-    dequantized (the kernel reads them from its packed weight) are added as each output is written, summed
-    in the twin's order: bit for bit, with and without VNNI."""
+    dequantized (read from the packed weight) are added one feature at a time, in the twin's order, in a pass
+    over the rows after the product: bit for bit, with and without VNNI."""
+    from tinygrad_maas.kernels.quantized import OUTLIERS_THREADS_FROM
+
+    assert 400 * 7 * 1600 >= OUTLIERS_THREADS_FROM > 70 * 2 * 1264  # both builds of the outlier pass
     rng = np.random.default_rng(5)
     a = rng.integers(-127, 128, (m, k), dtype=np.int8)
     b = rng.integers(-127, 128, (n, k), dtype=np.int8)

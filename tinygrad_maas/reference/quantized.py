@@ -68,12 +68,12 @@ def int8_linear_packed(q, row_scale, packed, weight_scale, bias=None, outliers=N
     """float32 (q @ b.T) * row_scale[:, None] * weight_scale + bias, in that order (float32 throughout),
     for int8 activations q (m, k) and the weight b from pack_int8_weight; plus, when given,
     outliers = (values (m, t) float32, columns (t,)): the input features kept in float (coded 0 in q) at
-    those columns, times the weight's columns dequantized: outlier_product."""
+    those columns, times the weight's columns dequantized: add_outlier_product."""
     out = scale_product(int8_matmul_t(q, packed), row_scale, weight_scale, bias)
     if outliers is None or outliers[0].shape[1] == 0:
         return out
     values, columns = outliers
-    return out + outlier_product(values, dequantized_columns(packed, weight_scale, columns))
+    return add_outlier_product(out, values, dequantized_columns(packed, weight_scale, columns))
 
 
 def dequantized_columns(weight, weight_scale, columns):
@@ -82,13 +82,13 @@ def dequantized_columns(weight, weight_scale, columns):
     return (weight[:, columns] * weight_scale[:, None]).T
 
 
-def outlier_product(values, weights):
-    """values (m, t) @ weights (t, n) in float32, summed over t in order from 0: the order the kernel's
-    epilogue adds them in (a BLAS product may take another order, or fused multiply-adds)."""
-    total = np.zeros((values.shape[0], weights.shape[1]), dtype=np.float32)
+def add_outlier_product(out, values, weights):
+    """out += values (m, t) @ weights (t, n) in float32, one feature at a time in order from t = 0 (a
+    multiply, then an add into out: no fused multiply-add), the order the kernel adds them in (a BLAS
+    product may take another order). out is a new array of the caller's; returned."""
     for t in range(values.shape[1]):
-        total += values[:, t, None] * weights[t]
-    return total
+        out += values[:, t, None] * weights[t]
+    return out
 
 
 def scale_product(product, row_scale, weight_scale, bias=None):
