@@ -5,6 +5,10 @@ import warnings
 
 import numpy as np
 
+from .. import backend
+from ..autograd import observe
+from ..autograd.grad_mode import is_grad_enabled
+from ..creation import as_tensor
 from ..ops import pool as _pool
 from ..ops.arguments import spatial
 from ..ops.conv import Conv2d, conv2d_arguments
@@ -45,14 +49,11 @@ def gelu(input, approximate="none"):
     """x * Phi(x), Phi the standard normal CDF: x/2 (1 + erf(x / sqrt(2))); approximate="tanh" uses
     x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), as PyTorch. Gradients by the product and chain rules."""
     if approximate == "none":
-        from ..ops.unary import Erf
-
         if input.dtype in (np.float32, np.float64) and _needs_no_graph(input):
             # inference: one pass (kernels' gelu: these five ops' arithmetic, in their order) instead of five
-            from .. import backend
-            from ..creation import as_tensor
-
             return as_tensor(backend.kernels("elementwise").gelu(input.array))
+        from ..ops.unary import Erf
+
         return input * 0.5 * (Erf.apply(input * (1 / np.sqrt(2))) + 1)
     if approximate == "tanh":
         return input * 0.5 * (((input + input**3 * 0.044715) * np.sqrt(2 / np.pi)).tanh() + 1)
@@ -283,24 +284,17 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 def _needs_no_graph(*tensors):
     """True when nothing will be differentiated or watched: grad mode off or no input requiring a gradient,
     and no listener (the profiler, tm.onnx's tracer) following the ops."""
-    from ..autograd import observe
-    from ..autograd.grad_mode import is_grad_enabled
-
     if observe.listeners:
         return False
     return not is_grad_enabled() or not any(t is not None and t.requires_grad for t in tensors)
 
 
 def _fused_layer_norm(input, normalized_shape, weight, bias, eps):
-    from .. import backend
-
     width = math.prod(normalized_shape)
     rows = input.array.reshape(-1, width)
     scale = np.ones(width) if weight is None else weight.array.reshape(-1)
     shift = np.zeros(width) if bias is None else bias.array.reshape(-1)
     out = backend.kernels("normalization").layer_norm_rows(rows, scale, shift, eps)
-    from ..creation import as_tensor
-
     return as_tensor(out.reshape(input.shape))
 
 
