@@ -10,19 +10,10 @@ and the median of the per-round ratios fused / unfused (below 1: fusing is faste
 
 import argparse
 import statistics
-import time
 
 import tinygrad_maas as tm  # first, before NumPy: as its docs ask (OpenBLAS's idle timeout)
+from benchmarks.alternate import median_seconds
 from benchmarks.reference_workloads import NAMES, Framework, build
-
-
-def _median_step_us(step, steps):
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e6
 
 
 def main(argv=None):
@@ -37,12 +28,12 @@ def main(argv=None):
     try:
         for enabled in (True, False):  # warm-up: compiled kernels, allocator
             tm.nn.fusion.enabled = enabled
-            _median_step_us(step, 5)
+            median_seconds(step, 5, warmup=0)
         for index in range(args.rounds):
             times = {}
             for enabled in (True, False) if index % 2 == 0 else (False, True):
                 tm.nn.fusion.enabled = enabled
-                times[enabled] = _median_step_us(step, args.steps)
+                times[enabled] = median_seconds(step, args.steps, warmup=0) * 1e6
             ratios.append(times[True] / times[False])
             print(f"round {index + 1}: fused {times[True]:.0f} us, unfused {times[False]:.0f} us, {ratios[-1]:.3f}")
     finally:

@@ -79,7 +79,9 @@ def test_fusion_ab_swaps_the_order_every_round_and_restores_the_switch(capsys, m
     from benchmarks import fusion_ab
 
     order = []
-    monkeypatch.setattr(fusion_ab, "_median_step_us", lambda step, steps: order.append(tm.nn.fusion.enabled) or 1.0)
+    monkeypatch.setattr(
+        fusion_ab, "median_seconds", lambda step, steps, warmup: order.append(tm.nn.fusion.enabled) or 1.0
+    )
     fusion_ab.main(["mlp", "--rounds", "3", "--steps", "1"])
     assert order[2:] == [True, False, False, True, True, False]  # after the two warm-ups
     assert tm.nn.fusion.enabled is True
