@@ -31,14 +31,15 @@ def test_every_collective_equals_numpy_on_two_ranks():
     assert lines == [f"ok {name}" for name in COLLECTIVES]
 
 
-@pytest.mark.parametrize("how", ["raise", "exit"])
-def test_a_failing_rank_ends_the_job_within_60_seconds(how):
+def test_a_failing_rank_ends_the_job_within_60_seconds():
+    """A rank that raises names itself and MPI_Abort ends every rank, under plain mpiexec. (A rank that dies
+    without an exception is left to mpiexec's cleanup there, which MPICH's has been seen to miss: the
+    runner's lessons below cover that case, because the runner does not rely on it.)"""
     start = time.monotonic()
-    code, out, err = run_job("failing_rank", how, timeout=120)
+    code, out, err = run_job("failing_rank", timeout=120)
     assert time.monotonic() - start < 60
     assert code != 0 and "rank 0 was never answered" not in out, (code, out, err)
-    if how == "raise":
-        assert "[rank 1] failed" in err and "the data of this rank is broken" in err, (code, out, err)
+    assert "[rank 1] failed" in err and "the data of this rank is broken" in err, (code, out, err)
 
 
 @pytest.mark.parametrize("how", ["kill", "exit"])

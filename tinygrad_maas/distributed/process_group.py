@@ -4,8 +4,9 @@ init_process_group() imports mpi4py (the `distributed` extra), checks any rank /
 against MPI's, and keeps the default timeout for every wait (PyTorch's default, 30 minutes). It also makes
 an exception that escapes a rank stop the whole job: the rank prints its error with its number, then
 MPI_Abort ends every process, so the others never wait forever for a rank that is gone. A rank that dies
-without an exception (killed) is noticed by mpiexec, which stops the rest of the job; a rank whose mpiexec
-is gone stops at its next wait (check_launcher), and every wait has a timeout besides.
+without an exception (killed) is noticed by mpiexec, which stops the rest of the job (MPICH's has been seen
+to miss one: `python -m tinygrad_maas.distributed.run` stops the job itself then); a rank whose mpiexec is
+gone stops at its next wait (check_launcher), and every wait has a timeout besides.
 """
 
 import datetime
