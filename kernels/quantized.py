@@ -274,7 +274,7 @@ def int8_linear_packed(q, row_scale, packed, weight_scale, bias=None, outliers=N
     """float32 (q @ b.T) * row_scale[:, None] * weight_scale + bias, for int8 activations q (m, k) with
     their row scales and a weight b from pack_int8_weight with its channel scales (the twin's order); plus
     outliers = (values (m, t) float32, columns (t,)), the input features kept in float, times the weight's
-    columns dequantized, when given (added as the kernel writes each tile). A weight that is not packed
+    columns dequantized, when given (added in a pass over the rows after the product). A weight that is not packed
     (an int8 array) takes the int16 kernel."""
     if outliers is not None and outliers[0].shape[1] == 0:
         outliers = None

@@ -116,8 +116,8 @@ def int8_linear(rows, weight, weight_scale, bias=None, outlier_threshold=6.0, pa
     rows quantized per row, outlier features (above outlier_threshold) in float32 (the module docstring).
     `packed`: the weight from the kernels' pack_int8_weight, when the caller keeps one."""
     kernels = backend.kernels("quantized")
-    # the outlier columns are left out of each row's scale and coded 0; their float products are added as
-    # the int8 kernel writes its outputs (no threshold: nothing exceeds infinity, nan included)
+    # the outlier columns are left out of each row's scale and coded 0; their float products are added in a
+    # pass after the int8 product (no threshold: nothing exceeds infinity, nan included)
     threshold = np.inf if outlier_threshold is None else outlier_threshold
     q, row_scale, values, columns = kernels.quantize_rows_with_outliers(rows, threshold)
     outliers = (values, columns) if columns.size else None

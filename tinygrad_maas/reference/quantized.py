@@ -48,8 +48,9 @@ def quantize_rows_with_outliers(x, threshold):
     features some row's magnitude exceeds threshold at (columns_above), values (m, t) float32 their
     entries, kept in float; q and scale as quantize_rows(x, skip) with those columns skipped."""
     x = np.ascontiguousarray(x, dtype=np.float32)
-    columns = np.flatnonzero(columns_above(x, threshold))
-    q, scale = quantize_rows(x, columns_above(x, threshold) if columns.size else None)
+    above = columns_above(x, threshold)
+    columns = np.flatnonzero(above)
+    q, scale = quantize_rows(x, above if columns.size else None)
     return q, scale, x[:, columns], columns
 
 
