@@ -231,32 +231,35 @@ def _packed_kernels(rows):
     return compiled_twice(all_tasks, f"_int8_linear_packed_{rows}", error_model="numpy")
 
 
-def _add_outliers_driver(values, weights, out):
-    """out[i] += values[i, t] * weights[t] for t in order from 0: the twin's add_outlier_product (a float32
-    multiply, then an add: no fused multiply-add). One row per task; the loop over a row's outputs
-    vectorises."""
-    width, extras = out.shape[1], values.shape[1]
+def _add_outliers_driver(values, columns, k, blocks, scales, out):
+    """out[i] += values[i, t] * float32(b[j, columns[t]]) * scales[j], t in order from 0: the twin's
+    dequantized_columns then add_outlier_product (float32 multiplies, then an add: no fused multiply-add).
+    The weight's columns are read from its packed bytes (byte (lane, column) of a block sits at quad
+    column // 4, offset lane * 4 + column % 4) and dequantized once, before the rows; then one row per task,
+    the loop over a row's outputs vectorised. False, with nothing written, when a column lies outside the
+    k input features."""
+    extras, width = columns.shape[0], out.shape[1]
+    for t in range(extras):
+        if columns[t] < 0 or columns[t] >= k:
+            return False
+    weights = np.empty((extras, width), dtype=np.float32)
+    for t in range(extras):
+        at = (columns[t] // 4) * 64 + columns[t] % 4
+        for j in range(width):
+            weights[t, j] = np.float32(blocks[j // 16, at + (j % 16) * 4]) * scales[j]
     for i in prange(out.shape[0]):
         row = out[i]
         for t in range(extras):
             value, weight = values[i, t], weights[t]
             for j in range(width):
                 row[j] += value * weight[j]
+    return True
 
 
 _add_outliers, _add_outliers_serial = compiled_twice(_add_outliers_driver, "_add_outliers", error_model="numpy")
 # multiply-adds (rows x outlier features x outputs) from which the outlier pass takes numba's threads (704 x
 # 6 x 1536, MiniLM's feed-forward at batch 32: 622 us alone, 311 threaded; 13 x 6 x 1536, a sentence: 10, 8)
 OUTLIERS_THREADS_FROM = 1 << 19
-
-
-def _dequantized_packed_columns(packed, scales, columns):
-    """(t, width) float32: the packed weight's columns `columns` as float32(byte) * channel scale, the
-    twin's dequantized_columns (byte (lane, column) of a block sits at quad column // 4, offset lane * 4 +
-    column % 4), padded outputs 0."""
-    blocks = packed.blocks.reshape(packed.blocks.shape[0], -1, 16, 4)
-    picked = blocks[:, columns // 4, :, columns % 4]  # (t, blocks, 16): NumPy puts the split indices' axis first
-    return picked.reshape(columns.shape[0], -1) * scales
 
 
 # By rows per task: numba compiles each on its first call (a sentence's leftover rows pick one of 1 - 5).
@@ -295,7 +298,6 @@ def int8_linear_packed(q, row_scale, packed, weight_scale, bias=None, outliers=N
         words = padded.view(np.int32)
     scales = _padded(weight_scale, n, width)
     shifts = _padded(bias, n, width)
-    values, columns = _checked_outliers(outliers, m, k)
     out = np.empty((m, width), dtype=np.float32)
     row_scale = np.ascontiguousarray(row_scale, dtype=np.float32)
     whole = m - m % _ROWS
@@ -305,25 +307,25 @@ def int8_linear_packed(q, row_scale, packed, weight_scale, bias=None, outliers=N
             kernel = threaded if (stop - start) * k * n >= PACKED_THREADS_FROM else serial
             part = slice(start, stop)
             kernel(words[part], packed.blocks, packed.shift, row_scale[part], scales, shifts, out[part])
-    if columns.size:  # a pass of its own over the rows: inside the product's tasks it cost up to as much again
-        weights = _dequantized_packed_columns(packed, scales, columns)
-        kernel = _add_outliers if m * columns.size * width >= OUTLIERS_THREADS_FROM else _add_outliers_serial
-        kernel(values, weights, out)
-    return out[:, :n]
+    if outliers is not None:  # a pass of its own over the rows: inside the product's tasks it cost up to as much again
+        _add_outlier_pass(outliers, packed.blocks, scales, k, out)
+    return out if width == n else out[:, :n]
 
 
-def _checked_outliers(outliers, m, k):
-    """The outlier values (m, t) float32 and their columns (t,) int64; t = 0 without."""
-    if outliers is None:
-        return np.zeros((m, 0), dtype=np.float32), np.zeros(0, dtype=np.int64)
+def _add_outlier_pass(outliers, blocks, scales, k, out):
+    """out += the outlier features' float product (_add_outliers_driver), or a ValueError naming the shapes
+    when the values (m, t) and columns (t,) do not fit out's m rows and k input features."""
     values, columns = np.ascontiguousarray(outliers[0], dtype=np.float32), np.asarray(outliers[1], dtype=np.int64)
-    shapes_fit = columns.ndim == 1 and values.shape == (m, columns.shape[0])
-    if not shapes_fit or (columns.size and (columns.min() < 0 or columns.max() >= k)):
+    m = out.shape[0]
+    fits = columns.ndim == 1 and values.shape == (m, columns.shape[0])
+    if fits:
+        threaded = m * columns.shape[0] * out.shape[1] >= OUTLIERS_THREADS_FROM
+        fits = (_add_outliers if threaded else _add_outliers_serial)(values, columns, k, blocks, scales, out)
+    if not fits:
         raise ValueError(
             f"int8_linear_packed: outlier values of shape {values.shape} and columns {columns.tolist()} do not "
             f"fit {m} rows of {k} input features"
         )
-    return values, columns
 
 
 def _padded(per_channel, n, width):

@@ -89,11 +89,11 @@ class DynamicQuantizedLinear(Module):
             raise ValueError(
                 f"DynamicQuantizedLinear: input of shape {input.shape} does not end in in_features {self.in_features}"
             )
-        rows = np.asarray(input.numpy(), dtype=np.float32).reshape(-1, self.in_features)
-        bias = None if self.bias is None else self.bias.numpy()
-        weight = self.weight.numpy()
-        packed = self._packed(weight)
-        out = int8_linear(rows, weight, self.scale.numpy(), bias, self.outlier_threshold, packed)
+        rows = input.numpy().reshape(-1, self.in_features)  # made float32 as it is quantized
+        buffers = self._buffers  # the registry itself: a sentence's layer paid ~2 us for Module.__getattr__
+        weight, bias = buffers["weight"].numpy(), buffers.get("bias")
+        bias = None if bias is None else bias.numpy()
+        out = int8_linear(rows, weight, buffers["scale"].numpy(), bias, self.outlier_threshold, self._packed(weight))
         return as_tensor(out.reshape(*input.shape[:-1], self.out_features))
 
     def _packed(self, weight):
