@@ -330,17 +330,51 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             f"{value.shape} do not fit (need q[..., E], k[..., S, E], v[..., S, Ev])"
         )
     scale = 1.0 / np.sqrt(query.shape[-1]) if scale is None else scale
-    scores = (query @ key.transpose(-2, -1)) * scale
     if is_causal:
         if attn_mask is not None:
             raise ValueError("scaled_dot_product_attention(): give attn_mask or is_causal, not both")
         attn_mask = Tensor(np.tril(np.ones((length, source), dtype=bool)))
+    if dropout_p == 0.0:
+        fused = _fused_attention(query, key, value, attn_mask, scale)
+        if fused is not None:
+            return fused
+    scores = (query @ key.transpose(-2, -1)) * scale
     if attn_mask is not None:
         scores = _apply_attention_mask(scores, attn_mask, allowed_is_true=True)
     weights = scores.softmax(-1)
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p, True)
     return weights @ value
+
+
+def _fused_attention(query, key, value, mask, scale):
+    """Inference attention as one kernel (reference/attention.py), or None where the composed ops must run:
+    a gradient or a listener (the profiler, tm.onnx's tracer) wants the graph; dtypes other than one float32
+    or float64; leading dims that differ between query, key and value, or a mask that would broadcast the
+    output to a larger shape (the composed ops broadcast them, or raise the error that names the shapes)."""
+    tensors = (query, key, value)
+    if not all(isinstance(t, Tensor) for t in tensors) or not _needs_no_graph(*tensors):
+        return None
+    if isinstance(mask, Tensor) and not _needs_no_graph(mask):
+        return None
+    dtype = query.dtype
+    if dtype not in (np.float32, np.float64) or key.dtype != dtype or value.dtype != dtype:
+        return None
+    lead = query.shape[:-2]
+    if query.ndim not in (3, 4) or key.shape[:-2] != lead or value.shape[:-2] != lead:
+        return None
+    q, k, v = (t.array if t.ndim == 4 else t.array[:, None] for t in tensors)  # (B, L, E) as one head
+    if mask is not None:
+        mask = mask.array if isinstance(mask, Tensor) else np.asarray(mask)
+        if mask.dtype.kind == "b":  # may attend where True: blocked positions score -inf
+            mask = np.where(mask, dtype.type(0), dtype.type(-np.inf))
+        scores_shape = query.shape[:-1] + (key.shape[-2],)
+        if mask.ndim > len(scores_shape) or any(m not in (1, s) for m, s in zip(mask.shape[::-1], scores_shape[::-1])):
+            return None
+        if query.ndim == 3:
+            mask = mask.reshape(mask.shape[:-2] + (1,) + mask.shape[-2:]) if mask.ndim == 3 else mask
+    out = backend.kernels("attention").attention(q, k, v, mask, scale)
+    return as_tensor(out if query.ndim == 4 else out[:, 0])
 
 
 def _apply_attention_mask(scores, mask, allowed_is_true):
