@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from benchmarks import conv_workloads, recurrent_workloads
+from tinygrad_maas.kernels import attention as numba_attention
 from tinygrad_maas.kernels import conv as numba_conv
 from tinygrad_maas.kernels import conv_direct as numba_conv_direct
 from tinygrad_maas.kernels import conv_epilogue as numba_conv_epilogue
@@ -21,6 +22,7 @@ from tinygrad_maas.kernels import quantized as numba_quantized
 from tinygrad_maas.kernels import recurrent as numba_recurrent
 from tinygrad_maas.kernels import softmax as numba_softmax
 from tinygrad_maas.ops.pool import average_pool_windows
+from tinygrad_maas.reference import attention as numpy_attention
 from tinygrad_maas.reference import conv as numpy_conv
 from tinygrad_maas.reference import conv_direct as numpy_conv_direct
 from tinygrad_maas.reference import conv_epilogue as numpy_conv_epilogue
@@ -75,6 +77,18 @@ LOGITS_LSE = np.log(np.exp(LOGITS).sum(axis=1))
 ROW_GRADS = np.full(128, 1 / 128, F32)
 MATRICES = [RNG.standard_normal((256, 256)).astype(F32) for _ in range(2)]
 
+
+def _heads(batch, length):
+    """MiniLM's queries, keys and values (B, 12 heads, L, 32) as its layers make them: views of (B, L, 12, 32)
+    arrays; and Hugging Face's padding mask (B, 1, 1, L) with the last sentence's last 5 keys blocked."""
+    q, k, v = (RNG.standard_normal((batch, length, 12, 32)).astype(F32).transpose(0, 2, 1, 3) for _ in range(3))
+    mask = np.zeros((batch, 1, 1, length), F32)
+    mask[-1, ..., -5:] = np.finfo(F32).min
+    return q, k, v, mask
+
+
+SENTENCE_HEADS, BATCH_HEADS = _heads(1, 13), _heads(32, 22)
+
 CASES = {
     "im2col_cnn_layer2": lambda k: k["conv"].im2col(X_CONV, *GEOMETRY),
     "col2im_cnn_layer2": lambda k: k["conv"].col2im(COLS, X_CONV.shape, *GEOMETRY),
@@ -111,9 +125,12 @@ CASES = {
     "quantize_rows_with_outliers_704x384": lambda k: k["quantized"].quantize_rows_with_outliers(HIDDEN, 6.0),
     "gelu_704x1536": lambda k: k["elementwise"].gelu(INTERMEDIATE),
     "layer_norm_704x384": lambda k: k["normalization"].layer_norm_rows(HIDDEN, np.ones(384), np.zeros(384), 1e-12),
+    "attention_1x12x13x32": lambda k: k["attention"].attention(*SENTENCE_HEADS, 32**-0.5),
+    "attention_32x12x22x32": lambda k: k["attention"].attention(*BATCH_HEADS, 32**-0.5),
 }
 IMPLEMENTATIONS = {
     "numba": {
+        "attention": numba_attention,
         "conv": numba_conv,
         "conv_epilogue": numba_conv_epilogue,
         "elementwise": numba_elementwise,
@@ -127,6 +144,7 @@ IMPLEMENTATIONS = {
         "quantized": numba_quantized,
     },
     "numpy": {
+        "attention": numpy_attention,
         "conv": numpy_conv,
         "conv_epilogue": numpy_conv_epilogue,
         "elementwise": numpy_elementwise,
