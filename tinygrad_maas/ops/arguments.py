@@ -24,6 +24,8 @@ def _is_int(value):
 
 def dim(dim, ndim, op):
     """`dim` as an axis in range(ndim); a 0-d tensor accepts dim 0 and -1 as PyTorch does (None)."""
+    if type(dim) is int and 0 <= dim < ndim:  # the common case, checked by the comparison alone
+        return dim
     if not _is_int(dim):
         raise TypeError(f"{op}(): dim must be an int, got {type(dim).__name__} {dim!r}")
     size = max(ndim, 1)
@@ -51,6 +53,8 @@ def sizes(args):
     """Sizes given as f(2, 3) or f((2, 3)), as PyTorch accepts both; one-element tensors count as ints."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         args = tuple(args[0])
+    if all(type(n) is int for n in args):  # the common case, without the per-size checks below (~2 us a view)
+        return tuple(args)
     out = []
     for n in args:
         if hasattr(n, "item") and hasattr(n, "grad_fn"):  # a Tensor (checked by duck type: no import cycle)
