@@ -96,6 +96,30 @@ def test_the_quantized_layer_refuses_training_and_wrong_shapes():
         layer(tm.ones(2, 5))
 
 
+def test_under_no_grad_quantized_layers_take_inputs_that_require_gradients():
+    """As PyTorch's quantized layers: no gradient is recorded under no_grad, so an input (or a recurrent
+    layer's initial state) that requires one is simply read. Each layer family read such inputs through
+    Tensor.numpy(), which refuses them."""
+    from tinygrad_maas.quantization import StaticQuantizedConv2d, StaticQuantizedLinear
+
+    tm.manual_seed(0)
+    gru = quantize_dynamic(nn.GRU(6, 5), {nn.GRU})
+    layers_and_inputs = [
+        (DynamicQuantizedLinear.from_float(linear()), (tm.randn(2, 6),)),
+        (gru, (tm.randn(3, 2, 6), tm.randn(1, 2, 5))),
+        (StaticQuantizedLinear(6, 4), (tm.randn(2, 6),)),
+        (StaticQuantizedConv2d(2, 3, 3), (tm.randn(1, 2, 5, 5),)),
+    ]
+    for layer, inputs in layers_and_inputs:
+        with tm.no_grad():
+            expected = layer(*inputs)
+            got = layer(*(x.detach().requires_grad_() for x in inputs))
+        if not isinstance(got, tuple):  # a GRU returns (output, h_n)
+            got, expected = (got,), (expected,)
+        for a, b in zip(got, expected):
+            np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
 def test_quantize_dynamic_replaces_linears_in_a_copy_and_leaves_other_layers_alone():
     model = nn.Sequential(linear(6, 8), nn.ReLU(), linear(8, 3, seed=1))
     quantized = quantize_dynamic(model, {nn.Linear}, dtype=tm.qint8)

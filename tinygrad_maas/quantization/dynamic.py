@@ -89,7 +89,7 @@ class DynamicQuantizedLinear(Module):
             raise ValueError(
                 f"DynamicQuantizedLinear: input of shape {input.shape} does not end in in_features {self.in_features}"
             )
-        rows = input.numpy().reshape(-1, self.in_features)  # made float32 as it is quantized
+        rows = input.array.reshape(-1, self.in_features)  # made float32 as it is quantized
         buffers = self._buffers  # the registry itself: a sentence's layer paid ~2 us for Module.__getattr__
         weight, bias = buffers["weight"].numpy(), buffers.get("bias")
         bias = None if bias is None else bias.numpy()

@@ -67,7 +67,7 @@ class _DynamicQuantizedRecurrent(Module):
 
     def _prepare(self, input, hx):
         input = inference_input(self, input)
-        x = np.asarray(input.numpy(), dtype=np.float32)
+        x = np.asarray(input.array, dtype=np.float32)
         unbatched = x.ndim == 2
         if x.ndim not in (2, 3) or x.shape[-1] != self.input_size:
             raise ValueError(
@@ -80,7 +80,7 @@ class _DynamicQuantizedRecurrent(Module):
         if hx is None:
             return x, unbatched, [np.zeros(shape, np.float32)] * (2 if self.gates == 4 else 1)
         tensors = hx if isinstance(hx, tuple) else (hx,)
-        arrays = [np.asarray(as_tensor(t).numpy(), dtype=np.float32) for t in tensors]
+        arrays = [np.asarray(as_tensor(t).array, dtype=np.float32) for t in tensors]
         arrays = [a[:, None] if unbatched else a for a in arrays]
         for array in arrays:
             if array.shape != shape:

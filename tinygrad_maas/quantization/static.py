@@ -75,7 +75,7 @@ class StaticQuantizedLinear(_StaticQuantized):
         input = inference_input(self, input)
         if input.ndim < 1 or input.shape[-1] != self.in_features:
             raise ValueError(f"StaticQuantizedLinear: input of shape {input.shape} does not end in {self.in_features}")
-        rows = quantize_with_scale(input.numpy().reshape(-1, self.in_features), self.input_scale.numpy())
+        rows = quantize_with_scale(input.array.reshape(-1, self.in_features), self.input_scale.numpy())
         product = backend.kernels("quantized").int8_matmul_t(rows, self.weight.numpy())
         return as_tensor(self._scaled(product).reshape(*input.shape[:-1], self.out_features))
 
@@ -102,7 +102,7 @@ class StaticQuantizedConv2d(_StaticQuantized):
         input = inference_input(self, input)
         if input.ndim != 4 or input.shape[1] != self.in_channels:
             raise ValueError(f"StaticQuantizedConv2d: expected input (N, {self.in_channels}, H, W), got {input.shape}")
-        q = quantize_with_scale(input.numpy(), self.input_scale.numpy())
+        q = quantize_with_scale(input.array, self.input_scale.numpy())
         (kh, kw), (sh, sw), (ph, pw), (dh, dw) = self.kernel_size, self.stride, self.padding, self.dilation
         if ph or pw:
             q = np.pad(q, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
