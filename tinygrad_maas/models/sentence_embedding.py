@@ -60,6 +60,8 @@ class SentenceEmbedder:
     def encode(self, sentences, batch_size=32):
         """Embeddings of the sentences, in their order: float32 (n, hidden)."""
         sentences = check_texts(sentences)
+        if len(sentences) <= batch_size:  # one batch: nothing to group by length (counting re-tokenises)
+            return self.embed_tokens(self.tokenizer(sentences))
         lengths = self.tokenizer.count_tokens(sentences)
         order = np.argsort(lengths, kind="stable")
         out = np.empty((len(sentences), self.dimension), dtype=np.float32)
