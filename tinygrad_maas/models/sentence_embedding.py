@@ -14,6 +14,7 @@ import numpy as np
 
 from ..autograd.grad_mode import no_grad
 from ..creation import as_tensor
+from ..nn import functional as F
 from .bert import BertModel
 from .tokenizer import Tokenizer, check_texts
 
@@ -92,7 +93,7 @@ class SentenceEmbedder:
         else:
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
         if self.normalize:
-            pooled = pooled / (pooled * pooled).sum(1, keepdim=True).sqrt().clamp(min=1e-12)
+            pooled = F.normalize(pooled, dim=1)  # sentence-transformers' Normalize module: the same call
         return pooled
 
 

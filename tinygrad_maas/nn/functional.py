@@ -388,6 +388,38 @@ def _apply_attention_mask(scores, mask, allowed_is_true):
     return scores + mask.to(scores.dtype)
 
 
+def normalize(input, p=2.0, dim=1, eps=1e-12):
+    """input / max(||input||_p, eps) along `dim`, as torch.nn.functional.normalize: each vector scaled to
+    length 1, a vector shorter than eps divided by eps instead (a zero vector stays zero).
+
+    Composed of norm, clamp and divide, so its gradient is theirs: for ||x|| >= eps,
+    d(x_i / n)/dx_j = (delta_ij - y_i y_j) / n for p = 2 (n = ||x||, y = x / n), the part along y removed;
+    below eps the clamp passes no gradient to n, and d/dx = 1 / eps, as PyTorch's."""
+    return input / input.norm(p, dim, keepdim=True).clamp(min=eps)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """sum over `dim` of (x1 / max(||x1||, eps)) (x2 / max(||x2||, eps)), as torch.nn.functional.
+    cosine_similarity: x1 and x2 broadcast to one shape first, `dim` counts in that shape and is removed.
+
+    Each input is normalised on its own, as PyTorch's current documentation gives it (its older pages and
+    nn.CosineSimilarity's still show x1 . x2 / max(||x1|| ||x2||, eps)): no product of two norms to
+    overflow or underflow. Gradient, for norms above eps:
+    d cos / d x1 = (y2 - cos y1) / ||x1||, with y = x / ||x||. PyTorch clamps the norms outside its graph,
+    so for 0 < ||x|| < eps its gradient differs from this one (which is 0 through the clamped norm);
+    at a zero vector both give y_other / eps."""
+    x1, x2 = as_tensor(x1), as_tensor(x2)
+    try:
+        shape = np.broadcast_shapes(x1.shape, x2.shape)
+    except ValueError:
+        raise ValueError(
+            f"cosine_similarity(): x1 of shape {x1.shape} and x2 of shape {x2.shape} cannot be broadcast "
+            "together (trailing dimensions must be equal or 1)"
+        ) from None
+    x1, x2 = x1.expand(shape), x2.expand(shape)
+    return (normalize(x1, 2, dim, eps) * normalize(x2, 2, dim, eps)).sum(dim)
+
+
 def _reduce(losses, reduction, op):
     if reduction == "mean":
         return losses.mean()
