@@ -10,6 +10,7 @@ of 16 from K^T (or V), the loops of constant length unrolled and vectorised. A p
 first copied into zero-padded contiguous buffers, so a tile never reads past a row, whatever the caller's
 strides. Between the two products the scores get the mask and each row's maximum taken off, then e^x in
 one loop over all the pair's scores (the vectorised exponential; the padding's keys get -inf, so weight 0).
+A row whose every key is blocked (-inf) gets weight 0 everywhere, as PyTorch's attention gives.
 
 Each score is summed over e in order from 0, and each output over the keys in order, a multiply then an add
 (no fused multiply-add). NumPy's matmul (the twin) may sum in another order, so the twins agree to
@@ -73,12 +74,14 @@ def _attend_all(q, k, v, mask, scale, limits, chunks, out):
                         for lane in range(_LANES):
                             scores[i0 + r, j0 + lane] = sums[r * _LANES + lane]
             for i in range(length):  # the mask, each row's maximum off; the padding's keys -inf
-                row, largest = scores[i], lowest
+                row, largest, any_open = scores[i], lowest, False
                 for j in range(keys):
                     row[j] = row[j] * scale + mask[mb, mh, i * row_step, j * key_step]
                     largest = max(largest, row[j])
+                    any_open |= row[j] != lowest  # nan counts as open: its row stays nan
+                shift = largest if any_open else zero  # every key blocked: e^-inf = 0 throughout, weight 0
                 for j in range(keys):
-                    row[j] -= largest
+                    row[j] -= shift
                 for j in range(keys, columns):
                     row[j] = lowest
             shifted = scores[:length].reshape(-1)  # one long loop: vectorised, where rows of 13 keys are not
@@ -88,8 +91,8 @@ def _attend_all(q, k, v, mask, scale, limits, chunks, out):
                 row, total = scores[i], zero
                 for j in range(keys):
                     total += row[j]
-                for j in range(keys):
-                    weights[j, i] = row[j] / total
+                for j in range(keys):  # a total of 0: every key blocked (PyTorch's _safe_softmax: weight 0)
+                    weights[j, i] = row[j] / total if total != zero else zero
             for i0 in range(0, rows, _ROWS):  # out = weights V, tile by tile
                 for c0 in range(0, features, _LANES):
                     for s in range(_TILE):

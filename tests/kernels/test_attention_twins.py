@@ -57,8 +57,8 @@ def test_attention_kernel_broadcasts_masks_of_every_shape(mask_shape):
 
 def test_attention_kernel_edges_follow_the_twin():
     """No keys: each output is an empty sum, 0. No queries: an empty output. A row whose every key is blocked
-    with -inf: e^(-inf - -inf) is nan, as the recorded softmax gives (Hugging Face's float-minimum mask
-    avoids it); a row holding inf: nan. The float minimum blocks without nan."""
+    with -inf: weights 0, so an output of 0 (PyTorch's attention, where softmax alone would give 0 / 0 =
+    nan); a row holding inf: nan. The float minimum blocks a key without nan."""
     q, k, v = np.ones((1, 2, 3, 4), np.float32), np.ones((1, 2, 0, 4), np.float32), np.ones((1, 2, 0, 5), np.float32)
     assert np.array_equal(numba_attention.attention(q, k, v, None, 1.0), np.zeros((1, 2, 3, 5), np.float32))
     empty = numba_attention.attention(q[:, :, :0], q, q, None, 1.0)
@@ -67,14 +67,40 @@ def test_attention_kernel_edges_follow_the_twin():
     q, k, v = (rng.standard_normal((1, 1, 3, 4)).astype(np.float32) for _ in range(3))
     q[0, 0, 2, 1] = np.inf
     mask = np.array([[-np.inf] * 3, [0, np.finfo(np.float32).min, 0], [0, 0, 0]], dtype=np.float32)
-    with np.errstate(invalid="ignore"):
-        expected = numpy_attention.attention(q, k, v, mask, 1.0)
-    got = numba_attention.attention(q, k, v, mask, 1.0)
-    assert np.isnan(got[0, 0, 0]).all() and np.isnan(got[0, 0, 2]).all()
+    with np.errstate(invalid="ignore"):  # the inf query's products
+        got, expected = numba_attention.attention(q, k, v, mask, 1.0), numpy_attention.attention(q, k, v, mask, 1.0)
+    assert np.array_equal(got[0, 0, 0], np.zeros(4, np.float32)) and np.isnan(got[0, 0, 2]).all()
     np.testing.assert_allclose(got, expected, **_tolerance(np.float32))
     scores = q[0, 0, 1] @ k[0, 0, [0, 2]].T  # the blocked key's weight is exactly 0
     weights = np.exp(scores - scores.max()) / np.exp(scores - scores.max()).sum()
     np.testing.assert_allclose(got[0, 0, 1], weights @ v[0, 0, [0, 2]], rtol=1e-5, atol=1e-6)
+
+
+def test_a_query_that_may_attend_to_no_key_gets_zeros_and_zero_gradients_as_in_pytorch():
+    """PyTorch 2.13's values for a bool mask that blocks every key of the first query: its output and its
+    gradient are 0 (not nan), in the recorded ops and in the kernel alike."""
+    q = tm.tensor([[[1.0, 0.5], [-1.0, 2.0]]], dtype=tm.float64, requires_grad=True)
+    k = tm.tensor([[[0.5, 1.0], [2.0, -1.0], [0.0, 1.0]]], dtype=tm.float64, requires_grad=True)
+    v = tm.tensor([[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]], dtype=tm.float64, requires_grad=True)
+    allowed = tm.tensor([[False, False, False], [True, False, True]])
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed)
+    (out * tm.tensor([[[1.0, -2.0], [0.5, 3.0]]], dtype=tm.float64)).sum().backward()
+    expected = [[[0.0, 0.0], [3.349916003358439, 4.349916003358439]]]
+    np.testing.assert_allclose(out.detach().numpy(), expected, rtol=1e-14)
+    np.testing.assert_allclose(q.grad.numpy(), [[[0.0, 0.0], [-1.199558550434249, 0.0]]], rtol=1e-13, atol=1e-14)
+    np.testing.assert_allclose(
+        k.grad.numpy(),
+        [[[2.399117100868498, -4.798234201736996], [0.0, 0.0], [-2.399117100868497, 4.798234201736994]]],
+        rtol=1e-13,
+    )
+    np.testing.assert_allclose(
+        v.grad.numpy(),
+        [[[0.20626049958019513, 1.2375629974811708], [0.0, 0.0], [0.2937395004198049, 1.7624370025188294]]],
+        rtol=1e-13,
+    )
+    with tm.no_grad():
+        fused = F.scaled_dot_product_attention(q.detach(), k.detach(), v.detach(), attn_mask=allowed)
+    np.testing.assert_allclose(fused.numpy(), expected, rtol=1e-14)
 
 
 def _recorded_and_fused(q, k, v, **options):

@@ -341,10 +341,21 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     scores = (query @ key.transpose(-2, -1)) * scale
     if attn_mask is not None:
         scores = _apply_attention_mask(scores, attn_mask, allowed_is_true=True)
-    weights = scores.softmax(-1)
+    weights = _safe_softmax(scores)
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p, True)
     return weights @ value
+
+
+def _safe_softmax(scores):
+    """softmax over the last dim, except that a row whose every score is -inf (every key blocked) gets
+    weight 0 and gradient 0, not nan, as PyTorch's attention (its _safe_softmax): such a row's scores are
+    replaced by 0 before the softmax (so its backward stays finite) and its weights by 0 after."""
+    blocked = (scores.array == -np.inf).all(axis=-1, keepdims=True)
+    if not blocked.any():
+        return scores.softmax(-1)
+    blocked = Tensor(np.broadcast_to(blocked, scores.shape))
+    return scores.masked_fill(blocked, 0.0).softmax(-1).masked_fill(blocked, 0.0)
 
 
 def _fused_attention(query, key, value, mask, scale):
