@@ -70,6 +70,18 @@ def test_cosine_similarity_edges_match_pytorch():
     assert scalar.shape == () and scalar.dtype == tm.float32 and scalar.item() == np.float32(0.7071067690849304)
 
 
+def test_a_norm_below_eps_is_raised_to_eps_outside_the_graph_as_in_pytorch():
+    """x1 = (1e-9, 2e-9) is shorter than eps = 1e-8: its value is divided by eps, but its gradient still
+    flows through the norm (PyTorch clamps the norm in place, outside its graph). PyTorch 2.13's values."""
+    x1 = tm.tensor([[1e-9, 2e-9]], dtype=tm.float64, requires_grad=True)
+    x2 = tm.tensor([[1.0, 3.0]], dtype=tm.float64, requires_grad=True)
+    cos = F.cosine_similarity(x1, x2)
+    cos.sum().backward()
+    np.testing.assert_allclose(cos.detach().numpy(), [0.22135943621178658], rtol=1e-14)
+    np.testing.assert_allclose(x1.grad.numpy(), [[21723281.66507213, 75069339.93182804]], rtol=1e-12)
+    np.testing.assert_allclose(x2.grad.numpy(), [[0.009486832980505136, -0.0031622776601683694]], rtol=1e-12)
+
+
 def test_cosine_similarity_names_shapes_that_do_not_broadcast():
     with pytest.raises(ValueError, match=r"x1 of shape \(2, 3\) and x2 of shape \(2, 4\) cannot be broadcast"):
         F.cosine_similarity(tm.ones(2, 3), tm.ones(2, 4))

@@ -415,10 +415,9 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
 
     Each input is normalised on its own, as PyTorch's current documentation gives it (its older pages and
     nn.CosineSimilarity's still show x1 . x2 / max(||x1|| ||x2||, eps)): no product of two norms to
-    overflow or underflow. Gradient, for norms above eps:
-    d cos / d x1 = (y2 - cos y1) / ||x1||, with y = x / ||x||. PyTorch clamps the norms outside its graph,
-    so for 0 < ||x|| < eps its gradient differs from this one (which is 0 through the clamped norm);
-    at a zero vector both give y_other / eps."""
+    overflow or underflow. Gradient, for norms above eps: d cos / d x1 = (y2 - cos y1) / ||x1||, with
+    y = x / ||x||. As PyTorch, the norms are raised to eps outside the graph (_norm_at_least), so below eps
+    the gradient still flows through the norm; at a zero vector (whose norm passes none) it is y_other / eps."""
     x1, x2 = as_tensor(x1), as_tensor(x2)
     try:
         shape = np.broadcast_shapes(x1.shape, x2.shape)
@@ -428,7 +427,14 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
             "together (trailing dimensions must be equal or 1)"
         ) from None
     x1, x2 = x1.expand(shape), x2.expand(shape)
-    return (normalize(x1, 2, dim, eps) * normalize(x2, 2, dim, eps)).sum(dim)
+    return ((x1 / _norm_at_least(x1, dim, eps)) * (x2 / _norm_at_least(x2, dim, eps))).sum(dim)
+
+
+def _norm_at_least(x, dim, eps):
+    """||x|| along dim (kept), its value raised to eps where smaller, its gradient the norm's own: the
+    raise is a constant added to the graph (PyTorch clamps the norm in place, outside its graph)."""
+    norm = x.norm(2, dim, keepdim=True)
+    return norm + (norm.detach().clamp(min=eps) - norm.detach())
 
 
 def _reduce(losses, reduction, op):
