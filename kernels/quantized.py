@@ -264,6 +264,12 @@ OUTLIERS_THREADS_FROM = 1 << 19
 
 # By rows per task: numba compiles each on its first call (a sentence's leftover rows pick one of 1 - 5).
 _PACKED = {rows: _packed_kernels(rows) for rows in range(1, _ROWS + 1)}
+# the serial builds by name, for _int8_linear_serial (numba calls a module's global dispatchers directly),
+# which has a branch for each count of leftover rows, 1 - 5: its whole tasks are of _ROWS = 6 rows
+assert _ROWS == 6
+_PACKED_SERIAL_1, _PACKED_SERIAL_2, _PACKED_SERIAL_3, _PACKED_SERIAL_4, _PACKED_SERIAL_5, _PACKED_SERIAL_6 = (
+    _PACKED[rows][1] for rows in range(1, _ROWS + 1)
+)
 
 
 def pack_int8_weight(weight):
@@ -312,6 +318,32 @@ def int8_linear_packed(q, row_scale, packed, weight_scale, bias=None, outliers=N
     return out if width == n else out[:, :n]
 
 
+@njit(cache=True, error_model="numpy")
+def _int8_linear_serial(x, threshold, blocks, shift, scales, bias, k, q, row_scale, out):
+    # int8_linear_dynamic's steps for a small product, in one call: quantizing with the outliers, the
+    # product's whole tasks, its leftover rows and the outlier pass, each the serial build of this module's
+    # kernel for it (numba links them in, so no Python runs between them; the code is theirs, the numbers too)
+    values, columns = _quantize_outliers_serial(x, threshold, q, row_scale)
+    words = q.view(np.int32)
+    m = x.shape[0]
+    whole = m - m % _ROWS
+    if whole:
+        _PACKED_SERIAL_6(words[:whole], blocks, shift, row_scale[:whole], scales, bias, out[:whole])
+    left, rest = m - whole, slice(whole, m)
+    if left == 1:  # one driver per count of rows left over: the count is compiled into each
+        _PACKED_SERIAL_1(words[rest], blocks, shift, row_scale[rest], scales, bias, out[rest])
+    elif left == 2:
+        _PACKED_SERIAL_2(words[rest], blocks, shift, row_scale[rest], scales, bias, out[rest])
+    elif left == 3:
+        _PACKED_SERIAL_3(words[rest], blocks, shift, row_scale[rest], scales, bias, out[rest])
+    elif left == 4:
+        _PACKED_SERIAL_4(words[rest], blocks, shift, row_scale[rest], scales, bias, out[rest])
+    elif left == 5:
+        _PACKED_SERIAL_5(words[rest], blocks, shift, row_scale[rest], scales, bias, out[rest])
+    if columns.shape[0]:
+        _add_outliers_serial(values, columns, k, blocks, scales, out)
+
+
 def _add_outlier_pass(outliers, blocks, scales, k, out):
     """out += the outlier features' float product (_add_outliers_driver), or a ValueError naming the shapes
     when the values (m, t) and columns (t,) do not fit out's m rows and k input features."""
@@ -337,3 +369,23 @@ def _padded(per_channel, n, width):
     if per_channel is not None:
         padded[:n] = per_channel
     return padded
+
+
+def int8_linear_dynamic(x, threshold, packed, weight_scale, bias=None):
+    """The twin's int8_linear_dynamic: quantize_rows_with_outliers(x, threshold), then int8_linear_packed
+    with those outliers. A small product (one that runs on the calling thread) against a packed weight
+    whose depth is whole 4-byte words takes all of it in one call (_int8_linear_serial): a sentence's layer
+    spent as long in the Python between the steps as in some of the steps."""
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    m, k = x.shape
+    small = m * k < QUANTIZE_THREADS_FROM and isinstance(packed, PackedInt8Weight)
+    if not (small and k % 4 == 0 and packed.shape[1] == k and m * k * packed.shape[0] < PACKED_THREADS_FROM):
+        q, row_scale, values, columns = quantize_rows_with_outliers(x, threshold)
+        outliers = (values, columns) if columns.size else None
+        return int8_linear_packed(q, row_scale, packed, weight_scale, bias, outliers=outliers)
+    n, width = packed.shape[0], packed.blocks.shape[0] * 16
+    q, row_scale = np.empty((m, k), dtype=np.int8), np.empty(m, dtype=np.float32)
+    out = np.empty((m, width), dtype=np.float32)
+    scales, shifts = _padded(weight_scale, n, width), _padded(bias, n, width)
+    _int8_linear_serial(x, np.float32(threshold), packed.blocks, packed.shift, scales, shifts, k, q, row_scale, out)
+    return out if width == n else out[:, :n]

@@ -234,3 +234,37 @@ def test_quantize_rows_with_outliers_is_columns_above_then_quantize_rows_bit_for
             assert 0 in columns and np.isposinf(values[0, 0]) and np.isfinite(scale).all()
     q, scale, values, columns = numba_quantized.quantize_rows_with_outliers(x, np.inf)  # no threshold
     assert columns.size == 0 and values.shape == (shape[0], 0)
+
+
+@pytest.mark.parametrize(
+    "m, k, n, one_call",
+    [(m, 384, 384, True) for m in range(14)]  # every leftover count after 0, 1 and 2 whole tasks
+    + [(13, 384, 1536, True), (13, 1536, 384, True), (20, 38, 50, False), (800, 384, 1536, False)],
+    ids=str,
+)
+def test_int8_linear_dynamic_is_quantizing_then_the_packed_product_bit_for_bit(m, k, n, one_call):
+    """A layer's whole arithmetic (rows quantized with their outlier features, the int8 product, the
+    outliers' float product): the twin's two steps. The kernels take a small product against a packed
+    weight in one call (a sentence's shapes), a depth of no whole 4-byte words or a product for the
+    threads in those two steps; the numbers are the same either way."""
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((m, k)).astype(np.float32)
+    x[:, [3, k // 2]] *= 40  # two outlier features
+    b = rng.integers(-127, 128, (n, k), dtype=np.int8)
+    weight_scale = rng.uniform(0.001, 0.1, n).astype(np.float32)
+    bias = rng.standard_normal(n).astype(np.float32)
+    packed = numba_quantized.pack_int8_weight(b)
+    takes_one_call = (
+        isinstance(packed, numba_quantized.PackedInt8Weight)
+        and k % 4 == 0
+        and m * k < numba_quantized.QUANTIZE_THREADS_FROM
+        and m * k * n < numba_quantized.PACKED_THREADS_FROM
+    )
+    assert takes_one_call == (one_call and isinstance(packed, numba_quantized.PackedInt8Weight))
+    reference = numpy_quantized.int8_linear_dynamic(x, 6.0, b, weight_scale, bias)
+    for threshold, bias_or_none in ((6.0, bias), (np.inf, None)):
+        got = numba_quantized.int8_linear_dynamic(x, threshold, packed, weight_scale, bias_or_none)
+        expected = numpy_quantized.int8_linear_dynamic(x, threshold, b, weight_scale, bias_or_none)
+        assert got.shape == (m, n) and got.dtype == np.float32
+        np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(numba_quantized.int8_linear_dynamic(x, 6.0, b, weight_scale, bias), reference)

@@ -115,16 +115,13 @@ def int8_linear(rows, weight, weight_scale, bias=None, outlier_threshold=6.0, pa
     """rows (m, in) float32 times the int8 weight (out, in) with its per-channel scales, plus the bias:
     rows quantized per row, outlier features (above outlier_threshold) in float32 (the module docstring).
     `packed`: the weight from the kernels' pack_int8_weight, when the caller keeps one."""
-    kernels = backend.kernels("quantized")
     # the outlier columns are left out of each row's scale and coded 0; their float products are added in a
-    # pass after the int8 product (no threshold: nothing exceeds infinity, nan included)
+    # pass after the int8 product (no threshold: nothing exceeds infinity, nan included). Without a kept
+    # packed weight (the recurrent layers), the weight itself: packing on every call would cost more than
+    # a small product saves
     threshold = np.inf if outlier_threshold is None else outlier_threshold
-    q, row_scale, values, columns = kernels.quantize_rows_with_outliers(rows, threshold)
-    outliers = (values, columns) if columns.size else None
-    # without a kept packed weight (the recurrent layers), the weight itself: packing on every call
-    # would cost more than a small product saves
-    return kernels.int8_linear_packed(
-        q, row_scale, weight if packed is None else packed, weight_scale, bias, outliers=outliers
+    return backend.kernels("quantized").int8_linear_dynamic(
+        rows, threshold, weight if packed is None else packed, weight_scale, bias
     )
 
 

@@ -77,6 +77,14 @@ def int8_linear_packed(q, row_scale, packed, weight_scale, bias=None, outliers=N
     return add_outlier_product(out, values, dequantized_columns(packed, weight_scale, columns))
 
 
+def int8_linear_dynamic(x, threshold, packed, weight_scale, bias=None):
+    """A dynamic int8 Linear layer's arithmetic on float32 rows x (m, k): quantize_rows_with_outliers(x,
+    threshold), then int8_linear_packed with those outliers (the kernels may take the steps in one call)."""
+    q, row_scale, values, columns = quantize_rows_with_outliers(x, threshold)
+    outliers = (values, columns) if columns.size else None
+    return int8_linear_packed(q, row_scale, packed, weight_scale, bias, outliers=outliers)
+
+
 def dequantized_columns(weight, weight_scale, columns):
     """(t, n) float32: float32(weight[j, columns[t]]) * weight_scale[j], the float weights of the outlier
     features (the kernel computes each the same way, from its packed weight)."""
